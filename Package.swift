@@ -1,0 +1,135 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strictSwift: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "bifrost",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "bifrost", targets: ["bifrost"]),
+        .executable(name: "bifrost-bench", targets: ["BifrostBenchmarks"]),
+        .library(name: "BifrostCore", targets: ["BifrostCore"]),
+        .library(name: "BifrostNativePlugins", targets: ["BifrostNativePlugins"]),
+        .library(name: "BifrostHTTP", targets: ["BifrostHTTP"]),
+        .library(name: "BifrostPluginSDK", targets: ["BifrostPluginSDK"]),
+        .library(name: "BifrostPluginTesting", targets: ["BifrostPluginTesting"]),
+        .library(name: "TimingHeadersPlugin", type: .dynamic, targets: ["TimingHeadersPlugin"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: Plugin SDK: the contract with plugin authors
+        .target(
+            name: "CBifrostPlugin",
+            path: "PluginSDK/CBifrostPlugin",
+            cSettings: [.unsafeFlags(["-std=c99", "-Wall", "-Wextra", "-Werror"])]
+        ),
+        .target(
+            name: "BifrostPluginSDK",
+            dependencies: ["CBifrostPlugin"],
+            path: "PluginSDK/BifrostPluginSDK",
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "BifrostPluginTesting",
+            dependencies: ["BifrostPluginSDK", "BifrostCore", "BifrostNativePlugins"],
+            path: "PluginSDK/BifrostPluginTesting",
+            swiftSettings: strictSwift
+        ),
+
+        // MARK: Host
+        .target(
+            name: "BifrostCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "BifrostNativePlugins",
+            dependencies: ["BifrostCore", "CBifrostPlugin", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "BifrostHTTP",
+            dependencies: [
+                "BifrostCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "BifrostGateway",
+            dependencies: [
+                "BifrostCore", "BifrostNativePlugins", "BifrostHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "bifrost",
+            dependencies: [
+                "BifrostGateway", "BifrostNativePlugins", "BifrostCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "BifrostBenchmarks",
+            dependencies: ["BifrostCore", "BifrostNativePlugins"],
+            path: "Sources/bifrost-bench",
+            swiftSettings: strictSwift
+        ),
+
+        // MARK: Example plugins
+        .target(
+            name: "TimingHeadersPlugin",
+            dependencies: ["BifrostPluginSDK"],
+            path: "ExamplePlugins/timing-headers/Sources",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "TimingHeadersPluginTests",
+            dependencies: ["TimingHeadersPlugin", "BifrostPluginTesting", "BifrostCore"],
+            path: "ExamplePlugins/timing-headers/Tests",
+            swiftSettings: strictSwift
+        ),
+
+        // MARK: Host tests
+        .target(
+            name: "BifrostTestSupport",
+            dependencies: ["BifrostCore", "BifrostNativePlugins", "BifrostGateway", "BifrostHTTP"],
+            path: "Tests/BifrostTestSupport",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BifrostCoreTests",
+            dependencies: ["BifrostCore"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BifrostNativePluginsTests",
+            dependencies: ["BifrostNativePlugins", "BifrostCore", "BifrostTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BifrostHTTPTests",
+            dependencies: ["BifrostHTTP", "BifrostCore", "BifrostTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BifrostGatewayTests",
+            dependencies: ["BifrostGateway", "BifrostCore", "BifrostHTTP", "BifrostNativePlugins", "BifrostTestSupport"],
+            swiftSettings: strictSwift
+        ),
+    ]
+)

@@ -1,0 +1,342 @@
+/*
+ * bifrost_plugin.h — the Bifrost for Swift plugin ABI, version 1.
+ *
+ * One header, C99, no dependencies beyond <stddef.h> and <stdint.h>. A plugin is a
+ * shared object exporting one symbol, `bifrost_plugin_create`:
+ *
+ *     BIFROST_EXPORT const bifrost_plugin *bifrost_plugin_create(
+ *         const bifrost_host_api *host, bifrost_plugin_token *token,
+ *         const char *config, size_t config_len);
+ *
+ * Rules (see PluginSDK/README.md for the full guide):
+ *
+ *  - Versions both ways. The host passes `bifrost_host_api`, led by its size and ABI
+ *    version; the plugin returns `bifrost_plugin`, led by its size and the ABI version it
+ *    was built against. A different major version is refused at load. Structs only grow
+ *    at the end: a field exists if `struct_size` covers it. A NULL hook means "not
+ *    provided" and costs nothing per request.
+ *  - Opaque handles. Requests, responses, errors, outcomes and contexts are opaque; read
+ *    and change them only through the host functions. A handle is valid only during the
+ *    hook call that received it; touching it afterwards is a fault.
+ *  - Strings cross as pointer + length (`bifrost_str`), UTF-8, not NUL-terminated. What
+ *    the host hands out is borrowed until the hook returns; what a plugin passes in is
+ *    copied by the host before the call returns.
+ *  - Every host function returns a `bifrost_status`. Misuse (a handle used after its
+ *    hook returned, an index out of range, invalid UTF-8) returns an error status and
+ *    marks the hook as faulted.
+ *  - Hooks run concurrently for different requests: instance state must be thread-safe.
+ *    Hooks must not block their thread for long.
+ *  - `destroy` is called exactly once, at shutdown. The host never unloads the library.
+ */
+#ifndef BIFROST_PLUGIN_H
+#define BIFROST_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------- */
+/* Versions and export                                                                */
+/* ---------------------------------------------------------------------------------- */
+
+#define BIFROST_ABI_VERSION_MAJOR 1
+#define BIFROST_ABI_VERSION_MINOR 0
+
+/* The name of the one symbol a plugin exports. */
+#define BIFROST_PLUGIN_CREATE_SYMBOL "bifrost_plugin_create"
+
+#if defined(_WIN32)
+#define BIFROST_EXPORT __declspec(dllexport)
+#else
+#define BIFROST_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* ---------------------------------------------------------------------------------- */
+/* Status codes returned by every host function                                       */
+/* ---------------------------------------------------------------------------------- */
+
+typedef int32_t bifrost_status;
+
+#define BIFROST_OK 0
+/* The key, header, parameter or field is absent. Not a fault. */
+#define BIFROST_ERR_NOT_FOUND 1
+/* An argument is malformed (NULL pointer, invalid UTF-8, bad value). Faults the hook. */
+#define BIFROST_ERR_INVALID_ARGUMENT 2
+/* The handle is not valid here (its hook has returned, or wrong kind). Faults the hook. */
+#define BIFROST_ERR_INVALID_HANDLE 3
+/* An index is out of range. Faults the hook. */
+#define BIFROST_ERR_OUT_OF_RANGE 4
+/* The operation does not apply to this state (reading a response from an error). */
+#define BIFROST_ERR_WRONG_STATE 5
+
+/* ---------------------------------------------------------------------------------- */
+/* Values crossing the boundary                                                       */
+/* ---------------------------------------------------------------------------------- */
+
+/* A UTF-8 string as pointer + length. Not NUL-terminated. */
+typedef struct bifrost_str {
+    const char *ptr;
+    size_t len;
+} bifrost_str;
+
+/* Kinds of `bifrost_value`. */
+typedef int32_t bifrost_value_kind;
+#define BIFROST_VALUE_NULL 0
+#define BIFROST_VALUE_BOOL 1
+#define BIFROST_VALUE_NUMBER 2
+#define BIFROST_VALUE_STRING 3
+/* Any other JSON value (array, object), as JSON text in `string`. */
+#define BIFROST_VALUE_JSON 4
+
+/* A request parameter or context value. Read the member that `kind` names. */
+typedef struct bifrost_value {
+    bifrost_value_kind kind;
+    int32_t boolean;
+    double number;
+    bifrost_str string;
+} bifrost_value;
+
+/* Token counts of a response. */
+typedef struct bifrost_usage {
+    int64_t prompt_tokens;
+    int64_t completion_tokens;
+    int64_t total_tokens;
+} bifrost_usage;
+
+/* Log levels of `bifrost_host_api.log`. */
+typedef int32_t bifrost_log_level;
+#define BIFROST_LOG_DEBUG 0
+#define BIFROST_LOG_INFO 1
+#define BIFROST_LOG_WARNING 2
+#define BIFROST_LOG_ERROR 3
+
+/* ---------------------------------------------------------------------------------- */
+/* Opaque handles                                                                     */
+/* ---------------------------------------------------------------------------------- */
+
+/* Identifies one plugin to the host (attributed logging, refusing its config). */
+typedef struct bifrost_plugin_token bifrost_plugin_token;
+/* The per-request key/value store and fixed facts (request id, arrival, client). */
+typedef struct bifrost_context bifrost_context;
+/* The chat request as a PreHook sees it. */
+typedef struct bifrost_request bifrost_request;
+/* What a request ends with: a response or an error. */
+typedef struct bifrost_outcome bifrost_outcome;
+/* A chat response inside an outcome. */
+typedef struct bifrost_response bifrost_response;
+/* An error inside an outcome. */
+typedef struct bifrost_error bifrost_error;
+
+/* ---------------------------------------------------------------------------------- */
+/* Hooks                                                                              */
+/* ---------------------------------------------------------------------------------- */
+
+/* What a hook returns. Any other value is a fault. */
+typedef int32_t bifrost_hook_action;
+/* Go on: the next plugin (PreHook) or the outcome as it now stands (PostHook). */
+#define BIFROST_ACTION_CONTINUE 0
+/* PreHook only: answer now with the outcome the hook filled in (a response through
+ * `outcome_set_response`, or a rejection through `outcome_set_error`). The provider is
+ * not called; later PreHooks are skipped; PostHooks of the plugins entered so far,
+ * this one included, still run. */
+#define BIFROST_ACTION_SHORT_CIRCUIT 1
+/* The hook failed; say why first with `report_fault`. The plugin's failure policy
+ * decides: fail-closed answers 500 naming the plugin, fail-open skips it. */
+#define BIFROST_ACTION_FAULT 2
+
+/* Runs before the provider, in chain order. `outcome` is empty; fill it only to
+ * short-circuit. */
+typedef bifrost_hook_action (*bifrost_pre_hook_fn)(
+    void *instance, bifrost_context *context, bifrost_request *request, bifrost_outcome *outcome);
+
+/* Runs after the provider (or a short-circuit), in reverse chain order, only for plugins
+ * whose PreHook ran. May change the response, recover an error into a response, or turn
+ * a response into an error. Return CONTINUE or FAULT. */
+typedef bifrost_hook_action (*bifrost_post_hook_fn)(
+    void *instance, bifrost_context *context, bifrost_outcome *outcome);
+
+/* Called once at shutdown. Free the instance here. */
+typedef void (*bifrost_destroy_fn)(void *instance);
+
+/* Plugin flags. */
+/* The plugin asks to be fail-open unless its configuration says otherwise. */
+#define BIFROST_PLUGIN_FLAG_FAIL_OPEN_BY_DEFAULT ((uint64_t)1 << 0)
+
+/* The plugin's table, returned by `bifrost_plugin_create`. Owned by the plugin; must stay
+ * valid until `destroy` returns. Append-only: new fields go at the end. */
+typedef struct bifrost_plugin {
+    /* sizeof(bifrost_plugin) as the plugin was compiled. */
+    uint32_t struct_size;
+    /* The ABI version the plugin was built against: BIFROST_ABI_VERSION_MAJOR/MINOR. */
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    /* NUL-terminated, static or owned by the instance. Name: 1-64 characters of
+     * [a-z0-9._-], starting with a letter or digit; unique in a chain. */
+    const char *name;
+    /* NUL-terminated free-form version, e.g. "1.2.0". */
+    const char *version;
+    /* BIFROST_PLUGIN_FLAG_* bits. */
+    uint64_t flags;
+    /* Passed back to every hook and to destroy. */
+    void *instance;
+    /* NULL when not provided. */
+    bifrost_pre_hook_fn pre_hook;
+    bifrost_post_hook_fn post_hook;
+    bifrost_destroy_fn destroy;
+} bifrost_plugin;
+
+/* ---------------------------------------------------------------------------------- */
+/* The host's services                                                                */
+/* ---------------------------------------------------------------------------------- */
+
+/* The host's table, passed to `bifrost_plugin_create`. Owned by the host, valid for the
+ * life of the process. Append-only: check `struct_size` (or `abi_minor`) before using a
+ * function added after 1.0. */
+typedef struct bifrost_host_api {
+    uint32_t struct_size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+
+    /* --- create time and anywhere ------------------------------------------------- */
+
+    /* Refuses creation: call before returning NULL from bifrost_plugin_create. The host
+     * reports `message` with the plugin's file name. */
+    bifrost_status (*set_create_error)(bifrost_plugin_token *token, bifrost_str message);
+    /* Writes a log line attributed to the plugin. Safe from any thread, any time. */
+    bifrost_status (*log)(bifrost_plugin_token *token, bifrost_log_level level, bifrost_str message);
+    /* Monotonic clock in nanoseconds (for measuring durations). */
+    uint64_t (*monotonic_now_ns)(void);
+
+    /* --- faults ------------------------------------------------------------------- */
+
+    /* Records why the current hook fails; return BIFROST_ACTION_FAULT afterwards. */
+    bifrost_status (*report_fault)(bifrost_context *context, bifrost_str message);
+
+    /* --- context ------------------------------------------------------------------ */
+
+    /* Per-request values, shared by all hooks of one request. `value->string` is
+     * borrowed until the hook returns. */
+    bifrost_status (*context_get)(bifrost_context *context, bifrost_str key, bifrost_value *value_out);
+    /* Copies `value`; a value of kind NULL removes the key. */
+    bifrost_status (*context_set)(bifrost_context *context, bifrost_str key, const bifrost_value *value);
+    bifrost_status (*context_request_id)(bifrost_context *context, bifrost_str *id_out);
+    /* Wall-clock arrival time, nanoseconds since the Unix epoch. */
+    bifrost_status (*context_arrival_time_ns)(bifrost_context *context, uint64_t *ns_out);
+    /* Who sent the request, as the transport identified it (never a secret). */
+    bifrost_status (*context_client_id)(bifrost_context *context, bifrost_str *client_out);
+    /* The route, e.g. "/v1/chat/completions". */
+    bifrost_status (*context_route)(bifrost_context *context, bifrost_str *route_out);
+
+    /* --- request ------------------------------------------------------------------ */
+
+    bifrost_status (*request_get_provider)(bifrost_request *request, bifrost_str *provider_out);
+    bifrost_status (*request_set_provider)(bifrost_request *request, bifrost_str provider);
+    bifrost_status (*request_get_model)(bifrost_request *request, bifrost_str *model_out);
+    bifrost_status (*request_set_model)(bifrost_request *request, bifrost_str model);
+
+    bifrost_status (*request_message_count)(bifrost_request *request, size_t *count_out);
+    bifrost_status (*request_message_get)(
+        bifrost_request *request, size_t index, bifrost_str *role_out, bifrost_str *content_out);
+    bifrost_status (*request_message_set)(
+        bifrost_request *request, size_t index, bifrost_str role, bifrost_str content);
+    /* Inserts before `index`; index == count appends. */
+    bifrost_status (*request_message_insert)(
+        bifrost_request *request, size_t index, bifrost_str role, bifrost_str content);
+    bifrost_status (*request_message_remove)(bifrost_request *request, size_t index);
+
+    /* Parameters by their OpenAI name: "temperature", "max_tokens", "top_p", "stop",
+     * "seed", "user", "stream", ... Unknown names are kept and passed on. */
+    bifrost_status (*request_get_param)(bifrost_request *request, bifrost_str name, bifrost_value *value_out);
+    /* A value of kind NULL removes the parameter. */
+    bifrost_status (*request_set_param)(bifrost_request *request, bifrost_str name, const bifrost_value *value);
+
+    /* Request headers; names are case-insensitive. */
+    bifrost_status (*request_get_header)(bifrost_request *request, bifrost_str name, bifrost_str *value_out);
+    bifrost_status (*request_set_header)(bifrost_request *request, bifrost_str name, bifrost_str value);
+    bifrost_status (*request_remove_header)(bifrost_request *request, bifrost_str name);
+
+    /* Free-form string metadata travelling with the request. */
+    bifrost_status (*request_get_metadata)(bifrost_request *request, bifrost_str key, bifrost_str *value_out);
+    bifrost_status (*request_set_metadata)(bifrost_request *request, bifrost_str key, bifrost_str value);
+
+    /* The slow path: the whole request as OpenAI chat JSON (borrowed until the hook
+     * returns), and replacing it from such JSON. Costs microseconds; prefer the accessors. */
+    bifrost_status (*request_to_json)(bifrost_request *request, bifrost_str *json_out);
+    bifrost_status (*request_replace_from_json)(bifrost_request *request, bifrost_str json);
+
+    /* --- outcome ------------------------------------------------------------------ */
+
+    /* Fetches the response; BIFROST_ERR_WRONG_STATE if the outcome is an error or empty. */
+    bifrost_status (*outcome_get_response)(bifrost_outcome *outcome, bifrost_response **response_out);
+    /* Fetches the error; BIFROST_ERR_WRONG_STATE if the outcome is a response or empty. */
+    bifrost_status (*outcome_get_error)(bifrost_outcome *outcome, bifrost_error **error_out);
+    /* Replaces the outcome with an empty response (no choices, zero usage, the request's
+     * provider and model) and hands it out to fill: answering in a PreHook, recovering
+     * from an error in a PostHook. */
+    bifrost_status (*outcome_set_response)(bifrost_outcome *outcome, bifrost_response **response_out);
+    /* Replaces the outcome with an error: rejecting in a PreHook, failing a response in a
+     * PostHook. `type` like "rate_limit_exceeded"; status 400-599. */
+    bifrost_status (*outcome_set_error)(
+        bifrost_outcome *outcome, int32_t http_status, bifrost_str type, bifrost_str message,
+        bifrost_error **error_out);
+
+    /* --- response ----------------------------------------------------------------- */
+
+    bifrost_status (*response_choice_count)(bifrost_response *response, size_t *count_out);
+    bifrost_status (*response_get_content)(bifrost_response *response, size_t choice, bifrost_str *content_out);
+    bifrost_status (*response_set_content)(bifrost_response *response, size_t choice, bifrost_str content);
+    bifrost_status (*response_get_finish_reason)(bifrost_response *response, size_t choice, bifrost_str *reason_out);
+    bifrost_status (*response_set_finish_reason)(bifrost_response *response, size_t choice, bifrost_str reason);
+    /* Appends an assistant choice. */
+    bifrost_status (*response_append_choice)(bifrost_response *response, bifrost_str content, bifrost_str finish_reason);
+    bifrost_status (*response_get_usage)(bifrost_response *response, bifrost_usage *usage_out);
+    bifrost_status (*response_set_usage)(bifrost_response *response, const bifrost_usage *usage);
+    /* The provider and model that served the response. */
+    bifrost_status (*response_get_provider)(bifrost_response *response, bifrost_str *provider_out);
+    bifrost_status (*response_get_model)(bifrost_response *response, bifrost_str *model_out);
+    bifrost_status (*response_set_model)(bifrost_response *response, bifrost_str model);
+    /* Headers sent to the client with the response. */
+    bifrost_status (*response_get_header)(bifrost_response *response, bifrost_str name, bifrost_str *value_out);
+    bifrost_status (*response_set_header)(bifrost_response *response, bifrost_str name, bifrost_str value);
+    bifrost_status (*response_to_json)(bifrost_response *response, bifrost_str *json_out);
+    bifrost_status (*response_replace_from_json)(bifrost_response *response, bifrost_str json);
+
+    /* --- error -------------------------------------------------------------------- */
+
+    bifrost_status (*error_get_status)(bifrost_error *error, int32_t *http_status_out);
+    bifrost_status (*error_set_status)(bifrost_error *error, int32_t http_status);
+    bifrost_status (*error_get_type)(bifrost_error *error, bifrost_str *type_out);
+    bifrost_status (*error_set_type)(bifrost_error *error, bifrost_str type);
+    /* NOT_FOUND when the error has no code. */
+    bifrost_status (*error_get_code)(bifrost_error *error, bifrost_str *code_out);
+    bifrost_status (*error_set_code)(bifrost_error *error, bifrost_str code);
+    bifrost_status (*error_get_message)(bifrost_error *error, bifrost_str *message_out);
+    bifrost_status (*error_set_message)(bifrost_error *error, bifrost_str message);
+    /* Headers sent to the client with the error, e.g. "retry-after". */
+    bifrost_status (*error_set_header)(bifrost_error *error, bifrost_str name, bifrost_str value);
+} bifrost_host_api;
+
+/* ---------------------------------------------------------------------------------- */
+/* The entry point                                                                    */
+/* ---------------------------------------------------------------------------------- */
+
+/* Creates the plugin. `config` is the plugin's configuration as JSON bytes (borrowed for
+ * this call; "{}" when none). Returns the plugin's table, or NULL after calling
+ * `host->set_create_error` to refuse. Check `host->abi_major` before using the host. */
+typedef const bifrost_plugin *(*bifrost_plugin_create_fn)(
+    const bifrost_host_api *host, bifrost_plugin_token *token, const char *config, size_t config_len);
+
+BIFROST_EXPORT const bifrost_plugin *bifrost_plugin_create(
+    const bifrost_host_api *host, bifrost_plugin_token *token, const char *config, size_t config_len);
+
+/* Builds a bifrost_str from a NUL-terminated literal or array. */
+#define BIFROST_STR(literal) ((bifrost_str){(literal), sizeof(literal) - 1})
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BIFROST_PLUGIN_H */

@@ -1,0 +1,73 @@
+/// An error a client sees: an HTTP status and OpenAI's `{"error": {…}}` fields.
+///
+/// Rejections by plugins, plugin faults, provider failures and malformed requests all end
+/// as a `BifrostError`. It is a struct so it can grow without breaking callers.
+///
+/// ```swift
+/// let limited = BifrostError(status: 429, type: "rate_limit_exceeded", message: "Slow down")
+/// ```
+public struct BifrostError: Error, Sendable, Hashable {
+    /// Where an error came from.
+    public enum Source: Sendable, Hashable {
+        /// The gateway itself (a malformed request, an unknown route).
+        case gateway
+        /// A plugin, by name: a rejection or a fault.
+        case plugin(String)
+        /// A provider, by name.
+        case provider(String)
+    }
+
+    /// The HTTP status, 400–599.
+    public var status: Int
+    /// OpenAI's `type`, e.g. `invalid_request_error`.
+    public var type: String
+    /// OpenAI's `code`, e.g. `model_not_found`.
+    public var code: String?
+    /// OpenAI's `param`: the request field at fault.
+    public var param: String?
+    /// A message for the client.
+    public var message: String
+    /// Extra HTTP headers for the client, e.g. `retry-after`.
+    public var headers: HeaderFields
+    /// What produced the error.
+    public var source: Source
+
+    /// Creates an error.
+    public init(
+        status: Int,
+        type: String,
+        code: String? = nil,
+        param: String? = nil,
+        message: String,
+        headers: HeaderFields = HeaderFields(),
+        source: Source = .gateway
+    ) {
+        self.status = status
+        self.type = type
+        self.code = code
+        self.param = param
+        self.message = message
+        self.headers = headers
+        self.source = source
+    }
+}
+
+extension BifrostError {
+    /// 400 for a request the gateway cannot read.
+    public static func invalidRequest(_ message: String, param: String? = nil, code: String? = nil) -> BifrostError {
+        BifrostError(status: 400, type: "invalid_request_error", code: code, param: param, message: message)
+    }
+
+    /// 404 for a provider or model the gateway does not serve.
+    public static func modelNotFound(_ message: String) -> BifrostError {
+        BifrostError(status: 404, type: "invalid_request_error", code: "model_not_found", param: "model", message: message)
+    }
+
+    /// 500 for a plugin that broke its contract.
+    public static func pluginFault(_ fault: PluginFault) -> BifrostError {
+        BifrostError(
+            status: 500, type: "plugin_error", code: "plugin_fault",
+            message: "plugin '\(fault.plugin)' failed in \(fault.hook.rawValue): \(fault.message)",
+            source: .plugin(fault.plugin))
+    }
+}

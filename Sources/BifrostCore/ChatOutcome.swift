@@ -1,0 +1,24 @@
+/// How a chat request ends: with a response or with an error.
+///
+/// PostHooks receive the outcome and may change it either way.
+///
+/// ```swift
+/// var outcome = ChatOutcome.failure(.invalidRequest("no messages"))
+/// outcome = .response(ChatResponse(provider: "mock", model: "echo", choices: [.init(content: "fallback")]))
+/// ```
+public enum ChatOutcome: Sendable, Hashable {
+    case response(ChatResponse)
+    case failure(BifrostError)
+
+    /// The response, if the outcome is one.
+    public var response: ChatResponse? {
+        if case .response(let response) = self { return response }
+        return nil
+    }
+
+    /// The error, if the outcome is one.
+    public var error: BifrostError? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}

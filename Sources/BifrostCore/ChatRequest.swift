@@ -1,0 +1,74 @@
+/// A chat completion request as it travels through the plugin chain to a provider.
+///
+/// The client's `model` field `provider/model` is split into ``provider`` and ``model``.
+/// Every top-level field other than `model` and `messages` is kept in ``parameters``
+/// under its OpenAI name, so fields the gateway does not know pass through unchanged.
+///
+/// ```swift
+/// var request = ChatRequest(provider: "mock", model: "echo", messages: [.init(role: "user", content: "Hi")])
+/// request.parameters["temperature"] = 0.2
+/// ```
+public struct ChatRequest: Sendable, Hashable {
+    /// The provider name, e.g. `openai`, `anthropic`, `mock`.
+    public var provider: String
+    /// The model name at that provider, e.g. `gpt-4o-mini`.
+    public var model: String
+    /// The conversation, in order.
+    public var messages: [ChatMessage]
+    /// Every other request field by its OpenAI name (`temperature`, `max_tokens`, `stop`, …).
+    public var parameters: [String: JSONValue]
+    /// The client's HTTP request headers (or those an embedding program supplies).
+    public var headers: HeaderFields
+    /// Free-form metadata for plugins and providers; never sent upstream.
+    public var metadata: [String: String]
+
+    /// Creates a request.
+    public init(
+        provider: String,
+        model: String,
+        messages: [ChatMessage],
+        parameters: [String: JSONValue] = [:],
+        headers: HeaderFields = HeaderFields(),
+        metadata: [String: String] = [:]
+    ) {
+        self.provider = provider
+        self.model = model
+        self.messages = messages
+        self.parameters = parameters
+        self.headers = headers
+        self.metadata = metadata
+    }
+
+    /// `provider/model`, as clients write it.
+    public var qualifiedModel: String { provider.isEmpty ? model : "\(provider)/\(model)" }
+
+    /// Whether the client asked for a streamed answer.
+    public var isStreaming: Bool { parameters["stream"]?.boolValue ?? false }
+
+    /// Splits a client's `provider/model` into its parts; a name without `/` has an empty provider.
+    public static func splitModel(_ qualified: String) -> (provider: Substring, model: Substring) {
+        guard let slash = qualified.firstIndex(of: "/") else { return ("", qualified[...]) }
+        return (qualified[..<slash], qualified[qualified.index(after: slash)...])
+    }
+}
+
+/// One message of a chat conversation.
+///
+/// ```swift
+/// let message = ChatMessage(role: "user", content: "What is 2 + 2?")
+/// ```
+public struct ChatMessage: Sendable, Hashable {
+    /// `system`, `user`, `assistant` or `tool`.
+    public var role: String
+    /// The text of the message. For content sent as parts, the text parts joined.
+    public var content: String
+    /// Other fields of the message (`name`, `tool_calls`, content parts, …), passed through.
+    public var extra: [String: JSONValue]
+
+    /// Creates a message.
+    public init(role: String, content: String, extra: [String: JSONValue] = [:]) {
+        self.role = role
+        self.content = content
+        self.extra = extra
+    }
+}

@@ -1,0 +1,134 @@
+/// A plugin as the chain sees it: native `.so` plugins through their adapter, and Swift
+/// types compiled into the host directly.
+///
+/// ```swift
+/// struct AddHeader: Plugin {
+///     let descriptor = PluginDescriptor(name: "add-header", version: "1.0.0", hooks: .post)
+///     func preHook(_ request: inout ChatRequest, context: RequestContext) async throws -> PreHookResult { .continue }
+///     func postHook(_ outcome: inout ChatOutcome, context: RequestContext) async throws {
+///         if case .response(var response) = outcome {
+///             response.headers["x-hello"] = "world"
+///             outcome = .response(response)
+///         }
+///     }
+/// }
+/// ```
+public protocol Plugin: Sendable {
+    /// Name, version and which hooks exist.
+    var descriptor: PluginDescriptor { get }
+
+    /// Runs before the provider, in chain order. May change the request, answer, or reject.
+    /// A thrown error is a fault, handled by the plugin's ``FailurePolicy``.
+    func preHook(_ request: inout ChatRequest, context: RequestContext) async throws -> PreHookResult
+
+    /// Runs after the provider in reverse chain order, only if this plugin's PreHook ran.
+    /// May change the outcome either way. A thrown error is a fault.
+    func postHook(_ outcome: inout ChatOutcome, context: RequestContext) async throws
+
+    /// Releases the plugin's resources. Called once, at shutdown.
+    func shutdown()
+}
+
+extension Plugin {
+    /// Does nothing.
+    public func shutdown() {}
+}
+
+/// What a PreHook decided.
+public enum PreHookResult: Sendable, Hashable {
+    /// Go on with the (possibly changed) request.
+    case `continue`
+    /// Answer now without calling the provider (a cache hit).
+    case respond(ChatResponse)
+    /// Refuse the request with this error (a rate limit).
+    case reject(BifrostError)
+}
+
+/// Which hooks a plugin provides. A missing hook is never called.
+public struct PluginHooks: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// The plugin has a PreHook.
+    public static let pre = PluginHooks(rawValue: 1 << 0)
+    /// The plugin has a PostHook.
+    public static let post = PluginHooks(rawValue: 1 << 1)
+
+    /// Hook names for display, e.g. `["pre_hook", "post_hook"]`.
+    public var names: [String] {
+        var names: [String] = []
+        if contains(.pre) { names.append("pre_hook") }
+        if contains(.post) { names.append("post_hook") }
+        return names
+    }
+}
+
+/// What identifies a plugin in the chain, in logs and on `/api/plugins`.
+public struct PluginDescriptor: Sendable, Hashable {
+    /// Unique name in the chain.
+    public var name: String
+    /// The plugin's own version string.
+    public var version: String
+    /// Which hooks the plugin provides.
+    public var hooks: PluginHooks
+    /// `native` for `.so` plugins, `swift` for in-process ones.
+    public var kind: String
+    /// The ABI version a native plugin was built against, e.g. `1.0`.
+    public var abiVersion: String?
+    /// The file a native plugin was loaded from.
+    public var file: String?
+    /// The failure policy the plugin asked for when its configuration names none.
+    public var defaultFailurePolicy: FailurePolicy
+
+    /// Creates a descriptor.
+    public init(
+        name: String,
+        version: String,
+        hooks: PluginHooks = [.pre, .post],
+        kind: String = "swift",
+        abiVersion: String? = nil,
+        file: String? = nil,
+        defaultFailurePolicy: FailurePolicy = .failClosed
+    ) {
+        self.name = name
+        self.version = version
+        self.hooks = hooks
+        self.kind = kind
+        self.abiVersion = abiVersion
+        self.file = file
+        self.defaultFailurePolicy = defaultFailurePolicy
+    }
+}
+
+/// What the chain does when a plugin faults (throws, breaks the ABI contract).
+public enum FailurePolicy: String, Sendable, Hashable, CaseIterable {
+    /// The request fails with a 500 naming the plugin.
+    case failClosed = "fail_closed"
+    /// The fault is logged and the plugin is skipped for that request.
+    case failOpen = "fail_open"
+}
+
+/// A plugin that broke its contract during a hook.
+public struct PluginFault: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Which hook faulted.
+    public enum Hook: String, Sendable, Hashable {
+        case preHook = "PreHook"
+        case postHook = "PostHook"
+    }
+
+    /// The plugin's name.
+    public var plugin: String
+    /// The hook that faulted.
+    public var hook: Hook
+    /// What went wrong.
+    public var message: String
+
+    /// Creates a fault.
+    public init(plugin: String, hook: Hook, message: String) {
+        self.plugin = plugin
+        self.hook = hook
+        self.message = message
+    }
+
+    public var description: String { "plugin '\(plugin)' failed in \(hook.rawValue): \(message)" }
+}
