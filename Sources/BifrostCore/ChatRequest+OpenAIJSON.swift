@@ -129,7 +129,8 @@ extension ChatRequest {
 }
 
 extension ChatMessage {
-    static let knownRoles: Set<String> = ["system", "developer", "user", "assistant", "tool", "function"]
+    /// The roles a message may have.
+    public static let knownRoles: Set<String> = ["system", "developer", "user", "assistant", "tool", "function"]
 
     /// Reads one OpenAI message; `path` names it in errors, e.g. `messages[2]`.
     init(openAIObject value: JSONValue, path: String) throws(BifrostError) {

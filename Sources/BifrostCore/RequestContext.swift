@@ -23,7 +23,7 @@ public final class RequestContext: Sendable {
     public let route: String
 
     private let values: Mutex<[String: ContextValue]>
-    private let attachments: Mutex<[ObjectIdentifier: any Sendable]>
+    private let attachments: Mutex<[ObjectIdentifier: AnyObject]>
 
     /// Creates a context.
     public init(
@@ -53,10 +53,10 @@ public final class RequestContext: Sendable {
     /// Per-request state that a plugin adapter keeps for itself, created on first use.
     ///
     /// The key is the state's type, so adapters cannot collide.
-    public func attachment<State: Sendable>(_ type: State.Type, create: () -> State) -> State {
+    public func attachment<State: AnyObject & Sendable>(_ type: State.Type, create: () -> State) -> State {
         attachments.withLock { storage in
             let key = ObjectIdentifier(type)
-            if let existing = storage[key] as? State { return existing }
+            if let existing = storage[key] { return unsafeDowncast(existing, to: State.self) }
             let state = create()
             storage[key] = state
             return state

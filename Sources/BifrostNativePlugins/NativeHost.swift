@@ -1,0 +1,192 @@
+import BifrostCore
+public import CBifrostPlugin
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The host's service table handed to every native plugin, and the helpers its functions share.
+///
+/// One table serves all plugins: per-plugin identity travels in the token, per-request state
+/// in the handles.
+///
+/// ```swift
+/// let api: UnsafePointer<bifrost_host_api> = NativeHost.api
+/// ```
+public enum NativeHost {
+    /// The table, built once, valid for the life of the process.
+    nonisolated(unsafe) public static let api: UnsafePointer<bifrost_host_api> = {
+        let table = UnsafeMutablePointer<bifrost_host_api>.allocate(capacity: 1)
+        table.initialize(to: makeTable())
+        return UnsafePointer(table)
+    }()
+
+    /// Where warnings about misbehaving plugins outside any hook go.
+    static let logger = Logger(label: "bifrost.native-host")
+
+    private static func makeTable() -> bifrost_host_api {
+        var api = bifrost_host_api()
+        api.struct_size = UInt32(MemoryLayout<bifrost_host_api>.size)
+        api.abi_major = UInt16(BIFROST_ABI_VERSION_MAJOR)
+        api.abi_minor = UInt16(BIFROST_ABI_VERSION_MINOR)
+        installGeneralServices(&api)
+        installContextServices(&api)
+        installRequestServices(&api)
+        installOutcomeServices(&api)
+        installResponseServices(&api)
+        installErrorServices(&api)
+        return api
+    }
+
+    private static func installGeneralServices(_ api: inout bifrost_host_api) {
+        api.set_create_error = { token, message in
+            guard let identity = PluginIdentity.resolve(token) else { return BIFROST_ERR_INVALID_HANDLE }
+            identity.createError = NativeHost.decodeLossy(message)
+            return BIFROST_OK
+        }
+        api.log = { token, level, message in
+            guard let identity = PluginIdentity.resolve(token) else { return BIFROST_ERR_INVALID_HANDLE }
+            identity.log(level: level, message: NativeHost.decodeLossy(message))
+            return BIFROST_OK
+        }
+        api.monotonic_now_ns = {
+            var spec = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &spec)
+            return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+        }
+        api.report_fault = { handle, message in
+            guard let session = NativeSession.resolve(handle, .context, "report_fault") else { return BIFROST_ERR_INVALID_HANDLE }
+            session.recordFault(NativeHost.decodeLossy(message))
+            return BIFROST_OK
+        }
+    }
+
+    // MARK: Shared helpers
+
+    /// Logs a handle used after its hook returned; no hook is running to blame.
+    static func lateHandleUse(function: StaticString, requestID: String) {
+        logger.warning(
+            "a native plugin called \(function) with a handle whose hook had already returned (request \(requestID)); the call was refused")
+    }
+
+    /// Decodes a plugin's string, recording a fault for invalid UTF-8 or a NULL pointer.
+    static func decode(_ value: bifrost_str, _ session: NativeSession, _ function: StaticString, _ what: String) -> String? {
+        if value.len == 0 { return "" }
+        guard let pointer = value.ptr else {
+            session.recordFault("\(function): \(what) is NULL with length \(value.len)")
+            return nil
+        }
+        let bytes = UnsafeRawBufferPointer(start: pointer, count: value.len)
+        guard let string = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) else {
+            session.recordFault("\(function): \(what) is not valid UTF-8")
+            return nil
+        }
+        return string
+    }
+
+    /// Decodes a string where there is no session to blame (logging, refusals).
+    static func decodeLossy(_ value: bifrost_str) -> String {
+        guard let pointer = value.ptr, value.len > 0 else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: value.len), as: UTF8.self)
+    }
+
+    /// Checks an HTTP header name and value, refusing what could split a response.
+    static func checkHeader(_ name: String, _ value: String, _ session: NativeSession, _ function: StaticString) -> Bool {
+        guard !name.isEmpty, name.utf8.allSatisfy({ isTokenByte($0) }) else {
+            session.recordFault("\(function): '\(name)' is not a valid header name")
+            return false
+        }
+        guard !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
+            session.recordFault("\(function): the value of header '\(name)' contains CR, LF or NUL")
+            return false
+        }
+        return true
+    }
+
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+
+    /// Converts a plugin's value; `nil` for kind NULL. Records a fault when malformed.
+    static func decodeValue(
+        _ pointer: UnsafePointer<bifrost_value>?, _ session: NativeSession, _ function: StaticString
+    ) -> (ok: Bool, value: JSONValue?) {
+        guard let value = pointer?.pointee else {
+            session.recordFault("\(function): value is NULL")
+            return (false, nil)
+        }
+        switch value.kind {
+        case BIFROST_VALUE_NULL: return (true, nil)
+        case BIFROST_VALUE_BOOL: return (true, .bool(value.boolean != 0))
+        case BIFROST_VALUE_NUMBER:
+            guard value.number.isFinite else {
+                session.recordFault("\(function): number is not finite")
+                return (false, nil)
+            }
+            return (true, .number(value.number))
+        case BIFROST_VALUE_STRING:
+            guard let string = NativeHost.decode(value.string, session, function, "string value") else { return (false, nil) }
+            return (true, .string(string))
+        case BIFROST_VALUE_JSON:
+            guard let text = NativeHost.decode(value.string, session, function, "JSON value") else { return (false, nil) }
+            do {
+                return (true, try JSONValue.parse(text))
+            } catch {
+                session.recordFault("\(function): JSON value is not valid JSON: \(error)")
+                return (false, nil)
+            }
+        default:
+            session.recordFault("\(function): unknown value kind \(value.kind)")
+            return (false, nil)
+        }
+    }
+
+    /// Writes a JSON value for a plugin, borrowing strings from the session's arena.
+    static func encodeValue(_ value: JSONValue, _ session: NativeSession, into out: UnsafeMutablePointer<bifrost_value>) {
+        var result = bifrost_value()
+        switch value {
+        case .null: result.kind = BIFROST_VALUE_NULL
+        case .bool(let flag):
+            result.kind = BIFROST_VALUE_BOOL
+            result.boolean = flag ? 1 : 0
+        case .number(let number):
+            result.kind = BIFROST_VALUE_NUMBER
+            result.number = number
+        case .string(let text):
+            result.kind = BIFROST_VALUE_STRING
+            result.string = session.arena.borrow(text)
+        case .array, .object:
+            var writer = JSONWriter(capacity: 64)
+            writer.value(value)
+            result.kind = BIFROST_VALUE_JSON
+            result.string = session.arena.borrow(writer.bytes)
+        }
+        out.pointee = result
+    }
+
+    /// Writes a borrowed string to a plugin's out-pointer, recording a fault if it is NULL.
+    @inline(__always)
+    static func give(
+        _ string: String, _ out: UnsafeMutablePointer<bifrost_str>?, _ session: NativeSession, _ function: StaticString
+    ) -> bifrost_status {
+        guard let out else {
+            session.recordFault("\(function): output pointer is NULL")
+            return BIFROST_ERR_INVALID_ARGUMENT
+        }
+        out.pointee = session.arena.borrow(string)
+        return BIFROST_OK
+    }
+
+    /// Refuses a NULL output pointer.
+    @inline(__always)
+    static func check<T>(_ out: UnsafeMutablePointer<T>?, _ session: NativeSession, _ function: StaticString) -> UnsafeMutablePointer<T>? {
+        if out == nil { session.recordFault("\(function): output pointer is NULL") }
+        return out
+    }
+}

@@ -1,0 +1,186 @@
+public import BifrostCore
+public import CBifrostPlugin
+public import Logging
+import Synchronization
+
+/// Calls a plugin's `bifrost_plugin_create`: host table, token, config bytes (NUL-terminated), length.
+///
+/// The loader wraps the `dlsym`'d entry point in one; a test harness wraps a Swift plugin's
+/// export function, so both reach ``NativePlugin/create(source:configuration:logger:factory:)``.
+public typealias NativePluginFactory = (
+    UnsafePointer<bifrost_host_api>, OpaquePointer, UnsafePointer<CChar>, Int
+) -> UnsafePointer<bifrost_plugin>?
+
+/// A plugin behind the C ABI, wrapped as a chain ``Plugin``.
+///
+/// Each hook moves the request or outcome into the request's native session, calls the C
+/// function pointer with handles to it, and moves it back; no copies, no JSON.
+///
+/// ```swift
+/// let plugin = try PluginLoader.load(file: "plugins/10-alias.so")
+/// let chain = PluginChain([ChainEntry(plugin)])
+/// ```
+public final class NativePlugin: Plugin {
+    public let descriptor: PluginDescriptor
+    private let hooks: Hooks
+    private let destroyed = Atomic<Bool>(false)
+
+    private struct Hooks: @unchecked Sendable {
+        // The instance belongs to the plugin, which promises thread-safe hooks (ABI rule).
+        let instance: UnsafeMutableRawPointer?
+        let pre: bifrost_pre_hook_fn?
+        let post: bifrost_post_hook_fn?
+        let destroy: bifrost_destroy_fn?
+    }
+
+    /// The size of a 1.0 plugin table; smaller tables are refused.
+    public static let minimumTableSize = MemoryLayout<bifrost_plugin>.size
+
+    private init(descriptor: PluginDescriptor, hooks: Hooks) {
+        self.descriptor = descriptor
+        self.hooks = hooks
+    }
+
+    /// Creates a plugin through its factory, checking its table against the ABI rules.
+    ///
+    /// - Parameters:
+    ///   - source: the file (or in-process name) the plugin comes from; names it in errors.
+    ///   - configuration: the plugin's configuration, JSON bytes; empty means `{}`.
+    ///   - logger: where the plugin's log lines go, attributed to it.
+    ///   - factory: calls the plugin's `bifrost_plugin_create`.
+    public static func create(
+        source: String,
+        configuration: [UInt8],
+        logger: Logger,
+        factory: NativePluginFactory
+    ) throws(PluginLoadError) -> NativePlugin {
+        let identity = PluginIdentity(source: source, logger: logger)
+        let config = configuration.isEmpty ? Array("{}".utf8) : configuration
+        let result = (config + [0]).withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                factory(NativeHost.api, identity.makeToken(), chars.baseAddress!, config.count)
+            }
+        }
+        guard let table = result else {
+            if let message = identity.createError, !message.isEmpty {
+                throw PluginLoadError(file: source, kind: .refused, reason: "the plugin refused to load: \(message)")
+            }
+            throw PluginLoadError(
+                file: source, kind: .refused,
+                reason: "bifrost_plugin_create returned NULL without a message (call host->set_create_error to say why)")
+        }
+        let raw = UnsafeRawPointer(table)
+        let structSize = Int(raw.load(as: UInt32.self))
+        guard structSize >= 8 else {
+            throw PluginLoadError(
+                file: source, kind: .tableTooSmall,
+                reason: "plugin table struct_size is \(structSize) bytes; ABI 1.0 needs at least \(minimumTableSize)")
+        }
+        let major = raw.load(fromByteOffset: 4, as: UInt16.self)
+        let minor = raw.load(fromByteOffset: 6, as: UInt16.self)
+        guard major == BIFROST_ABI_VERSION_MAJOR else {
+            throw PluginLoadError(
+                file: source, kind: .abiMismatch,
+                reason: "built for plugin ABI \(major).\(minor), but this host speaks ABI \(BIFROST_ABI_VERSION_MAJOR).\(BIFROST_ABI_VERSION_MINOR); rebuild it against this host's bifrost_plugin.h")
+        }
+        guard structSize >= minimumTableSize else {
+            throw PluginLoadError(
+                file: source, kind: .tableTooSmall,
+                reason: "plugin table struct_size is \(structSize) bytes; ABI 1.0 needs at least \(minimumTableSize)")
+        }
+        let plugin = table.pointee
+        let hooks = Hooks(instance: plugin.instance, pre: plugin.pre_hook, post: plugin.post_hook, destroy: plugin.destroy)
+        let name = plugin.name.map { String(cString: $0) }
+        if let problem = Self.problem(withName: name) {
+            hooks.destroy?(hooks.instance)
+            throw PluginLoadError(file: source, kind: .invalidName, reason: problem)
+        }
+        identity.name = name
+        var presentHooks: PluginHooks = []
+        if hooks.pre != nil { presentHooks.insert(.pre) }
+        if hooks.post != nil { presentHooks.insert(.post) }
+        let failOpen = plugin.flags & UInt64(BIFROST_PLUGIN_FLAG_FAIL_OPEN_BY_DEFAULT) != 0
+        let descriptor = PluginDescriptor(
+            name: name!,
+            version: plugin.version.map { String(cString: $0) } ?? "",
+            hooks: presentHooks,
+            kind: "native",
+            abiVersion: "\(major).\(minor)",
+            file: source,
+            defaultFailurePolicy: failOpen ? .failOpen : .failClosed)
+        return NativePlugin(descriptor: descriptor, hooks: hooks)
+    }
+
+    /// Why a name is not allowed, or `nil` if it is fine.
+    static func problem(withName name: String?) -> String? {
+        guard let name else { return "the plugin table's name is NULL" }
+        guard !name.isEmpty else { return "the plugin's name is empty" }
+        let allowed = name.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+        let first = name.utf8.first!
+        let startsWell =
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
+        guard allowed, startsWell, name.utf8.count <= 64 else {
+            return "invalid plugin name '\(name)': use 1-64 characters of [a-z0-9._-], starting with a letter or digit"
+        }
+        return nil
+    }
+
+    public func preHook(_ request: inout ChatRequest, context: RequestContext) async throws -> PreHookResult {
+        guard let pre = hooks.pre else { return .continue }
+        let session = NativeSession.of(context)
+        session.open(.preHook)
+        defer { session.close() }
+        swap(&session.request, &request)
+        let action = pre(hooks.instance, session.handle(.context), session.handle(.request), session.handle(.outcome))
+        swap(&session.request, &request)
+        if let message = session.fault { throw makeFault(message) }
+        switch action {
+        case BIFROST_ACTION_CONTINUE:
+            guard session.outcomeKind == .empty else {
+                throw makeFault("the PreHook filled the outcome but returned BIFROST_ACTION_CONTINUE (return BIFROST_ACTION_SHORT_CIRCUIT to answer)")
+            }
+            return .continue
+        case BIFROST_ACTION_SHORT_CIRCUIT:
+            switch session.giveOutcome() {
+            case .response(let response)?: return .respond(response)
+            case .failure(let error)?: return .reject(error)
+            case nil:
+                throw makeFault("the PreHook returned BIFROST_ACTION_SHORT_CIRCUIT without setting a response or an error")
+            }
+        case BIFROST_ACTION_FAULT:
+            throw makeFault("the PreHook returned BIFROST_ACTION_FAULT without calling report_fault")
+        default:
+            throw makeFault("the PreHook returned unknown action \(action)")
+        }
+    }
+
+    public func postHook(_ outcome: inout ChatOutcome, context: RequestContext) async throws {
+        guard let post = hooks.post else { return }
+        let session = NativeSession.of(context)
+        session.open(.postHook)
+        defer { session.close() }
+        session.takeOutcome(&outcome)
+        let action = post(hooks.instance, session.handle(.context), session.handle(.outcome))
+        outcome = session.giveOutcome()!
+        if let message = session.fault { throw makeFault(message) }
+        switch action {
+        case BIFROST_ACTION_CONTINUE: return
+        case BIFROST_ACTION_FAULT: throw makeFault("the PostHook returned BIFROST_ACTION_FAULT without calling report_fault")
+        case BIFROST_ACTION_SHORT_CIRCUIT: throw makeFault("the PostHook returned BIFROST_ACTION_SHORT_CIRCUIT, which only a PreHook may")
+        default: throw makeFault("the PostHook returned unknown action \(action)")
+        }
+    }
+
+    /// Calls the plugin's `destroy`, once however often it is called.
+    public func shutdown() {
+        guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        hooks.destroy?(hooks.instance)
+    }
+
+    private func makeFault(_ message: String) -> PluginFault {
+        PluginFault(plugin: descriptor.name, hook: .preHook, message: message)
+    }
+}
