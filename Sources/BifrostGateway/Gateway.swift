@@ -1,0 +1,53 @@
+public import BifrostCore
+import BifrostHTTP
+import BifrostNativePlugins
+public import Logging
+
+/// The running gateway: plugins loaded from configuration, the core, and the HTTP server.
+///
+/// ```swift
+/// let gateway = try await Gateway.start(configuration: configuration, logger: logger)
+/// print("listening on", gateway.port)
+/// try await gateway.shutdown()
+/// ```
+public final class Gateway: Sendable {
+    /// The core the server serves.
+    public let bifrost: Bifrost
+    /// The bound port.
+    public let port: Int
+    private let server: BifrostHTTPServer
+
+    private init(bifrost: Bifrost, server: BifrostHTTPServer, port: Int) {
+        self.bifrost = bifrost
+        self.server = server
+        self.port = port
+    }
+
+    /// Loads the plugins, builds the core and starts serving.
+    public static func start(configuration: GatewayConfiguration, logger: Logger) async throws -> Gateway {
+        let entries = try PluginChainLoader(configuration: configuration, logger: logger).load()
+        return try await start(configuration: configuration, entries: entries, logger: logger)
+    }
+
+    /// Starts serving with the given chain (plugins already loaded, or in-process ones).
+    public static func start(configuration: GatewayConfiguration, entries: [ChainEntry], logger: Logger) async throws -> Gateway {
+        let mock = MockProvider(latency: .milliseconds(configuration.mock.latencyMilliseconds))
+        let bifrost = Bifrost(chain: PluginChain(entries, logger: logger), dispatcher: Dispatcher(providers: [mock]))
+        let server = BifrostHTTPServer(bifrost: bifrost, configuration: configuration.server, logger: logger)
+        let port: Int
+        do {
+            port = try await server.start()
+        } catch {
+            bifrost.shutdown()
+            throw error
+        }
+        logger.info("bifrost listening on http://\(configuration.server.host):\(port) with \(entries.count) plugin(s)")
+        return Gateway(bifrost: bifrost, server: server, port: port)
+    }
+
+    /// Stops the server, then calls every plugin's `destroy` once.
+    public func shutdown() async throws {
+        try await server.shutdown()
+        bifrost.shutdown()
+    }
+}

@@ -1,0 +1,151 @@
+public import BifrostCore
+import BifrostHTTP
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension GatewayConfiguration {
+    /// Reads a JSON configuration file; every unusable value is a ``ConfigurationError``
+    /// naming the file, the field's path and what was expected. Unknown fields are refused,
+    /// so a typo never silently falls back to a default.
+    ///
+    /// ```json
+    /// {
+    ///   "server": {"host": "127.0.0.1", "port": 8080, "max_body_bytes": 10485760},
+    ///   "plugin_dir": "plugins",
+    ///   "plugins": [{"file": "10-model-alias.so", "failure_policy": "fail_open", "config": {"fast": "mock/echo"}}],
+    ///   "providers": {"mock": {"latency_ms": 0}}
+    /// }
+    /// ```
+    public static func load(file: String) throws(ConfigurationError) -> GatewayConfiguration {
+        guard let bytes = readFile(file) else {
+            throw ConfigurationError(file: file, path: "", message: "cannot read the file: \(String(cString: strerror(errno)))")
+        }
+        let value: JSONValue
+        do { value = try JSONValue.parse(bytes) } catch {
+            throw ConfigurationError(file: file, path: "", message: "not valid JSON: \(error)")
+        }
+        return try parse(value, file: file)
+    }
+
+    /// Reads a configuration from a parsed JSON value; `file` names it in errors.
+    public static func parse(_ value: JSONValue, file: String) throws(ConfigurationError) -> GatewayConfiguration {
+        let reader = ConfigurationReader(file: file)
+        let root = try reader.object(value, at: "", allowed: ["server", "plugin_dir", "plugins", "providers"])
+        var configuration = GatewayConfiguration()
+        configuration.baseDirectory = directoryOf(file)
+        if let server = root["server"] {
+            let fields = try reader.object(server, at: "server", allowed: ["host", "port", "max_body_bytes"])
+            if let host = fields["host"] { configuration.server.host = try reader.string(host, at: "server.host") }
+            if let port = fields["port"] { configuration.server.port = try reader.integer(port, at: "server.port", in: 0...65535) }
+            if let limit = fields["max_body_bytes"] {
+                configuration.server.maxBodyBytes = try reader.integer(limit, at: "server.max_body_bytes", in: 1...(1 << 31))
+            }
+        }
+        if let directory = root["plugin_dir"] {
+            let path = try reader.string(directory, at: "plugin_dir")
+            configuration.pluginDirectory = resolve(path, relativeTo: directoryOf(file))
+        }
+        if let plugins = root["plugins"] {
+            for (index, entry) in try reader.array(plugins, at: "plugins").enumerated() {
+                let path = "plugins[\(index)]"
+                let fields = try reader.object(entry, at: path, allowed: ["file", "optional", "failure_policy", "config"])
+                guard let fileValue = fields["file"] else {
+                    throw ConfigurationError(file: file, path: "\(path).file", message: "required: the plugin's .so file")
+                }
+                var plugin = PluginEntry(file: try reader.string(fileValue, at: "\(path).file"))
+                if let optional = fields["optional"] { plugin.optional = try reader.bool(optional, at: "\(path).optional") }
+                if let policy = fields["failure_policy"] {
+                    let name = try reader.string(policy, at: "\(path).failure_policy")
+                    guard let parsed = FailurePolicy(rawValue: name) else {
+                        throw ConfigurationError(
+                            file: file, path: "\(path).failure_policy", message: "expected \"fail_closed\" or \"fail_open\", got \"\(name)\"")
+                    }
+                    plugin.failurePolicy = parsed
+                }
+                if let config = fields["config"] {
+                    var writer = JSONWriter()
+                    writer.value(config)
+                    plugin.configuration = writer.bytes
+                }
+                configuration.plugins.append(plugin)
+            }
+        }
+        if let providers = root["providers"] {
+            let fields = try reader.object(providers, at: "providers", allowed: ["mock"])
+            if let mock = fields["mock"] {
+                let settings = try reader.object(mock, at: "providers.mock", allowed: ["latency_ms"])
+                if let latency = settings["latency_ms"] {
+                    configuration.mock.latencyMilliseconds = try reader.integer(latency, at: "providers.mock.latency_ms", in: 0...600_000)
+                }
+            }
+        }
+        return configuration
+    }
+
+    static func readFile(_ path: String) -> [UInt8]? {
+        guard let handle = fopen(path, "rb") else { return nil }
+        defer { fclose(handle) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, handle)
+            if count > 0 { bytes.append(contentsOf: buffer[0..<count]) }
+            if count < buffer.count { break }
+        }
+        return ferror(handle) == 0 ? bytes : nil
+    }
+
+    static func directoryOf(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func resolve(_ path: String, relativeTo directory: String) -> String {
+        path.hasPrefix("/") ? path : "\(directory)/\(path)"
+    }
+}
+
+/// Checks the shape of JSON configuration values, naming the field in every error.
+struct ConfigurationReader {
+    let file: String
+
+    func fail(_ path: String, _ message: String) -> ConfigurationError {
+        ConfigurationError(file: file, path: path, message: message)
+    }
+
+    func object(_ value: JSONValue, at path: String, allowed: Set<String>) throws(ConfigurationError) -> [String: JSONValue] {
+        guard case .object(let fields) = value else { throw fail(path, "expected an object, got \(value.kindDescription)") }
+        for key in fields.keys.sorted() where !allowed.contains(key) {
+            let field = path.isEmpty ? key : "\(path).\(key)"
+            throw fail(field, "unknown field; expected one of \(allowed.sorted().joined(separator: ", "))")
+        }
+        return fields
+    }
+
+    func array(_ value: JSONValue, at path: String) throws(ConfigurationError) -> [JSONValue] {
+        guard case .array(let elements) = value else { throw fail(path, "expected an array, got \(value.kindDescription)") }
+        return elements
+    }
+
+    func string(_ value: JSONValue, at path: String) throws(ConfigurationError) -> String {
+        guard case .string(let text) = value, !text.isEmpty else {
+            throw fail(path, "expected a non-empty string, got \(value.kindDescription)")
+        }
+        return text
+    }
+
+    func bool(_ value: JSONValue, at path: String) throws(ConfigurationError) -> Bool {
+        guard case .bool(let flag) = value else { throw fail(path, "expected true or false, got \(value.kindDescription)") }
+        return flag
+    }
+
+    func integer(_ value: JSONValue, at path: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let number = value.intValue else { throw fail(path, "expected an integer, got \(value.kindDescription)") }
+        guard range.contains(number) else {
+            throw fail(path, "expected an integer from \(range.lowerBound) to \(range.upperBound), got \(number)")
+        }
+        return number
+    }
+}

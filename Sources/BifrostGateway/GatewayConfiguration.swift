@@ -1,0 +1,66 @@
+public import BifrostCore
+public import BifrostHTTP
+
+/// Everything `bifrost serve` runs with: server settings, plugins, providers.
+///
+/// Read from a JSON file with ``GatewayConfiguration/load(file:)``; command-line options
+/// override the file.
+///
+/// ```swift
+/// var configuration = try GatewayConfiguration.load(file: "bifrost.json")
+/// configuration.server.port = 9000
+/// ```
+public struct GatewayConfiguration: Sendable {
+    /// Host, port, body limit.
+    public var server: HTTPServerConfiguration
+    /// The directory whose `*.so` files are loaded, in file-name order.
+    public var pluginDirectory: String?
+    /// Plugins named explicitly, loaded first and in this order.
+    public var plugins: [PluginEntry]
+    /// The built-in mock provider's settings.
+    public var mock: MockSettings
+    /// Where relative plugin files resolve when there is no plugin directory: the config file's directory.
+    public var baseDirectory: String = "."
+
+    /// Creates a configuration with defaults: 127.0.0.1:8080, no plugins, the mock provider.
+    public init(
+        server: HTTPServerConfiguration = HTTPServerConfiguration(),
+        pluginDirectory: String? = nil,
+        plugins: [PluginEntry] = [],
+        mock: MockSettings = MockSettings()
+    ) {
+        self.server = server
+        self.pluginDirectory = pluginDirectory
+        self.plugins = plugins
+        self.mock = mock
+    }
+
+    /// One plugin named in the configuration file.
+    public struct PluginEntry: Sendable, Hashable {
+        /// The `.so` file: absolute, or relative to the plugin directory (or else the config file's directory).
+        public var file: String
+        /// If `true`, a refusal is logged and the gateway starts without this plugin.
+        public var optional: Bool
+        /// Overrides the plugin's default failure policy.
+        public var failurePolicy: FailurePolicy?
+        /// The plugin's configuration as JSON bytes; `nil` uses the sidecar `<stem>.json`.
+        public var configuration: [UInt8]?
+
+        /// Creates an entry.
+        public init(file: String, optional: Bool = false, failurePolicy: FailurePolicy? = nil, configuration: [UInt8]? = nil) {
+            self.file = file
+            self.optional = optional
+            self.failurePolicy = failurePolicy
+            self.configuration = configuration
+        }
+    }
+
+    /// Settings of the built-in `mock` provider.
+    public struct MockSettings: Sendable, Hashable {
+        /// Extra time each answer takes, in milliseconds.
+        public var latencyMilliseconds: Int
+
+        /// Creates settings.
+        public init(latencyMilliseconds: Int = 0) { self.latencyMilliseconds = latencyMilliseconds }
+    }
+}
