@@ -53,7 +53,9 @@ let package = Package(
         .target(
             name: "BifrostNativePlugins",
             dependencies: ["BifrostCore", "CBifrostPlugin", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: strictSwift
+            // NativeSession is touched by one thread at a time by construction (one session per
+            // thread); dynamic exclusivity checks cost more than the hook call itself.
+            swiftSettings: strictSwift + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(
             name: "BifrostHTTP",

@@ -4,8 +4,8 @@
 /// ```swift
 /// struct AddHeader: Plugin {
 ///     let descriptor = PluginDescriptor(name: "add-header", version: "1.0.0", hooks: .post)
-///     func preHook(_ request: inout ChatRequest, context: RequestContext) async throws -> PreHookResult { .continue }
-///     func postHook(_ outcome: inout ChatOutcome, context: RequestContext) async throws {
+///     func preHook(_ request: inout ChatRequest, context: RequestContext) throws -> PreHookResult { .continue }
+///     func postHook(_ outcome: inout ChatOutcome, context: RequestContext) throws {
 ///         if case .response(var response) = outcome {
 ///             response.headers["x-hello"] = "world"
 ///             outcome = .response(response)
@@ -13,17 +13,20 @@
 ///     }
 /// }
 /// ```
+///
+/// Hooks are synchronous on purpose: they run on the request's thread and must not block
+/// it (DESIGN.md §2), and a plain call keeps the chain's cost near that of a function call.
 public protocol Plugin: Sendable {
     /// Name, version and which hooks exist.
     var descriptor: PluginDescriptor { get }
 
     /// Runs before the provider, in chain order. May change the request, answer, or reject.
     /// A thrown error is a fault, handled by the plugin's ``FailurePolicy``.
-    func preHook(_ request: inout ChatRequest, context: RequestContext) async throws -> PreHookResult
+    func preHook(_ request: inout ChatRequest, context: RequestContext) throws -> PreHookResult
 
     /// Runs after the provider in reverse chain order, only if this plugin's PreHook ran.
     /// May change the outcome either way. A thrown error is a fault.
-    func postHook(_ outcome: inout ChatOutcome, context: RequestContext) async throws
+    func postHook(_ outcome: inout ChatOutcome, context: RequestContext) throws
 
     /// Releases the plugin's resources. Called once, at shutdown.
     func shutdown()

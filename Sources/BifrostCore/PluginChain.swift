@@ -56,9 +56,10 @@ public struct PluginChain: Sendable {
                 continue
             }
             let entry = entries[index]
-            let unchanged = request
+            // Only a fail-open fault needs the request as it was; copying costs retains otherwise.
+            let unchanged = entry.failurePolicy == .failOpen ? request : nil
             do {
-                let result = try await entry.plugin.preHook(&request, context: context)
+                let result = try entry.plugin.preHook(&request, context: context)
                 entered.insert(index)
                 switch result {
                 case .continue:
@@ -72,7 +73,7 @@ public struct PluginChain: Sendable {
                     break preHooks
                 }
             } catch {
-                request = unchanged
+                if let unchanged { request = unchanged }
                 let fault = Self.fault(from: error, plugin: entry.plugin.descriptor.name, hook: .preHook)
                 switch entry.failurePolicy {
                 case .failOpen:
@@ -94,15 +95,15 @@ public struct PluginChain: Sendable {
 
         for index in entries.indices.reversed() where entered.contains(index) && hooks[index].contains(.post) {
             let entry = entries[index]
-            let unchanged = outcome
+            let unchanged = entry.failurePolicy == .failOpen ? outcome : nil
             do {
-                try await entry.plugin.postHook(&outcome, context: context)
+                try entry.plugin.postHook(&outcome, context: context)
             } catch {
                 let fault = Self.fault(from: error, plugin: entry.plugin.descriptor.name, hook: .postHook)
                 switch entry.failurePolicy {
                 case .failOpen:
                     logger.warning("\(fault); fail-open, outcome left as it was for request \(context.requestID)")
-                    outcome = unchanged
+                    if let unchanged { outcome = unchanged }
                 case .failClosed:
                     logger.error("\(fault); fail-closed, request \(context.requestID) fails")
                     outcome = .failure(.pluginFault(fault))

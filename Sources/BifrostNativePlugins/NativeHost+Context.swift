@@ -7,7 +7,7 @@ extension NativeHost {
             guard let session = NativeSession.resolve(handle, .context, "context_get") else { return BIFROST_ERR_INVALID_HANDLE }
             guard let key = NativeHost.decode(key, session, "context_get", "key") else { return BIFROST_ERR_INVALID_ARGUMENT }
             guard let out = NativeHost.check(out, session, "context_get") else { return BIFROST_ERR_INVALID_ARGUMENT }
-            guard let value = session.context[key] else { return BIFROST_ERR_NOT_FOUND }
+            guard let value = session.currentContext[key] else { return BIFROST_ERR_NOT_FOUND }
             var result = bifrost_value()
             switch value {
             case .bool(let flag):
@@ -34,14 +34,14 @@ extension NativeHost {
                 return BIFROST_ERR_INVALID_ARGUMENT
             }
             switch value.pointee.kind {
-            case BIFROST_VALUE_NULL: session.context[key] = nil
-            case BIFROST_VALUE_BOOL: session.context[key] = .bool(value.pointee.boolean != 0)
-            case BIFROST_VALUE_NUMBER: session.context[key] = .number(value.pointee.number)
+            case BIFROST_VALUE_NULL: session.currentContext[key] = nil
+            case BIFROST_VALUE_BOOL: session.currentContext[key] = .bool(value.pointee.boolean != 0)
+            case BIFROST_VALUE_NUMBER: session.currentContext[key] = .number(value.pointee.number)
             case BIFROST_VALUE_STRING, BIFROST_VALUE_JSON:
                 guard let text = NativeHost.decode(value.pointee.string, session, "context_set", "string value") else {
                     return BIFROST_ERR_INVALID_ARGUMENT
                 }
-                session.context[key] = value.pointee.kind == BIFROST_VALUE_STRING ? .string(text) : .json(text)
+                session.currentContext[key] = value.pointee.kind == BIFROST_VALUE_STRING ? .string(text) : .json(text)
             default:
                 session.recordFault("context_set: unknown value kind \(value.pointee.kind)")
                 return BIFROST_ERR_INVALID_ARGUMENT
@@ -50,23 +50,23 @@ extension NativeHost {
         }
         api.context_request_id = { handle, out in
             guard let session = NativeSession.resolve(handle, .context, "context_request_id") else { return BIFROST_ERR_INVALID_HANDLE }
-            return NativeHost.give(session.context.requestID, out, session, "context_request_id")
+            return NativeHost.give(session.currentContext.requestID, out, session, "context_request_id")
         }
         api.context_arrival_time_ns = { handle, out in
             guard let session = NativeSession.resolve(handle, .context, "context_arrival_time_ns") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
             guard let out = NativeHost.check(out, session, "context_arrival_time_ns") else { return BIFROST_ERR_INVALID_ARGUMENT }
-            out.pointee = session.context.arrivalTimeNanoseconds
+            out.pointee = session.currentContext.arrivalTimeNanoseconds
             return BIFROST_OK
         }
         api.context_client_id = { handle, out in
             guard let session = NativeSession.resolve(handle, .context, "context_client_id") else { return BIFROST_ERR_INVALID_HANDLE }
-            return NativeHost.give(session.context.clientID, out, session, "context_client_id")
+            return NativeHost.give(session.currentContext.clientID, out, session, "context_client_id")
         }
         api.context_route = { handle, out in
             guard let session = NativeSession.resolve(handle, .context, "context_route") else { return BIFROST_ERR_INVALID_HANDLE }
-            return NativeHost.give(session.context.route, out, session, "context_route")
+            return NativeHost.give(session.currentContext.route, out, session, "context_route")
         }
     }
 }

@@ -30,8 +30,8 @@ extension NativeHost {
                 model = session.outcomeKind == .response ? session.response.model : ""
             }
             session.response = ChatResponse(
-                id: "chatcmpl-" + session.context.requestID,
-                created: Int(session.context.arrivalTimeNanoseconds / 1_000_000_000),
+                id: "chatcmpl-" + session.currentContext.requestID,
+                created: Int(session.currentContext.arrivalTimeNanoseconds / 1_000_000_000),
                 provider: provider, model: model)
             session.outcomeKind = .response
             out?.pointee = session.handle(.response)

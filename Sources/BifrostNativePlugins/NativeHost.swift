@@ -65,9 +65,8 @@ public enum NativeHost {
     // MARK: Shared helpers
 
     /// Logs a handle used after its hook returned; no hook is running to blame.
-    static func lateHandleUse(function: StaticString, requestID: String) {
-        logger.warning(
-            "a native plugin called \(function) with a handle whose hook had already returned (request \(requestID)); the call was refused")
+    static func lateHandleUse(function: StaticString) {
+        logger.warning("a native plugin called \(function) with a handle whose hook had already returned; the call was refused")
     }
 
     /// Decodes a plugin's string, recording a fault for invalid UTF-8 or a NULL pointer.

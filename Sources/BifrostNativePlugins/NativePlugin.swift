@@ -128,14 +128,15 @@ public final class NativePlugin: Plugin {
         return nil
     }
 
-    public func preHook(_ request: inout ChatRequest, context: RequestContext) async throws -> PreHookResult {
+    public func preHook(_ request: inout ChatRequest, context: RequestContext) throws -> PreHookResult {
         guard let pre = hooks.pre else { return .continue }
-        let session = NativeSession.of(context)
-        session.open(.preHook)
+        let session = NativeSession.current
+        session.open(.preHook, context: context)
         defer { session.close() }
-        swap(&session.request, &request)
-        let action = pre(hooks.instance, session.handle(.context), session.handle(.request), session.handle(.outcome))
-        swap(&session.request, &request)
+        let action = withUnsafeMutablePointer(to: &request) { pointer in
+            session.requestPointer = pointer
+            return pre(hooks.instance, session.handle(.context), session.handle(.request), session.handle(.outcome))
+        }
         if let message = session.fault { throw makeFault(message) }
         switch action {
         case BIFROST_ACTION_CONTINUE:
@@ -157,14 +158,18 @@ public final class NativePlugin: Plugin {
         }
     }
 
-    public func postHook(_ outcome: inout ChatOutcome, context: RequestContext) async throws {
+    public func postHook(_ outcome: inout ChatOutcome, context: RequestContext) throws {
         guard let post = hooks.post else { return }
-        let session = NativeSession.of(context)
-        session.open(.postHook)
+        let session = NativeSession.current
+        session.open(.postHook, context: context)
         defer { session.close() }
-        session.takeOutcome(&outcome)
-        let action = post(hooks.instance, session.handle(.context), session.handle(.outcome))
-        outcome = session.giveOutcome()!
+        let action = withUnsafeMutablePointer(to: &outcome) { pointer in
+            session.outcomePointer = pointer
+            session.outcomeIsInPlace()
+            let action = post(hooks.instance, session.handle(.context), session.handle(.outcome))
+            if session.outcomeWasLoaded, let changed = session.giveOutcome() { pointer.pointee = changed }
+            return action
+        }
         if let message = session.fault { throw makeFault(message) }
         switch action {
         case BIFROST_ACTION_CONTINUE: return

@@ -1,54 +1,146 @@
 import BifrostCore
 import CBifrostPlugin
 
-/// Per-request state behind every handle a native plugin receives.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The state behind every handle a native plugin receives during one hook call.
 ///
 /// Handles are this object's address with the handle kind in the low bits, so a handle of
-/// the wrong kind is caught. While a hook runs, the request or outcome is moved into the
-/// session (no copy) and moved back when the hook returns; after that the session is closed
-/// and any handle touched again is refused. Hooks of one request run one after another, so
-/// the session needs no lock; a plugin that uses a handle from another thread while its
-/// hook is still running breaks the ABI contract.
-final class NativeSession: @unchecked Sendable {
+/// the wrong kind is caught. While a hook runs, the session points at the request in place,
+/// or holds the outcome moved into it (no copy) until the hook returns; then the session is
+/// closed and a handle touched again is refused.
+///
+/// A hook call is synchronous, so it starts and ends on one thread: each thread keeps one
+/// session and reuses it for every hook it runs. That costs no allocation and no lock per
+/// call, and the memory behind a stale handle stays valid (it is refused, not undefined)
+/// until the thread exits.
+final class NativeSession {
     enum Phase { case closed, preHook, postHook }
     enum OutcomeKind { case empty, response, error }
 
-    unowned let context: RequestContext
+    // Unowned: the caller holds the context for the whole hook call; no refcounting per call.
+    private(set) unowned(unsafe) var context: RequestContext?
     var phase = Phase.closed
-    var request: ChatRequest = NativeSession.placeholderRequest
-    var outcomeKind = OutcomeKind.empty
-    var response: ChatResponse = NativeSession.placeholderResponse
-    var error: BifrostError = NativeSession.placeholderError
+    /// The PreHook's request, in place: valid only while the hook runs.
+    var requestPointer: UnsafeMutablePointer<ChatRequest>?
+    var request: ChatRequest {
+        _read { yield requestPointer!.pointee }
+        _modify { yield &requestPointer!.pointee }
+    }
+    /// The PostHook's outcome, in place. It is moved into the session only when the plugin
+    /// first touches the response or error, so a hook that only reads the context costs nothing.
+    var outcomePointer: UnsafeMutablePointer<ChatOutcome>?
+    private var outcomeLoaded = true
+    private var loadedKind = OutcomeKind.empty
+    private var storedResponse: ChatResponse = NativeSession.placeholderResponse
+    private var storedError: BifrostError = NativeSession.placeholderError
+
+    var outcomeKind: OutcomeKind {
+        get {
+            if !outcomeLoaded, let outcomePointer {
+                if case .response = outcomePointer.pointee { return .response }
+                return .error
+            }
+            return loadedKind
+        }
+        set {
+            load()
+            loadedKind = newValue
+        }
+    }
+
+    var response: ChatResponse {
+        _read {
+            load()
+            yield storedResponse
+        }
+        _modify {
+            load()
+            yield &storedResponse
+        }
+    }
+
+    var error: BifrostError {
+        _read {
+            load()
+            yield storedError
+        }
+        _modify {
+            load()
+            yield &storedError
+        }
+    }
+
+    /// Marks the outcome as still living behind `outcomePointer`.
+    func outcomeIsInPlace() { outcomeLoaded = false }
+
+    /// Whether the outcome was moved into the session and must be written back.
+    var outcomeWasLoaded: Bool { outcomeLoaded && outcomePointer != nil }
+
+    private func load() {
+        guard !outcomeLoaded else { return }
+        outcomeLoaded = true
+        guard let outcomePointer else { return }
+        var taken = ChatOutcome.failure(Self.placeholderError)
+        swap(&taken, &outcomePointer.pointee)
+        switch consume taken {
+        case .response(let value):
+            loadedKind = .response
+            storedResponse = value
+        case .failure(let value):
+            loadedKind = .error
+            storedError = value
+        }
+    }
     /// The first contract violation or reported fault of the running hook.
     var fault: String?
     var arena = BorrowArena()
 
-    init(context: RequestContext) { self.context = context }
-
     deinit { arena.release() }
 
-    static let placeholderRequest = ChatRequest(provider: "", model: "", messages: [])
     static let placeholderResponse = ChatResponse(provider: "", model: "")
     static let placeholderError = BifrostError(status: 500, type: "", message: "")
 
-    /// The session of `context`, created on first use.
-    static func of(_ context: RequestContext) -> NativeSession {
-        context.attachment(NativeSession.self) { NativeSession(context: context) }
+    /// This thread's session.
+    static var current: NativeSession {
+        if let raw = pthread_getspecific(threadKey) {
+            return Unmanaged<NativeSession>.fromOpaque(raw).takeUnretainedValue()
+        }
+        let session = NativeSession()
+        pthread_setspecific(threadKey, Unmanaged.passRetained(session).toOpaque())
+        return session
     }
+
+    private static let threadKey: pthread_key_t = {
+        var key = pthread_key_t()
+        let status = pthread_key_create(&key) { raw in
+            if let raw { Unmanaged<NativeSession>.fromOpaque(raw).release() }
+        }
+        precondition(status == 0, "pthread_key_create failed: \(status)")
+        return key
+    }()
+
+    /// The request's context while a hook runs.
+    var currentContext: RequestContext { context! }
 
     // MARK: Hook lifetime
 
-    func open(_ phase: Phase) {
+    func open(_ phase: Phase, context: RequestContext) {
         self.phase = phase
+        self.context = context
         fault = nil
         arena.reset()
     }
 
     func close() {
         phase = .closed
-        outcomeKind = .empty
-        response = Self.placeholderResponse
-        error = Self.placeholderError
+        context = nil
+        requestPointer = nil
+        outcomePointer = nil
+        outcomeLoaded = true
+        loadedKind = .empty
     }
 
     /// Records a contract violation; the first one wins.
@@ -56,31 +148,17 @@ final class NativeSession: @unchecked Sendable {
         if fault == nil { fault = message }
     }
 
-    /// Moves the outcome into the session.
-    func takeOutcome(_ outcome: inout ChatOutcome) {
-        var taken = ChatOutcome.failure(Self.placeholderError)
-        swap(&taken, &outcome)
-        switch consume taken {
-        case .response(let value):
-            outcomeKind = .response
-            response = value
-        case .failure(let value):
-            outcomeKind = .error
-            error = value
-        }
-    }
-
     /// Moves the outcome out of the session; `nil` when the hook left it empty.
     func giveOutcome() -> ChatOutcome? {
-        switch outcomeKind {
+        switch loadedKind {
         case .empty: return nil
         case .response:
             var value = Self.placeholderResponse
-            swap(&value, &response)
+            swap(&value, &storedResponse)
             return .response(value)
         case .error:
             var value = Self.placeholderError
-            swap(&value, &error)
+            swap(&value, &storedError)
             return .failure(value)
         }
     }
@@ -122,7 +200,7 @@ final class NativeSession: @unchecked Sendable {
             return nil
         }
         guard session.phase != .closed else {
-            NativeHost.lateHandleUse(function: function, requestID: session.context.requestID)
+            NativeHost.lateHandleUse(function: function)
             return nil
         }
         if kind == .request, session.phase != .preHook {
