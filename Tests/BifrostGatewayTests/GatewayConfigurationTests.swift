@@ -1,0 +1,119 @@
+import BifrostCore
+import BifrostGateway
+import BifrostTestSupport
+import Foundation
+import Testing
+
+@Suite("Configuration file: every bad value names the file, the field and what was expected")
+struct GatewayConfigurationTests {
+    func load(_ json: String) throws -> GatewayConfiguration {
+        let directory = try CPluginCompiler.temporaryDirectory("config")
+        let file = directory + "/bifrost.json"
+        try Data(json.utf8).write(to: URL(fileURLWithPath: file))
+        return try GatewayConfiguration.load(file: file)
+    }
+
+    func failure(_ json: String) -> String? {
+        do {
+            _ = try load(json)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func aCompleteFileIsRead() throws {
+        let configuration = try load(
+            #"{"server": {"host": "127.0.0.1", "port": 9000, "max_body_bytes": 1024}, "plugin_dir": "/opt/plugins", "plugins": [{"file": "a.so", "optional": true, "failure_policy": "fail_open", "config": {"x": 1}}], "providers": {"mock": {"latency_ms": 5}}}"#)
+        #expect(configuration.server.port == 9000)
+        #expect(configuration.server.maxBodyBytes == 1024)
+        #expect(configuration.pluginDirectory == "/opt/plugins")
+        #expect(configuration.plugins == [GatewayConfiguration.PluginEntry(file: "a.so", optional: true, failurePolicy: .failOpen, configuration: Array(#"{"x":1}"#.utf8))])
+        #expect(configuration.mock.latencyMilliseconds == 5)
+    }
+
+    @Test(arguments: [
+        (#"{"plugins": [{"file": "a.so", "failure_policy": "maybe"}]}"#, #"plugins[0].failure_policy: expected "fail_closed" or "fail_open", got "maybe""#),
+        (#"{"server": {"port": 70000}}"#, "server.port: expected an integer from 0 to 65535, got 70000"),
+        (#"{"server": {"prot": 1}}"#, "server.prot: unknown field; expected one of host, max_body_bytes, port"),
+        (#"{"plugins": [{"optional": true}]}"#, "plugins[0].file: required"),
+        (#"{"plugins": {"file": "a.so"}}"#, "plugins: expected an array, got an object"),
+        (#"{"providers": {"mock": {"latency_ms": "slow"}}}"#, "providers.mock.latency_ms: expected an integer, got a string"),
+        ("{", "not valid JSON"),
+    ])
+    func badValuesAreRefusedPrecisely(json: String, expected: String) throws {
+        let message = try #require(failure(json))
+        #expect(message.contains("bifrost.json: "))
+        #expect(message.contains(expected))
+    }
+
+    @Test func aMissingFileIsAnError() {
+        #expect(throws: ConfigurationError.self) { try GatewayConfiguration.load(file: "/nonexistent/bifrost.json") }
+    }
+}
+
+@Suite("Loading a plugin directory")
+struct PluginChainLoaderTests {
+    func load(_ configuration: GatewayConfiguration) throws -> [ChainEntry] {
+        try PluginChainLoader(configuration: configuration, logger: quietLogger()).load()
+    }
+
+    @Test func pluginsLoadInLexicalFileNameOrderAndOtherFilesAreSkipped() throws {
+        let directory = try PluginDirectory()
+        try directory.tracer("20-b.so", name: "b")
+        try directory.tracer("10-a.so", name: "a")
+        try directory.tracer("30-c.so", name: "c")
+        try directory.write("README.txt", "not a plugin")
+        let entries = try load(GatewayConfiguration(pluginDirectory: directory.path))
+        #expect(entries.map(\.plugin.descriptor.name) == ["a", "b", "c"])
+    }
+
+    @Test func theConfigurationFileSetsTheOrderAndPolicies() throws {
+        let directory = try PluginDirectory()
+        try directory.tracer("10-a.so", name: "a")
+        try directory.tracer("20-b.so", name: "b")
+        try directory.tracer("30-c.so", name: "c")
+        let entries = try load(
+            GatewayConfiguration(
+                pluginDirectory: directory.path,
+                plugins: [.init(file: "30-c.so", failurePolicy: .failOpen), .init(file: "10-a.so")]))
+        #expect(entries.map(\.plugin.descriptor.name) == ["c", "a", "b"])
+        #expect(entries.map(\.failurePolicy) == [.failOpen, .failClosed, .failClosed])
+    }
+
+    @Test func aSidecarConfiguresItsPluginAndABadOneIsRefused() throws {
+        let directory = try PluginDirectory()
+        try directory.modelAlias(configuration: #"{"aliases": {"quick": "mock/echo"}}"#)
+        #expect(try load(GatewayConfiguration(pluginDirectory: directory.path)).count == 1)
+
+        try directory.write("10-model-alias.json", #"{"aliases": "#)
+        #expect {
+            _ = try load(GatewayConfiguration(pluginDirectory: directory.path))
+        } throws: { error in
+            "\(error)".contains("10-model-alias.so: refused: the plugin configuration") && "\(error)".contains("is not valid JSON")
+        }
+    }
+
+    @Test func aDuplicateNameIsRefusedNamingBothFiles() throws {
+        let directory = try PluginDirectory()
+        let first = try directory.tracer("10-a.so", name: "same")
+        let second = try directory.tracer("20-a.so", name: "same")
+        do {
+            _ = try load(GatewayConfiguration(pluginDirectory: directory.path))
+            Issue.record("duplicate accepted")
+        } catch let error as PluginStartupError {
+            #expect(error.refusals.map(\.kind) == [.duplicateName])
+            #expect(error.description == "\(second): refused: duplicate plugin name 'same': already loaded from \(first)")
+        }
+    }
+
+    @Test func anOptionalPluginThatIsRefusedIsSkipped() throws {
+        let directory = try PluginDirectory()
+        try directory.tracer("10-a.so", name: "a")
+        let broken = try CPluginCompiler.compile(zoo: "broken.c", as: "20-broken.so", in: directory.path, defines: ["BROKEN": "2"])
+        let failing = GatewayConfiguration(pluginDirectory: directory.path)
+        #expect(throws: PluginStartupError.self) { try load(failing) }
+        let tolerant = GatewayConfiguration(pluginDirectory: directory.path, plugins: [.init(file: broken, optional: true)])
+        #expect(try load(tolerant).map(\.plugin.descriptor.name) == ["a"])
+    }
+}

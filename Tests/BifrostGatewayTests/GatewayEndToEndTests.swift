@@ -1,0 +1,164 @@
+import BifrostCore
+import BifrostGateway
+import BifrostTestSupport
+import Foundation
+import Testing
+
+@Suite("End to end: real .so plugins behind real HTTP on 127.0.0.1")
+struct GatewayEndToEndTests {
+    @Test func aCPluginBuiltFromTheHeaderAloneIsObservedThroughHTTP() async throws {
+        let directory = try PluginDirectory()
+        try directory.modelAlias()
+        try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { client, _ in
+            let response = try await client.postJSON("/v1/chat/completions", chatJSON("Hello", model: "fast"))
+            #expect(response.status == 200)
+            #expect(response.headers["x-bifrost-model-alias"] == "fast")
+            #expect(response.headers["x-bifrost-provider"] == "mock")
+            #expect(response.headers["x-bifrost-model"] == "echo")
+            #expect(try response.json().objectField("choices") == [["index": 0, "message": ["role": "assistant", "content": "Echo: Hello"], "finish_reason": "stop"]])
+        }
+    }
+
+    @Test func hookOrderIsVisibleInTheResponse() async throws {
+        let directory = try PluginDirectory()
+        try directory.tracer("10-a.so", name: "a")
+        try directory.tracer("20-b.so", name: "b")
+        try directory.tracer("30-c.so", name: "c")
+        try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { client, _ in
+            let response = try await client.postJSON("/v1/chat/completions", chatJSON())
+            #expect(response.headers["x-trace"] == "pre:a,pre:b,pre:c,post:c,post:b,post:a")
+        }
+    }
+
+    @Test func aRejectionsStatusMessageAndRetryAfterReachTheClientAndServiceContinues() async throws {
+        let directory = try PluginDirectory()
+        try directory.tracer("10-a.so", name: "a")
+        try directory.tracer("20-limiter.so", name: "limiter", ["REJECT_STATUS": "429"])
+        try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { client, _ in
+            for _ in 0..<3 {
+                let response = try await client.postJSON("/v1/chat/completions", chatJSON())
+                #expect(response.status == 429)
+                #expect(response.headers["retry-after"] == "7")
+                #expect(response.headers["x-trace"] == "pre:a,pre:limiter,post:limiter,post:a")
+                let error = try #require(try response.json().objectField("error"))
+                #expect(error.objectField("message") == "rejected by limiter: slow down")
+                #expect(error.objectField("type") == "rate_limit_exceeded")
+            }
+            #expect(try await client.get("/health").status == 200)
+        }
+    }
+
+    @Test func aFaultingNativePluginGives500NamingItAndOthersKeepWorking() async throws {
+        let directory = try PluginDirectory()
+        try directory.tracer("10-faulty.so", name: "faulty", ["FAULT_IN_PRE": "2"])
+        try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { client, _ in
+            let response = try await client.postJSON("/v1/chat/completions", chatJSON())
+            #expect(response.status == 500)
+            let message = try #require(try response.json().objectField("error")?.objectField("message")?.stringValue)
+            #expect(message == "plugin 'faulty' failed in PreHook: the PreHook returned unknown action 7")
+            #expect(try await client.get("/v1/models").status == 200)
+        }
+        let tolerant = GatewayConfiguration(pluginDirectory: directory.path, plugins: [.init(file: "10-faulty.so", failurePolicy: .failOpen)])
+        try await withGateway(tolerant) { client, _ in
+            let response = try await client.postJSON("/v1/chat/completions", chatJSON())
+            #expect(response.status == 200)
+        }
+    }
+
+    @Test func theChainIsListedOnApiPlugins() async throws {
+        let directory = try PluginDirectory()
+        let file = try directory.modelAlias()
+        try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { client, _ in
+            let plugins = try await client.get("/api/plugins").json().objectField("plugins")
+            #expect(
+                plugins == [
+                    [
+                        "name": "model-alias", "version": "1.0.0", "kind": "native", "abi_version": "1.0", "file": .string(file),
+                        "hooks": ["pre_hook", "post_hook"], "failure_policy": "fail_closed", "position": 0,
+                    ]
+                ])
+        }
+    }
+
+    @Test func thousandsOfConcurrentHTTPRequestsCountExactlyInTwoNativePlugins() async throws {
+        let directory = try PluginDirectory()
+        let fileA = try CPluginCompiler.compile(zoo: "counter.c", as: "10-http-a.so", in: directory.path, defines: ["PLUGIN_NAME": "\"http-a\""])
+        let fileB = try CPluginCompiler.compile(zoo: "counter.c", as: "20-http-b.so", in: directory.path, defines: ["PLUGIN_NAME": "\"http-b\""])
+        let total = 2000
+        try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { client, _ in
+            let ok = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<total {
+                    group.addTask {
+                        let response = try await client.postJSON("/v1/chat/completions", chatJSON("n\(index)"))
+                        return response.status == 200 && response.text.contains("Echo: n\(index)\"")
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(ok == total)
+        }
+        for file in [fileA, fileB] {
+            let probe = try CounterProbe(file: file)
+            #expect(probe.preCalls() == UInt64(total))
+            #expect(probe.postCalls() == UInt64(total))
+            #expect(probe.destroyCalls() == 1)
+        }
+    }
+
+    @Test func theSwiftExamplePluginLoadsFromItsSharedObject() async throws {
+        let built = productsDirectory + "/libTimingHeadersPlugin.so"
+        let directory = try PluginDirectory()
+        // A copy at a fresh path: dlopen of a path already loaded would return the old library.
+        try FileManager.default.copyItem(atPath: built, toPath: directory.path + "/90-timing-headers.so")
+        try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { client, _ in
+            let response = try await client.postJSON("/v1/chat/completions", chatJSON())
+            #expect(response.status == 200)
+            #expect(response.headers["server-timing"]?.hasPrefix("gateway;dur=") == true)
+        }
+    }
+}
+
+@Suite("The bifrost executable")
+struct CommandLineTests {
+    @Test func pluginsCheckPrintsAGoodPluginAndExitsZero() throws {
+        let directory = try PluginDirectory()
+        let file = try directory.modelAlias()
+        let (status, output) = try runBifrost(["plugins", "check", file])
+        #expect(status == 0)
+        #expect(output.contains("model-alias 1.0.0"))
+        #expect(output.contains("abi: 1.0"))
+        #expect(output.contains("hooks: pre_hook, post_hook"))
+    }
+
+    @Test func pluginsCheckPrintsTheRefusalAndExitsOne() throws {
+        let file = try CPluginCompiler.compile(zoo: "broken.c", as: "broken.so", defines: ["BROKEN": "4"])
+        let (status, output) = try runBifrost(["plugins", "check", file])
+        #expect(status == 1)
+        #expect(output.contains("\(file): refused: built for plugin ABI 2.3, but this host speaks ABI 1.0"))
+    }
+
+    @Test func serveRefusesToStartWithABrokenPlugin() throws {
+        let directory = try PluginDirectory()
+        let broken = try CPluginCompiler.compile(zoo: "broken.c", as: "10-broken.so", in: directory.path, defines: ["BROKEN": "1"])
+        let (status, output) = try runBifrost(["serve", "--plugin-dir", directory.path, "--port", "0"])
+        #expect(status == 1)
+        #expect(output.contains("\(broken): refused: no 'bifrost_plugin_create' symbol exported"))
+        #expect(output.contains("not starting: 1 plugin(s) refused"))
+    }
+
+    @Test func serveReportsABadConfigurationFile() throws {
+        let directory = try PluginDirectory()
+        try directory.write("bifrost.json", #"{"server": {"port": "eighty"}}"#)
+        let (status, output) = try runBifrost(["serve", "--config", directory.path + "/bifrost.json"])
+        #expect(status == 1)
+        #expect(output.contains("bifrost.json: server.port: expected an integer, got a string"))
+    }
+
+    @Test func helpIsAvailableEverywhere() throws {
+        for arguments in [["--help"], ["serve", "--help"], ["plugins", "--help"], ["plugins", "check", "--help"]] {
+            let (status, output) = try runBifrost(arguments)
+            #expect(status == 0)
+            #expect(output.contains("USAGE"))
+        }
+    }
+}
