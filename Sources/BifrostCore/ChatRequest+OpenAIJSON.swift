@@ -110,7 +110,8 @@ extension ChatRequest {
                 case .string: break
                 case .array(let elements) where elements.count <= 4 && elements.allSatisfy({ $0.stringValue != nil }): break
                 default:
-                    throw .invalidRequest("'stop' must be a string or an array of up to 4 strings, got \(value.kindDescription)", param: name)
+                    throw .invalidRequest(
+                        "'stop' must be a string or an array of up to 4 strings, got \(value.kindDescription)", param: name)
                 }
             default:
                 break
@@ -123,7 +124,8 @@ extension ChatRequest {
             throw .invalidRequest("'\(name)' must be a number, got \(value.kindDescription)", param: name)
         }
         guard range.contains(number) else {
-            throw .invalidRequest("'\(name)' must be between \(range.lowerBound) and \(range.upperBound), got \(number)", param: name)
+            throw .invalidRequest(
+                "'\(name)' must be between \(range.lowerBound) and \(range.upperBound), got \(number)", param: name)
         }
     }
 }

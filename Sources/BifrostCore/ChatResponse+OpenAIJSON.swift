@@ -86,7 +86,9 @@ extension ChatResponse {
     }
 
     private static func malformed(_ reason: String) -> BifrostError {
-        BifrostError(status: 502, type: "invalid_response_error", code: "malformed_response", message: "malformed chat.completion: \(reason)")
+        BifrostError(
+            status: 502, type: "invalid_response_error", code: "malformed_response",
+            message: "malformed chat.completion: \(reason)")
     }
 }
 

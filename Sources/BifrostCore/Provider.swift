@@ -56,7 +56,10 @@ public struct Dispatcher: Sendable {
         }
         guard let provider = providersByName[request.provider] else {
             let known = providers.map(\.name).joined(separator: ", ")
-            return .failure(.modelNotFound("unknown provider '\(request.provider)' in model '\(request.qualifiedModel)'; configured providers: \(known)"))
+            return .failure(
+                .modelNotFound(
+                    "unknown provider '\(request.provider)' in model '\(request.qualifiedModel)'; configured providers: \(known)")
+            )
         }
         guard modelsByProvider[request.provider]?.contains(request.model) == true else {
             return .failure(.modelNotFound("provider '\(request.provider)' has no model '\(request.model)'"))

@@ -38,7 +38,9 @@ extension GatewayConfiguration {
         if let server = root["server"] {
             let fields = try reader.object(server, at: "server", allowed: ["host", "port", "max_body_bytes"])
             if let host = fields["host"] { configuration.server.host = try reader.string(host, at: "server.host") }
-            if let port = fields["port"] { configuration.server.port = try reader.integer(port, at: "server.port", in: 0...65535) }
+            if let port = fields["port"] {
+                configuration.server.port = try reader.integer(port, at: "server.port", in: 0...65535)
+            }
             if let limit = fields["max_body_bytes"] {
                 configuration.server.maxBodyBytes = try reader.integer(limit, at: "server.max_body_bytes", in: 1...(1 << 31))
             }
@@ -60,7 +62,8 @@ extension GatewayConfiguration {
                     let name = try reader.string(policy, at: "\(path).failure_policy")
                     guard let parsed = FailurePolicy(rawValue: name) else {
                         throw ConfigurationError(
-                            file: file, path: "\(path).failure_policy", message: "expected \"fail_closed\" or \"fail_open\", got \"\(name)\"")
+                            file: file, path: "\(path).failure_policy",
+                            message: "expected \"fail_closed\" or \"fail_open\", got \"\(name)\"")
                     }
                     plugin.failurePolicy = parsed
                 }
@@ -77,7 +80,8 @@ extension GatewayConfiguration {
             if let mock = fields["mock"] {
                 let settings = try reader.object(mock, at: "providers.mock", allowed: ["latency_ms"])
                 if let latency = settings["latency_ms"] {
-                    configuration.mock.latencyMilliseconds = try reader.integer(latency, at: "providers.mock.latency_ms", in: 0...600_000)
+                    configuration.mock.latencyMilliseconds = try reader.integer(
+                        latency, at: "providers.mock.latency_ms", in: 0...600_000)
                 }
             }
         }

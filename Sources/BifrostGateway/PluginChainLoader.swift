@@ -45,12 +45,15 @@ public struct PluginChainLoader: Sendable {
         var seen: Set<String> = []
         var problems: [PluginLoadError] = []
         for entry in configuration.plugins {
-            let file = entry.file.hasPrefix("/") ? entry.file : "\(configuration.pluginDirectory ?? configuration.baseDirectory)/\(entry.file)"
+            let file =
+                entry.file.hasPrefix("/")
+                ? entry.file : "\(configuration.pluginDirectory ?? configuration.baseDirectory)/\(entry.file)"
             seen.insert(Self.canonical(file))
             do throws(PluginLoadError) {
                 var bytes = entry.configuration ?? []
                 if entry.configuration == nil { bytes = try Self.sidecarConfiguration(forPlugin: file) }
-                planned.append(PlannedPlugin(file: file, configuration: bytes, optional: entry.optional, failurePolicy: entry.failurePolicy))
+                planned.append(
+                    PlannedPlugin(file: file, configuration: bytes, optional: entry.optional, failurePolicy: entry.failurePolicy))
             } catch {
                 if entry.optional { logger.warning("\(error); optional, skipped") } else { problems.append(error) }
             }
@@ -58,7 +61,9 @@ public struct PluginChainLoader: Sendable {
         if let directory = configuration.pluginDirectory {
             guard let names = Self.listDirectory(directory) else {
                 throw PluginStartupError(refusals: [
-                    PluginLoadError(file: directory, kind: .fileNotFound, reason: "cannot read the plugin directory: \(String(cString: strerror(errno)))")
+                    PluginLoadError(
+                        file: directory, kind: .fileNotFound,
+                        reason: "cannot read the plugin directory: \(String(cString: strerror(errno)))")
                 ])
             }
             for name in names.sorted() {
@@ -69,7 +74,8 @@ public struct PluginChainLoader: Sendable {
                 }
                 guard !seen.contains(Self.canonical(file)) else { continue }
                 do throws(PluginLoadError) {
-                    planned.append(PlannedPlugin(file: file, configuration: try Self.sidecarConfiguration(forPlugin: file), optional: false))
+                    planned.append(
+                        PlannedPlugin(file: file, configuration: try Self.sidecarConfiguration(forPlugin: file), optional: false))
                 } catch {
                     problems.append(error)
                 }
@@ -92,13 +98,16 @@ public struct PluginChainLoader: Sendable {
                 let name = loaded.descriptor.name
                 if let other = loadedFrom[name] {
                     loaded.shutdown()
-                    throw PluginLoadError(file: plugin.file, kind: .duplicateName, reason: "duplicate plugin name '\(name)': already loaded from \(other)")
+                    throw PluginLoadError(
+                        file: plugin.file, kind: .duplicateName,
+                        reason: "duplicate plugin name '\(name)': already loaded from \(other)")
                 }
                 loadedFrom[name] = plugin.file
                 let entry = ChainEntry(loaded, failurePolicy: plugin.failurePolicy)
                 entries.append(entry)
                 logger.info(
-                    "loaded plugin \(name) \(loaded.descriptor.version) from \(plugin.file) (ABI \(loaded.descriptor.abiVersion ?? "?"), hooks: \(loaded.descriptor.hooks.names.joined(separator: ", ")), \(entry.failurePolicy.rawValue))")
+                    "loaded plugin \(name) \(loaded.descriptor.version) from \(plugin.file) (ABI \(loaded.descriptor.abiVersion ?? "?"), hooks: \(loaded.descriptor.hooks.names.joined(separator: ", ")), \(entry.failurePolicy.rawValue))"
+                )
             } catch {
                 if plugin.optional {
                     logger.warning("\(error) (optional plugin, skipped)")
@@ -132,7 +141,8 @@ public struct PluginChainLoader: Sendable {
         do {
             _ = try JSONValue.parse(bytes)
         } catch {
-            throw PluginLoadError(file: file, kind: .invalidConfiguration, reason: "the plugin configuration \(path) is not valid JSON: \(error)")
+            throw PluginLoadError(
+                file: file, kind: .invalidConfiguration, reason: "the plugin configuration \(path) is not valid JSON: \(error)")
         }
         return bytes
     }

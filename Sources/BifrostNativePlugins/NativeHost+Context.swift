@@ -49,7 +49,9 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.context_request_id = { handle, out in
-            guard let session = NativeSession.resolve(handle, .context, "context_request_id") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .context, "context_request_id") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             return NativeHost.give(session.currentContext.requestID, out, session, "context_request_id")
         }
         api.context_arrival_time_ns = { handle, out in
@@ -61,11 +63,15 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.context_client_id = { handle, out in
-            guard let session = NativeSession.resolve(handle, .context, "context_client_id") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .context, "context_client_id") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             return NativeHost.give(session.currentContext.clientID, out, session, "context_client_id")
         }
         api.context_route = { handle, out in
-            guard let session = NativeSession.resolve(handle, .context, "context_route") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .context, "context_route") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             return NativeHost.give(session.currentContext.route, out, session, "context_route")
         }
     }

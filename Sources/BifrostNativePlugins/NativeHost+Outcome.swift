@@ -4,21 +4,27 @@ import CBifrostPlugin
 extension NativeHost {
     static func installOutcomeServices(_ api: inout bifrost_host_api) {
         api.outcome_get_response = { handle, out in
-            guard let session = NativeSession.resolve(handle, .outcome, "outcome_get_response") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .outcome, "outcome_get_response") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard let out = NativeHost.check(out, session, "outcome_get_response") else { return BIFROST_ERR_INVALID_ARGUMENT }
             guard session.outcomeKind == .response else { return BIFROST_ERR_WRONG_STATE }
             out.pointee = session.handle(.response)
             return BIFROST_OK
         }
         api.outcome_get_error = { handle, out in
-            guard let session = NativeSession.resolve(handle, .outcome, "outcome_get_error") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .outcome, "outcome_get_error") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard let out = NativeHost.check(out, session, "outcome_get_error") else { return BIFROST_ERR_INVALID_ARGUMENT }
             guard session.outcomeKind == .error else { return BIFROST_ERR_WRONG_STATE }
             out.pointee = session.handle(.error)
             return BIFROST_OK
         }
         api.outcome_set_response = { handle, out in
-            guard let session = NativeSession.resolve(handle, .outcome, "outcome_set_response") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .outcome, "outcome_set_response") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             let provider: String
             let model: String
             switch session.phase {
@@ -38,7 +44,9 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.outcome_set_error = { handle, status, type, message, out in
-            guard let session = NativeSession.resolve(handle, .outcome, "outcome_set_error") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .outcome, "outcome_set_error") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard (400...599).contains(status) else {
                 session.recordFault("outcome_set_error: HTTP status \(status) is not an error status (400-599)")
                 return BIFROST_ERR_INVALID_ARGUMENT
@@ -87,31 +95,43 @@ extension NativeHost {
 
     static func installResponseServices(_ api: inout bifrost_host_api) {
         api.response_choice_count = { handle, out in
-            guard let session = NativeHost.resolveResponse(handle, "response_choice_count") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeHost.resolveResponse(handle, "response_choice_count") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard let out = NativeHost.check(out, session, "response_choice_count") else { return BIFROST_ERR_INVALID_ARGUMENT }
             out.pointee = session.response.choices.count
             return BIFROST_OK
         }
         api.response_get_content = { handle, index, out in
-            guard let session = NativeHost.resolveResponse(handle, "response_get_content") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeHost.resolveResponse(handle, "response_get_content") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard NativeHost.checkChoice(index, session, "response_get_content") else { return BIFROST_ERR_OUT_OF_RANGE }
             return NativeHost.give(session.response.choices[index].content, out, session, "response_get_content")
         }
         api.response_set_content = { handle, index, value in
-            guard let session = NativeHost.resolveResponse(handle, "response_set_content") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeHost.resolveResponse(handle, "response_set_content") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard NativeHost.checkChoice(index, session, "response_set_content") else { return BIFROST_ERR_OUT_OF_RANGE }
-            guard let content = NativeHost.decode(value, session, "response_set_content", "content") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard let content = NativeHost.decode(value, session, "response_set_content", "content") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
             session.response.choices[index].content = content
             return BIFROST_OK
         }
         api.response_get_finish_reason = { handle, index, out in
-            guard let session = NativeHost.resolveResponse(handle, "response_get_finish_reason") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeHost.resolveResponse(handle, "response_get_finish_reason") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard NativeHost.checkChoice(index, session, "response_get_finish_reason") else { return BIFROST_ERR_OUT_OF_RANGE }
             guard let reason = session.response.choices[index].finishReason else { return BIFROST_ERR_NOT_FOUND }
             return NativeHost.give(reason, out, session, "response_get_finish_reason")
         }
         api.response_set_finish_reason = { handle, index, value in
-            guard let session = NativeHost.resolveResponse(handle, "response_set_finish_reason") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeHost.resolveResponse(handle, "response_set_finish_reason") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard NativeHost.checkChoice(index, session, "response_set_finish_reason") else { return BIFROST_ERR_OUT_OF_RANGE }
             guard let reason = NativeHost.decode(value, session, "response_set_finish_reason", "reason") else {
                 return BIFROST_ERR_INVALID_ARGUMENT
@@ -120,7 +140,9 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.response_append_choice = { handle, content, reason in
-            guard let session = NativeHost.resolveResponse(handle, "response_append_choice") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeHost.resolveResponse(handle, "response_append_choice") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard let content = NativeHost.decode(content, session, "response_append_choice", "content"),
                 let reason = NativeHost.decode(reason, session, "response_append_choice", "finish_reason")
             else { return BIFROST_ERR_INVALID_ARGUMENT }
@@ -128,7 +150,9 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.response_get_usage = { handle, out in
-            guard let session = NativeHost.resolveResponse(handle, "response_get_usage") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeHost.resolveResponse(handle, "response_get_usage") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard let out = NativeHost.check(out, session, "response_get_usage") else { return BIFROST_ERR_INVALID_ARGUMENT }
             let usage = session.response.usage
             out.pointee = bifrost_usage(
@@ -137,7 +161,9 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.response_set_usage = { handle, usage in
-            guard let session = NativeHost.resolveResponse(handle, "response_set_usage") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeHost.resolveResponse(handle, "response_set_usage") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard let usage = usage?.pointee,
                 usage.prompt_tokens >= 0, usage.completion_tokens >= 0, usage.total_tokens >= 0
             else {
@@ -150,27 +176,41 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.response_get_provider = { handle, out in
-            guard let session = NativeHost.resolveResponse(handle, "response_get_provider") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeHost.resolveResponse(handle, "response_get_provider") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             return NativeHost.give(session.response.provider, out, session, "response_get_provider")
         }
         api.response_get_model = { handle, out in
-            guard let session = NativeHost.resolveResponse(handle, "response_get_model") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeHost.resolveResponse(handle, "response_get_model") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             return NativeHost.give(session.response.model, out, session, "response_get_model")
         }
         api.response_set_model = { handle, value in
-            guard let session = NativeHost.resolveResponse(handle, "response_set_model") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let model = NativeHost.decode(value, session, "response_set_model", "model") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard let session = NativeHost.resolveResponse(handle, "response_set_model") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
+            guard let model = NativeHost.decode(value, session, "response_set_model", "model") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
             session.response.model = model
             return BIFROST_OK
         }
         api.response_get_header = { handle, name, out in
-            guard let session = NativeHost.resolveResponse(handle, "response_get_header") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let name = NativeHost.decode(name, session, "response_get_header", "name") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard let session = NativeHost.resolveResponse(handle, "response_get_header") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
+            guard let name = NativeHost.decode(name, session, "response_get_header", "name") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
             guard let value = session.response.headers[name] else { return BIFROST_ERR_NOT_FOUND }
             return NativeHost.give(value, out, session, "response_get_header")
         }
         api.response_set_header = { handle, name, value in
-            guard let session = NativeHost.resolveResponse(handle, "response_set_header") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeHost.resolveResponse(handle, "response_set_header") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard let name = NativeHost.decode(name, session, "response_set_header", "name"),
                 let value = NativeHost.decode(value, session, "response_set_header", "value"),
                 NativeHost.checkHeader(name, value, session, "response_set_header")
@@ -185,8 +225,12 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.response_replace_from_json = { handle, json in
-            guard let session = NativeHost.resolveResponse(handle, "response_replace_from_json") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let text = NativeHost.decode(json, session, "response_replace_from_json", "json") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard let session = NativeHost.resolveResponse(handle, "response_replace_from_json") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
+            guard let text = NativeHost.decode(json, session, "response_replace_from_json", "json") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
             do throws(BifrostError) {
                 var replacement = try ChatResponse(openAIJSON: text.utf8, provider: session.response.provider)
                 replacement.headers = session.response.headers
@@ -235,7 +279,9 @@ extension NativeHost {
         }
         api.error_set_code = { handle, value in
             guard let session = NativeHost.resolveError(handle, "error_set_code") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let code = NativeHost.decode(value, session, "error_set_code", "code") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard let code = NativeHost.decode(value, session, "error_set_code", "code") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
             session.error.code = code.isEmpty ? nil : code
             return BIFROST_OK
         }
@@ -245,7 +291,9 @@ extension NativeHost {
         }
         api.error_set_message = { handle, value in
             guard let session = NativeHost.resolveError(handle, "error_set_message") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let message = NativeHost.decode(value, session, "error_set_message", "message") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard let message = NativeHost.decode(value, session, "error_set_message", "message") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
             session.error.message = message
             return BIFROST_OK
         }

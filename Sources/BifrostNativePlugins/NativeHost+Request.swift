@@ -4,35 +4,52 @@ import CBifrostPlugin
 extension NativeHost {
     static func installRequestServices(_ api: inout bifrost_host_api) {
         api.request_get_provider = { handle, out in
-            guard let session = NativeSession.resolve(handle, .request, "request_get_provider") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .request, "request_get_provider") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             return NativeHost.give(session.request.provider, out, session, "request_get_provider")
         }
         api.request_set_provider = { handle, value in
-            guard let session = NativeSession.resolve(handle, .request, "request_set_provider") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let provider = NativeHost.decode(value, session, "request_set_provider", "provider") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard let session = NativeSession.resolve(handle, .request, "request_set_provider") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
+            guard let provider = NativeHost.decode(value, session, "request_set_provider", "provider") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
             session.request.provider = provider
             return BIFROST_OK
         }
         api.request_get_model = { handle, out in
-            guard let session = NativeSession.resolve(handle, .request, "request_get_model") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .request, "request_get_model") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             return NativeHost.give(session.request.model, out, session, "request_get_model")
         }
         api.request_set_model = { handle, value in
-            guard let session = NativeSession.resolve(handle, .request, "request_set_model") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let model = NativeHost.decode(value, session, "request_set_model", "model") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard let session = NativeSession.resolve(handle, .request, "request_set_model") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
+            guard let model = NativeHost.decode(value, session, "request_set_model", "model") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
             session.request.model = model
             return BIFROST_OK
         }
         api.request_message_count = { handle, out in
-            guard let session = NativeSession.resolve(handle, .request, "request_message_count") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .request, "request_message_count") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard let out = NativeHost.check(out, session, "request_message_count") else { return BIFROST_ERR_INVALID_ARGUMENT }
             out.pointee = session.request.messages.count
             return BIFROST_OK
         }
         api.request_message_get = { handle, index, role, content in
-            guard let session = NativeSession.resolve(handle, .request, "request_message_get") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .request, "request_message_get") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard index < session.request.messages.count else {
-                session.recordFault("request_message_get: index \(index) out of range (\(session.request.messages.count) messages)")
+                session.recordFault(
+                    "request_message_get: index \(index) out of range (\(session.request.messages.count) messages)")
                 return BIFROST_ERR_OUT_OF_RANGE
             }
             let message = session.request.messages[index]
@@ -41,9 +58,12 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.request_message_set = { handle, index, role, content in
-            guard let session = NativeSession.resolve(handle, .request, "request_message_set") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .request, "request_message_set") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard index < session.request.messages.count else {
-                session.recordFault("request_message_set: index \(index) out of range (\(session.request.messages.count) messages)")
+                session.recordFault(
+                    "request_message_set: index \(index) out of range (\(session.request.messages.count) messages)")
                 return BIFROST_ERR_OUT_OF_RANGE
             }
             guard let role = NativeHost.decode(role, session, "request_message_set", "role"),
@@ -56,7 +76,9 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.request_message_insert = { handle, index, role, content in
-            guard let session = NativeSession.resolve(handle, .request, "request_message_insert") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .request, "request_message_insert") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard index <= session.request.messages.count else {
                 session.recordFault(
                     "request_message_insert: index \(index) out of range (\(session.request.messages.count) messages)")
@@ -70,7 +92,9 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.request_message_remove = { handle, index in
-            guard let session = NativeSession.resolve(handle, .request, "request_message_remove") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .request, "request_message_remove") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard index < session.request.messages.count else {
                 session.recordFault(
                     "request_message_remove: index \(index) out of range (\(session.request.messages.count) messages)")
@@ -80,16 +104,24 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.request_get_param = { handle, name, out in
-            guard let session = NativeSession.resolve(handle, .request, "request_get_param") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let name = NativeHost.decode(name, session, "request_get_param", "name") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard let session = NativeSession.resolve(handle, .request, "request_get_param") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
+            guard let name = NativeHost.decode(name, session, "request_get_param", "name") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
             guard let out = NativeHost.check(out, session, "request_get_param") else { return BIFROST_ERR_INVALID_ARGUMENT }
             guard let value = session.request.parameters[name] else { return BIFROST_ERR_NOT_FOUND }
             NativeHost.encodeValue(value, session, into: out)
             return BIFROST_OK
         }
         api.request_set_param = { handle, name, value in
-            guard let session = NativeSession.resolve(handle, .request, "request_set_param") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let name = NativeHost.decode(name, session, "request_set_param", "name") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard let session = NativeSession.resolve(handle, .request, "request_set_param") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
+            guard let name = NativeHost.decode(name, session, "request_set_param", "name") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
             guard name != "model", name != "messages" else {
                 session.recordFault("request_set_param: '\(name)' is not a parameter; use its own accessor")
                 return BIFROST_ERR_INVALID_ARGUMENT
@@ -100,13 +132,19 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.request_get_header = { handle, name, out in
-            guard let session = NativeSession.resolve(handle, .request, "request_get_header") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let name = NativeHost.decode(name, session, "request_get_header", "name") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard let session = NativeSession.resolve(handle, .request, "request_get_header") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
+            guard let name = NativeHost.decode(name, session, "request_get_header", "name") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
             guard let value = session.request.headers[name] else { return BIFROST_ERR_NOT_FOUND }
             return NativeHost.give(value, out, session, "request_get_header")
         }
         api.request_set_header = { handle, name, value in
-            guard let session = NativeSession.resolve(handle, .request, "request_set_header") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .request, "request_set_header") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard let name = NativeHost.decode(name, session, "request_set_header", "name"),
                 let value = NativeHost.decode(value, session, "request_set_header", "value"),
                 NativeHost.checkHeader(name, value, session, "request_set_header")
@@ -115,20 +153,30 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.request_remove_header = { handle, name in
-            guard let session = NativeSession.resolve(handle, .request, "request_remove_header") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let name = NativeHost.decode(name, session, "request_remove_header", "name") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard let session = NativeSession.resolve(handle, .request, "request_remove_header") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
+            guard let name = NativeHost.decode(name, session, "request_remove_header", "name") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
             guard session.request.headers[name] != nil else { return BIFROST_ERR_NOT_FOUND }
             session.request.headers[name] = nil
             return BIFROST_OK
         }
         api.request_get_metadata = { handle, key, out in
-            guard let session = NativeSession.resolve(handle, .request, "request_get_metadata") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let key = NativeHost.decode(key, session, "request_get_metadata", "key") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard let session = NativeSession.resolve(handle, .request, "request_get_metadata") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
+            guard let key = NativeHost.decode(key, session, "request_get_metadata", "key") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
             guard let value = session.request.metadata[key] else { return BIFROST_ERR_NOT_FOUND }
             return NativeHost.give(value, out, session, "request_get_metadata")
         }
         api.request_set_metadata = { handle, key, value in
-            guard let session = NativeSession.resolve(handle, .request, "request_set_metadata") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .request, "request_set_metadata") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard let key = NativeHost.decode(key, session, "request_set_metadata", "key"),
                 let value = NativeHost.decode(value, session, "request_set_metadata", "value")
             else { return BIFROST_ERR_INVALID_ARGUMENT }
@@ -136,7 +184,9 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.request_to_json = { handle, out in
-            guard let session = NativeSession.resolve(handle, .request, "request_to_json") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .request, "request_to_json") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard let out = NativeHost.check(out, session, "request_to_json") else { return BIFROST_ERR_INVALID_ARGUMENT }
             out.pointee = session.arena.borrow(session.request.openAIJSON())
             return BIFROST_OK
@@ -145,7 +195,9 @@ extension NativeHost {
             guard let session = NativeSession.resolve(handle, .request, "request_replace_from_json") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
-            guard let text = NativeHost.decode(json, session, "request_replace_from_json", "json") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard let text = NativeHost.decode(json, session, "request_replace_from_json", "json") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
             do throws(BifrostError) {
                 let replacement = try ChatRequest(openAIJSON: text.utf8, headers: session.request.headers)
                 let metadata = session.request.metadata

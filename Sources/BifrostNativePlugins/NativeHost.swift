@@ -184,7 +184,9 @@ public enum NativeHost {
 
     /// Refuses a NULL output pointer.
     @inline(__always)
-    static func check<T>(_ out: UnsafeMutablePointer<T>?, _ session: NativeSession, _ function: StaticString) -> UnsafeMutablePointer<T>? {
+    static func check<T>(_ out: UnsafeMutablePointer<T>?, _ session: NativeSession, _ function: StaticString)
+        -> UnsafeMutablePointer<T>?
+    {
         if out == nil { session.recordFault("\(function): output pointer is NULL") }
         return out
     }

@@ -81,7 +81,9 @@ public final class NativePlugin: Plugin {
         guard major == BIFROST_ABI_VERSION_MAJOR else {
             throw PluginLoadError(
                 file: source, kind: .abiMismatch,
-                reason: "built for plugin ABI \(major).\(minor), but this host speaks ABI \(BIFROST_ABI_VERSION_MAJOR).\(BIFROST_ABI_VERSION_MINOR); rebuild it against this host's bifrost_plugin.h")
+                reason:
+                    "built for plugin ABI \(major).\(minor), but this host speaks ABI \(BIFROST_ABI_VERSION_MAJOR).\(BIFROST_ABI_VERSION_MINOR); rebuild it against this host's bifrost_plugin.h"
+            )
         }
         guard structSize >= minimumTableSize else {
             throw PluginLoadError(
@@ -133,15 +135,20 @@ public final class NativePlugin: Plugin {
         let session = NativeSession.current
         session.open(.preHook, context: context)
         defer { session.close() }
+        let base = session.baseHandle
         let action = withUnsafeMutablePointer(to: &request) { pointer in
             session.requestPointer = pointer
-            return pre(hooks.instance, session.handle(.context), session.handle(.request), session.handle(.outcome))
+            return pre(
+                hooks.instance, NativeSession.handle(base, .context), NativeSession.handle(base, .request),
+                NativeSession.handle(base, .outcome))
         }
-        if let message = session.fault { throw makeFault(message) }
+        if _slowPath(session.fault != nil) { throw makeFault(session.fault!) }
         switch action {
         case BIFROST_ACTION_CONTINUE:
             guard session.outcomeKind == .empty else {
-                throw makeFault("the PreHook filled the outcome but returned BIFROST_ACTION_CONTINUE (return BIFROST_ACTION_SHORT_CIRCUIT to answer)")
+                throw makeFault(
+                    "the PreHook filled the outcome but returned BIFROST_ACTION_CONTINUE (return BIFROST_ACTION_SHORT_CIRCUIT to answer)"
+                )
             }
             return .continue
         case BIFROST_ACTION_SHORT_CIRCUIT:
@@ -166,15 +173,17 @@ public final class NativePlugin: Plugin {
         let action = withUnsafeMutablePointer(to: &outcome) { pointer in
             session.outcomePointer = pointer
             session.outcomeIsInPlace()
-            let action = post(hooks.instance, session.handle(.context), session.handle(.outcome))
+            let base = session.baseHandle
+            let action = post(hooks.instance, NativeSession.handle(base, .context), NativeSession.handle(base, .outcome))
             if session.outcomeWasLoaded, let changed = session.giveOutcome() { pointer.pointee = changed }
             return action
         }
-        if let message = session.fault { throw makeFault(message) }
+        if _slowPath(session.fault != nil) { throw makeFault(session.fault!) }
         switch action {
         case BIFROST_ACTION_CONTINUE: return
         case BIFROST_ACTION_FAULT: throw makeFault("the PostHook returned BIFROST_ACTION_FAULT without calling report_fault")
-        case BIFROST_ACTION_SHORT_CIRCUIT: throw makeFault("the PostHook returned BIFROST_ACTION_SHORT_CIRCUIT, which only a PreHook may")
+        case BIFROST_ACTION_SHORT_CIRCUIT:
+            throw makeFault("the PostHook returned BIFROST_ACTION_SHORT_CIRCUIT, which only a PreHook may")
         default: throw makeFault("the PostHook returned unknown action \(action)")
         }
     }

@@ -130,7 +130,7 @@ final class NativeSession {
     func open(_ phase: Phase, context: RequestContext) {
         self.phase = phase
         self.context = context
-        fault = nil
+        if _slowPath(fault != nil) { fault = nil }
         arena.reset()
     }
 
@@ -184,7 +184,15 @@ final class NativeSession {
     }
 
     func handle(_ kind: HandleKind) -> OpaquePointer {
-        OpaquePointer(bitPattern: UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque()) | kind.rawValue)!
+        Self.handle(baseHandle, kind)
+    }
+
+    /// This session's address, the base every handle is built on.
+    var baseHandle: UInt { UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque()) }
+
+    @inline(__always)
+    static func handle(_ base: UInt, _ kind: HandleKind) -> OpaquePointer {
+        OpaquePointer(bitPattern: base | kind.rawValue).unsafelyUnwrapped
     }
 
     /// Resolves a handle to its session if it is of the expected kind and its hook is running.

@@ -1,5 +1,5 @@
-public import Logging
 import CBifrostPlugin
+public import Logging
 
 #if canImport(Glibc)
     import Glibc
@@ -21,7 +21,8 @@ public enum PluginLoader {
         logger: Logger = Logger(label: "bifrost.plugin")
     ) throws(PluginLoadError) -> NativePlugin {
         guard access(file, R_OK) == 0 else {
-            throw PluginLoadError(file: file, kind: .fileNotFound, reason: "cannot read the file: \(String(cString: strerror(errno)))")
+            throw PluginLoadError(
+                file: file, kind: .fileNotFound, reason: "cannot read the file: \(String(cString: strerror(errno)))")
         }
         _ = dlerror()
         guard let library = dlopen(file, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
@@ -31,10 +32,13 @@ public enum PluginLoader {
         guard let symbol = dlsym(library, BIFROST_PLUGIN_CREATE_SYMBOL) else {
             throw PluginLoadError(
                 file: file, kind: .missingEntryPoint,
-                reason: "no '\(BIFROST_PLUGIN_CREATE_SYMBOL)' symbol exported (mark it BIFROST_EXPORT in C, or @_cdecl(\"\(BIFROST_PLUGIN_CREATE_SYMBOL)\") public in Swift)")
+                reason:
+                    "no '\(BIFROST_PLUGIN_CREATE_SYMBOL)' symbol exported (mark it BIFROST_EXPORT in C, or @_cdecl(\"\(BIFROST_PLUGIN_CREATE_SYMBOL)\") public in Swift)"
+            )
         }
         let create = unsafeBitCast(symbol, to: bifrost_plugin_create_fn.self)
-        return try NativePlugin.create(source: file, configuration: configuration, logger: logger) { host, token, config, length in
+        return try NativePlugin.create(source: file, configuration: configuration, logger: logger) {
+            host, token, config, length in
             create(host, token, config, length)
         }
     }

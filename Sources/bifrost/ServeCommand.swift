@@ -58,7 +58,9 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             gateway = try await Gateway.start(configuration: configuration, logger: logger)
         } catch let error as PluginStartupError {
-            logger.critical("not starting: \(error.refusals.count) plugin(s) refused (see above); mark a plugin \"optional\": true in --config to start without it")
+            logger.critical(
+                "not starting: \(error.refusals.count) plugin(s) refused (see above); mark a plugin \"optional\": true in --config to start without it"
+            )
             throw ExitCode(1)
         } catch {
             logger.critical("not starting: \(error)")

@@ -10,15 +10,27 @@ final class HookLog: Sendable {
 
 /// An in-process plugin whose behaviour each test sets.
 struct ScriptedPlugin: Plugin {
-    enum PreBehaviour: Sendable { case pass, respond(String), reject(Int, String), fail(String), setModel(String) }
-    enum PostBehaviour: Sendable { case pass, recover, fail(String), failResponse }
+    enum PreBehaviour: Sendable {
+        case pass
+        case respond(String)
+        case reject(Int, String)
+        case fail(String)
+        case setModel(String)
+    }
+    enum PostBehaviour: Sendable {
+        case pass, recover
+        case fail(String)
+        case failResponse
+    }
 
     let descriptor: PluginDescriptor
     let log: HookLog
     var pre: PreBehaviour = .pass
     var post: PostBehaviour = .pass
 
-    init(_ name: String, log: HookLog, pre: PreBehaviour = .pass, post: PostBehaviour = .pass, hooks: PluginHooks = [.pre, .post]) {
+    init(
+        _ name: String, log: HookLog, pre: PreBehaviour = .pass, post: PostBehaviour = .pass, hooks: PluginHooks = [.pre, .post]
+    ) {
         descriptor = PluginDescriptor(name: name, version: "1", hooks: hooks)
         self.log = log
         self.pre = pre
@@ -48,13 +60,16 @@ struct ScriptedPlugin: Plugin {
         case .pass: return
         case .recover:
             if case .failure(let error) = outcome {
-                outcome = .response(ChatResponse(provider: "rescue", model: "rescue", choices: [ChatChoice(content: "recovered \(error.status)")]))
+                outcome = .response(
+                    ChatResponse(provider: "rescue", model: "rescue", choices: [ChatChoice(content: "recovered \(error.status)")])
+                )
             }
         case .fail(let message):
             outcome = .failure(BifrostError(status: 418, type: "corrupted", message: "half-done change"))
             throw PluginFault(plugin: descriptor.name, hook: .postHook, message: message)
         case .failResponse:
-            outcome = .failure(BifrostError(status: 422, type: "content_filter", message: "response blocked by \(descriptor.name)"))
+            outcome = .failure(
+                BifrostError(status: 422, type: "content_filter", message: "response blocked by \(descriptor.name)"))
         }
     }
 }
@@ -65,7 +80,10 @@ func echoRequest(_ text: String = "Hi", model: String = "echo") -> ChatRequest {
 }
 
 /// Runs plugins around the mock provider.
-func run(_ plugins: [ScriptedPlugin], policies: [FailurePolicy] = [], request: ChatRequest = echoRequest(), context: RequestContext = RequestContext())
+func run(
+    _ plugins: [ScriptedPlugin], policies: [FailurePolicy] = [], request: ChatRequest = echoRequest(),
+    context: RequestContext = RequestContext()
+)
     async -> ChatOutcome
 {
     let entries = plugins.enumerated().map { index, plugin in

@@ -9,7 +9,8 @@ struct OpenAIJSONTests {
 
     @Test func aRequestSplitsProviderAndModelAndKeepsUnknownFields() throws {
         let request = try decode(
-            #"{"model":"mock/echo","messages":[{"role":"system","content":"Be brief"},{"role":"user","content":[{"type":"text","text":"Hi "},{"type":"text","text":"there"}]}],"temperature":0.5,"logit_bias":{"1":2}}"#)
+            #"{"model":"mock/echo","messages":[{"role":"system","content":"Be brief"},{"role":"user","content":[{"type":"text","text":"Hi "},{"type":"text","text":"there"}]}],"temperature":0.5,"logit_bias":{"1":2}}"#
+        )
         #expect(request.provider == "mock")
         #expect(request.model == "echo")
         #expect(request.messages.map(\.role) == ["system", "user"])
@@ -19,7 +20,8 @@ struct OpenAIJSONTests {
     }
 
     @Test func aRequestRoundTripsThroughItsJSON() throws {
-        let request = try decode(#"{"model":"mock/echo","messages":[{"role":"user","content":"é\n\"q\"","name":"x"}],"max_tokens":5,"stop":["a"]}"#)
+        let request = try decode(
+            #"{"model":"mock/echo","messages":[{"role":"user","content":"é\n\"q\"","name":"x"}],"max_tokens":5,"stop":["a"]}"#)
         #expect(try ChatRequest(openAIJSON: request.openAIJSON()) == request)
     }
 
@@ -30,10 +32,22 @@ struct OpenAIJSONTests {
         (#"{"model":"mock/echo"}"#, "missing required field 'messages'"),
         (#"{"model":"mock/echo","messages":[]}"#, "'messages' must be a non-empty array"),
         (#"{"model":"mock/echo","messages":[{"role":"robot","content":"x"}]}"#, "messages[0].role must be one of"),
-        (#"{"model":"mock/echo","messages":[{"role":"user","content":5}]}"#, "messages[0].content must be a string or an array of content parts, got a number"),
-        (#"{"model":"mock/echo","messages":[{"role":"user","content":"x"}],"temperature":3}"#, "'temperature' must be between 0.0 and 2.0, got 3.0"),
-        (#"{"model":"mock/echo","messages":[{"role":"user","content":"x"}],"max_tokens":0}"#, "'max_tokens' must be an integer of at least 1"),
-        (#"{"model":"mock/echo","messages":[{"role":"user","content":"x"}],"stream":"yes"}"#, "'stream' must be a boolean, got a string"),
+        (
+            #"{"model":"mock/echo","messages":[{"role":"user","content":5}]}"#,
+            "messages[0].content must be a string or an array of content parts, got a number"
+        ),
+        (
+            #"{"model":"mock/echo","messages":[{"role":"user","content":"x"}],"temperature":3}"#,
+            "'temperature' must be between 0.0 and 2.0, got 3.0"
+        ),
+        (
+            #"{"model":"mock/echo","messages":[{"role":"user","content":"x"}],"max_tokens":0}"#,
+            "'max_tokens' must be an integer of at least 1"
+        ),
+        (
+            #"{"model":"mock/echo","messages":[{"role":"user","content":"x"}],"stream":"yes"}"#,
+            "'stream' must be a boolean, got a string"
+        ),
     ])
     func malformedRequestsAre400WithAPreciseMessage(json: String, message: String) {
         #expect {
@@ -85,14 +99,16 @@ struct DispatcherTests {
 
     @Test func unknownProvidersAndModelsAre404() async {
         let unknownProvider = await dispatcher.dispatch(
-            ChatRequest(provider: "nope", model: "x", messages: [ChatMessage(role: "user", content: "x")]), context: RequestContext())
+            ChatRequest(provider: "nope", model: "x", messages: [ChatMessage(role: "user", content: "x")]),
+            context: RequestContext())
         #expect(unknownProvider.error?.status == 404)
         #expect(unknownProvider.error?.message.contains("unknown provider 'nope'") == true)
         let unknownModel = await dispatcher.dispatch(echoRequest(model: "gpt-9"), context: RequestContext())
         #expect(unknownModel.error?.status == 404)
         #expect(unknownModel.error?.code == "model_not_found")
         let noPrefix = await dispatcher.dispatch(
-            ChatRequest(provider: "", model: "echo", messages: [ChatMessage(role: "user", content: "x")]), context: RequestContext())
+            ChatRequest(provider: "", model: "echo", messages: [ChatMessage(role: "user", content: "x")]),
+            context: RequestContext())
         #expect(noPrefix.error?.status == 404)
     }
 

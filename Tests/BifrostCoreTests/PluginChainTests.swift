@@ -29,7 +29,9 @@ struct PluginChainTests {
 
     @Test func aRejectionSkipsTheProviderAndCarriesStatusAndMessage() async {
         let log = HookLog()
-        let outcome = await run([ScriptedPlugin("a", log: log), ScriptedPlugin("limiter", log: log, pre: .reject(429, "slow down"))])
+        let outcome = await run([
+            ScriptedPlugin("a", log: log), ScriptedPlugin("limiter", log: log, pre: .reject(429, "slow down")),
+        ])
         #expect(outcome.error?.status == 429)
         #expect(outcome.error?.message == "slow down")
         #expect(outcome.error?.source == .plugin("limiter"))
@@ -50,7 +52,9 @@ struct PluginChainTests {
 
     @Test func aPostHookTurnsAResponseIntoAnErrorSeenByEarlierPostHooks() async {
         let log = HookLog()
-        let outcome = await run([ScriptedPlugin("rescue", log: log, post: .recover), ScriptedPlugin("filter", log: log, post: .failResponse)])
+        let outcome = await run([
+            ScriptedPlugin("rescue", log: log, post: .recover), ScriptedPlugin("filter", log: log, post: .failResponse),
+        ])
         #expect(outcome.response?.choices.first?.content == "recovered 422")
     }
 
@@ -75,7 +79,9 @@ struct PluginChainTests {
 
     @Test func aFailClosedPreHookFaultAnswers500NamingThePlugin() async {
         let log = HookLog()
-        let outcome = await run([ScriptedPlugin("a", log: log), ScriptedPlugin("broken", log: log, pre: .fail("boom")), ScriptedPlugin("c", log: log)])
+        let outcome = await run([
+            ScriptedPlugin("a", log: log), ScriptedPlugin("broken", log: log, pre: .fail("boom")), ScriptedPlugin("c", log: log),
+        ])
         #expect(outcome.error?.status == 500)
         #expect(outcome.error?.message == "plugin 'broken' failed in PreHook: boom")
         #expect(log.all == ["pre:a", "pre:broken", "post:a"])
@@ -84,7 +90,10 @@ struct PluginChainTests {
     @Test func aFailOpenPreHookFaultSkipsThePluginAndUndoesItsChanges() async {
         let log = HookLog()
         let outcome = await run(
-            [ScriptedPlugin("a", log: log), ScriptedPlugin("broken", log: log, pre: .fail("boom")), ScriptedPlugin("c", log: log)],
+            [
+                ScriptedPlugin("a", log: log), ScriptedPlugin("broken", log: log, pre: .fail("boom")),
+                ScriptedPlugin("c", log: log),
+            ],
             policies: [.failClosed, .failOpen])
         #expect(outcome.response?.choices.first?.content == "Echo: Hi")
         #expect(outcome.response?.model == "echo")

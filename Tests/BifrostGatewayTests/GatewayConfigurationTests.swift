@@ -24,16 +24,24 @@ struct GatewayConfigurationTests {
 
     @Test func aCompleteFileIsRead() throws {
         let configuration = try load(
-            #"{"server": {"host": "127.0.0.1", "port": 9000, "max_body_bytes": 1024}, "plugin_dir": "/opt/plugins", "plugins": [{"file": "a.so", "optional": true, "failure_policy": "fail_open", "config": {"x": 1}}], "providers": {"mock": {"latency_ms": 5}}}"#)
+            #"{"server": {"host": "127.0.0.1", "port": 9000, "max_body_bytes": 1024}, "plugin_dir": "/opt/plugins", "plugins": [{"file": "a.so", "optional": true, "failure_policy": "fail_open", "config": {"x": 1}}], "providers": {"mock": {"latency_ms": 5}}}"#
+        )
         #expect(configuration.server.port == 9000)
         #expect(configuration.server.maxBodyBytes == 1024)
         #expect(configuration.pluginDirectory == "/opt/plugins")
-        #expect(configuration.plugins == [GatewayConfiguration.PluginEntry(file: "a.so", optional: true, failurePolicy: .failOpen, configuration: Array(#"{"x":1}"#.utf8))])
+        #expect(
+            configuration.plugins == [
+                GatewayConfiguration.PluginEntry(
+                    file: "a.so", optional: true, failurePolicy: .failOpen, configuration: Array(#"{"x":1}"#.utf8))
+            ])
         #expect(configuration.mock.latencyMilliseconds == 5)
     }
 
     @Test(arguments: [
-        (#"{"plugins": [{"file": "a.so", "failure_policy": "maybe"}]}"#, #"plugins[0].failure_policy: expected "fail_closed" or "fail_open", got "maybe""#),
+        (
+            #"{"plugins": [{"file": "a.so", "failure_policy": "maybe"}]}"#,
+            #"plugins[0].failure_policy: expected "fail_closed" or "fail_open", got "maybe""#
+        ),
         (#"{"server": {"port": 70000}}"#, "server.port: expected an integer from 0 to 65535, got 70000"),
         (#"{"server": {"prot": 1}}"#, "server.prot: unknown field; expected one of host, max_body_bytes, port"),
         (#"{"plugins": [{"optional": true}]}"#, "plugins[0].file: required"),
@@ -90,7 +98,8 @@ struct PluginChainLoaderTests {
         #expect {
             _ = try load(GatewayConfiguration(pluginDirectory: directory.path))
         } throws: { error in
-            "\(error)".contains("10-model-alias.so: refused: the plugin configuration") && "\(error)".contains("is not valid JSON")
+            "\(error)".contains("10-model-alias.so: refused: the plugin configuration")
+                && "\(error)".contains("is not valid JSON")
         }
     }
 
@@ -110,7 +119,8 @@ struct PluginChainLoaderTests {
     @Test func anOptionalPluginThatIsRefusedIsSkipped() throws {
         let directory = try PluginDirectory()
         try directory.tracer("10-a.so", name: "a")
-        let broken = try CPluginCompiler.compile(zoo: "broken.c", as: "20-broken.so", in: directory.path, defines: ["BROKEN": "2"])
+        let broken = try CPluginCompiler.compile(
+            zoo: "broken.c", as: "20-broken.so", in: directory.path, defines: ["BROKEN": "2"])
         let failing = GatewayConfiguration(pluginDirectory: directory.path)
         #expect(throws: PluginStartupError.self) { try load(failing) }
         let tolerant = GatewayConfiguration(pluginDirectory: directory.path, plugins: [.init(file: broken, optional: true)])

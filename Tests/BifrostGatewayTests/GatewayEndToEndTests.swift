@@ -15,7 +15,10 @@ struct GatewayEndToEndTests {
             #expect(response.headers["x-bifrost-model-alias"] == "fast")
             #expect(response.headers["x-bifrost-provider"] == "mock")
             #expect(response.headers["x-bifrost-model"] == "echo")
-            #expect(try response.json().objectField("choices") == [["index": 0, "message": ["role": "assistant", "content": "Echo: Hello"], "finish_reason": "stop"]])
+            #expect(
+                try response.json().objectField("choices") == [
+                    ["index": 0, "message": ["role": "assistant", "content": "Echo: Hello"], "finish_reason": "stop"]
+                ])
         }
     }
 
@@ -58,7 +61,8 @@ struct GatewayEndToEndTests {
             #expect(message == "plugin 'faulty' failed in PreHook: the PreHook returned unknown action 7")
             #expect(try await client.get("/v1/models").status == 200)
         }
-        let tolerant = GatewayConfiguration(pluginDirectory: directory.path, plugins: [.init(file: "10-faulty.so", failurePolicy: .failOpen)])
+        let tolerant = GatewayConfiguration(
+            pluginDirectory: directory.path, plugins: [.init(file: "10-faulty.so", failurePolicy: .failOpen)])
         try await withGateway(tolerant) { client, _ in
             let response = try await client.postJSON("/v1/chat/completions", chatJSON())
             #expect(response.status == 200)
@@ -82,8 +86,10 @@ struct GatewayEndToEndTests {
 
     @Test func thousandsOfConcurrentHTTPRequestsCountExactlyInTwoNativePlugins() async throws {
         let directory = try PluginDirectory()
-        let fileA = try CPluginCompiler.compile(zoo: "counter.c", as: "10-http-a.so", in: directory.path, defines: ["PLUGIN_NAME": "\"http-a\""])
-        let fileB = try CPluginCompiler.compile(zoo: "counter.c", as: "20-http-b.so", in: directory.path, defines: ["PLUGIN_NAME": "\"http-b\""])
+        let fileA = try CPluginCompiler.compile(
+            zoo: "counter.c", as: "10-http-a.so", in: directory.path, defines: ["PLUGIN_NAME": "\"http-a\""])
+        let fileB = try CPluginCompiler.compile(
+            zoo: "counter.c", as: "20-http-b.so", in: directory.path, defines: ["PLUGIN_NAME": "\"http-b\""])
         let total = 2000
         try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { client, _ in
             let ok = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -139,7 +145,8 @@ struct CommandLineTests {
 
     @Test func serveRefusesToStartWithABrokenPlugin() throws {
         let directory = try PluginDirectory()
-        let broken = try CPluginCompiler.compile(zoo: "broken.c", as: "10-broken.so", in: directory.path, defines: ["BROKEN": "1"])
+        let broken = try CPluginCompiler.compile(
+            zoo: "broken.c", as: "10-broken.so", in: directory.path, defines: ["BROKEN": "1"])
         let (status, output) = try runBifrost(["serve", "--plugin-dir", directory.path, "--port", "0"])
         #expect(status == 1)
         #expect(output.contains("\(broken): refused: no 'bifrost_plugin_create' symbol exported"))

@@ -27,7 +27,8 @@ struct PluginDirectory {
 
     /// Compiles the example model-alias plugin with its sidecar configuration.
     @discardableResult
-    func modelAlias(_ fileName: String = "10-model-alias.so", configuration: String = #"{"aliases": {"fast": "mock/echo"}}"#) throws
+    func modelAlias(_ fileName: String = "10-model-alias.so", configuration: String = #"{"aliases": {"fast": "mock/echo"}}"#)
+        throws
         -> String
     {
         try write(String(fileName.dropLast(3)) + ".json", configuration)

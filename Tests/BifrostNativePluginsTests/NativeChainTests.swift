@@ -36,7 +36,8 @@ struct NativeChainTests {
 
     @Test func contextWrittenInAPreHookIsReadInAPostHook() async throws {
         let context = RequestContext()
-        let outcome = await runChain([try loadZoo("counter.c", name: "ctx.so", defines: ["PLUGIN_NAME": "\"ctx\""])], context: context)
+        let outcome = await runChain(
+            [try loadZoo("counter.c", name: "ctx.so", defines: ["PLUGIN_NAME": "\"ctx\""])], context: context)
         #expect(outcome.response?.headers["x-ctx"] != nil)
         #expect(context["ctx.seen"] != nil)
     }

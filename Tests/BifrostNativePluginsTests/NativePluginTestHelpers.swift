@@ -38,7 +38,10 @@ func chatRequest(_ text: String = "Hello", model: String = "echo") -> ChatReques
 }
 
 /// Runs a request through a chain of plugins and the mock provider.
-func runChain(_ plugins: [any Plugin], policies: [FailurePolicy?]? = nil, request: ChatRequest = chatRequest(), context: RequestContext = RequestContext())
+func runChain(
+    _ plugins: [any Plugin], policies: [FailurePolicy?]? = nil, request: ChatRequest = chatRequest(),
+    context: RequestContext = RequestContext()
+)
     async -> ChatOutcome
 {
     let entries = plugins.enumerated().map { index, plugin in ChainEntry(plugin, failurePolicy: policies?[index] ?? nil) }

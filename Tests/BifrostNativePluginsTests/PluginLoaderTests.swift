@@ -93,7 +93,10 @@ struct PluginLoaderTests {
             _ = try PluginLoader.load(file: file, configuration: Array(#"{"aliases": {"fast": "no-slash"}}"#.utf8))
             Issue.record("bad configuration accepted")
         } catch {
-            #expect(error.description == #"\#(file): refused: the plugin refused to load: invalid configuration: aliases.fast: expected "provider/model", got "no-slash""#)
+            #expect(
+                error.description
+                    == #"\#(file): refused: the plugin refused to load: invalid configuration: aliases.fast: expected "provider/model", got "no-slash""#
+            )
         }
     }
 }

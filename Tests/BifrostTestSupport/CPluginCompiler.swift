@@ -56,7 +56,9 @@ public enum CPluginCompiler {
     }
 
     /// Runs a program and returns its exit status and combined output.
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (
+        Int32, String
+    ) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -1,0 +1,71 @@
+import BifrostCore
+import NIOHTTP1
+
+/// How the transport names a request and its client: the request id and the client id of
+/// a ``BifrostCore/RequestContext``.
+enum HTTPRequestIdentity {
+    /// The client's `x-request-id` when it is 1–128 characters of `[A-Za-z0-9._-]`,
+    /// otherwise a new id.
+    static func requestID(from headers: HTTPHeaders) -> String {
+        if let incoming = headers.first(name: "x-request-id"), isValidRequestID(incoming) {
+            return incoming
+        }
+        return RequestContext.makeRequestID()
+    }
+
+    /// Whether a client-supplied request id may be used as is.
+    static func isValidRequestID(_ candidate: String) -> Bool {
+        var count = 0
+        for byte in candidate.utf8 {
+            count += 1
+            guard count <= 128 else { return false }
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "-"):
+                continue
+            default:
+                return false
+            }
+        }
+        return count > 0
+    }
+
+    /// `key:` and 16 hex digits of the FNV-1a hash of the bearer key when the request has
+    /// `Authorization: Bearer <key>`, otherwise the peer's address. Never the key itself.
+    static func clientID(from headers: HTTPHeaders, peerAddress: String) -> String {
+        if let authorization = headers.first(name: "authorization"), let key = bearerKey(authorization) {
+            return "key:" + hex16(fnv1a64(key.utf8))
+        }
+        return peerAddress
+    }
+
+    /// The credential of a `Bearer` authorization value, or `nil` for other schemes and empty keys.
+    static func bearerKey(_ value: String) -> Substring? {
+        let trimmed = value.drop(while: { $0 == " " || $0 == "\t" })
+        guard trimmed.utf8.count > 7 else { return nil }
+        let scheme = trimmed.prefix(6)
+        guard scheme.lowercased() == "bearer" else { return nil }
+        let rest = trimmed.dropFirst(6)
+        guard let first = rest.first, first == " " || first == "\t" else { return nil }
+        var key = rest.drop(while: { $0 == " " || $0 == "\t" })
+        while let last = key.last, last == " " || last == "\t" { key = key.dropLast() }
+        return key.isEmpty ? nil : key
+    }
+
+    /// The 64-bit FNV-1a hash of some bytes.
+    static func fnv1a64(_ bytes: some Sequence<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return hash
+    }
+
+    /// Exactly 16 lowercase hex digits.
+    static func hex16(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.utf8.count) + digits
+    }
+}

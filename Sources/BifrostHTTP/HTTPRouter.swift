@@ -1,0 +1,193 @@
+import BifrostCore
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Maps a method and path to a route and builds the answers of the routes that need no
+/// plugin chain. Immutable and `Sendable`: one per server, shared by every connection.
+struct HTTPRouter: Sendable {
+    /// The routes the gateway serves.
+    enum Route: Sendable, Hashable {
+        /// `POST /v1/chat/completions`
+        case chatCompletions
+        /// `GET /v1/models`
+        case models
+        /// `GET /health`
+        case health
+        /// `GET /api/plugins`
+        case plugins
+    }
+
+    /// What a request line resolves to.
+    enum Resolution: Sendable, Hashable {
+        /// A route that accepts the method.
+        case route(Route)
+        /// No such path.
+        case notFound
+        /// A known path with another method; the value is the `allow` header.
+        case methodNotAllowed(allow: String)
+    }
+
+    /// The gateway's core.
+    let bifrost: Bifrost
+    /// The configured body limit, for the 413 message.
+    let maxBodyBytes: Int
+    /// Where chat requests' tasks run.
+    let requestExecutor: RequestExecutor
+    /// For request-level diagnostics.
+    let logger: Logger
+    /// `/v1/models`: the providers cannot change while the server runs, so written once.
+    private let modelsBody: ByteBuffer
+
+    /// `/health`.
+    private static let healthBody = HTTPServerResponse.allocator.buffer(string: #"{"status":"ok"}"#)
+
+    /// Every route, for the 404 message.
+    private static let routeList =
+        "POST /v1/chat/completions, GET /v1/models, GET /health, GET /api/plugins"
+
+    init(bifrost: Bifrost, maxBodyBytes: Int, requestExecutor: RequestExecutor, logger: Logger) {
+        self.bifrost = bifrost
+        self.maxBodyBytes = maxBodyBytes
+        self.requestExecutor = requestExecutor
+        self.logger = logger
+        self.modelsBody = HTTPServerResponse.allocator.buffer(
+            bytes: Self.modelsJSON(bifrost.dispatcher))
+    }
+
+    /// The route for a method and a path (the request target without its query).
+    func resolve(method: HTTPMethod, path: String) -> Resolution {
+        switch path {
+        case "/v1/chat/completions":
+            return method == .POST ? .route(.chatCompletions) : .methodNotAllowed(allow: "POST")
+        case "/v1/models":
+            return method == .GET ? .route(.models) : .methodNotAllowed(allow: "GET")
+        case "/health":
+            return method == .GET ? .route(.health) : .methodNotAllowed(allow: "GET")
+        case "/api/plugins":
+            return method == .GET ? .route(.plugins) : .methodNotAllowed(allow: "GET")
+        default:
+            return .notFound
+        }
+    }
+
+    /// The path of a request target: origin form without `?query`/`#fragment`; for absolute
+    /// form (`http://host/path`) the part after the authority.
+    static func path(ofTarget target: String) -> String {
+        var path = Substring(target)
+        if let end = path.firstIndex(where: { $0 == "?" || $0 == "#" }) {
+            path = path[..<end]
+        }
+        if !path.hasPrefix("/"), let scheme = path.firstRange(of: "://") {
+            let authority = path[scheme.upperBound...]
+            path = authority.firstIndex(of: "/").map { authority[$0...] } ?? "/"
+        }
+        return String(path)
+    }
+
+    /// The answer of a route that needs no plugin chain (everything but chat completions).
+    func respond(to route: Route, requestID: String) -> HTTPServerResponse {
+        switch route {
+        case .health:
+            return HTTPServerResponse(status: .ok, body: Self.healthBody, requestID: requestID)
+        case .models:
+            return HTTPServerResponse(status: .ok, body: modelsBody, requestID: requestID)
+        case .plugins:
+            return HTTPServerResponse(
+                status: .ok, bytes: Self.pluginsJSON(bifrost.chain), requestID: requestID)
+        case .chatCompletions:
+            // Chat completions run asynchronously; see `chatCompletions(body:headers:context:)`.
+            preconditionFailure("chat completions are not answered synchronously")
+        }
+    }
+
+    /// 404 for a path the gateway does not serve.
+    func notFound(method: HTTPMethod, path: String, requestID: String) -> HTTPServerResponse {
+        let error = BifrostError(
+            status: 404, type: "invalid_request_error", code: "unknown_route",
+            message: "unknown route: \(method.rawValue) \(path) (this gateway serves \(Self.routeList))")
+        return HTTPServerResponse(error: error, requestID: requestID)
+    }
+
+    /// 405 for a known path with the wrong method, with `allow`.
+    func methodNotAllowed(method: HTTPMethod, path: String, allow: String, requestID: String)
+        -> HTTPServerResponse
+    {
+        var headers = HeaderFields()
+        headers["allow"] = allow
+        let error = BifrostError(
+            status: 405, type: "invalid_request_error", code: "method_not_allowed",
+            message: "method \(method.rawValue) is not allowed on \(path); use \(allow)", headers: headers
+        )
+        return HTTPServerResponse(error: error, requestID: requestID)
+    }
+
+    /// 413 for a body over the limit.
+    func bodyTooLarge(requestID: String) -> HTTPServerResponse {
+        let error = BifrostError(
+            status: 413, type: "invalid_request_error", code: "request_too_large",
+            message: "request body exceeds the limit of \(maxBodyBytes) bytes")
+        return HTTPServerResponse(error: error, requestID: requestID)
+    }
+
+    /// `{"object":"list","data":[{"id":"mock/echo","object":"model","created":0,"owned_by":"mock"},…]}`
+    static func modelsJSON(_ dispatcher: Dispatcher) -> [UInt8] {
+        let models = dispatcher.qualifiedModels
+        var writer = JSONWriter(capacity: 32 + models.count * 80)
+        writer.beginObject()
+        writer.key("object")
+        writer.string("list")
+        writer.key("data")
+        writer.beginArray()
+        for (provider, model) in models {
+            writer.beginObject()
+            writer.key("id")
+            writer.string(provider + "/" + model)
+            writer.key("object")
+            writer.string("model")
+            writer.key("created")
+            writer.number(0)
+            writer.key("owned_by")
+            writer.string(provider)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// `{"plugins":[{"name","version","kind","abi_version","file","hooks","failure_policy","position"},…]}`
+    /// in chain order.
+    static func pluginsJSON(_ chain: PluginChain) -> [UInt8] {
+        var writer = JSONWriter(capacity: 32 + chain.entries.count * 200)
+        writer.beginObject()
+        writer.key("plugins")
+        writer.beginArray()
+        for (position, entry) in chain.entries.enumerated() {
+            let descriptor = entry.plugin.descriptor
+            writer.beginObject()
+            writer.key("name")
+            writer.string(descriptor.name)
+            writer.key("version")
+            writer.string(descriptor.version)
+            writer.key("kind")
+            writer.string(descriptor.kind)
+            writer.key("abi_version")
+            writer.optionalString(descriptor.abiVersion)
+            writer.key("file")
+            writer.optionalString(descriptor.file)
+            writer.key("hooks")
+            writer.beginArray()
+            for name in descriptor.hooks.names { writer.string(name) }
+            writer.endArray()
+            writer.key("failure_policy")
+            writer.string(entry.failurePolicy.rawValue)
+            writer.key("position")
+            writer.number(position)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return writer.bytes
+    }
+}

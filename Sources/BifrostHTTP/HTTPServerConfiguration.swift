@@ -1,0 +1,88 @@
+/// Where and how a ``BifrostHTTPServer`` listens.
+///
+/// ```swift
+/// var configuration = HTTPServerConfiguration(port: 0)  // 0: the system picks a free port
+/// configuration.maxBodyBytes = 1024 * 1024
+/// ```
+public struct HTTPServerConfiguration: Sendable, Hashable {
+    /// The address to bind, e.g. `127.0.0.1`, `0.0.0.0` or `::1`.
+    ///
+    /// ```swift
+    /// let everywhere = HTTPServerConfiguration(host: "0.0.0.0")
+    /// ```
+    public var host: String = "127.0.0.1"
+
+    /// The TCP port to bind; `0` lets the system pick one (``BifrostHTTPServer/start()`` returns it).
+    ///
+    /// ```swift
+    /// let ephemeral = HTTPServerConfiguration(port: 0)
+    /// ```
+    public var port: Int = 8080
+
+    /// The largest request body accepted, in bytes. Larger requests get a 413 and the
+    /// connection is closed after the answer; no more than this is ever buffered.
+    ///
+    /// ```swift
+    /// let small = HTTPServerConfiguration(maxBodyBytes: 64 * 1024)
+    /// ```
+    public var maxBodyBytes: Int = 10 * 1024 * 1024
+
+    /// How long ``BifrostHTTPServer/shutdown()`` lets requests in flight finish before it
+    /// closes their connections anyway. Idle connections close at once.
+    ///
+    /// ```swift
+    /// let impatient = HTTPServerConfiguration(shutdownGracePeriod: .milliseconds(100))
+    /// ```
+    public var shutdownGracePeriod: Duration = .seconds(5)
+
+    /// Where the task of each chat request runs; ``RequestExecutor/eventLoop`` unless set.
+    ///
+    /// ```swift
+    /// let hooksMayBeSlow = HTTPServerConfiguration(requestExecutor: .global)
+    /// ```
+    public var requestExecutor: RequestExecutor = .eventLoop
+
+    /// Creates a configuration.
+    ///
+    /// ```swift
+    /// let configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 8080, maxBodyBytes: 10 << 20)
+    /// ```
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        maxBodyBytes: Int = 10 * 1024 * 1024,
+        shutdownGracePeriod: Duration = .seconds(5),
+        requestExecutor: RequestExecutor = .eventLoop
+    ) {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+        self.shutdownGracePeriod = shutdownGracePeriod
+        self.requestExecutor = requestExecutor
+    }
+}
+
+/// Where a chat request's task runs: the plugin chain, the provider call and the encoding
+/// of the answer.
+///
+/// ```swift
+/// var configuration = HTTPServerConfiguration()
+/// configuration.requestExecutor = .global
+/// ```
+public enum RequestExecutor: Sendable, Hashable {
+    /// On the event loop of the request's connection: no thread hops between reading the
+    /// request and writing the answer, the fastest choice. Work in hooks and providers must
+    /// not block (DESIGN.md §2): while it runs, the loop serves no other connection.
+    ///
+    /// ```swift
+    /// let fast = HTTPServerConfiguration(requestExecutor: .eventLoop)
+    /// ```
+    case eventLoop
+    /// On Swift's global concurrent executor: two thread hops per request, but a slow hook
+    /// delays only its own request's connection, never the loop's other connections.
+    ///
+    /// ```swift
+    /// let isolated = HTTPServerConfiguration(requestExecutor: .global)
+    /// ```
+    case global
+}

@@ -1,0 +1,120 @@
+import BifrostCore
+import NIOCore
+import NIOHTTP1
+
+/// A complete JSON answer, ready for the channel: status, headers and body.
+///
+/// Built off the event loop for chat requests (everything in it is `Sendable`), written on
+/// it by ``HTTPHandler``, which adds only the `connection` header.
+struct HTTPServerResponse: Sendable {
+    /// The status line's code.
+    var status: HTTPResponseStatus
+    /// Every header: framing, `x-request-id`, and those of plugins.
+    var headers: HTTPHeaders
+    /// The JSON body.
+    var body: ByteBuffer
+
+    /// Allocates bodies built outside a channel; NIO's default allocator, as channels use.
+    static let allocator = ByteBufferAllocator()
+
+    /// A JSON answer with the headers every response carries, then `extra` (plugins' headers).
+    init(
+        status: HTTPResponseStatus, body: ByteBuffer, requestID: String,
+        extra: HeaderFields = HeaderFields()
+    ) {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(4 + extra.count)
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        headers.add(name: "x-request-id", value: requestID)
+        self.status = status
+        self.headers = headers
+        self.body = body
+        if !extra.isEmpty { merge(extra) }
+    }
+
+    /// A JSON answer whose body is `bytes`.
+    init(
+        status: HTTPResponseStatus, bytes: [UInt8], requestID: String,
+        extra: HeaderFields = HeaderFields()
+    ) {
+        self.init(
+            status: status, body: Self.allocator.buffer(bytes: bytes), requestID: requestID, extra: extra)
+    }
+
+    /// An error in OpenAI's shape, with the error's status and headers.
+    /// A status outside 400–599 (a plugin's mistake) is sent as 500, since a client would
+    /// misread an error body under a success or informational status.
+    init(error: BifrostError, requestID: String) {
+        let status = (400...599).contains(error.status) ? error.status : 500
+        self.init(
+            status: HTTPResponseStatus(statusCode: status), bytes: error.openAIJSON(), requestID: requestID,
+            extra: error.headers)
+    }
+
+    /// A chat completion with `x-bifrost-provider`/`x-bifrost-model` and the response's headers.
+    init(chat response: ChatResponse, requestID: String) {
+        self.init(status: .ok, bytes: response.openAIJSON(), requestID: requestID)
+        headers.add(name: "x-bifrost-provider", value: response.provider)
+        headers.add(name: "x-bifrost-model", value: response.model)
+        if !response.headers.isEmpty { merge(response.headers) }
+    }
+
+    /// Headers the server owns; plugins cannot replace them (framing and the request id).
+    private static func isReserved(_ name: String) -> Bool {
+        switch name {
+        case "content-length", "content-type", "transfer-encoding", "connection", "x-request-id",
+            "keep-alive",
+            "upgrade", "trailer":
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Adds plugin headers: a name seen for the first time replaces the server's value
+    /// (e.g. `x-bifrost-model`), repeats are appended (e.g. several `set-cookie`).
+    /// Reserved names and fields that would break the framing (CR, LF, NUL, bad names) are dropped.
+    private mutating func merge(_ extra: HeaderFields) {
+        var replaced: [String] = []
+        for field in extra {
+            guard !Self.isReserved(field.name), Self.isToken(field.name), Self.isSafeValue(field.value)
+            else {
+                continue
+            }
+            if replaced.contains(field.name) {
+                headers.add(name: field.name, value: field.value)
+            } else {
+                replaced.append(field.name)
+                headers.replaceOrAdd(name: field.name, value: field.value)
+            }
+        }
+    }
+
+    /// Whether a header name is an RFC 9110 token.
+    private static func isToken(_ name: String) -> Bool {
+        guard !name.isEmpty else { return false }
+        for byte in name.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                continue
+            case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"),
+                UInt8(ascii: "&"),
+                UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"),
+                UInt8(ascii: "."),
+                UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"),
+                UInt8(ascii: "~"):
+                continue
+            default:
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Whether a header value has no bytes that would end the field or the head.
+    private static func isSafeValue(_ value: String) -> Bool {
+        !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 })
+    }
+}
