@@ -1,4 +1,5 @@
 import Synchronization
+import BifrostCore
 
 /// The per-request store shared by every hook of one request, and the request's fixed facts.
 ///
@@ -22,7 +23,7 @@ public final class RequestContext: Sendable {
     /// The route the request arrived on, e.g. `/v1/chat/completions`.
     public let route: String
 
-    private let values: Mutex<[String: ContextValue]>
+    private let values: LockedValue<[String: ContextValue]>
 
     /// Creates a context.
     public init(
@@ -36,7 +37,7 @@ public final class RequestContext: Sendable {
         self.arrivalInstant = .now
         self.clientID = clientID
         self.route = route
-        self.values = Mutex([:])
+        self.values = LockedValue([:])
     }
 
     /// A value by key; setting `nil` removes it.

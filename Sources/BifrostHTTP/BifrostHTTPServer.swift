@@ -3,7 +3,6 @@ public import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -49,7 +48,7 @@ public final class BifrostHTTPServer: Sendable {
     public let configuration: HTTPServerConfiguration
     private let logger: Logger
     private let group: any EventLoopGroup
-    private let state = Mutex(State.idle)
+    private let state = LockedValue(State.idle)
     private let connections = ConnectionRegistry()
 
     /// Creates a server; nothing is bound until ``start()``.
@@ -190,7 +189,7 @@ final class ConnectionRegistry: Sendable {
         var closed = false
     }
 
-    private let storage = Mutex(Storage())
+    private let storage = LockedValue(Storage())
 
     /// Tracks a new connection until it closes; `false` once the server is shutting down.
     func add(_ channel: any Channel) -> Bool {

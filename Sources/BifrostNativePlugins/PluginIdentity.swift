@@ -1,7 +1,6 @@
 import BifrostCore
 import CBifrostPlugin
 import Logging
-import Synchronization
 
 /// Who a native plugin is to the host: the object behind its `bifrost_plugin_token`.
 ///
@@ -10,7 +9,7 @@ import Synchronization
 final class PluginIdentity: Sendable {
     let source: String
     private let logger: Logger
-    private let state = Mutex<(name: String?, createError: String?)>((nil, nil))
+    private let state = LockedValue<(name: String?, createError: String?)>((nil, nil))
 
     init(source: String, logger: Logger) {
         self.source = source

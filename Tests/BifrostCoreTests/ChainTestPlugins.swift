@@ -1,9 +1,8 @@
 import BifrostCore
-import Synchronization
 
 /// Records hook calls of every plugin of one test, in order.
 final class HookLog: Sendable {
-    private let entries = Mutex<[String]>([])
+    private let entries = LockedValue<[String]>([])
     func append(_ entry: String) { entries.withLock { $0.append(entry) } }
     var all: [String] { entries.withLock { $0 } }
 }

@@ -297,7 +297,7 @@ public final class HTTPTestConnection: Sendable {
     private let port: Int
     private let timeout: Duration
     /// Bytes read past the end of the last response.
-    private let leftover = Mutex<[UInt8]>([])
+    private let leftover = LockedValue<[UInt8]>([])
     private let closed = Atomic<Bool>(false)
 
     private init(descriptor: Int32, host: String, port: Int, timeout: Duration) {
