@@ -49,10 +49,7 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.context_request_id = { handle, out in
-            guard let session = NativeSession.resolve(handle, .context, "context_request_id") else {
-                return BIFROST_ERR_INVALID_HANDLE
-            }
-            return NativeHost.give(session.currentContext.requestID, out, session, "context_request_id")
+            NativeHost.getString(handle, .context, out, "context_request_id") { $0.currentContext.requestID }
         }
         api.context_arrival_time_ns = { handle, out in
             guard let session = NativeSession.resolve(handle, .context, "context_arrival_time_ns") else {
@@ -63,16 +60,10 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.context_client_id = { handle, out in
-            guard let session = NativeSession.resolve(handle, .context, "context_client_id") else {
-                return BIFROST_ERR_INVALID_HANDLE
-            }
-            return NativeHost.give(session.currentContext.clientID, out, session, "context_client_id")
+            NativeHost.getString(handle, .context, out, "context_client_id") { $0.currentContext.clientID }
         }
         api.context_route = { handle, out in
-            guard let session = NativeSession.resolve(handle, .context, "context_route") else {
-                return BIFROST_ERR_INVALID_HANDLE
-            }
-            return NativeHost.give(session.currentContext.route, out, session, "context_route")
+            NativeHost.getString(handle, .context, out, "context_route") { $0.currentContext.route }
         }
     }
 }

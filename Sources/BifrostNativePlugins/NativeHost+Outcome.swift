@@ -65,26 +65,6 @@ extension NativeHost {
         }
     }
 
-    /// Resolves a response handle, which is valid only while the outcome holds a response.
-    static func resolveResponse(_ handle: OpaquePointer?, _ function: StaticString) -> NativeSession? {
-        guard let session = NativeSession.resolve(handle, .response, function) else { return nil }
-        guard session.outcomeKind == .response else {
-            session.recordFault("\(function): the outcome no longer holds a response")
-            return nil
-        }
-        return session
-    }
-
-    /// Resolves an error handle, which is valid only while the outcome holds an error.
-    static func resolveError(_ handle: OpaquePointer?, _ function: StaticString) -> NativeSession? {
-        guard let session = NativeSession.resolve(handle, .error, function) else { return nil }
-        guard session.outcomeKind == .error else {
-            session.recordFault("\(function): the outcome no longer holds an error")
-            return nil
-        }
-        return session
-    }
-
     static func checkChoice(_ index: Int, _ session: NativeSession, _ function: StaticString) -> Bool {
         guard index < session.response.choices.count else {
             session.recordFault("\(function): choice \(index) out of range (\(session.response.choices.count) choices)")
@@ -95,7 +75,7 @@ extension NativeHost {
 
     static func installResponseServices(_ api: inout bifrost_host_api) {
         api.response_choice_count = { handle, out in
-            guard let session = NativeHost.resolveResponse(handle, "response_choice_count") else {
+            guard let session = NativeSession.resolve(handle, .response, "response_choice_count") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
             guard let out = NativeHost.check(out, session, "response_choice_count") else { return BIFROST_ERR_INVALID_ARGUMENT }
@@ -103,14 +83,14 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.response_get_content = { handle, index, out in
-            guard let session = NativeHost.resolveResponse(handle, "response_get_content") else {
+            guard let session = NativeSession.resolve(handle, .response, "response_get_content") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
             guard NativeHost.checkChoice(index, session, "response_get_content") else { return BIFROST_ERR_OUT_OF_RANGE }
             return NativeHost.give(session.response.choices[index].content, out, session, "response_get_content")
         }
         api.response_set_content = { handle, index, value in
-            guard let session = NativeHost.resolveResponse(handle, "response_set_content") else {
+            guard let session = NativeSession.resolve(handle, .response, "response_set_content") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
             guard NativeHost.checkChoice(index, session, "response_set_content") else { return BIFROST_ERR_OUT_OF_RANGE }
@@ -121,7 +101,7 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.response_get_finish_reason = { handle, index, out in
-            guard let session = NativeHost.resolveResponse(handle, "response_get_finish_reason") else {
+            guard let session = NativeSession.resolve(handle, .response, "response_get_finish_reason") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
             guard NativeHost.checkChoice(index, session, "response_get_finish_reason") else { return BIFROST_ERR_OUT_OF_RANGE }
@@ -129,7 +109,7 @@ extension NativeHost {
             return NativeHost.give(reason, out, session, "response_get_finish_reason")
         }
         api.response_set_finish_reason = { handle, index, value in
-            guard let session = NativeHost.resolveResponse(handle, "response_set_finish_reason") else {
+            guard let session = NativeSession.resolve(handle, .response, "response_set_finish_reason") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
             guard NativeHost.checkChoice(index, session, "response_set_finish_reason") else { return BIFROST_ERR_OUT_OF_RANGE }
@@ -140,7 +120,7 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.response_append_choice = { handle, content, reason in
-            guard let session = NativeHost.resolveResponse(handle, "response_append_choice") else {
+            guard let session = NativeSession.resolve(handle, .response, "response_append_choice") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
             guard let content = NativeHost.decode(content, session, "response_append_choice", "content"),
@@ -150,7 +130,7 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.response_get_usage = { handle, out in
-            guard let session = NativeHost.resolveResponse(handle, "response_get_usage") else {
+            guard let session = NativeSession.resolve(handle, .response, "response_get_usage") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
             guard let out = NativeHost.check(out, session, "response_get_usage") else { return BIFROST_ERR_INVALID_ARGUMENT }
@@ -161,7 +141,7 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.response_set_usage = { handle, usage in
-            guard let session = NativeHost.resolveResponse(handle, "response_set_usage") else {
+            guard let session = NativeSession.resolve(handle, .response, "response_set_usage") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
             guard let usage = usage?.pointee,
@@ -176,56 +156,32 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.response_get_provider = { handle, out in
-            guard let session = NativeHost.resolveResponse(handle, "response_get_provider") else {
-                return BIFROST_ERR_INVALID_HANDLE
-            }
-            return NativeHost.give(session.response.provider, out, session, "response_get_provider")
+            NativeHost.getString(handle, .response, out, "response_get_provider") { $0.response.provider }
         }
         api.response_get_model = { handle, out in
-            guard let session = NativeHost.resolveResponse(handle, "response_get_model") else {
-                return BIFROST_ERR_INVALID_HANDLE
-            }
-            return NativeHost.give(session.response.model, out, session, "response_get_model")
+            NativeHost.getString(handle, .response, out, "response_get_model") { $0.response.model }
         }
         api.response_set_model = { handle, value in
-            guard let session = NativeHost.resolveResponse(handle, "response_set_model") else {
-                return BIFROST_ERR_INVALID_HANDLE
-            }
-            guard let model = NativeHost.decode(value, session, "response_set_model", "model") else {
-                return BIFROST_ERR_INVALID_ARGUMENT
-            }
-            session.response.model = model
-            return BIFROST_OK
+            NativeHost.setString(handle, .response, value, "response_set_model", "model") { $0.response.model = $1 }
         }
         api.response_get_header = { handle, name, out in
-            guard let session = NativeHost.resolveResponse(handle, "response_get_header") else {
-                return BIFROST_ERR_INVALID_HANDLE
-            }
-            guard let name = NativeHost.decode(name, session, "response_get_header", "name") else {
-                return BIFROST_ERR_INVALID_ARGUMENT
-            }
-            guard let value = session.response.headers[name] else { return BIFROST_ERR_NOT_FOUND }
-            return NativeHost.give(value, out, session, "response_get_header")
+            NativeHost.getByKey(handle, .response, name, out, "response_get_header") { $0.response.headers[$1] }
         }
         api.response_set_header = { handle, name, value in
-            guard let session = NativeHost.resolveResponse(handle, "response_set_header") else {
-                return BIFROST_ERR_INVALID_HANDLE
+            NativeHost.setByKey(handle, .response, name, value, "response_set_header", isHeader: true) {
+                $0.response.headers[$1] = $2
             }
-            guard let name = NativeHost.decode(name, session, "response_set_header", "name"),
-                let value = NativeHost.decode(value, session, "response_set_header", "value"),
-                NativeHost.checkHeader(name, value, session, "response_set_header")
-            else { return BIFROST_ERR_INVALID_ARGUMENT }
-            session.response.headers[name] = value
-            return BIFROST_OK
         }
         api.response_to_json = { handle, out in
-            guard let session = NativeHost.resolveResponse(handle, "response_to_json") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .response, "response_to_json") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard let out = NativeHost.check(out, session, "response_to_json") else { return BIFROST_ERR_INVALID_ARGUMENT }
             out.pointee = session.arena.borrow(session.response.openAIJSON())
             return BIFROST_OK
         }
         api.response_replace_from_json = { handle, json in
-            guard let session = NativeHost.resolveResponse(handle, "response_replace_from_json") else {
+            guard let session = NativeSession.resolve(handle, .response, "response_replace_from_json") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
             guard let text = NativeHost.decode(json, session, "response_replace_from_json", "json") else {
@@ -245,13 +201,17 @@ extension NativeHost {
 
     static func installErrorServices(_ api: inout bifrost_host_api) {
         api.error_get_status = { handle, out in
-            guard let session = NativeHost.resolveError(handle, "error_get_status") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .error, "error_get_status") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard let out = NativeHost.check(out, session, "error_get_status") else { return BIFROST_ERR_INVALID_ARGUMENT }
             out.pointee = Int32(session.error.status)
             return BIFROST_OK
         }
         api.error_set_status = { handle, status in
-            guard let session = NativeHost.resolveError(handle, "error_set_status") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .error, "error_set_status") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
             guard (400...599).contains(status) else {
                 session.recordFault("error_set_status: HTTP status \(status) is not an error status (400-599)")
                 return BIFROST_ERR_INVALID_ARGUMENT
@@ -260,11 +220,10 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.error_get_type = { handle, out in
-            guard let session = NativeHost.resolveError(handle, "error_get_type") else { return BIFROST_ERR_INVALID_HANDLE }
-            return NativeHost.give(session.error.type, out, session, "error_get_type")
+            NativeHost.getString(handle, .error, out, "error_get_type") { $0.error.type }
         }
         api.error_set_type = { handle, value in
-            guard let session = NativeHost.resolveError(handle, "error_set_type") else { return BIFROST_ERR_INVALID_HANDLE }
+            guard let session = NativeSession.resolve(handle, .error, "error_set_type") else { return BIFROST_ERR_INVALID_HANDLE }
             guard let type = NativeHost.decode(value, session, "error_set_type", "type"), !type.isEmpty else {
                 session.recordFault("error_set_type: type is empty or invalid")
                 return BIFROST_ERR_INVALID_ARGUMENT
@@ -273,38 +232,19 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.error_get_code = { handle, out in
-            guard let session = NativeHost.resolveError(handle, "error_get_code") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let code = session.error.code else { return BIFROST_ERR_NOT_FOUND }
-            return NativeHost.give(code, out, session, "error_get_code")
+            NativeHost.getString(handle, .error, out, "error_get_code") { $0.error.code }
         }
         api.error_set_code = { handle, value in
-            guard let session = NativeHost.resolveError(handle, "error_set_code") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let code = NativeHost.decode(value, session, "error_set_code", "code") else {
-                return BIFROST_ERR_INVALID_ARGUMENT
-            }
-            session.error.code = code.isEmpty ? nil : code
-            return BIFROST_OK
+            NativeHost.setString(handle, .error, value, "error_set_code", "code") { $0.error.code = $1.isEmpty ? nil : $1 }
         }
         api.error_get_message = { handle, out in
-            guard let session = NativeHost.resolveError(handle, "error_get_message") else { return BIFROST_ERR_INVALID_HANDLE }
-            return NativeHost.give(session.error.message, out, session, "error_get_message")
+            NativeHost.getString(handle, .error, out, "error_get_message") { $0.error.message }
         }
         api.error_set_message = { handle, value in
-            guard let session = NativeHost.resolveError(handle, "error_set_message") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let message = NativeHost.decode(value, session, "error_set_message", "message") else {
-                return BIFROST_ERR_INVALID_ARGUMENT
-            }
-            session.error.message = message
-            return BIFROST_OK
+            NativeHost.setString(handle, .error, value, "error_set_message", "message") { $0.error.message = $1 }
         }
         api.error_set_header = { handle, name, value in
-            guard let session = NativeHost.resolveError(handle, "error_set_header") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let name = NativeHost.decode(name, session, "error_set_header", "name"),
-                let value = NativeHost.decode(value, session, "error_set_header", "value"),
-                NativeHost.checkHeader(name, value, session, "error_set_header")
-            else { return BIFROST_ERR_INVALID_ARGUMENT }
-            session.error.headers[name] = value
-            return BIFROST_OK
+            NativeHost.setByKey(handle, .error, name, value, "error_set_header", isHeader: true) { $0.error.headers[$1] = $2 }
         }
     }
 }

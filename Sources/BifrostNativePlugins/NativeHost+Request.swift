@@ -4,36 +4,16 @@ import CBifrostPlugin
 extension NativeHost {
     static func installRequestServices(_ api: inout bifrost_host_api) {
         api.request_get_provider = { handle, out in
-            guard let session = NativeSession.resolve(handle, .request, "request_get_provider") else {
-                return BIFROST_ERR_INVALID_HANDLE
-            }
-            return NativeHost.give(session.request.provider, out, session, "request_get_provider")
+            NativeHost.getString(handle, .request, out, "request_get_provider") { $0.request.provider }
         }
         api.request_set_provider = { handle, value in
-            guard let session = NativeSession.resolve(handle, .request, "request_set_provider") else {
-                return BIFROST_ERR_INVALID_HANDLE
-            }
-            guard let provider = NativeHost.decode(value, session, "request_set_provider", "provider") else {
-                return BIFROST_ERR_INVALID_ARGUMENT
-            }
-            session.request.provider = provider
-            return BIFROST_OK
+            NativeHost.setString(handle, .request, value, "request_set_provider", "provider") { $0.request.provider = $1 }
         }
         api.request_get_model = { handle, out in
-            guard let session = NativeSession.resolve(handle, .request, "request_get_model") else {
-                return BIFROST_ERR_INVALID_HANDLE
-            }
-            return NativeHost.give(session.request.model, out, session, "request_get_model")
+            NativeHost.getString(handle, .request, out, "request_get_model") { $0.request.model }
         }
         api.request_set_model = { handle, value in
-            guard let session = NativeSession.resolve(handle, .request, "request_set_model") else {
-                return BIFROST_ERR_INVALID_HANDLE
-            }
-            guard let model = NativeHost.decode(value, session, "request_set_model", "model") else {
-                return BIFROST_ERR_INVALID_ARGUMENT
-            }
-            session.request.model = model
-            return BIFROST_OK
+            NativeHost.setString(handle, .request, value, "request_set_model", "model") { $0.request.model = $1 }
         }
         api.request_message_count = { handle, out in
             guard let session = NativeSession.resolve(handle, .request, "request_message_count") else {
@@ -132,25 +112,12 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.request_get_header = { handle, name, out in
-            guard let session = NativeSession.resolve(handle, .request, "request_get_header") else {
-                return BIFROST_ERR_INVALID_HANDLE
-            }
-            guard let name = NativeHost.decode(name, session, "request_get_header", "name") else {
-                return BIFROST_ERR_INVALID_ARGUMENT
-            }
-            guard let value = session.request.headers[name] else { return BIFROST_ERR_NOT_FOUND }
-            return NativeHost.give(value, out, session, "request_get_header")
+            NativeHost.getByKey(handle, .request, name, out, "request_get_header") { $0.request.headers[$1] }
         }
         api.request_set_header = { handle, name, value in
-            guard let session = NativeSession.resolve(handle, .request, "request_set_header") else {
-                return BIFROST_ERR_INVALID_HANDLE
+            NativeHost.setByKey(handle, .request, name, value, "request_set_header", isHeader: true) {
+                $0.request.headers[$1] = $2
             }
-            guard let name = NativeHost.decode(name, session, "request_set_header", "name"),
-                let value = NativeHost.decode(value, session, "request_set_header", "value"),
-                NativeHost.checkHeader(name, value, session, "request_set_header")
-            else { return BIFROST_ERR_INVALID_ARGUMENT }
-            session.request.headers[name] = value
-            return BIFROST_OK
         }
         api.request_remove_header = { handle, name in
             guard let session = NativeSession.resolve(handle, .request, "request_remove_header") else {
@@ -164,24 +131,12 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.request_get_metadata = { handle, key, out in
-            guard let session = NativeSession.resolve(handle, .request, "request_get_metadata") else {
-                return BIFROST_ERR_INVALID_HANDLE
-            }
-            guard let key = NativeHost.decode(key, session, "request_get_metadata", "key") else {
-                return BIFROST_ERR_INVALID_ARGUMENT
-            }
-            guard let value = session.request.metadata[key] else { return BIFROST_ERR_NOT_FOUND }
-            return NativeHost.give(value, out, session, "request_get_metadata")
+            NativeHost.getByKey(handle, .request, key, out, "request_get_metadata") { $0.request.metadata[$1] }
         }
         api.request_set_metadata = { handle, key, value in
-            guard let session = NativeSession.resolve(handle, .request, "request_set_metadata") else {
-                return BIFROST_ERR_INVALID_HANDLE
+            NativeHost.setByKey(handle, .request, key, value, "request_set_metadata", isHeader: false) {
+                $0.request.metadata[$1] = $2
             }
-            guard let key = NativeHost.decode(key, session, "request_set_metadata", "key"),
-                let value = NativeHost.decode(value, session, "request_set_metadata", "value")
-            else { return BIFROST_ERR_INVALID_ARGUMENT }
-            session.request.metadata[key] = value
-            return BIFROST_OK
         }
         api.request_to_json = { handle, out in
             guard let session = NativeSession.resolve(handle, .request, "request_to_json") else {

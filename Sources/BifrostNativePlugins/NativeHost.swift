@@ -182,6 +182,51 @@ public enum NativeHost {
         return BIFROST_OK
     }
 
+    /// A host function that hands a string out: resolve the handle, read, borrow.
+    static func getString(
+        _ handle: OpaquePointer?, _ kind: NativeSession.HandleKind, _ out: UnsafeMutablePointer<bifrost_str>?,
+        _ function: StaticString, _ read: (NativeSession) -> String?
+    ) -> bifrost_status {
+        guard let session = NativeSession.resolve(handle, kind, function) else { return BIFROST_ERR_INVALID_HANDLE }
+        guard let value = read(session) else { return BIFROST_ERR_NOT_FOUND }
+        return give(value, out, session, function)
+    }
+
+    /// A host function that takes a string in: resolve the handle, decode, write.
+    static func setString(
+        _ handle: OpaquePointer?, _ kind: NativeSession.HandleKind, _ value: bifrost_str, _ function: StaticString,
+        _ what: String, _ write: (NativeSession, String) -> Void
+    ) -> bifrost_status {
+        guard let session = NativeSession.resolve(handle, kind, function) else { return BIFROST_ERR_INVALID_HANDLE }
+        guard let string = decode(value, session, function, what) else { return BIFROST_ERR_INVALID_ARGUMENT }
+        write(session, string)
+        return BIFROST_OK
+    }
+
+    /// A host function that looks a string up by a string key (a header, metadata).
+    static func getByKey(
+        _ handle: OpaquePointer?, _ kind: NativeSession.HandleKind, _ key: bifrost_str, _ out: UnsafeMutablePointer<bifrost_str>?,
+        _ function: StaticString, _ read: (NativeSession, String) -> String?
+    ) -> bifrost_status {
+        guard let session = NativeSession.resolve(handle, kind, function) else { return BIFROST_ERR_INVALID_HANDLE }
+        guard let key = decode(key, session, function, "name") else { return BIFROST_ERR_INVALID_ARGUMENT }
+        guard let value = read(session, key) else { return BIFROST_ERR_NOT_FOUND }
+        return give(value, out, session, function)
+    }
+
+    /// A host function that sets a string by a string key; `isHeader` checks both as an HTTP header.
+    static func setByKey(
+        _ handle: OpaquePointer?, _ kind: NativeSession.HandleKind, _ key: bifrost_str, _ value: bifrost_str,
+        _ function: StaticString, isHeader: Bool, _ write: (NativeSession, String, String) -> Void
+    ) -> bifrost_status {
+        guard let session = NativeSession.resolve(handle, kind, function) else { return BIFROST_ERR_INVALID_HANDLE }
+        guard let key = decode(key, session, function, "name"), let value = decode(value, session, function, "value"),
+            !isHeader || checkHeader(key, value, session, function)
+        else { return BIFROST_ERR_INVALID_ARGUMENT }
+        write(session, key, value)
+        return BIFROST_OK
+    }
+
     /// Refuses a NULL output pointer.
     @inline(__always)
     static func check<T>(_ out: UnsafeMutablePointer<T>?, _ session: NativeSession, _ function: StaticString)

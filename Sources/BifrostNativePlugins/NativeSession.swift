@@ -211,11 +211,19 @@ final class NativeSession {
             NativeHost.lateHandleUse(function: function)
             return nil
         }
-        if kind == .request, session.phase != .preHook {
+        switch kind {
+        case .request where session.phase != .preHook:
             session.recordFault("\(function): the request handle is only valid in a PreHook")
             return nil
+        case .response where session.outcomeKind != .response:
+            session.recordFault("\(function): the outcome no longer holds a response")
+            return nil
+        case .error where session.outcomeKind != .error:
+            session.recordFault("\(function): the outcome no longer holds an error")
+            return nil
+        default:
+            return session
         }
-        return session
     }
 }
 
