@@ -1,5 +1,5 @@
-import Synchronization
 import BifrostCore
+import Synchronization
 
 /// The per-request store shared by every hook of one request, and the request's fixed facts.
 ///

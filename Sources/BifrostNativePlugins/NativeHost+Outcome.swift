@@ -243,6 +243,9 @@ extension NativeHost {
         api.error_set_message = { handle, value in
             NativeHost.setString(handle, .error, value, "error_set_message", "message") { $0.error.message = $1 }
         }
+        api.error_get_header = { handle, name, out in
+            NativeHost.getByKey(handle, .error, name, out, "error_get_header") { $0.error.headers[$1] }
+        }
         api.error_set_header = { handle, name, value in
             NativeHost.setByKey(handle, .error, name, value, "error_set_header", isHeader: true) { $0.error.headers[$1] = $2 }
         }

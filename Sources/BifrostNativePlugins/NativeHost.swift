@@ -76,8 +76,10 @@ public enum NativeHost {
             session.recordFault("\(function): \(what) is NULL with length \(value.len)")
             return nil
         }
-        let bytes = UnsafeRawBufferPointer(start: pointer, count: value.len)
-        guard let string = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) else {
+        let bytes = UnsafeRawBufferPointer(start: pointer, count: value.len).bindMemory(to: UInt8.self)
+        // ASCII needs no validation, and checking for it is far cheaper than generic validation.
+        if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+        guard let string = String(validating: bytes, as: UTF8.self) else {
             session.recordFault("\(function): \(what) is not valid UTF-8")
             return nil
         }

@@ -178,13 +178,14 @@ public final class NativePlugin: Plugin {
             if session.outcomeWasLoaded, let changed = session.giveOutcome() { pointer.pointee = changed }
             return action
         }
-        if _slowPath(session.fault != nil) { throw makeFault(session.fault!) }
+        if _slowPath(session.fault != nil) { throw makeFault(session.fault!, in: .postHook) }
         switch action {
         case BIFROST_ACTION_CONTINUE: return
-        case BIFROST_ACTION_FAULT: throw makeFault("the PostHook returned BIFROST_ACTION_FAULT without calling report_fault")
+        case BIFROST_ACTION_FAULT:
+            throw makeFault("the PostHook returned BIFROST_ACTION_FAULT without calling report_fault", in: .postHook)
         case BIFROST_ACTION_SHORT_CIRCUIT:
-            throw makeFault("the PostHook returned BIFROST_ACTION_SHORT_CIRCUIT, which only a PreHook may")
-        default: throw makeFault("the PostHook returned unknown action \(action)")
+            throw makeFault("the PostHook returned BIFROST_ACTION_SHORT_CIRCUIT, which only a PreHook may", in: .postHook)
+        default: throw makeFault("the PostHook returned unknown action \(action)", in: .postHook)
         }
     }
 
@@ -194,7 +195,7 @@ public final class NativePlugin: Plugin {
         hooks.destroy?(hooks.instance)
     }
 
-    private func makeFault(_ message: String) -> PluginFault {
-        PluginFault(plugin: descriptor.name, hook: .preHook, message: message)
+    private func makeFault(_ message: String, in hook: PluginFault.Hook = .preHook) -> PluginFault {
+        PluginFault(plugin: descriptor.name, hook: hook, message: message)
     }
 }

@@ -25,7 +25,9 @@ public enum PluginLoader {
                 file: file, kind: .fileNotFound, reason: "cannot read the file: \(String(cString: strerror(errno)))")
         }
         _ = dlerror()
-        guard let library = dlopen(file, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+        // A bare file name would make dlopen search the library path instead of opening the file.
+        let path = file.contains("/") ? file : "./" + file
+        guard let library = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             let message = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
             throw PluginLoadError(file: file, kind: .notLoadable, reason: "not a loadable shared object: \(message)")
         }

@@ -25,6 +25,7 @@ struct NativeChainTests {
         #expect(error.type == "rate_limit_exceeded")
         #expect(error.message == "rejected by limiter: slow down")
         #expect(error.headers["retry-after"] == "7")
+        #expect(error.headers["x-retry-seen"] == "7")
         #expect(error.source == .plugin("limiter"))
         #expect(trace(of: outcome) == "pre:a,pre:limiter,post:limiter,post:a")
     }

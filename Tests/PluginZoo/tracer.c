@@ -10,7 +10,8 @@
  *   FAIL_OPEN         1: sets BIFROST_PLUGIN_FLAG_FAIL_OPEN_BY_DEFAULT
  *   NO_PRE / NO_POST  1: leaves that hook NULL
  * Every hook that runs appends "pre:NAME" / "post:NAME" to the context key "trace"; every
- * PostHook writes the trace so far to the response (or error) header x-trace.
+ * PostHook writes the trace so far to the response (or error) header x-trace, and copies an
+ * error's retry-after header to x-retry-seen.
  */
 #include <bifrost_plugin.h>
 #include <stdio.h>
@@ -107,6 +108,10 @@ static bifrost_hook_action post_hook(void *instance, bifrost_context *ctx, bifro
         host->response_set_header(response, BIFROST_STR("x-trace"), trace.string);
     } else if (host->outcome_get_error(out, &error) == BIFROST_OK) {
         host->error_set_header(error, BIFROST_STR("x-trace"), trace.string);
+        bifrost_str retry;
+        if (host->error_get_header(error, BIFROST_STR("retry-after"), &retry) == BIFROST_OK) {
+            host->error_set_header(error, BIFROST_STR("x-retry-seen"), retry);
+        }
     }
     return BIFROST_ACTION_CONTINUE;
 }

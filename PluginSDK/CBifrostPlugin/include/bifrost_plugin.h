@@ -273,9 +273,10 @@ typedef struct bifrost_host_api {
     bifrost_status (*outcome_get_response)(bifrost_outcome *outcome, bifrost_response **response_out);
     /* Fetches the error; BIFROST_ERR_WRONG_STATE if the outcome is a response or empty. */
     bifrost_status (*outcome_get_error)(bifrost_outcome *outcome, bifrost_error **error_out);
-    /* Replaces the outcome with an empty response (no choices, zero usage, the request's
-     * provider and model) and hands it out to fill: answering in a PreHook, recovering
-     * from an error in a PostHook. */
+    /* Replaces the outcome with an empty response (no choices, zero usage) and hands it out
+     * to fill: answering in a PreHook, recovering from an error in a PostHook. Its provider
+     * and model are the request's in a PreHook, the replaced response's in a PostHook, and
+     * empty when a PostHook recovers from an error (set the model with response_set_model). */
     bifrost_status (*outcome_set_response)(bifrost_outcome *outcome, bifrost_response **response_out);
     /* Replaces the outcome with an error: rejecting in a PreHook, failing a response in a
      * PostHook. `type` like "rate_limit_exceeded"; status 400-599. */
@@ -317,6 +318,7 @@ typedef struct bifrost_host_api {
     bifrost_status (*error_set_message)(bifrost_error *error, bifrost_str message);
     /* Headers sent to the client with the error, e.g. "retry-after". */
     bifrost_status (*error_set_header)(bifrost_error *error, bifrost_str name, bifrost_str value);
+    bifrost_status (*error_get_header)(bifrost_error *error, bifrost_str name, bifrost_str *value_out);
 } bifrost_host_api;
 
 /* ---------------------------------------------------------------------------------- */
@@ -324,8 +326,11 @@ typedef struct bifrost_host_api {
 /* ---------------------------------------------------------------------------------- */
 
 /* Creates the plugin. `config` is the plugin's configuration as JSON bytes (borrowed for
- * this call; "{}" when none). Returns the plugin's table, or NULL after calling
- * `host->set_create_error` to refuse. Check `host->abi_major` before using the host. */
+ * this call; "{}" when none), followed by a NUL byte that `config_len` does not count.
+ * Returns the plugin's table, or NULL after calling `host->set_create_error` to refuse.
+ * Check `host->abi_major` before using the host: in every major version the host table
+ * begins with struct_size, abi_major, abi_minor and set_create_error, at these offsets,
+ * so a plugin can always refuse a host it does not speak with a message. */
 typedef const bifrost_plugin *(*bifrost_plugin_create_fn)(
     const bifrost_host_api *host, bifrost_plugin_token *token, const char *config, size_t config_len);
 

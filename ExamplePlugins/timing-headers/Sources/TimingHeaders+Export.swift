@@ -1,0 +1,16 @@
+public import BifrostPluginSDK
+
+/// The library's one exported symbol: creates ``TimingHeaders`` for the host.
+///
+/// ```sh
+/// nm -D --defined-only libTimingHeadersPlugin.so | grep bifrost_plugin_create
+/// ```
+@_cdecl("bifrost_plugin_create")
+public func bifrostPluginCreate(
+    _ host: UnsafePointer<bifrost_host_api>?,
+    _ token: OpaquePointer?,
+    _ config: UnsafePointer<CChar>?,
+    _ configLength: Int
+) -> UnsafePointer<bifrost_plugin>? {
+    exportPlugin(TimingHeaders.self, host: host, token: token, config: config, configLength: configLength)
+}

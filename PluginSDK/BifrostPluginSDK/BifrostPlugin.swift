@@ -1,0 +1,140 @@
+@_exported import CBifrostPlugin
+
+/// A native Bifrost plugin written in Swift: its identity and how it is created.
+///
+/// Conform to ``PreHookPlugin``, ``PostHookPlugin`` or both, then export the type once per
+/// shared library with ``exportPlugin(_:host:token:config:configLength:)``. The host creates
+/// one instance at load time and calls its hooks concurrently for different requests, so
+/// the type must be `Sendable` and any mutable state must be synchronised.
+///
+/// ```swift
+/// struct Hello: PostHookPlugin {
+///     static let name = "hello"
+///     static let version = "1.0.0"
+///     init(configuration: PluginConfiguration) throws {}
+///     func postHook(outcome: HookOutcome, context: HookContext) throws {
+///         try outcome.response?.setHeader("x-hello", "world")
+///     }
+/// }
+/// ```
+public protocol BifrostPlugin: Sendable {
+    /// The plugin's name: 1–64 characters of `[a-z0-9._-]`, starting with a letter or digit,
+    /// unique in a chain.
+    ///
+    /// ```swift
+    /// static let name = "timing-headers"
+    /// ```
+    static var name: String { get }
+
+    /// A free-form version string, shown on `/api/plugins`.
+    ///
+    /// ```swift
+    /// static let version = "1.0.0"
+    /// ```
+    static var version: String { get }
+
+    /// Whether the plugin asks to be fail-open when the gateway's configuration names no
+    /// failure policy for it. Defaults to `false` (fail-closed).
+    ///
+    /// ```swift
+    /// static var failOpenByDefault: Bool { true }  // a metrics plugin must never fail requests
+    /// ```
+    static var failOpenByDefault: Bool { get }
+
+    /// Creates the plugin from its configuration. Throw (ideally a
+    /// ``PluginConfigurationError``) to refuse; the host reports the message with the
+    /// plugin's file name and does not load it.
+    ///
+    /// ```swift
+    /// init(configuration: PluginConfiguration) throws {
+    ///     let config = try configuration.decode(Config.self)
+    ///     guard config.limit > 0 else { throw PluginConfigurationError("'limit' must be positive") }
+    ///     self.limit = config.limit
+    /// }
+    /// ```
+    init(configuration: PluginConfiguration) throws
+
+    /// Called once when the host shuts down, before the instance is released. Defaults to
+    /// doing nothing.
+    ///
+    /// ```swift
+    /// func shutdown() { sink.flush() }
+    /// ```
+    func shutdown()
+}
+
+extension BifrostPlugin {
+    /// Fail-closed: a fault of this plugin fails the request with a 500 naming it.
+    ///
+    /// ```swift
+    /// MyPlugin.failOpenByDefault  // false unless MyPlugin overrides it
+    /// ```
+    public static var failOpenByDefault: Bool { false }
+
+    /// Does nothing.
+    ///
+    /// ```swift
+    /// plugin.shutdown()
+    /// ```
+    public func shutdown() {}
+}
+
+/// A plugin with a PreHook: it runs before the provider, in chain order.
+///
+/// The hook may change the request and continue, answer on the gateway's behalf
+/// (a cache hit) or reject the request (a rate limit). Throwing any error is a fault,
+/// handled by the plugin's failure policy.
+///
+/// ```swift
+/// struct ForceModel: PreHookPlugin {
+///     static let name = "force-model"
+///     static let version = "1.0.0"
+///     init(configuration: PluginConfiguration) throws {}
+///     func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {
+///         try request.setModel("gpt-4o-mini")
+///         return .continue
+///     }
+/// }
+/// ```
+public protocol PreHookPlugin: BifrostPlugin {
+    /// Runs before the provider. The views are valid only until this call returns.
+    ///
+    /// ```swift
+    /// func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {
+    ///     guard try request.header("authorization") != nil else {
+    ///         return .reject(Rejection(status: 401, type: "authentication_error", message: "missing key"))
+    ///     }
+    ///     return .continue
+    /// }
+    /// ```
+    func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision
+}
+
+/// A plugin with a PostHook: it runs after the provider (or a short-circuit), in reverse
+/// chain order, only for requests whose PreHook (if any) ran.
+///
+/// The hook may change the response, recover an error into a response, or turn a response
+/// into an error. Throwing any error is a fault, handled by the plugin's failure policy.
+///
+/// ```swift
+/// struct Stamp: PostHookPlugin {
+///     static let name = "stamp"
+///     static let version = "1.0.0"
+///     init(configuration: PluginConfiguration) throws {}
+///     func postHook(outcome: HookOutcome, context: HookContext) throws {
+///         try outcome.response?.setHeader("x-stamp", "yes")
+///     }
+/// }
+/// ```
+public protocol PostHookPlugin: BifrostPlugin {
+    /// Runs after the provider. The views are valid only until this call returns.
+    ///
+    /// ```swift
+    /// func postHook(outcome: HookOutcome, context: HookContext) throws {
+    ///     if let error = try outcome.error, try error.status == 503 {
+    ///         try outcome.recover(ShortCircuitResponse(content: "Try again later."))
+    ///     }
+    /// }
+    /// ```
+    func postHook(outcome: HookOutcome, context: HookContext) throws
+}

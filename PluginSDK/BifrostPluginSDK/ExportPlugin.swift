@@ -1,0 +1,201 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Creates `type` for the host and returns its `bifrost_plugin` table: the whole body of
+/// your library's `bifrost_plugin_create`.
+///
+/// Checks the host table (non-NULL, same ABI major, large enough), validates the plugin
+/// name, decodes nothing itself and calls `init(configuration:)`. A refusal (a thrown
+/// error, a version mismatch) is reported with `set_create_error` and returns `nil`.
+/// The table's `pre_hook`/`post_hook` are NULL unless `type` conforms to
+/// ``PreHookPlugin``/``PostHookPlugin``. Hooks that throw report the error with
+/// `report_fault` and return `BIFROST_ACTION_FAULT`; they never crash the host.
+///
+/// ```swift
+/// @_cdecl("bifrost_plugin_create")
+/// public func bifrostPluginCreate(
+///     _ host: UnsafePointer<bifrost_host_api>?, _ token: OpaquePointer?,
+///     _ config: UnsafePointer<CChar>?, _ configLength: Int
+/// ) -> UnsafePointer<bifrost_plugin>? {
+///     exportPlugin(TimingHeaders.self, host: host, token: token, config: config, configLength: configLength)
+/// }
+/// ```
+public func exportPlugin<P: BifrostPlugin>(
+    _ type: P.Type,
+    host: UnsafePointer<bifrost_host_api>?,
+    token: OpaquePointer?,
+    config: UnsafePointer<CChar>?,
+    configLength: Int
+) -> UnsafePointer<bifrost_plugin>? {
+    guard let host else { return nil }
+    let hostMajor = host.pointee.abi_major
+    let hostMinor = host.pointee.abi_minor
+    guard hostMajor == BIFROST_ABI_VERSION_MAJOR else {
+        refuseCreation(
+            host, token,
+            "plugin '\(P.name)' was built for Bifrost plugin ABI \(BIFROST_ABI_VERSION_MAJOR).\(BIFROST_ABI_VERSION_MINOR) "
+                + "but the host speaks ABI \(hostMajor).\(hostMinor); rebuild the plugin against the host's SDK")
+        return nil
+    }
+    guard Int(host.pointee.struct_size) >= MemoryLayout<bifrost_host_api>.size else {
+        refuseCreation(
+            host, token,
+            "plugin '\(P.name)' needs a host table of at least \(MemoryLayout<bifrost_host_api>.size) bytes "
+                + "(ABI \(BIFROST_ABI_VERSION_MAJOR).\(BIFROST_ABI_VERSION_MINOR)), the host's has \(host.pointee.struct_size)")
+        return nil
+    }
+    if let problem = pluginNameProblem(P.name) {
+        refuseCreation(host, token, problem)
+        return nil
+    }
+
+    var bytes: [UInt8] = []
+    if let config, configLength > 0 {
+        bytes = Array(UnsafeRawBufferPointer(start: config, count: configLength))
+    }
+    let pluginHost = PluginHost(api: host, token: token)
+    let plugin: P
+    do {
+        plugin = try P(configuration: PluginConfiguration(bytes: bytes, host: pluginHost))
+    } catch {
+        refuseCreation(host, token, "\(error)")
+        return nil
+    }
+    let instance = PluginInstance(plugin: plugin, host: host, token: token, failOpenByDefault: P.failOpenByDefault)
+    return UnsafePointer(instance.table)
+}
+
+/// Reports a refusal through `set_create_error`, if the host table has it.
+private func refuseCreation(_ host: UnsafePointer<bifrost_host_api>, _ token: OpaquePointer?, _ message: String) {
+    // `set_create_error` directly follows the version fields; only call it if the host's
+    // table is at least that long (a different major may lay out the rest differently).
+    guard let offset = MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.set_create_error),
+        Int(host.pointee.struct_size) >= offset + MemoryLayout<UnsafeRawPointer>.size,
+        let setCreateError = host.pointee.set_create_error
+    else { return }
+    withHostString(message) { _ = setCreateError(token, $0) }
+}
+
+/// Why a plugin name breaks the ABI's rule (1–64 of `[a-z0-9._-]`, starting with a
+/// letter or digit), or `nil` if it is fine.
+func pluginNameProblem(_ name: String) -> String? {
+    let bytes = Array(name.utf8)
+    guard (1...64).contains(bytes.count) else {
+        return "plugin name '\(name)' must be 1-64 characters long, it has \(bytes.count)"
+    }
+    func isLowerAlphanumeric(_ byte: UInt8) -> Bool { (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) }
+    guard isLowerAlphanumeric(bytes[0]) else {
+        return "plugin name '\(name)' must start with a lowercase letter or digit"
+    }
+    for byte in bytes where !(isLowerAlphanumeric(byte) || byte == 0x2E || byte == 0x5F || byte == 0x2D) {
+        return "plugin name '\(name)' may only contain a-z, 0-9, '.', '_' and '-'; found '\(Character(Unicode.Scalar(byte)))'"
+    }
+    return nil
+}
+
+/// The object behind a plugin's `instance` pointer: the plugin, its hooks as existentials
+/// (C function pointers cannot capture the generic type), the table and its C strings.
+/// Retained once by the table; released by `destroy`.
+final class PluginInstance {
+    let plugin: any BifrostPlugin
+    let preHook: (any PreHookPlugin)?
+    let postHook: (any PostHookPlugin)?
+    let host: UnsafePointer<bifrost_host_api>
+    let token: OpaquePointer?
+    let table: UnsafeMutablePointer<bifrost_plugin>
+    private let name: UnsafeMutablePointer<CChar>
+    private let version: UnsafeMutablePointer<CChar>
+
+    init(plugin: any BifrostPlugin, host: UnsafePointer<bifrost_host_api>, token: OpaquePointer?, failOpenByDefault: Bool) {
+        self.plugin = plugin
+        self.preHook = plugin as? any PreHookPlugin
+        self.postHook = plugin as? any PostHookPlugin
+        self.host = host
+        self.token = token
+        self.name = strdup(type(of: plugin).name)!
+        self.version = strdup(type(of: plugin).version)!
+        self.table = .allocate(capacity: 1)
+
+        var table = bifrost_plugin()
+        table.struct_size = UInt32(MemoryLayout<bifrost_plugin>.size)
+        table.abi_major = UInt16(BIFROST_ABI_VERSION_MAJOR)
+        table.abi_minor = UInt16(BIFROST_ABI_VERSION_MINOR)
+        table.name = UnsafePointer(name)
+        table.version = UnsafePointer(version)
+        // The header's `((uint64_t)1 << 0)` imports into Swift as Int32, hence the conversion.
+        table.flags = failOpenByDefault ? UInt64(BIFROST_PLUGIN_FLAG_FAIL_OPEN_BY_DEFAULT) : 0
+        if preHook != nil {
+            table.pre_hook = { instance, context, request, outcome in
+                guard let instance else { return BIFROST_ACTION_FAULT }
+                return Unmanaged<PluginInstance>.fromOpaque(instance).takeUnretainedValue()
+                    .runPreHook(context: context, request: request, outcome: outcome)
+            }
+        }
+        if postHook != nil {
+            table.post_hook = { instance, context, outcome in
+                guard let instance else { return BIFROST_ACTION_FAULT }
+                return Unmanaged<PluginInstance>.fromOpaque(instance).takeUnretainedValue()
+                    .runPostHook(context: context, outcome: outcome)
+            }
+        }
+        table.destroy = { instance in
+            guard let instance else { return }
+            let unmanaged = Unmanaged<PluginInstance>.fromOpaque(instance)
+            unmanaged.takeUnretainedValue().plugin.shutdown()
+            unmanaged.release()
+        }
+        self.table.initialize(to: table)
+        self.table.pointee.instance = Unmanaged.passRetained(self).toOpaque()
+    }
+
+    deinit {
+        table.deinitialize(count: 1)
+        table.deallocate()
+        free(name)
+        free(version)
+    }
+
+    func runPreHook(context: OpaquePointer?, request: OpaquePointer?, outcome: OpaquePointer?) -> bifrost_hook_action {
+        guard let preHook else { return fault(context, "the plugin has no PreHook") }
+        do {
+            let decision = try preHook.preHook(
+                request: HookRequest(handle: request, api: host),
+                context: HookContext(handle: context, api: host, token: token))
+            switch decision {
+            case .continue:
+                return BIFROST_ACTION_CONTINUE
+            case .respond(let answer):
+                try HookOutcome(handle: outcome, api: host).respond(answer)
+                return BIFROST_ACTION_SHORT_CIRCUIT
+            case .reject(let rejection):
+                try HookOutcome(handle: outcome, api: host).fail(rejection)
+                return BIFROST_ACTION_SHORT_CIRCUIT
+            }
+        } catch {
+            return fault(context, "\(error)")
+        }
+    }
+
+    func runPostHook(context: OpaquePointer?, outcome: OpaquePointer?) -> bifrost_hook_action {
+        guard let postHook else { return fault(context, "the plugin has no PostHook") }
+        do {
+            try postHook.postHook(
+                outcome: HookOutcome(handle: outcome, api: host),
+                context: HookContext(handle: context, api: host, token: token))
+            return BIFROST_ACTION_CONTINUE
+        } catch {
+            return fault(context, "\(error)")
+        }
+    }
+
+    /// Reports why the hook fails and returns FAULT.
+    private func fault(_ context: OpaquePointer?, _ message: String) -> bifrost_hook_action {
+        if let reportFault = host.pointee.report_fault {
+            withHostString(message) { _ = reportFault(context, $0) }
+        }
+        return BIFROST_ACTION_FAULT
+    }
+}

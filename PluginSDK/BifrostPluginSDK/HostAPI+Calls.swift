@@ -1,0 +1,74 @@
+// Internal plumbing shared by the views: strings across the boundary, status checks,
+// resolving host functions.
+
+/// A non-NULL pointer for empty strings, so the host never sees NULL with length 0.
+@inline(__always)
+func emptyCString() -> UnsafePointer<CChar> {
+    UnsafeRawPointer(("" as StaticString).utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+extension String {
+    /// Copies a borrowed host string.
+    @inline(__always)
+    init(borrowing value: bifrost_str) {
+        guard let pointer = value.ptr, value.len > 0 else {
+            self = ""
+            return
+        }
+        self = String(decoding: UnsafeRawBufferPointer(start: pointer, count: value.len), as: UTF8.self)
+    }
+}
+
+/// Lends `string` to the host as a `bifrost_str` for the duration of `body`.
+@inline(__always)
+func withHostString<R>(_ string: String, _ body: (bifrost_str) throws -> R) rethrows -> R {
+    var string = string
+    return try string.withUTF8 { buffer in
+        let pointer = buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+        return try body(bifrost_str(ptr: pointer ?? emptyCString(), len: buffer.count))
+    }
+}
+
+/// Lends two strings to the host.
+@inline(__always)
+func withHostStrings<R>(_ first: String, _ second: String, _ body: (bifrost_str, bifrost_str) throws -> R) rethrows -> R {
+    try withHostString(first) { first in try withHostString(second) { second in try body(first, second) } }
+}
+
+/// A host function, or a ``HostCallError`` naming it when the host does not provide it.
+@inline(__always)
+func hostFunction<Function>(_ function: Function?, _ name: StaticString) throws -> Function {
+    guard let function else { throw HostCallError(function: "\(name)", status: HostCallError.notProvided) }
+    return function
+}
+
+/// Throws unless `status` is `BIFROST_OK`.
+@inline(__always)
+func check(_ status: bifrost_status, _ name: StaticString) throws {
+    if status != BIFROST_OK { throw HostCallError(function: "\(name)", status: status) }
+}
+
+/// `false` for `BIFROST_ERR_NOT_FOUND`, `true` for `BIFROST_OK`; throws otherwise.
+@inline(__always)
+func checkFound(_ status: bifrost_status, _ name: StaticString) throws -> Bool {
+    if status == BIFROST_ERR_NOT_FOUND { return false }
+    try check(status, name)
+    return true
+}
+
+/// Reads a string through a host getter; `nil` for NOT_FOUND.
+@inline(__always)
+func readHostString(_ name: StaticString, _ call: (UnsafeMutablePointer<bifrost_str>) -> bifrost_status) throws -> String? {
+    var value = bifrost_str(ptr: nil, len: 0)
+    guard try checkFound(call(&value), name) else { return nil }
+    return String(borrowing: value)
+}
+
+/// Converts an index to `size_t`, refusing negative ones before they reach the host.
+@inline(__always)
+func hostIndex(_ index: Int, _ name: StaticString) throws -> Int {
+    guard index >= 0 else {
+        throw HostCallError(function: "\(name)", status: BIFROST_ERR_OUT_OF_RANGE, detail: "index \(index) is negative")
+    }
+    return index
+}
