@@ -50,9 +50,12 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
+        .target(name: "CBifrostHostSupport"),
         .target(
             name: "BifrostNativePlugins",
-            dependencies: ["BifrostCore", "CBifrostPlugin", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "BifrostCore", "CBifrostPlugin", "CBifrostHostSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             // NativeSession is touched by one thread at a time by construction (one session per
             // thread); dynamic exclusivity checks cost more than the hook call itself.
             swiftSettings: strictSwift + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]

@@ -1,4 +1,5 @@
 import BifrostCore
+import CBifrostHostSupport
 import CBifrostPlugin
 
 #if canImport(Glibc)
@@ -103,17 +104,24 @@ final class NativeSession {
     static let placeholderResponse = ChatResponse(provider: "", model: "")
     static let placeholderError = BifrostError(status: 500, type: "", message: "")
 
-    /// This thread's session.
+    /// This thread's session, created on the thread's first hook and kept until the thread exits.
     static var current: NativeSession {
-        if let raw = pthread_getspecific(threadKey) {
+        if let raw = bifrost_host_thread_session() {
             return Unmanaged<NativeSession>.fromOpaque(raw).takeUnretainedValue()
         }
+        return makeThreadSession()
+    }
+
+    private static func makeThreadSession() -> NativeSession {
         let session = NativeSession()
-        pthread_setspecific(threadKey, Unmanaged.passRetained(session).toOpaque())
+        let raw = Unmanaged.passRetained(session).toOpaque()
+        bifrost_host_set_thread_session(raw)
+        // The pthread key only releases the session when the thread exits.
+        pthread_setspecific(releaseKey, raw)
         return session
     }
 
-    private static let threadKey: pthread_key_t = {
+    private static let releaseKey: pthread_key_t = {
         var key = pthread_key_t()
         let status = pthread_key_create(&key) { raw in
             if let raw { Unmanaged<NativeSession>.fromOpaque(raw).release() }

@@ -76,3 +76,31 @@ struct GuideExampleTests {
         #expect(context["model-alias.from"] == .string("fast"))
     }
 }
+
+// The Swift example of the top-level README.md, verbatim but for the `@_cdecl` entry point.
+struct Shout: PreHookPlugin {
+    static let name = "shout"
+    static let version = "1.0.0"
+    init(configuration: PluginConfiguration) throws {}
+
+    func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {
+        let messages = request.messages
+        for index in 0..<(try messages.count) {
+            let message = try messages.get(index)
+            if message.role == "user" {
+                try messages.set(index, role: "user", content: message.content.uppercased())
+            }
+        }
+        return .continue
+    }
+}
+
+@Suite("README.md example")
+struct ReadmeExampleTests {
+    @Test func userMessagesAreUppercased() async throws {
+        let harness = try PluginTestHarness(Shout.self)
+        defer { harness.shutdown() }
+        let outcome = await harness.run(.test("hello there"))
+        #expect(outcome.response?.choices.first?.content == "Echo: HELLO THERE")
+    }
+}
