@@ -23,6 +23,22 @@ public struct Bifrost: Sendable {
         }
     }
 
+    /// Runs a streamed chat request through the plugins and the provider.
+    ///
+    /// An error before the stream starts is returned as a failure (answer it with its
+    /// status); later errors end the stream.
+    public func chatCompletionStream(_ request: ChatRequest, context: RequestContext) async -> Result<ChatStream, BifrostError> {
+        await chain.runStream(request, context: context) { request, context in
+            await dispatcher.dispatchStream(request, context: context)
+        }
+    }
+
+    /// Embeds texts with the request's provider. Embeddings do not pass through chat plugins.
+    public func embeddings(_ request: EmbeddingRequest, context: RequestContext) async -> Result<EmbeddingResponse, BifrostError>
+    {
+        await dispatcher.embeddings(request, context: context)
+    }
+
     /// Shuts every plugin down, once.
     public func shutdown() {
         chain.shutdown()

@@ -28,13 +28,30 @@ public protocol Plugin: Sendable {
     /// May change the outcome either way. A thrown error is a fault.
     func postHook(_ outcome: inout ChatOutcome, context: RequestContext) throws
 
+    /// Runs on each chunk of a streamed answer, in reverse chain order, only if this plugin's
+    /// PreHook ran. May change the chunk, drop it, or end the stream with an error.
+    func chunkHook(_ chunk: inout ChatChunk, context: RequestContext) throws -> ChunkHookResult
+
     /// Releases the plugin's resources. Called once, at shutdown.
     func shutdown()
 }
 
 extension Plugin {
+    /// Passes every chunk on unchanged.
+    public func chunkHook(_ chunk: inout ChatChunk, context: RequestContext) throws -> ChunkHookResult { .continue }
+
     /// Does nothing.
     public func shutdown() {}
+}
+
+/// What a chunk hook decided.
+public enum ChunkHookResult: Sendable, Hashable {
+    /// Pass the (possibly changed) chunk on.
+    case `continue`
+    /// Do not send this chunk.
+    case drop
+    /// End the stream with this error.
+    case fail(BifrostError)
 }
 
 /// What a PreHook decided.
@@ -56,12 +73,15 @@ public struct PluginHooks: OptionSet, Sendable, Hashable {
     public static let pre = PluginHooks(rawValue: 1 << 0)
     /// The plugin has a PostHook.
     public static let post = PluginHooks(rawValue: 1 << 1)
+    /// The plugin has a chunk hook for streamed answers.
+    public static let chunk = PluginHooks(rawValue: 1 << 2)
 
     /// Hook names for display, e.g. `["pre_hook", "post_hook"]`.
     public var names: [String] {
         var names: [String] = []
         if contains(.pre) { names.append("pre_hook") }
         if contains(.post) { names.append("post_hook") }
+        if contains(.chunk) { names.append("chunk_hook") }
         return names
     }
 }
@@ -117,6 +137,7 @@ public struct PluginFault: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Hook: String, Sendable, Hashable {
         case preHook = "PreHook"
         case postHook = "PostHook"
+        case chunkHook = "ChunkHook"
     }
 
     /// The plugin's name.

@@ -46,11 +46,23 @@ public struct PluginChain: Sendable {
         context: RequestContext,
         dispatch: (ChatRequest, RequestContext) async -> ChatOutcome
     ) async -> ChatOutcome {
+        let (request, entered, shortCircuit) = runPreHooks(request, context: context)
+        var outcome: ChatOutcome
+        if let shortCircuit {
+            outcome = shortCircuit
+        } else {
+            outcome = await dispatch(request, context)
+        }
+        runPostHooks(&outcome, entered: entered, context: context)
+        return outcome
+    }
+
+    /// Runs PreHooks in order until one answers; returns the request as changed, which plugins
+    /// were entered, and the answer if one short-circuited.
+    func runPreHooks(_ request: ChatRequest, context: RequestContext) -> (ChatRequest, EnteredPlugins, ChatOutcome?) {
         var request = request
         var entered = EnteredPlugins(count: entries.count)
-        var shortCircuit: ChatOutcome?
-
-        preHooks: for index in entries.indices {
+        for index in entries.indices {
             guard hooks[index].contains(.pre) else {
                 entered.insert(index)
                 continue
@@ -65,12 +77,10 @@ public struct PluginChain: Sendable {
                 case .continue:
                     continue
                 case .respond(let response):
-                    shortCircuit = .response(response)
-                    break preHooks
+                    return (request, entered, .response(response))
                 case .reject(var error):
                     error.source = .plugin(entry.plugin.descriptor.name)
-                    shortCircuit = .failure(error)
-                    break preHooks
+                    return (request, entered, .failure(error))
                 }
             } catch {
                 if let unchanged { request = unchanged }
@@ -80,19 +90,15 @@ public struct PluginChain: Sendable {
                     logger.warning("\(fault); fail-open, plugin skipped for request \(context.requestID)")
                 case .failClosed:
                     logger.error("\(fault); fail-closed, request \(context.requestID) fails")
-                    shortCircuit = .failure(.pluginFault(fault))
-                    break preHooks
+                    return (request, entered, .failure(.pluginFault(fault)))
                 }
             }
         }
+        return (request, entered, nil)
+    }
 
-        var outcome: ChatOutcome
-        if let shortCircuit {
-            outcome = shortCircuit
-        } else {
-            outcome = await dispatch(request, context)
-        }
-
+    /// Runs PostHooks in reverse order over the plugins entered.
+    func runPostHooks(_ outcome: inout ChatOutcome, entered: EnteredPlugins, context: RequestContext) {
         for index in entries.indices.reversed() where entered.contains(index) && hooks[index].contains(.post) {
             let entry = entries[index]
             let unchanged = entry.failurePolicy == .failOpen ? outcome : nil
@@ -110,7 +116,34 @@ public struct PluginChain: Sendable {
                 }
             }
         }
-        return outcome
+    }
+
+    /// Runs chunk hooks in reverse order over the plugins entered; stops at a drop or failure.
+    func runChunkHooks(_ chunk: inout ChatChunk, entered: EnteredPlugins, context: RequestContext) -> ChunkHookResult {
+        for index in entries.indices.reversed() where entered.contains(index) && hooks[index].contains(.chunk) {
+            let entry = entries[index]
+            let unchanged = entry.failurePolicy == .failOpen ? chunk : nil
+            do {
+                switch try entry.plugin.chunkHook(&chunk, context: context) {
+                case .continue: continue
+                case .drop: return .drop
+                case .fail(var error):
+                    error.source = .plugin(entry.plugin.descriptor.name)
+                    return .fail(error)
+                }
+            } catch {
+                let fault = Self.fault(from: error, plugin: entry.plugin.descriptor.name, hook: .chunkHook)
+                switch entry.failurePolicy {
+                case .failOpen:
+                    logger.warning("\(fault); fail-open, chunk passed on for request \(context.requestID)")
+                    if let unchanged { chunk = unchanged }
+                case .failClosed:
+                    logger.error("\(fault); fail-closed, stream of request \(context.requestID) ends")
+                    return .fail(.pluginFault(fault))
+                }
+            }
+        }
+        return .continue
     }
 
     /// Calls `shutdown` on every plugin, in reverse order.
@@ -129,7 +162,7 @@ public struct PluginChain: Sendable {
 }
 
 /// Which plugins' PreHooks ran; a bit set that allocates only past 64 plugins.
-struct EnteredPlugins {
+struct EnteredPlugins: Sendable {
     private var low: UInt64 = 0
     private var high: [Bool]
 

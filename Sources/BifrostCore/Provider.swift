@@ -1,10 +1,17 @@
 /// An LLM provider the dispatcher sends requests to.
 ///
+/// The dispatcher chooses the key for each attempt and retries, rotates keys and falls back
+/// around the provider; a provider makes one attempt per call and reports failures as
+/// ``BifrostError``s with the status that says what happened (429, 5xx, 502 for a refused
+/// or reset connection, 504 for a timeout).
+///
 /// ```swift
 /// struct Canned: Provider {
 ///     let name = "canned"
 ///     let models = ["one"]
-///     func chatCompletion(_ request: ChatRequest, context: RequestContext) async throws(BifrostError) -> ChatResponse {
+///     func chatCompletion(_ request: ChatRequest, credentials: ProviderCredentials, context: RequestContext)
+///         async throws(BifrostError) -> ChatResponse
+///     {
 ///         ChatResponse(provider: name, model: request.model, choices: [.init(content: "always this")])
 ///     }
 /// }
@@ -14,64 +21,55 @@ public protocol Provider: Sendable {
     var name: String { get }
     /// The models this provider serves, without the provider prefix.
     var models: [String] { get }
-    /// Answers a chat request, or fails with the error the client should see.
-    func chatCompletion(_ request: ChatRequest, context: RequestContext) async throws(BifrostError) -> ChatResponse
+    /// Answers a chat request.
+    func chatCompletion(_ request: ChatRequest, credentials: ProviderCredentials, context: RequestContext)
+        async throws(BifrostError) -> ChatResponse
+    /// Streams a chat answer. Errors before the first chunk are thrown here; later ones end the stream.
+    func chatCompletionStream(_ request: ChatRequest, credentials: ProviderCredentials, context: RequestContext)
+        async throws(BifrostError) -> ChatStream
+    /// Embeds texts.
+    func embeddings(_ request: EmbeddingRequest, credentials: ProviderCredentials, context: RequestContext)
+        async throws(BifrostError) -> EmbeddingResponse
 }
 
-/// Sends each request to the provider its `provider/model` names.
+extension Provider {
+    /// Streams by replaying the complete answer, for providers that cannot stream.
+    public func chatCompletionStream(_ request: ChatRequest, credentials: ProviderCredentials, context: RequestContext)
+        async throws(BifrostError) -> ChatStream
+    {
+        ChatStream(replaying: try await chatCompletion(request, credentials: credentials, context: context))
+    }
+
+    /// Refuses: this provider offers no embeddings.
+    public func embeddings(_ request: EmbeddingRequest, credentials: ProviderCredentials, context: RequestContext)
+        async throws(BifrostError) -> EmbeddingResponse
+    {
+        throw BifrostError(
+            status: 400, type: "invalid_request_error", code: "unsupported_operation", param: "model",
+            message: "provider '\(name)' does not offer embeddings")
+    }
+}
+
+/// The credentials of one attempt: which key, and the secret itself.
 ///
 /// ```swift
-/// let dispatcher = Dispatcher(providers: [MockProvider()])
-/// let outcome = await dispatcher.dispatch(request, context: context)
+/// let credentials = ProviderCredentials(keyID: "openai#0", secret: "sk-…")
 /// ```
-public struct Dispatcher: Sendable {
-    private let providersByName: [String: any Provider]
-    private let modelsByProvider: [String: Set<String>]
-    /// The providers, in the order given.
-    public let providers: [any Provider]
+public struct ProviderCredentials: Sendable, Hashable, CustomStringConvertible {
+    /// A name for the key that is safe to log, e.g. `openai#0`.
+    public var keyID: String
+    /// The secret, or `nil` for providers that need none. Never logged, never in an error.
+    public var secret: String?
 
-    /// Creates a dispatcher; provider names must be unique.
-    public init(providers: [any Provider]) {
-        self.providers = providers
-        var byName: [String: any Provider] = [:]
-        var models: [String: Set<String>] = [:]
-        for provider in providers {
-            byName[provider.name] = provider
-            models[provider.name] = Set(provider.models)
-        }
-        providersByName = byName
-        modelsByProvider = models
+    /// Creates credentials.
+    public init(keyID: String, secret: String? = nil) {
+        self.keyID = keyID
+        self.secret = secret
     }
 
-    /// Every model as `provider/model`, in provider order.
-    public var qualifiedModels: [(provider: String, model: String)] {
-        providers.flatMap { provider in provider.models.map { (provider.name, $0) } }
-    }
+    /// No key (the mock provider, local servers without auth).
+    public static let none = ProviderCredentials(keyID: "none")
 
-    /// Calls the request's provider and returns its answer or error.
-    public func dispatch(_ request: ChatRequest, context: RequestContext) async -> ChatOutcome {
-        guard !request.provider.isEmpty else {
-            return .failure(
-                .modelNotFound("model '\(request.model)' names no provider; write it as provider/model, e.g. mock/echo"))
-        }
-        guard let provider = providersByName[request.provider] else {
-            let known = providers.map(\.name).joined(separator: ", ")
-            return .failure(
-                .modelNotFound(
-                    "unknown provider '\(request.provider)' in model '\(request.qualifiedModel)'; configured providers: \(known)")
-            )
-        }
-        guard modelsByProvider[request.provider]?.contains(request.model) == true else {
-            return .failure(.modelNotFound("provider '\(request.provider)' has no model '\(request.model)'"))
-        }
-        do {
-            var response = try await provider.chatCompletion(request, context: context)
-            if response.provider.isEmpty { response.provider = provider.name }
-            return .response(response)
-        } catch {
-            var error = error
-            if case .gateway = error.source { error.source = .provider(provider.name) }
-            return .failure(error)
-        }
-    }
+    /// The key's id only: credentials print without their secret.
+    public var description: String { keyID }
 }

@@ -28,8 +28,10 @@ struct GatewayEndpointsTests {
                     == #"{"object":"list","data":["#
                     + #"{"id":"mock/echo","object":"model","created":0,"owned_by":"mock"},"#
                     + #"{"id":"mock/fail","object":"model","created":0,"owned_by":"mock"},"#
+                    + #"{"id":"mock/embed","object":"model","created":0,"owned_by":"mock"},"#
                     + #"{"id":"other/echo","object":"model","created":0,"owned_by":"other"},"#
-                    + #"{"id":"other/fail","object":"model","created":0,"owned_by":"other"}]}"#)
+                    + #"{"id":"other/fail","object":"model","created":0,"owned_by":"other"},"#
+                    + #"{"id":"other/embed","object":"model","created":0,"owned_by":"other"}]}"#)
         }
     }
 
