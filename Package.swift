@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // MARK: Plugin SDK: the contract with plugin authors
@@ -72,9 +73,20 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .target(
+            name: "BifrostProviders",
+            dependencies: [
+                "BifrostCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
             name: "BifrostGateway",
             dependencies: [
-                "BifrostCore", "BifrostNativePlugins", "BifrostHTTP",
+                "BifrostCore", "BifrostNativePlugins", "BifrostHTTP", "BifrostProviders",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -124,6 +136,16 @@ let package = Package(
         .testTarget(
             name: "BifrostNativePluginsTests",
             dependencies: ["BifrostNativePlugins", "BifrostCore", "BifrostTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BifrostProvidersTests",
+            dependencies: [
+                "BifrostProviders", "BifrostCore", "BifrostTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(
