@@ -138,3 +138,27 @@ public protocol PostHookPlugin: BifrostPlugin {
     /// ```
     func postHook(outcome: HookOutcome, context: HookContext) throws
 }
+
+/// A plugin with a chunk hook (ABI 1.1): it runs on each chunk of a streamed answer, in
+/// reverse chain order, only for requests whose PreHook (if any) ran. PostHooks still run
+/// once at the end with the assembled answer.
+///
+/// ```swift
+/// struct Upper: ChunkHookPlugin {
+///     static let name = "upper"
+///     static let version = "1.0.0"
+///     init(configuration: PluginConfiguration) throws {}
+///     func chunkHook(chunk: HookChunk, context: HookContext) throws -> ChunkDecision {
+///         if let text = try chunk.content() { try chunk.setContent(text.uppercased()) }
+///         return .continue
+///     }
+/// }
+/// ```
+public protocol ChunkHookPlugin: BifrostPlugin {
+    /// Runs on one chunk. The views are valid only until this call returns.
+    ///
+    /// ```swift
+    /// func chunkHook(chunk: HookChunk, context: HookContext) throws -> ChunkDecision { .continue }
+    /// ```
+    func chunkHook(chunk: HookChunk, context: HookContext) throws -> ChunkDecision
+}

@@ -103,6 +103,7 @@ final class PluginInstance {
     let plugin: any BifrostPlugin
     let preHook: (any PreHookPlugin)?
     let postHook: (any PostHookPlugin)?
+    let chunkHook: (any ChunkHookPlugin)?
     let host: UnsafePointer<bifrost_host_api>
     let token: OpaquePointer?
     let table: UnsafeMutablePointer<bifrost_plugin>
@@ -113,6 +114,7 @@ final class PluginInstance {
         self.plugin = plugin
         self.preHook = plugin as? any PreHookPlugin
         self.postHook = plugin as? any PostHookPlugin
+        self.chunkHook = plugin as? any ChunkHookPlugin
         self.host = host
         self.token = token
         self.name = strdup(type(of: plugin).name)!
@@ -139,6 +141,13 @@ final class PluginInstance {
                 guard let instance else { return BIFROST_ACTION_FAULT }
                 return Unmanaged<PluginInstance>.fromOpaque(instance).takeUnretainedValue()
                     .runPostHook(context: context, outcome: outcome)
+            }
+        }
+        if chunkHook != nil {
+            table.chunk_hook = { instance, context, chunk, outcome in
+                guard let instance else { return BIFROST_ACTION_FAULT }
+                return Unmanaged<PluginInstance>.fromOpaque(instance).takeUnretainedValue()
+                    .runChunkHook(context: context, chunk: chunk, outcome: outcome)
             }
         }
         table.destroy = { instance in
@@ -186,6 +195,23 @@ final class PluginInstance {
                 outcome: HookOutcome(handle: outcome, api: host),
                 context: HookContext(handle: context, api: host, token: token))
             return BIFROST_ACTION_CONTINUE
+        } catch {
+            return fault(context, "\(error)")
+        }
+    }
+
+    func runChunkHook(context: OpaquePointer?, chunk: OpaquePointer?, outcome: OpaquePointer?) -> bifrost_hook_action {
+        guard let chunkHook else { return fault(context, "the plugin has no chunk hook") }
+        do {
+            switch try chunkHook.chunkHook(
+                chunk: HookChunk(handle: chunk, api: host), context: HookContext(handle: context, api: host, token: token))
+            {
+            case .continue: return BIFROST_ACTION_CONTINUE
+            case .drop: return BIFROST_ACTION_DROP
+            case .fail(let rejection):
+                _ = try HookOutcome(handle: outcome, api: host).fail(rejection)
+                return BIFROST_ACTION_SHORT_CIRCUIT
+            }
         } catch {
             return fault(context, "\(error)")
         }

@@ -114,6 +114,44 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
         }
     }
 
+    /// What a streamed run produced: the chunks the client would receive, and how the stream ended.
+    public struct StreamResult: Sendable {
+        /// The chunks, after the plugin's chunk hook.
+        public var chunks: [ChatChunk]
+        /// The error that ended the stream, before or after its first chunk; `nil` if it completed.
+        public var error: BifrostError?
+        /// The text of every chunk's first choice, joined.
+        public var text: String { chunks.compactMap { $0.choices.first?.content }.joined() }
+    }
+
+    /// Streams `request` through the plugin (PreHook, chunk hook on each chunk, PostHook once
+    /// with the assembled answer) and `provider`.
+    ///
+    /// ```swift
+    /// let result = await harness.runStream(.test("Hi"))
+    /// #expect(result.text == "ECHO: HI")
+    /// ```
+    public func runStream(
+        _ request: ChatRequest,
+        context: RequestContext = RequestContext(),
+        provider: any Provider = MockProvider()
+    ) async -> StreamResult {
+        let chain = PluginChain(
+            [ChainEntry(plugin, failurePolicy: failurePolicy)], logger: logs.logger(label: "bifrost.chain"))
+        let dispatcher = Dispatcher(providers: [provider])
+        let opened = await chain.runStream(request, context: context) { request, context in
+            await dispatcher.dispatchStream(request, context: context)
+        }
+        guard case .success(let stream) = opened else { return StreamResult(chunks: [], error: opened.failureValue) }
+        var chunks: [ChatChunk] = []
+        do {
+            for try await chunk in stream { chunks.append(chunk) }
+        } catch {
+            return StreamResult(chunks: chunks, error: error)
+        }
+        return StreamResult(chunks: chunks, error: nil)
+    }
+
     /// Calls the plugin's `destroy` (once, however often called).
     ///
     /// ```swift
@@ -139,5 +177,12 @@ extension ChatRequest {
         return ChatRequest(
             provider: String(provider), model: String(name), messages: [ChatMessage(role: "user", content: userMessage)],
             headers: HeaderFields(headers))
+    }
+}
+
+extension Result {
+    fileprivate var failureValue: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
     }
 }

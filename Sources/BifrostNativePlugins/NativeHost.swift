@@ -36,6 +36,7 @@ public enum NativeHost {
         installOutcomeServices(&api)
         installResponseServices(&api)
         installErrorServices(&api)
+        installChunkServices(&api)
         return api
     }
 

@@ -31,10 +31,17 @@ public final class NativePlugin: Plugin {
         let pre: bifrost_pre_hook_fn?
         let post: bifrost_post_hook_fn?
         let destroy: bifrost_destroy_fn?
+        let chunk: bifrost_chunk_hook_fn?
     }
 
     /// The size of a 1.0 plugin table; smaller tables are refused.
-    public static let minimumTableSize = MemoryLayout<bifrost_plugin>.size
+    public static let minimumTableSize = MemoryLayout<bifrost_plugin>.offset(of: \bifrost_plugin.chunk_hook)!
+
+    /// Whether a table of `size` bytes reaches the field at `offset` (fields appended in later minors).
+    static func tableCovers(size: Int, offset: Int?, width: Int) -> Bool {
+        guard let offset else { return false }
+        return size >= offset + width
+    }
 
     private init(descriptor: PluginDescriptor, hooks: Hooks) {
         self.descriptor = descriptor
@@ -91,7 +98,13 @@ public final class NativePlugin: Plugin {
                 reason: "plugin table struct_size is \(structSize) bytes; ABI 1.0 needs at least \(minimumTableSize)")
         }
         let plugin = table.pointee
-        let hooks = Hooks(instance: plugin.instance, pre: plugin.pre_hook, post: plugin.post_hook, destroy: plugin.destroy)
+        // Fields appended after 1.0 are read only when the plugin's table is large enough to hold them.
+        let hasChunkHook = tableCovers(
+            size: structSize, offset: MemoryLayout<bifrost_plugin>.offset(of: \bifrost_plugin.chunk_hook),
+            width: MemoryLayout<bifrost_chunk_hook_fn?>.size)
+        let hooks = Hooks(
+            instance: plugin.instance, pre: plugin.pre_hook, post: plugin.post_hook, destroy: plugin.destroy,
+            chunk: hasChunkHook ? plugin.chunk_hook : nil)
         let name = plugin.name.map { String(cString: $0) }
         if let problem = Self.problem(withName: name) {
             hooks.destroy?(hooks.instance)
@@ -101,6 +114,7 @@ public final class NativePlugin: Plugin {
         var presentHooks: PluginHooks = []
         if hooks.pre != nil { presentHooks.insert(.pre) }
         if hooks.post != nil { presentHooks.insert(.post) }
+        if hooks.chunk != nil { presentHooks.insert(.chunk) }
         let failOpen = plugin.flags & UInt64(BIFROST_PLUGIN_FLAG_FAIL_OPEN_BY_DEFAULT) != 0
         let descriptor = PluginDescriptor(
             name: name!,
@@ -186,6 +200,39 @@ public final class NativePlugin: Plugin {
         case BIFROST_ACTION_SHORT_CIRCUIT:
             throw makeFault("the PostHook returned BIFROST_ACTION_SHORT_CIRCUIT, which only a PreHook may", in: .postHook)
         default: throw makeFault("the PostHook returned unknown action \(action)", in: .postHook)
+        }
+    }
+
+    public func chunkHook(_ chunk: inout ChatChunk, context: RequestContext) throws -> ChunkHookResult {
+        guard let hook = hooks.chunk else { return .continue }
+        let session = NativeSession.current
+        session.open(.chunkHook, context: context)
+        defer { session.close() }
+        let base = session.baseHandle
+        let action = withUnsafeMutablePointer(to: &chunk) { pointer in
+            session.chunkPointer = pointer
+            return hook(
+                hooks.instance, NativeSession.handle(base, .context), NativeSession.handle(base, .chunk),
+                NativeSession.handle(base, .outcome))
+        }
+        if _slowPath(session.fault != nil) { throw makeFault(session.fault!, in: .chunkHook) }
+        switch action {
+        case BIFROST_ACTION_CONTINUE:
+            guard session.outcomeKind == .empty else {
+                throw makeFault("the ChunkHook set an outcome but returned BIFROST_ACTION_CONTINUE", in: .chunkHook)
+            }
+            return .continue
+        case BIFROST_ACTION_DROP:
+            return .drop
+        case BIFROST_ACTION_SHORT_CIRCUIT:
+            guard case .failure(let error)? = session.giveOutcome() else {
+                throw makeFault("the ChunkHook returned BIFROST_ACTION_SHORT_CIRCUIT without setting an error", in: .chunkHook)
+            }
+            return .fail(error)
+        case BIFROST_ACTION_FAULT:
+            throw makeFault("the ChunkHook returned BIFROST_ACTION_FAULT without calling report_fault", in: .chunkHook)
+        default:
+            throw makeFault("the ChunkHook returned unknown action \(action)", in: .chunkHook)
         }
     }
 

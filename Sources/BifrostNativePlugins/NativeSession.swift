@@ -18,7 +18,7 @@ import CBifrostPlugin
 /// call, and the memory behind a stale handle stays valid (it is refused, not undefined)
 /// until the thread exits.
 final class NativeSession {
-    enum Phase { case closed, preHook, postHook }
+    enum Phase { case closed, preHook, postHook, chunkHook }
     enum OutcomeKind { case empty, response, error }
 
     // Unowned: the caller holds the context for the whole hook call; no refcounting per call.
@@ -29,6 +29,12 @@ final class NativeSession {
     var request: ChatRequest {
         _read { yield requestPointer!.pointee }
         _modify { yield &requestPointer!.pointee }
+    }
+    /// The chunk hook's chunk, in place: valid only while the hook runs.
+    var chunkPointer: UnsafeMutablePointer<ChatChunk>?
+    var chunk: ChatChunk {
+        _read { yield chunkPointer!.pointee }
+        _modify { yield &chunkPointer!.pointee }
     }
     /// The PostHook's outcome, in place. It is moved into the session only when the plugin
     /// first touches the response or error, so a hook that only reads the context costs nothing.
@@ -146,6 +152,7 @@ final class NativeSession {
         phase = .closed
         context = nil
         requestPointer = nil
+        chunkPointer = nil
         outcomePointer = nil
         outcomeLoaded = true
         loadedKind = .empty
@@ -179,6 +186,7 @@ final class NativeSession {
         case outcome = 3
         case response = 4
         case error = 5
+        case chunk = 6
 
         var name: String {
             switch self {
@@ -187,6 +195,7 @@ final class NativeSession {
             case .outcome: "outcome"
             case .response: "response"
             case .error: "error"
+            case .chunk: "chunk"
             }
         }
     }
@@ -222,6 +231,9 @@ final class NativeSession {
         switch kind {
         case .request where session.phase != .preHook:
             session.recordFault("\(function): the request handle is only valid in a PreHook")
+            return nil
+        case .chunk where session.phase != .chunkHook:
+            session.recordFault("\(function): the chunk handle is only valid in a ChunkHook")
             return nil
         case .response where session.outcomeKind != .response:
             session.recordFault("\(function): the outcome no longer holds a response")

@@ -104,3 +104,33 @@ struct ReadmeExampleTests {
         #expect(outcome.response?.choices.first?.content == "Echo: HELLO THERE")
     }
 }
+
+// The chunk-hook example of BifrostPlugin.swift's documentation.
+struct Upper: ChunkHookPlugin {
+    static let name = "upper"
+    static let version = "1.0.0"
+    init(configuration: PluginConfiguration) throws {}
+
+    func chunkHook(chunk: HookChunk, context: HookContext) throws -> ChunkDecision {
+        if let text = try chunk.content() { try chunk.setContent(text.uppercased()) }
+        if try chunk.content()?.contains("STOP") == true {
+            return .fail(Rejection(status: 451, type: "content_filter", message: "stopped"))
+        }
+        return .continue
+    }
+}
+
+@Suite("Chunk hooks through the SDK")
+struct ChunkHookExampleTests {
+    @Test func chunksAreChangedAndTheStreamCanBeEnded() async throws {
+        let harness = try PluginTestHarness(Upper.self)
+        defer { harness.shutdown() }
+        #expect(harness.plugin.descriptor.hooks == [.chunk])
+        let result = await harness.runStream(.test("hello world"))
+        #expect(result.error == nil)
+        #expect(result.text == "ECHO: HELLO WORLD")
+        let stopped = await harness.runStream(.test("go stop now"))
+        #expect(stopped.text == "ECHO: GO")
+        #expect(stopped.error?.status == 451)
+    }
+}

@@ -23,7 +23,7 @@ struct TimingHeadersTests {
         #expect(harness.plugin.descriptor.version == "1.0.0")
         #expect(harness.plugin.descriptor.hooks == [.pre, .post])
         #expect(harness.plugin.descriptor.defaultFailurePolicy == .failOpen)
-        #expect(harness.plugin.descriptor.abiVersion == "1.0")
+        #expect(harness.plugin.descriptor.abiVersion == "1.1")
     }
 
     @Test func headersPresentAfterRun() async throws {
@@ -201,7 +201,7 @@ struct TimingHeadersTests {
     }
 
     @Test func exportedEntryPointRefusesAnotherMajorNamingBothVersions() throws {
-        // The entry point the .so exports, handed a host table that claims ABI 2.0.
+        // The entry point the .so exports, handed a host table that claims ABI 2.x.
         do {
             let plugin = try NativePlugin.create(
                 source: "libTimingHeadersPlugin.so", configuration: [], logger: CapturedLogs().logger(label: "test")
@@ -213,7 +213,7 @@ struct TimingHeadersTests {
             plugin.shutdown()
             Issue.record("a host speaking ABI 2 was accepted")
         } catch {
-            #expect(error.reason.contains("built for Bifrost plugin ABI 1.0 but the host speaks ABI 2.0"), "\(error)")
+            #expect(error.reason.contains("built for Bifrost plugin ABI 1.1 but the host speaks ABI 2.1"), "\(error)")
         }
     }
 }

@@ -43,7 +43,7 @@ extern "C" {
 /* ---------------------------------------------------------------------------------- */
 
 #define BIFROST_ABI_VERSION_MAJOR 1
-#define BIFROST_ABI_VERSION_MINOR 0
+#define BIFROST_ABI_VERSION_MINOR 1
 
 /* The name of the one symbol a plugin exports. */
 #define BIFROST_PLUGIN_CREATE_SYMBOL "bifrost_plugin_create"
@@ -127,6 +127,8 @@ typedef struct bifrost_request bifrost_request;
 typedef struct bifrost_outcome bifrost_outcome;
 /* A chat response inside an outcome. */
 typedef struct bifrost_response bifrost_response;
+/* Since 1.1: one chunk of a streamed answer. */
+typedef struct bifrost_chunk bifrost_chunk;
 /* An error inside an outcome. */
 typedef struct bifrost_error bifrost_error;
 
@@ -146,6 +148,8 @@ typedef int32_t bifrost_hook_action;
 /* The hook failed; say why first with `report_fault`. The plugin's failure policy
  * decides: fail-closed answers 500 naming the plugin, fail-open skips it. */
 #define BIFROST_ACTION_FAULT 2
+/* Since 1.1, ChunkHook only: do not send this chunk. */
+#define BIFROST_ACTION_DROP 3
 
 /* Runs before the provider, in chain order. `outcome` is empty; fill it only to
  * short-circuit. */
@@ -160,6 +164,14 @@ typedef bifrost_hook_action (*bifrost_post_hook_fn)(
 
 /* Called once at shutdown. Free the instance here. */
 typedef void (*bifrost_destroy_fn)(void *instance);
+
+/* Since 1.1. Runs on each chunk of a streamed answer, in reverse chain order, only for
+ * plugins whose PreHook ran. Return CONTINUE (the chunk as it now stands goes on), DROP
+ * (it is not sent), SHORT_CIRCUIT after `outcome_set_error` on `outcome` (the stream ends
+ * with that error), or FAULT. When the stream ends, PostHooks run once with the assembled
+ * response, usage included. */
+typedef bifrost_hook_action (*bifrost_chunk_hook_fn)(
+    void *instance, bifrost_context *context, bifrost_chunk *chunk, bifrost_outcome *outcome);
 
 /* Plugin flags. */
 /* The plugin asks to be fail-open unless its configuration says otherwise. */
@@ -186,6 +198,8 @@ typedef struct bifrost_plugin {
     bifrost_pre_hook_fn pre_hook;
     bifrost_post_hook_fn post_hook;
     bifrost_destroy_fn destroy;
+    /* --- since 1.1 --- */
+    bifrost_chunk_hook_fn chunk_hook;
 } bifrost_plugin;
 
 /* ---------------------------------------------------------------------------------- */
@@ -319,6 +333,18 @@ typedef struct bifrost_host_api {
     /* Headers sent to the client with the error, e.g. "retry-after". */
     bifrost_status (*error_set_header)(bifrost_error *error, bifrost_str name, bifrost_str value);
     bifrost_status (*error_get_header)(bifrost_error *error, bifrost_str name, bifrost_str *value_out);
+
+    /* --- chunks of a streamed answer, since 1.1 ------------------------------------- */
+
+    bifrost_status (*chunk_choice_count)(bifrost_chunk *chunk, size_t *count_out);
+    /* NOT_FOUND when this delta carries no text. */
+    bifrost_status (*chunk_get_content)(bifrost_chunk *chunk, size_t choice, bifrost_str *content_out);
+    bifrost_status (*chunk_set_content)(bifrost_chunk *chunk, size_t choice, bifrost_str content);
+    /* NOT_FOUND until the choice's last delta. */
+    bifrost_status (*chunk_get_finish_reason)(bifrost_chunk *chunk, size_t choice, bifrost_str *reason_out);
+    /* NOT_FOUND unless the chunk carries usage (usually the last one). */
+    bifrost_status (*chunk_get_usage)(bifrost_chunk *chunk, bifrost_usage *usage_out);
+    bifrost_status (*chunk_get_model)(bifrost_chunk *chunk, bifrost_str *model_out);
 } bifrost_host_api;
 
 /* ---------------------------------------------------------------------------------- */

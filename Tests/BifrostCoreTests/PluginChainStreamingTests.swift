@@ -1,0 +1,153 @@
+import BifrostCore
+import Testing
+
+/// An in-process plugin with a chunk hook, for streaming semantics.
+struct ChunkScript: Plugin {
+    enum Behaviour: Sendable {
+        case tag
+        case drop(String)
+        case fail(String)
+        case fault
+    }
+    let descriptor: PluginDescriptor
+    let log: HookLog
+    let behaviour: Behaviour
+    var answer: String? = nil
+
+    init(_ name: String, log: HookLog, _ behaviour: Behaviour = .tag, answer: String? = nil) {
+        descriptor = PluginDescriptor(name: name, version: "1", hooks: [.pre, .post, .chunk])
+        self.log = log
+        self.behaviour = behaviour
+        self.answer = answer
+    }
+
+    func preHook(_ request: inout ChatRequest, context: RequestContext) throws -> PreHookResult {
+        log.append("pre:\(descriptor.name)")
+        if let answer {
+            return .respond(
+                ChatResponse(
+                    id: "cached", provider: "cache", model: request.model, choices: [ChatChoice(content: answer)],
+                    usage: TokenUsage(promptTokens: 1, completionTokens: 2)))
+        }
+        return .continue
+    }
+
+    func postHook(_ outcome: inout ChatOutcome, context: RequestContext) throws {
+        switch outcome {
+        case .response(let response):
+            log.append("post:\(descriptor.name):\(response.choices.first?.content ?? ""):\(response.usage.totalTokens)")
+        case .failure(let error):
+            log.append("post:\(descriptor.name):error \(error.status)")
+        }
+    }
+
+    func chunkHook(_ chunk: inout ChatChunk, context: RequestContext) throws -> ChunkHookResult {
+        guard let content = chunk.choices.first?.content, !content.isEmpty else { return .continue }
+        switch behaviour {
+        case .tag:
+            log.append("chunk:\(descriptor.name)")
+            chunk.choices[0].content = content + "[\(descriptor.name)]"
+        case .drop(let word):
+            if content.contains(word) { return .drop }
+        case .fail(let word):
+            if content.contains(word) { return .fail(BifrostError(status: 451, type: "content_filter", message: "no \(word)")) }
+        case .fault:
+            throw PluginFault(plugin: descriptor.name, hook: .chunkHook, message: "chunk hook broke")
+        }
+        return .continue
+    }
+}
+
+@Suite("Streaming semantics (DESIGN.md §2)")
+struct PluginChainStreamingTests {
+    func stream(_ plugins: [any Plugin], policies: [FailurePolicy] = [], model: String = "echo", text: String = "one two")
+        async -> (chunks: [ChatChunk], error: BifrostError?, early: BifrostError?)
+    {
+        let entries = plugins.enumerated().map { ChainEntry($1, failurePolicy: $0 < policies.count ? policies[$0] : nil) }
+        let bifrost = Bifrost(chain: PluginChain(entries), dispatcher: Dispatcher(providers: [MockProvider()]))
+        switch await bifrost.chatCompletionStream(echoRequest(text, model: model), context: RequestContext()) {
+        case .failure(let error):
+            return ([], nil, error)
+        case .success(let stream):
+            var chunks: [ChatChunk] = []
+            do {
+                for try await chunk in stream { chunks.append(chunk) }
+            } catch {
+                return (chunks, error, nil)
+            }
+            return (chunks, nil, nil)
+        }
+    }
+
+    func text(_ chunks: [ChatChunk]) -> String { chunks.compactMap { $0.choices.first?.content }.joined() }
+
+    @Test func chunkHooksRunInReverseOrderOnEveryChunkAndPostHooksOnceWithUsage() async {
+        let log = HookLog()
+        let (chunks, error, _) = await stream([ChunkScript("a", log: log), ChunkScript("b", log: log)])
+        #expect(error == nil)
+        #expect(text(chunks) == "Echo:[b][a] one[b][a] two[b][a]")
+        #expect(log.all.filter { $0.hasPrefix("chunk:") }.prefix(2) == ["chunk:b", "chunk:a"])
+        let posts = log.all.filter { $0.hasPrefix("post:") }
+        #expect(posts.count == 2)
+        #expect(posts.first?.hasPrefix("post:b:Echo:[b][a] one[b][a] two[b][a]:") == true)
+        #expect(posts.first?.hasSuffix(":0") == false)  // usage was assembled from the last chunk
+        #expect(chunks.last?.usage != nil)
+    }
+
+    @Test func aShortCircuitIsAnsweredAsAStream() async {
+        let log = HookLog()
+        let (chunks, error, _) = await stream([ChunkScript("a", log: log), ChunkScript("cache", log: log, answer: "from cache")])
+        #expect(error == nil)
+        #expect(text(chunks) == "from cache[cache][a]")
+        #expect(chunks.last?.choices.first?.finishReason == "stop")
+        #expect(log.all.contains("post:cache:from cache[cache][a]:3"))
+    }
+
+    @Test func aChunkHookDropsAndEnds() async {
+        let log = HookLog()
+        let dropped = await stream([ChunkScript("d", log: log, .drop("two"))], text: "one two three")
+        #expect(text(dropped.chunks) == "Echo: one three")
+        let ended = await stream([ChunkScript("f", log: log, .fail("two"))], text: "one two three")
+        #expect(text(ended.chunks) == "Echo: one")
+        #expect(ended.error?.status == 451)
+        #expect(ended.error?.source == .plugin("f"))
+        #expect(log.all.contains("post:f:error 451"))
+    }
+
+    @Test func aFailureBeforeTheFirstChunkIsReturnedWithItsStatus() async {
+        let log = HookLog()
+        let (_, _, early) = await stream([ChunkScript("a", log: log)], model: "fail")
+        #expect(early?.status == 503)
+        #expect(log.all.contains("post:a:error 503"))
+    }
+
+    @Test func chunkHookFaultsFollowTheFailurePolicy() async {
+        let log = HookLog()
+        let closed = await stream([ChunkScript("broken", log: log, .fault)])
+        #expect(closed.error?.status == 500)
+        #expect(closed.error?.message == "plugin 'broken' failed in ChunkHook: chunk hook broke")
+        let open = await stream([ChunkScript("broken", log: log, .fault)], policies: [.failOpen])
+        #expect(open.error == nil)
+        #expect(text(open.chunks) == "Echo: one two")
+    }
+
+    @Test func aStreamStoppedByItsConsumerCancelsTheProducer() async throws {
+        let bifrost = Bifrost(
+            chain: PluginChain([]), dispatcher: Dispatcher(providers: [MockProvider(latency: .milliseconds(20))]))
+        guard
+            case .success(let stream) = await bifrost.chatCompletionStream(
+                echoRequest(String(repeating: "word ", count: 500)), context: RequestContext())
+        else {
+            Issue.record("no stream")
+            return
+        }
+        let start = ContinuousClock.now
+        var received = 0
+        for try await _ in stream {
+            received += 1
+            if received == 3 { break }
+        }
+        #expect(received == 3)
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
+}
