@@ -40,11 +40,13 @@ public func exportPlugin<P: BifrostPlugin>(
                 + "but the host speaks ABI \(hostMajor).\(hostMinor); rebuild the plugin against the host's SDK")
         return nil
     }
-    guard Int(host.pointee.struct_size) >= MemoryLayout<bifrost_host_api>.size else {
+    // A 1.0 host table suffices: services added later are used only from hooks a newer host calls.
+    let minimumHostSize = MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.chunk_choice_count)!
+    guard Int(host.pointee.struct_size) >= minimumHostSize else {
         refuseCreation(
             host, token,
-            "plugin '\(P.name)' needs a host table of at least \(MemoryLayout<bifrost_host_api>.size) bytes "
-                + "(ABI \(BIFROST_ABI_VERSION_MAJOR).\(BIFROST_ABI_VERSION_MINOR)), the host's has \(host.pointee.struct_size)")
+            "plugin '\(P.name)' needs a host table of at least \(minimumHostSize) bytes "
+                + "(ABI \(BIFROST_ABI_VERSION_MAJOR).0), the host's has \(host.pointee.struct_size)")
         return nil
     }
     if let problem = pluginNameProblem(P.name) {

@@ -66,17 +66,18 @@ public struct ChatStream: AsyncSequence, Sendable {
 
     /// A stream fed by `produce`, which runs in its own task and is cancelled when the consumer stops.
     ///
+    /// Chunks wait in an unbounded buffer until the consumer reads them, so none is ever lost
+    /// to a slow client; an answer is finite (bounded by its token limit), which bounds the buffer.
+    ///
     /// ```swift
     /// let stream = ChatStream { continuation in
     ///     continuation.yield(chunk)
     /// }
     /// ```
     public init(
-        bufferingNewest limit: Int = 256,
         produce: @escaping @Sendable (AsyncThrowingStream<ChatChunk, any Error>.Continuation) async throws(BifrostError) -> Void
     ) {
-        let (stream, continuation) = AsyncThrowingStream<ChatChunk, any Error>.makeStream(
-            bufferingPolicy: .bufferingOldest(limit))
+        let (stream, continuation) = AsyncThrowingStream<ChatChunk, any Error>.makeStream(bufferingPolicy: .unbounded)
         let task = Task {
             do {
                 try await produce(continuation)

@@ -62,8 +62,11 @@ extension ChatRequest {
             writer.beginObject()
             writer.key("role")
             writer.string(message.role)
-            writer.key("content")
-            writer.string(message.content)
+            // Content sent as parts is kept in `extra` and written from there.
+            if message.extra["content"] == nil {
+                writer.key("content")
+                writer.string(message.content)
+            }
             for name in message.extra.keys.sorted() {
                 writer.key(name)
                 writer.value(message.extra[name]!)

@@ -1,4 +1,3 @@
-import BifrostCore
 import Synchronization
 
 /// The per-request store shared by every hook of one request, and the request's fixed facts.

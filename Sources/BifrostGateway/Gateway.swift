@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 public import BifrostCore
 import BifrostHTTP
 import BifrostNativePlugins
@@ -16,11 +17,13 @@ public final class Gateway: Sendable {
     /// The bound port.
     public let port: Int
     private let server: BifrostHTTPServer
+    private let upstream: HTTPClient?
 
-    private init(bifrost: Bifrost, server: BifrostHTTPServer, port: Int) {
+    private init(bifrost: Bifrost, server: BifrostHTTPServer, port: Int, upstream: HTTPClient?) {
         self.bifrost = bifrost
         self.server = server
         self.port = port
+        self.upstream = upstream
     }
 
     /// Loads the plugins, builds the core and starts serving.
@@ -31,23 +34,25 @@ public final class Gateway: Sendable {
 
     /// Starts serving with the given chain (plugins already loaded, or in-process ones).
     public static func start(configuration: GatewayConfiguration, entries: [ChainEntry], logger: Logger) async throws -> Gateway {
-        let mock = MockProvider(latency: .milliseconds(configuration.mock.latencyMilliseconds))
-        let bifrost = Bifrost(chain: PluginChain(entries, logger: logger), dispatcher: Dispatcher(providers: [mock]))
+        let (dispatcher, upstream) = ProviderFactory.makeDispatcher(configuration: configuration, logger: logger)
+        let bifrost = Bifrost(chain: PluginChain(entries, logger: logger), dispatcher: dispatcher)
         let server = BifrostHTTPServer(bifrost: bifrost, configuration: configuration.server, logger: logger)
         let port: Int
         do {
             port = try await server.start()
         } catch {
+            try? await upstream?.shutdown()
             bifrost.shutdown()
             throw error
         }
         logger.info("bifrost listening on http://\(configuration.server.host):\(port) with \(entries.count) plugin(s)")
-        return Gateway(bifrost: bifrost, server: server, port: port)
+        return Gateway(bifrost: bifrost, server: server, port: port, upstream: upstream)
     }
 
-    /// Stops the server, then calls every plugin's `destroy` once.
+    /// Stops the server, closes upstream connections, then calls every plugin's `destroy` once.
     public func shutdown() async throws {
         try await server.shutdown()
+        try await upstream?.shutdown()
         bifrost.shutdown()
     }
 }

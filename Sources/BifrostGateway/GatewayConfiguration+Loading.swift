@@ -15,10 +15,18 @@ extension GatewayConfiguration {
     ///   "server": {"host": "127.0.0.1", "port": 8080, "max_body_bytes": 10485760},
     ///   "plugin_dir": "plugins",
     ///   "plugins": [{"file": "10-model-alias.so", "failure_policy": "fail_open", "config": {"fast": "mock/echo"}}],
-    ///   "providers": {"mock": {"latency_ms": 0}}
+    ///   "providers": {
+    ///     "mock": {"latency_ms": 0},
+    ///     "openai": {"base_url": "https://api.openai.com/v1", "keys": [{"value": "env.OPENAI_API_KEY"}]}
+    ///   }
     /// }
     /// ```
-    public static func load(file: String) throws(ConfigurationError) -> GatewayConfiguration {
+    ///
+    /// Secrets written `env.NAME` are read from `environment` (the process's environment when
+    /// `nil`); see ``parseProviders(_:reader:environment:into:)`` for the `providers` section.
+    public static func load(file: String, environment: [String: String]? = nil) throws(ConfigurationError)
+        -> GatewayConfiguration
+    {
         guard let bytes = readFile(file) else {
             throw ConfigurationError(file: file, path: "", message: "cannot read the file: \(String(cString: strerror(errno)))")
         }
@@ -26,11 +34,19 @@ extension GatewayConfiguration {
         do { value = try JSONValue.parse(bytes) } catch {
             throw ConfigurationError(file: file, path: "", message: "not valid JSON: \(error)")
         }
-        return try parse(value, file: file)
+        return try parse(value, file: file, environment: environment)
     }
 
     /// Reads a configuration from a parsed JSON value; `file` names it in errors.
-    public static func parse(_ value: JSONValue, file: String) throws(ConfigurationError) -> GatewayConfiguration {
+    ///
+    /// ```swift
+    /// let configuration = try GatewayConfiguration.parse(
+    ///     try JSONValue.parse(#"{"providers": {"groq": {"kind": "openai", "base_url": "https://api.groq.com/openai/v1"}}}"#),
+    ///     file: "inline", environment: [:])
+    /// ```
+    public static func parse(_ value: JSONValue, file: String, environment: [String: String]? = nil) throws(ConfigurationError)
+        -> GatewayConfiguration
+    {
         let reader = ConfigurationReader(file: file)
         let root = try reader.object(value, at: "", allowed: ["server", "plugin_dir", "plugins", "providers"])
         var configuration = GatewayConfiguration()
@@ -76,14 +92,8 @@ extension GatewayConfiguration {
             }
         }
         if let providers = root["providers"] {
-            let fields = try reader.object(providers, at: "providers", allowed: ["mock"])
-            if let mock = fields["mock"] {
-                let settings = try reader.object(mock, at: "providers.mock", allowed: ["latency_ms"])
-                if let latency = settings["latency_ms"] {
-                    configuration.mock.latencyMilliseconds = try reader.integer(
-                        latency, at: "providers.mock.latency_ms", in: 0...600_000)
-                }
-            }
+            try parseProviders(
+                providers, reader: reader, environment: environment ?? ProcessEnvironment.variables(), into: &configuration)
         }
         return configuration
     }

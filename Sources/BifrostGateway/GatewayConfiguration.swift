@@ -19,6 +19,11 @@ public struct GatewayConfiguration: Sendable {
     public var plugins: [PluginEntry]
     /// The built-in mock provider's settings.
     public var mock: MockSettings
+    /// Every provider with its keys, retries, fallbacks and limits, sorted by name; the
+    /// built-in `mock` is always among them (with ``defaultMockSettings`` unless configured).
+    public var providers: [ProviderSettings] = [GatewayConfiguration.defaultMockSettings]
+    /// Things worth a warning at start-up (e.g. a literal secret in the file); never a secret.
+    public var warnings: [String] = []
     /// Where relative plugin files resolve when there is no plugin directory: the config file's directory.
     public var baseDirectory: String = "."
 
@@ -54,6 +59,16 @@ public struct GatewayConfiguration: Sendable {
             self.configuration = configuration
         }
     }
+
+    /// The built-in mock's settings when the file does not configure it: one attempt, no
+    /// keys, no fallbacks and limits too high to matter.
+    ///
+    /// ```swift
+    /// let mock = GatewayConfiguration.defaultMockSettings  // name "mock", kind .mock
+    /// ```
+    public static let defaultMockSettings = ProviderSettings(
+        name: "mock", kind: .mock, baseURL: "", retry: ProviderSettings.RetryPolicy(maxAttempts: 1),
+        maxConcurrentRequests: 1 << 20, maxQueuedRequests: 0)
 
     /// Settings of the built-in `mock` provider.
     public struct MockSettings: Sendable, Hashable {

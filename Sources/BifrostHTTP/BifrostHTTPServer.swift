@@ -10,11 +10,14 @@ import NIOPosix
     import Darwin
 #endif
 
-/// The gateway's HTTP/1.1 server: OpenAI's chat completions API and the gateway's own
-/// endpoints, on SwiftNIO.
+/// The gateway's HTTP/1.1 server: OpenAI's chat completions and embeddings APIs, Anthropic's
+/// Messages API and the gateway's own endpoints, on SwiftNIO.
 ///
-/// Routes: `POST /v1/chat/completions`, `GET /v1/models`, `GET /health`, `GET /api/plugins`.
-/// Every answer is JSON with `content-length` and `x-request-id`; errors have OpenAI's shape.
+/// Routes: `POST /v1/chat/completions` (JSON, or server-sent events with `"stream": true`),
+/// `POST /v1/embeddings`, `GET /v1/models`, `POST /anthropic/v1/messages` (JSON or events),
+/// `GET /health`, `GET /api/plugins`. Every JSON answer has `content-length` and
+/// `x-request-id`; errors have OpenAI's shape (Anthropic's on the Anthropic route). Streamed
+/// answers are `text/event-stream` with chunked encoding, each event flushed as it arrives.
 /// Connections are kept alive and may pipeline; answers leave in request order.
 ///
 /// ```swift

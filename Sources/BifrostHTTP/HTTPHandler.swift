@@ -8,9 +8,11 @@ import NIOHTTP1
 ///
 /// It sits behind NIO's `HTTPServerPipelineHandler`, which hands it one request at a time
 /// and holds pipelined requests back until the previous response's `.end` is written, so
-/// answers always leave in request order. Chat completions run in one `Task` each, on the
-/// connection's event loop or on the global executor (``RequestExecutor``); the answer is
-/// written on the channel's event loop, reached through `NIOLoopBound`.
+/// answers always leave in request order. Chat completions and embeddings run in one `Task`
+/// each, on the connection's event loop or on the global executor (``RequestExecutor``); the
+/// answer is written on the channel's event loop, reached through `NIOLoopBound`. A streamed
+/// answer (server-sent events) is written chunk by chunk as it arrives (``HTTPStreamWriter``);
+/// if the client goes away, the task is cancelled, which cancels the upstream stream.
 final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -23,6 +25,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case receiving
         /// The request is complete; the task numbered `generation` is producing the answer.
         case answering(generation: UInt64, version: HTTPVersion, keepAlive: Bool)
+        /// The head of a streamed answer is written; the task numbered `generation` is writing
+        /// its body. `close`: the connection closes after it.
+        case streaming(generation: UInt64, close: Bool)
         /// A 413 was sent and the output closed; the rest of the input is read and dropped
         /// so the client sees the answer rather than a reset.
         case draining
@@ -102,7 +107,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         // The client will send nothing more: answer what is in flight, then close.
         inputClosed = true
         switch state {
-        case .answering, .closing:
+        case .answering, .streaming, .closing:
             break
         case .idle, .receiving, .draining:
             state = .closing
@@ -152,8 +157,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             rejectTooLarge(requestID: request.requestID, version: request.head.version, context: context)
             return
         }
-        // Only chat completions read their body; others are counted against the limit and dropped.
-        guard case .route(.chatCompletions) = pending!.resolution else { return }
+        // Only routes answered from a task read their body; others are counted against the
+        // limit and dropped.
+        guard case .route(let route) = pending!.resolution, route.isAsynchronous else { return }
         if body == nil {
             body = part
         } else {
@@ -166,10 +172,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         pending = nil
         let keepAlive = request.head.isKeepAlive
         switch request.resolution {
-        case .route(.chatCompletions):
+        case .route(let route) where route.isAsynchronous:
             let requestBody = body ?? ByteBuffer()
             body = nil
-            startChatCompletion(request, body: requestBody, keepAlive: keepAlive, context: context)
+            startAnswering(route, request: request, body: requestBody, keepAlive: keepAlive, context: context)
         case .route(let route):
             body = nil
             let response = router.respond(to: route, requestID: request.requestID)
@@ -188,8 +194,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: Answering
 
     /// Hands the request to a task; the answer comes back on this event loop.
-    private func startChatCompletion(
-        _ request: PendingRequest, body: ByteBuffer, keepAlive: Bool, context: ChannelHandlerContext
+    private func startAnswering(
+        _ route: HTTPRouter.Route, request: PendingRequest, body: ByteBuffer, keepAlive: Bool,
+        context: ChannelHandlerContext
     ) {
         generation &+= 1
         let generation = generation
@@ -206,7 +213,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         // access, that the access happens on the channel's event loop.
         let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         inFlight = Task(executorPreference: taskExecutor) {
-            let response = await router.chatCompletions(body: body, headers: headers, context: requestContext)
+            let response: HTTPServerResponse
+            switch await router.answer(route, body: body, headers: headers, context: requestContext) {
+            case .complete(let complete):
+                response = complete
+            case .stream(let streaming):
+                await HTTPStreamWriter(loopBound: loopBound, generation: generation).run(streaming)
+                return
+            }
             if loopBound.eventLoop.inEventLoop {
                 // The task ran on the loop (RequestExecutor.eventLoop): answer now, no extra tick.
                 let (handler, context) = loopBound.value
@@ -220,7 +234,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func finishChatCompletion(
+    /// Writes a task's complete answer, unless the connection moved on (closed) meanwhile.
+    func finishChatCompletion(
         _ response: HTTPServerResponse, generation: UInt64, context: ChannelHandlerContext
     ) {
         guard case .answering(generation, let version, let keepAlive) = state else { return }
@@ -251,6 +266,53 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         if close {
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+
+    // MARK: Streaming
+
+    /// Writes and flushes the head of a streamed answer (`200`, no `content-length`, so HTTP/1.1
+    /// frames the body with chunked encoding); `false` if the connection moved on (closed).
+    func beginStream(_ headers: HTTPHeaders, generation: UInt64, context: ChannelHandlerContext) -> Bool {
+        guard case .answering(generation, let version, let keepAlive) = state else { return false }
+        var headers = headers
+        // HTTP/1.0 has no chunked encoding: the body ends when the connection closes.
+        let close = !keepAlive || inputClosed || (version.major == 1 && version.minor == 0)
+        if close { headers.add(name: "connection", value: "close") }
+        state = .streaming(generation: generation, close: close)
+        context.writeAndFlush(
+            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .ok, headers: headers))),
+            promise: nil)
+        return true
+    }
+
+    /// Writes and flushes part of a streamed answer's body. Returns `nil` if the connection
+    /// moved on (closed), otherwise the write's future and whether the channel still takes
+    /// writes without queueing past its high-water mark (if not, wait for the future).
+    func writeStream(_ bytes: ByteBuffer, generation: UInt64, context: ChannelHandlerContext)
+        -> (written: EventLoopFuture<Void>, isWritable: Bool)?
+    {
+        guard case .streaming(generation, _) = state else { return nil }
+        let written = context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))))
+        return (written, context.channel.isWritable)
+    }
+
+    /// Writes the last part of a streamed answer and its end, then waits for the next request
+    /// or closes. The state changes before `.end` is written (see ``write(_:version:keepAlive:context:)``).
+    func endStream(_ bytes: ByteBuffer, generation: UInt64, context: ChannelHandlerContext) {
+        guard case .streaming(generation, let close) = state else { return }
+        inFlight = nil
+        let closeNow = close || inputClosed
+        state = closeNow ? .closing : .idle
+        if bytes.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+        }
+        if closeNow {
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }

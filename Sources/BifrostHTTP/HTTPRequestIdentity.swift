@@ -31,11 +31,17 @@ enum HTTPRequestIdentity {
         return count > 0
     }
 
-    /// `key:` and 16 hex digits of the FNV-1a hash of the bearer key when the request has
-    /// `Authorization: Bearer <key>`, otherwise the peer's address. Never the key itself.
+    /// `key:` and 16 hex digits of the FNV-1a hash of the client's key when the request has
+    /// `Authorization: Bearer <key>` (OpenAI's clients) or `x-api-key: <key>` (Anthropic's),
+    /// otherwise the peer's address. Never the key itself. The same key gives the same id
+    /// whichever header carries it.
     static func clientID(from headers: HTTPHeaders, peerAddress: String) -> String {
         if let authorization = headers.first(name: "authorization"), let key = bearerKey(authorization) {
             return "key:" + hex16(fnv1a64(key.utf8))
+        }
+        if let apiKey = headers.first(name: "x-api-key") {
+            let key = apiKey.trimmingSpacesAndTabs
+            if !key.isEmpty { return "key:" + hex16(fnv1a64(key.utf8)) }
         }
         return peerAddress
     }
@@ -67,5 +73,14 @@ enum HTTPRequestIdentity {
     static func hex16(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.utf8.count) + digits
+    }
+}
+
+extension String {
+    /// The text without leading and trailing spaces and tabs.
+    fileprivate var trimmingSpacesAndTabs: Substring {
+        var text = self[...].drop(while: { $0 == " " || $0 == "\t" })
+        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
+        return text
     }
 }

@@ -5,43 +5,63 @@ import NIOHTTP1
 
 extension HTTPRouter {
     /// `POST /v1/chat/completions`: reads the body, runs the plugin chain and the provider,
-    /// and builds the answer. Runs in a task, off the event loop.
-    func chatCompletions(body: ByteBuffer, headers: HTTPHeaders, context: RequestContext) async
-        -> HTTPServerResponse
-    {
-        var fields: [(String, String)] = []
-        fields.reserveCapacity(headers.count)
-        for (name, value) in headers { fields.append((name, value)) }
-
+    /// and builds the answer: a JSON `chat.completion`, or with `"stream": true` server-sent
+    /// `chat.completion.chunk` events. Runs in a task, off the event loop.
+    func chatCompletions(body: ByteBuffer, headers: HTTPHeaders, context: RequestContext) async -> HTTPAnswer {
         let request: ChatRequest
+        let includeUsage: Bool
         do {
-            request = try ChatRequest(openAIJSON: body.readableBytesView, headers: HeaderFields(fields))
+            request = try ChatRequest(openAIJSON: body.readableBytesView, headers: Self.headerFields(headers))
+            includeUsage = try Self.includeUsage(request)
         } catch {
-            return HTTPServerResponse(error: error, requestID: context.requestID)
+            return .complete(HTTPServerResponse(error: error, requestID: context.requestID))
         }
-        if case .bool(true)? = request.parameters["stream"] {
-            return HTTPServerResponse(error: Self.streamingUnsupported, requestID: context.requestID)
+
+        if request.isStreaming {
+            switch await bifrost.chatCompletionStream(request, context: context) {
+            case .success(let stream):
+                return .stream(
+                    HTTPStreamingResponse(
+                        stream: stream, encoder: OpenAIChatStreamEncoder(includeUsage: includeUsage),
+                        requestID: context.requestID, provider: request.provider, model: request.model))
+            case .failure(let error):
+                logFailure("chat completion stream", error, context: context)
+                return .complete(HTTPServerResponse(error: error, requestID: context.requestID))
+            }
         }
 
         switch await bifrost.chatCompletion(request, context: context) {
         case .response(let response):
-            return HTTPServerResponse(chat: response, requestID: context.requestID)
+            return .complete(HTTPServerResponse(chat: response, requestID: context.requestID))
         case .failure(let error):
-            if error.status >= 500 {
-                logger.warning(
-                    "chat completion failed",
-                    metadata: [
-                        "request_id": "\(context.requestID)", "status": "\(error.status)",
-                        "error": "\(error.message)",
-                    ])
-            }
-            return HTTPServerResponse(error: error, requestID: context.requestID)
+            logFailure("chat completion", error, context: context)
+            return .complete(HTTPServerResponse(error: error, requestID: context.requestID))
         }
     }
 
-    /// 400 for `"stream": true`, which this version does not serve yet.
-    static let streamingUnsupported = BifrostError.invalidRequest(
-        "streaming is not supported yet: this version of the gateway answers only with a complete response; "
-            + "send the request without \"stream\" or with \"stream\": false",
-        param: "stream", code: "unsupported_parameter")
+    /// `stream_options.include_usage`, checked: `stream_options` must be an object (or null)
+    /// and is allowed only with `"stream": true`, as OpenAI has it.
+    static func includeUsage(_ request: ChatRequest) throws(BifrostError) -> Bool {
+        guard let options = request.parameters["stream_options"] else { return false }
+        switch options {
+        case .null:
+            return false
+        case .object(let fields):
+            guard request.isStreaming else {
+                throw .invalidRequest(
+                    "'stream_options' is only allowed when 'stream' is true", param: "stream_options")
+            }
+            switch fields["include_usage"] {
+            case nil, .null?: return false
+            case .bool(let flag)?: return flag
+            case let other?:
+                throw .invalidRequest(
+                    "'stream_options.include_usage' must be a boolean, got \(other.kindDescription)",
+                    param: "stream_options.include_usage")
+            }
+        default:
+            throw .invalidRequest(
+                "'stream_options' must be an object, got \(options.kindDescription)", param: "stream_options")
+        }
+    }
 }

@@ -10,12 +10,25 @@ struct HTTPRouter: Sendable {
     enum Route: Sendable, Hashable {
         /// `POST /v1/chat/completions`
         case chatCompletions
+        /// `POST /v1/embeddings`
+        case embeddings
+        /// `POST /anthropic/v1/messages`
+        case anthropicMessages
         /// `GET /v1/models`
         case models
         /// `GET /health`
         case health
         /// `GET /api/plugins`
         case plugins
+
+        /// Whether the route reads the request body and answers from a task (through the
+        /// core); the others are answered at once on the event loop.
+        var isAsynchronous: Bool {
+            switch self {
+            case .chatCompletions, .embeddings, .anthropicMessages: true
+            case .models, .health, .plugins: false
+            }
+        }
     }
 
     /// What a request line resolves to.
@@ -44,7 +57,8 @@ struct HTTPRouter: Sendable {
 
     /// Every route, for the 404 message.
     private static let routeList =
-        "POST /v1/chat/completions, GET /v1/models, GET /health, GET /api/plugins"
+        "POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, POST /anthropic/v1/messages, GET /health, "
+        + "GET /api/plugins"
 
     init(bifrost: Bifrost, maxBodyBytes: Int, requestExecutor: RequestExecutor, logger: Logger) {
         self.bifrost = bifrost
@@ -60,6 +74,10 @@ struct HTTPRouter: Sendable {
         switch path {
         case "/v1/chat/completions":
             return method == .POST ? .route(.chatCompletions) : .methodNotAllowed(allow: "POST")
+        case "/v1/embeddings":
+            return method == .POST ? .route(.embeddings) : .methodNotAllowed(allow: "POST")
+        case "/anthropic/v1/messages":
+            return method == .POST ? .route(.anthropicMessages) : .methodNotAllowed(allow: "POST")
         case "/v1/models":
             return method == .GET ? .route(.models) : .methodNotAllowed(allow: "GET")
         case "/health":
@@ -85,7 +103,7 @@ struct HTTPRouter: Sendable {
         return String(path)
     }
 
-    /// The answer of a route that needs no plugin chain (everything but chat completions).
+    /// The answer of a route that needs no task (``Route/isAsynchronous`` is `false`).
     func respond(to route: Route, requestID: String) -> HTTPServerResponse {
         switch route {
         case .health:
@@ -95,10 +113,44 @@ struct HTTPRouter: Sendable {
         case .plugins:
             return HTTPServerResponse(
                 status: .ok, bytes: Self.pluginsJSON(bifrost.chain), requestID: requestID)
-        case .chatCompletions:
-            // Chat completions run asynchronously; see `chatCompletions(body:headers:context:)`.
-            preconditionFailure("chat completions are not answered synchronously")
+        case .chatCompletions, .embeddings, .anthropicMessages:
+            // These run in a task; see `answer(_:body:headers:context:)`.
+            preconditionFailure("\(route) is not answered synchronously")
         }
+    }
+
+    /// The answer of a route that runs in a task (``Route/isAsynchronous`` is `true`).
+    func answer(_ route: Route, body: ByteBuffer, headers: HTTPHeaders, context: RequestContext) async
+        -> HTTPAnswer
+    {
+        switch route {
+        case .chatCompletions:
+            return await chatCompletions(body: body, headers: headers, context: context)
+        case .embeddings:
+            return .complete(await embeddings(body: body, headers: headers, context: context))
+        case .anthropicMessages:
+            return await anthropicMessages(body: body, headers: headers, context: context)
+        case .models, .health, .plugins:
+            return .complete(respond(to: route, requestID: context.requestID))
+        }
+    }
+
+    /// The request's headers as the core's ``BifrostCore/HeaderFields``.
+    static func headerFields(_ headers: HTTPHeaders) -> HeaderFields {
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(headers.count)
+        for (name, value) in headers { fields.append((name, value)) }
+        return HeaderFields(fields)
+    }
+
+    /// Logs a failure that is the gateway's or the upstream's fault (5xx).
+    func logFailure(_ what: String, _ error: BifrostError, context: RequestContext) {
+        guard error.status >= 500 else { return }
+        logger.warning(
+            "\(what) failed",
+            metadata: [
+                "request_id": "\(context.requestID)", "status": "\(error.status)", "error": "\(error.message)",
+            ])
     }
 
     /// 404 for a path the gateway does not serve.

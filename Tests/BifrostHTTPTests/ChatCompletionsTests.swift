@@ -132,21 +132,18 @@ struct ChatCompletionsTests {
         }
     }
 
-    @Test("\"stream\": true is a 400 unsupported_parameter until streaming arrives")
-    func streamingUnsupported() async throws {
+    @Test("\"stream\": false answers a complete chat.completion; \"stream\": true answers events")
+    func streamFlag() async throws {
         try await withServer { client, _ in
-            let response = try await client.postJSON(
+            let streaming = try await client.postJSON(
                 "/v1/chat/completions", chatJSON(extra: #","stream":true"#))
-            #expect(response.status == 400)
-            let error = try errorFields(response)
-            #expect(error["type"] == "invalid_request_error")
-            #expect(error["code"] == "unsupported_parameter")
-            #expect(error["param"] == "stream")
-            #expect(error["message"]?.stringValue?.contains("streaming is not supported yet") == true)
+            #expect(streaming.status == 200)
+            #expect(streaming.headers["content-type"] == "text/event-stream")
 
             let notStreaming = try await client.postJSON(
                 "/v1/chat/completions", chatJSON(extra: #","stream":false"#))
             #expect(notStreaming.status == 200)
+            #expect(notStreaming.headers["content-type"] == "application/json")
         }
     }
 
@@ -247,6 +244,14 @@ struct ChatCompletionsTests {
             let basic = try await client.postJSON(
                 "/v1/chat/completions", chatJSON(), headers: ["Authorization": "Basic dXNlcjpwYXNz"])
             #expect(basic.headers["x-test-client-id"] == "127.0.0.1")
+
+            // Anthropic's clients send the key as x-api-key: the same key, the same id.
+            let apiKey = try await client.postJSON(
+                "/v1/chat/completions", chatJSON(), headers: ["x-api-key": " sk-test-123 "])
+            #expect(apiKey.headers["x-test-client-id"] == "key:a9cc75c0e4987ad3")
+            #expect(apiKey.headers.values.allSatisfy { !$0.contains("sk-test-123") })
+            let emptyKey = try await client.postJSON("/v1/chat/completions", chatJSON(), headers: ["x-api-key": ""])
+            #expect(emptyKey.headers["x-test-client-id"] == "127.0.0.1")
         }
     }
 

@@ -731,3 +731,312 @@ private func systemConnect(
 ) -> Int32 {
     connect(descriptor, address, length)
 }
+
+// MARK: Streamed responses
+
+/// One server-sent event of a streamed response, with when it arrived.
+///
+/// ```swift
+/// let event = try #require(try await stream.next())
+/// #expect(event.data.hasPrefix("{"))
+/// ```
+public struct ServerSentEvent: Sendable, Hashable {
+    /// The `event:` field, or `nil` when the event has none (OpenAI's streams).
+    ///
+    /// ```swift
+    /// #expect(event.event == "message_start")
+    /// ```
+    public var event: String?
+    /// The `data:` lines, joined with newlines.
+    ///
+    /// ```swift
+    /// #expect(event.data == "[DONE]")
+    /// ```
+    public var data: String
+    /// When the client had read the event's last byte.
+    ///
+    /// ```swift
+    /// let gap = last.receivedAt - first.receivedAt
+    /// ```
+    public var receivedAt: ContinuousClock.Instant
+
+    /// Creates an event.
+    ///
+    /// ```swift
+    /// let event = ServerSentEvent(event: nil, data: "[DONE]", receivedAt: .now)
+    /// ```
+    public init(event: String?, data: String, receivedAt: ContinuousClock.Instant) {
+        self.event = event
+        self.data = data
+        self.receivedAt = receivedAt
+    }
+
+    /// The data parsed as JSON.
+    ///
+    /// ```swift
+    /// #expect(try event.json().objectField("object") == "chat.completion.chunk")
+    /// ```
+    public func json() throws -> JSONValue { try JSONValue.parse(data) }
+}
+
+/// A response whose body is read incrementally, event by event, as the server sends it.
+///
+/// ```swift
+/// try await client.withConnection { connection in
+///     let stream = try await connection.openEventStream("POST", "/v1/chat/completions", body: Array(json.utf8))
+///     #expect(stream.status == 200)
+///     while let event = try await stream.next() { print(event.data) }
+/// }
+/// ```
+public final class HTTPTestEventStream: Sendable {
+    private struct State {
+        /// Bytes read but not yet de-framed.
+        var raw: [UInt8]
+        /// De-framed body bytes not yet returned as events.
+        var body: [UInt8] = []
+        /// Bytes of a `content-length` body still to come.
+        var remainingLength: Int?
+        /// Whether the end of the body was seen.
+        var finished = false
+        /// Every body byte received so far.
+        var received: [UInt8] = []
+    }
+
+    /// The status code.
+    ///
+    /// ```swift
+    /// #expect(stream.status == 200)
+    /// ```
+    public let status: Int
+    /// Header fields by lowercased name; repeated fields joined with `, `.
+    ///
+    /// ```swift
+    /// #expect(stream.headers["content-type"] == "text/event-stream")
+    /// ```
+    public let headers: [String: String]
+    private let connection: HTTPTestConnection
+    private let chunked: Bool
+    private let state: LockedValue<State>
+
+    fileprivate init(
+        connection: HTTPTestConnection, status: Int, headers: [String: String], raw: [UInt8]
+    ) {
+        self.connection = connection
+        self.status = status
+        self.headers = headers
+        self.chunked = headers["transfer-encoding"]?.lowercased().contains("chunked") == true
+        var initial = State(raw: raw)
+        if !chunked, let length = headers["content-length"].flatMap({ Int($0) }) {
+            initial.remainingLength = length
+        }
+        self.state = LockedValue(initial)
+    }
+
+    /// Every body byte received so far, de-chunked, as text.
+    ///
+    /// ```swift
+    /// #expect(stream.receivedText.hasSuffix("data: [DONE]\n\n"))
+    /// ```
+    public var receivedText: String { state.withLock { String(decoding: $0.received, as: UTF8.self) } }
+
+    /// The next event, waiting for it; `nil` once the body has ended.
+    ///
+    /// Throws ``HTTPTestClientError/timedOut(_:)`` after the connection's timeout and
+    /// ``HTTPTestClientError/connectionClosed`` if the server closes mid-body.
+    ///
+    /// ```swift
+    /// while let event = try await stream.next() { events.append(event) }
+    /// ```
+    public func next() async throws -> ServerSentEvent? {
+        let deadline = ContinuousClock.now + connection.exchangeTimeout
+        return try await BlockingIO.run { try self.nextBlocking(deadline: deadline) }
+    }
+
+    /// Every remaining event, until the body ends.
+    ///
+    /// ```swift
+    /// let events = try await stream.collect()
+    /// ```
+    public func collect() async throws -> [ServerSentEvent] {
+        var events: [ServerSentEvent] = []
+        while let event = try await next() { events.append(event) }
+        return events
+    }
+
+    private func nextBlocking(deadline: ContinuousClock.Instant) throws -> ServerSentEvent? {
+        try state.withLock { state in
+            while true {
+                try Self.deframe(&state, chunked: chunked)
+                if let event = Self.extractEvent(&state.body) { return event }
+                if state.finished { return nil }
+                var more: [UInt8] = []
+                let open = try connection.readSome(into: &more, deadline: deadline)
+                if !open {
+                    if chunked || state.remainingLength.map({ $0 > 0 }) == true {
+                        throw HTTPTestClientError.connectionClosed
+                    }
+                    state.finished = true
+                    continue
+                }
+                state.raw.append(contentsOf: more)
+            }
+        }
+    }
+
+    /// Moves complete body bytes from `raw` to `body`.
+    private static func deframe(_ state: inout State, chunked: Bool) throws {
+        if !chunked {
+            var take = state.raw.count
+            if let remaining = state.remainingLength {
+                take = min(take, remaining)
+                state.remainingLength = remaining - take
+                if remaining - take == 0 { state.finished = true }
+            }
+            state.body.append(contentsOf: state.raw[..<take])
+            state.received.append(contentsOf: state.raw[..<take])
+            state.raw.removeFirst(take)
+            return
+        }
+        while !state.finished {
+            let bytes = state.raw[...]
+            guard let lineEnd = HTTPResponseParser.find([13, 10], in: bytes) else { return }
+            let sizeText = String(decoding: bytes[bytes.startIndex..<lineEnd], as: UTF8.self)
+            guard let size = Int(sizeText.split(separator: ";").first ?? "", radix: 16) else {
+                throw HTTPTestClientError.malformedResponse("bad chunk size '\(sizeText)'")
+            }
+            if size == 0 {
+                guard HTTPResponseParser.find([13, 10, 13, 10], in: bytes[lineEnd...]) != nil else { return }
+                state.finished = true
+                state.raw = []
+                return
+            }
+            let start = lineEnd + 2
+            guard bytes.endIndex - start >= size + 2 else { return }
+            state.body.append(contentsOf: bytes[start..<start + size])
+            state.received.append(contentsOf: bytes[start..<start + size])
+            state.raw.removeFirst(start + size + 2 - bytes.startIndex)
+        }
+    }
+
+    /// The first complete event (ended by a blank line) in `body`, consumed.
+    private static func extractEvent(_ body: inout [UInt8]) -> ServerSentEvent? {
+        while true {
+            guard let end = HTTPResponseParser.find([10, 10], in: body[...]) else { return nil }
+            let text = String(decoding: body[..<end], as: UTF8.self)
+            body.removeFirst(end + 2)
+            var name: String?
+            var data: [Substring] = []
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("event:") {
+                    name = String(line.dropFirst(6).drop(while: { $0 == " " }))
+                } else if line.hasPrefix("data:") {
+                    var value = line.dropFirst(5)
+                    if value.first == " " { value = value.dropFirst() }
+                    data.append(value)
+                }
+            }
+            // Comment-only blocks (`: ping`) carry no event.
+            if name == nil && data.isEmpty { continue }
+            return ServerSentEvent(event: name, data: data.joined(separator: "\n"), receivedAt: .now)
+        }
+    }
+}
+
+extension HTTPTestConnection {
+    /// Sends a request and reads only the response's head; the body is then read event by
+    /// event from the returned stream. Use one stream per connection, and read it to its end
+    /// before sending another request on the connection.
+    ///
+    /// ```swift
+    /// let stream = try await connection.openEventStream("POST", "/v1/chat/completions", body: Array(json.utf8))
+    /// let first = try await stream.next()
+    /// ```
+    public func openEventStream(
+        _ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8]? = nil
+    ) async throws -> HTTPTestEventStream {
+        var headers = headers
+        if body != nil, !headers.keys.contains(where: { $0.lowercased() == "content-type" }) {
+            headers["Content-Type"] = "application/json"
+        }
+        let request = HTTPTestClient.encodeRequest(
+            method, path, host: host, port: port, headers: headers, body: body)
+        let descriptor = descriptor
+        let deadline = ContinuousClock.now + timeout
+        let (status, responseHeaders, rest) = try await BlockingIO.run {
+            try Socket.writeAll(descriptor, request, deadline: deadline)
+            return try self.leftover.withLock { leftover -> (Int, [String: String], [UInt8]) in
+                var received = leftover
+                leftover = []
+                while true {
+                    if let headEnd = HTTPResponseParser.find([13, 10, 13, 10], in: received[...]) {
+                        var parser = HTTPResponseParser(buffer: received[..<(headEnd + 4)])
+                        let (status, headers) = try parser.head()
+                        if (100..<200).contains(status) && status != 101 {
+                            received.removeFirst(headEnd + 4)
+                            continue
+                        }
+                        return (status, headers, Array(received[(headEnd + 4)...]))
+                    }
+                    guard
+                        try Socket.read(
+                            descriptor, into: &received, deadline: deadline, what: "reading a response head")
+                    else { throw HTTPTestClientError.connectionClosed }
+                }
+            }
+        }
+        return HTTPTestEventStream(connection: self, status: status, headers: responseHeaders, raw: rest)
+    }
+
+    /// The connection's timeout per exchange.
+    fileprivate var exchangeTimeout: Duration { timeout }
+
+    /// Reads what arrives; `false` at the end of the stream.
+    fileprivate func readSome(into buffer: inout [UInt8], deadline: ContinuousClock.Instant) throws -> Bool {
+        try Socket.read(descriptor, into: &buffer, deadline: deadline, what: "reading a streamed body")
+    }
+}
+
+extension HTTPTestClient {
+    /// Opens a new connection, sends a request, and runs `body` with its response stream;
+    /// the connection closes when `body` returns, even mid-stream (as a client that goes away).
+    ///
+    /// ```swift
+    /// let events = try await client.withEventStream("POST", "/v1/chat/completions", body: Array(json.utf8)) { stream in
+    ///     try await stream.collect()
+    /// }
+    /// ```
+    public func withEventStream<Result: Sendable>(
+        _ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8]? = nil,
+        _ consume: (HTTPTestEventStream) async throws -> Result
+    ) async throws -> Result {
+        try await withConnection { connection in
+            let stream = try await connection.openEventStream(method, path, headers: headers, body: body)
+            return try await consume(stream)
+        }
+    }
+}
+
+extension HTTPResponseParser {
+    /// The status and headers of a buffer that holds exactly one head.
+    mutating func head() throws -> (Int, [String: String]) {
+        let text = String(decoding: buffer, as: UTF8.self)
+        var lines = text.split(separator: "\r\n", omittingEmptySubsequences: true)[...]
+        guard let statusLine = lines.popFirst() else {
+            throw HTTPTestClientError.malformedResponse("empty head")
+        }
+        let statusParts = statusLine.split(separator: " ", maxSplits: 2)
+        guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let status = Int(statusParts[1]) else {
+            throw HTTPTestClientError.malformedResponse("bad status line '\(statusLine)'")
+        }
+        var headers: [String: String] = [:]
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else {
+                throw HTTPTestClientError.malformedResponse("bad header line '\(line)'")
+            }
+            let name = line[..<colon].lowercased()
+            let value = String(line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" }))
+            headers[name] = headers[name].map { $0 + ", " + value } ?? value
+        }
+        return (status, headers)
+    }
+}

@@ -1,0 +1,96 @@
+import BifrostCore
+import NIOCore
+import NIOHTTP1
+
+/// Writes one streamed answer from the request's task: each chunk is encoded and written
+/// and flushed as it arrives, never gathered.
+///
+/// - The head waits for the first chunk, so an error before it is still answered with its
+///   status and a JSON body (as for a stream that failed to start); the head then names the
+///   provider and model of that chunk.
+/// - Back-pressure: when the channel's outbound buffer passes its high-water mark (the client
+///   reads slowly), the writer waits until the last write reached the socket before it pulls
+///   the next chunk, so at most about one high-water mark is buffered.
+/// - A client that goes away closes the channel; the handler then cancels this task, and the
+///   stream's iterator is dropped, which cancels the stream's producer and so the upstream call.
+struct HTTPStreamWriter: Sendable {
+    typealias Bound = NIOLoopBound<(handler: HTTPHandler, context: ChannelHandlerContext)>
+
+    /// The handler and its context, usable on the channel's event loop only.
+    let loopBound: Bound
+    /// The handler's number for this answer; calls for another one are ignored.
+    let generation: UInt64
+
+    /// Writes the stream to the end, or until the connection closes.
+    func run(_ response: HTTPStreamingResponse) async {
+        let generation = generation
+        var encoder = response.encoder
+        var iterator = response.stream.makeAsyncIterator()
+
+        let first: ChatChunk?
+        do {
+            first = try await iterator.next()
+        } catch {
+            let answer = encoder.errorResponse(error, requestID: response.requestID)
+            _ = await onLoop { handler, context in
+                handler.finishChatCompletion(answer, generation: generation, context: context)
+            }
+            return
+        }
+        let head = response.head(firstChunk: first)
+        guard
+            await onLoop({ handler, context in handler.beginStream(head, generation: generation, context: context) })
+                == true
+        else { return }
+
+        var buffer = HTTPServerResponse.allocator.buffer(capacity: 512)
+        var next = first
+        while let chunk = next {
+            encoder.encode(chunk, into: &buffer)
+            if buffer.readableBytes > 0 {
+                let bytes = buffer
+                let write = await onLoop { handler, context in
+                    handler.writeStream(bytes, generation: generation, context: context)
+                }
+                // The connection closed: returning drops the iterator, which cancels the stream.
+                guard let (written, isWritable) = write ?? nil else { return }
+                if !isWritable {
+                    do { try await written.get() } catch { return }
+                }
+                buffer = HTTPServerResponse.allocator.buffer(capacity: 512)
+            }
+            do {
+                next = try await iterator.next()
+            } catch {
+                if Task.isCancelled { return }
+                encoder.fail(error, into: &buffer)
+                await end(buffer)
+                return
+            }
+        }
+        if Task.isCancelled { return }
+        encoder.finish(into: &buffer)
+        await end(buffer)
+    }
+
+    private func end(_ bytes: ByteBuffer) async {
+        let generation = generation
+        _ = await onLoop { handler, context in handler.endStream(bytes, generation: generation, context: context) }
+    }
+
+    /// Runs `body` on the channel's event loop: at once when the task already runs there
+    /// (``RequestExecutor/eventLoop``), otherwise by submitting it. `nil` if the loop is gone.
+    private func onLoop<Value: Sendable>(
+        _ body: @escaping @Sendable (HTTPHandler, ChannelHandlerContext) -> Value
+    ) async -> Value? {
+        let loopBound = loopBound
+        if loopBound.eventLoop.inEventLoop {
+            let (handler, context) = loopBound.value
+            return body(handler, context)
+        }
+        return try? await loopBound.eventLoop.submit {
+            let (handler, context) = loopBound.value
+            return body(handler, context)
+        }.get()
+    }
+}

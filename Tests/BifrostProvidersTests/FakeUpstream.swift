@@ -1,0 +1,184 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// One request the fake upstream received.
+struct RecordedRequest: Sendable {
+    var method: String
+    var path: String
+    var headers: [String: String]
+    var body: [UInt8]
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// What the fake upstream does with a request.
+enum FakeReply: Sendable {
+    /// A complete response.
+    case json(status: Int = 200, body: String, headers: [(String, String)] = [])
+    /// An SSE response: `chunks` written one by one, `delay` before each after the first, then the end.
+    case sse(chunks: [String], delay: Duration = .zero)
+    /// SSE chunks forever, `interval` apart, until the connection closes.
+    case sseForever(interval: Duration)
+    /// Never answers (the connection stays open).
+    case hang
+    /// Closes the connection without answering.
+    case reset
+    /// Sends the head of an SSE response and one chunk, then goes silent.
+    case sseThenHang(first: String)
+}
+
+/// A small HTTP/1.1 server on 127.0.0.1 whose replies a test scripts; it records what it received.
+final class FakeUpstream: Sendable {
+    typealias Handler = @Sendable (RecordedRequest) async -> FakeReply
+
+    let port: Int
+    private let channel: any Channel
+    private let state = Mutex(State())
+
+    private struct State {
+        var requests: [RecordedRequest] = []
+        var closedConnections: [ContinuousClock.Instant] = []
+        var lastChunkWritten: ContinuousClock.Instant?
+    }
+
+    /// Every request received so far.
+    var requests: [RecordedRequest] { state.withLock { $0.requests } }
+    /// When connections closed.
+    var closedConnections: [ContinuousClock.Instant] { state.withLock { $0.closedConnections } }
+    /// When the last chunk of the last `.sse` reply was written.
+    var lastChunkWritten: ContinuousClock.Instant? { state.withLock { $0.lastChunkWritten } }
+
+    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+
+    private init(channel: any Channel) {
+        self.channel = channel
+        self.port = channel.localAddress?.port ?? 0
+    }
+
+    /// Starts a server answering every request with `handler`'s reply.
+    static func start(_ handler: @escaping Handler) async throws -> FakeUpstream {
+        let box = Mutex<FakeUpstream?>(nil)
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(
+                        FakeUpstreamHandler(handler: handler, server: { box.withLock { $0 } }))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let server = FakeUpstream(channel: channel)
+        box.withLock { $0 = server }
+        return server
+    }
+
+    /// Stops listening. (Accepted connections close when their client closes them.)
+    func stop() async {
+        try? await channel.close()
+    }
+
+    /// A port nothing listens on (bound, then released).
+    static func unusedPort() async throws -> Int {
+        let server = try await start { _ in .hang }
+        let port = server.port
+        await server.stop()
+        return port
+    }
+
+    fileprivate func record(_ request: RecordedRequest) { state.withLock { $0.requests.append(request) } }
+    fileprivate func recordClose() { state.withLock { $0.closedConnections.append(.now) } }
+    fileprivate func recordLastChunk() { state.withLock { $0.lastChunkWritten = .now } }
+}
+
+private final class FakeUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let handler: FakeUpstream.Handler
+    let server: @Sendable () -> FakeUpstream?
+    var head: HTTPRequestHead?
+    var body: [UInt8] = []
+
+    init(handler: @escaping FakeUpstream.Handler, server: @escaping @Sendable () -> FakeUpstream?) {
+        self.handler = handler
+        self.server = server
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        server()?.recordClose()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = []
+        case .body(var buffer):
+            body.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
+        case .end:
+            guard let head else { return }
+            var headers: [String: String] = [:]
+            for (name, value) in head.headers { headers[name.lowercased()] = value }
+            let request = RecordedRequest(method: head.method.rawValue, path: head.uri, headers: headers, body: body)
+            server()?.record(request)
+            let channel = context.channel
+            let handler = handler
+            let server = server
+            Task {
+                let reply = await handler(request)
+                await performFakeReply(reply, on: channel, server: server)
+            }
+        }
+    }
+
+}
+
+/// Writes a scripted reply on a connection.
+private func performFakeReply(_ reply: FakeReply, on channel: any Channel, server: @Sendable () -> FakeUpstream?) async {
+    func head(_ status: Int, _ headers: [(String, String)]) -> HTTPServerResponsePart {
+        .head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: HTTPHeaders(headers)))
+    }
+    func chunk(_ text: String) -> HTTPServerResponsePart {
+        .body(.byteBuffer(ByteBuffer(string: text)))
+    }
+    let sseHeaders = [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
+    do {
+        switch reply {
+        case .json(let status, let text, let extra):
+            let headers = [("content-type", "application/json"), ("content-length", "\(text.utf8.count)")] + extra
+            try await channel.writeAndFlush(head(status, headers)).get()
+            try await channel.writeAndFlush(chunk(text)).get()
+            try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+        case .sse(let chunks, let delay):
+            try await channel.writeAndFlush(head(200, sseHeaders)).get()
+            for (index, text) in chunks.enumerated() {
+                if index > 0 && delay > .zero { try await Task.sleep(for: delay) }
+                try await channel.writeAndFlush(chunk(text)).get()
+            }
+            server()?.recordLastChunk()
+            try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+        case .sseForever(let interval):
+            try await channel.writeAndFlush(head(200, sseHeaders)).get()
+            var count = 0
+            while channel.isActive {
+                count += 1
+                let data = #"data: {"id":"c","choices":[{"index":0,"delta":{"content":"\#(count) "}}]}"#
+                try await channel.writeAndFlush(chunk(data + "\n\n")).get()
+                try await Task.sleep(for: interval)
+            }
+        case .hang:
+            break
+        case .reset:
+            try await channel.close()
+        case .sseThenHang(let first):
+            try await channel.writeAndFlush(head(200, sseHeaders)).get()
+            try await channel.writeAndFlush(chunk(first)).get()
+        }
+    } catch {
+        // The client went away; nothing to do.
+    }
+}

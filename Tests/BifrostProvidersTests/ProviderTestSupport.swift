@@ -1,0 +1,82 @@
+import AsyncHTTPClient
+import BifrostCore
+import BifrostProviders
+import Logging
+import Synchronization
+
+/// Runs `body` against a fresh fake upstream and HTTP client, stopping both afterwards.
+func withUpstream(
+    _ handler: @escaping FakeUpstream.Handler,
+    _ body: (FakeUpstream, HTTPClient) async throws -> Void
+) async throws {
+    let server = try await FakeUpstream.start(handler)
+    let http = UpstreamClient.makeHTTPClient()
+    do {
+        try await body(server, http)
+    } catch {
+        try? await http.shutdown()
+        await server.stop()
+        throw error
+    }
+    try await http.shutdown()
+    await server.stop()
+}
+
+/// Runs `body` against a fake upstream that gives every request the same reply.
+func withUpstream(reply: FakeReply, _ body: (FakeUpstream, HTTPClient) async throws -> Void) async throws {
+    try await withUpstream({ _ in reply }, body)
+}
+
+/// Settings pointing at a fake upstream, with short timeouts.
+func testSettings(
+    _ kind: ProviderSettings.Kind = .openai, baseURL: String, request: Duration = .seconds(5), idle: Duration = .seconds(5),
+    headers: [String: String] = [:]
+) -> ProviderSettings {
+    ProviderSettings(
+        name: kind == .anthropic ? "anthropic" : "openai", kind: kind, baseURL: baseURL,
+        timeouts: .init(connect: .seconds(2), request: request, streamIdle: idle), headers: headers)
+}
+
+let testSecret = "sk-test-SECRET-0123456789"
+let testCredentials = ProviderCredentials(keyID: "openai#0", secret: testSecret)
+
+func json(_ bytes: [UInt8]) throws -> JSONValue { try JSONValue.parse(bytes) }
+func json(_ text: String) throws -> JSONValue { try JSONValue.parse(text) }
+
+/// The error `operation` threw, or `nil` when it succeeded.
+func bifrostError<T>(_ operation: () async throws(BifrostError) -> T) async -> BifrostError? {
+    do {
+        _ = try await operation()
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// Keeps every log line, metadata included, as text.
+final class LogCapture: Sendable {
+    let lines = Mutex<[String]>([])
+    var logger: Logger {
+        var logger = Logger(label: "test") { _ in CapturingLogHandler(capture: self) }
+        logger.logLevel = .trace
+        return logger
+    }
+    var all: [String] { lines.withLock { $0 } }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let capture: LogCapture
+    var metadata: Logger.Metadata = [:]
+    var metadataProvider: Logger.MetadataProvider?
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let line = "\(event.level) \(event.message) \(event.metadata ?? [:]) \(metadata)"
+        capture.lines.withLock { $0.append(line) }
+    }
+}
