@@ -127,3 +127,34 @@ struct PluginChainLoaderTests {
         #expect(try load(tolerant).map(\.plugin.descriptor.name) == ["a"])
     }
 }
+
+@Suite("README examples")
+struct ReadmeConfigurationTests {
+    /// The JSON code blocks of README.md, in order.
+    static func jsonBlocks() throws -> [String] {
+        let text = try String(contentsOfFile: CPluginCompiler.repositoryRoot + "/README.md", encoding: .utf8)
+        return text.components(separatedBy: "```json\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+    }
+
+    @Test func everyConfigurationExampleInTheReadmeLoads() throws {
+        let blocks = try Self.jsonBlocks()
+        #expect(blocks.count >= 2)
+        let environment = ["OPENAI_API_KEY": "sk-a", "OPENAI_KEY_2": "sk-b", "ANTHROPIC_API_KEY": "sk-c"]
+        for block in blocks {
+            let configuration = try GatewayConfiguration.parse(
+                try JSONValue.parse(block), file: "README.md", environment: environment)
+            #expect(configuration.providers.contains { $0.name == "mock" })
+        }
+        let providers = try GatewayConfiguration.parse(
+            try JSONValue.parse(blocks[0]), file: "README.md", environment: environment
+        )
+        .providers
+        if blocks[0].contains("\"openai\"") {
+            let openai = try #require(providers.first { $0.name == "openai" })
+            #expect(openai.keys.map(\.id) == ["openai#0", "openai#1"])
+            #expect(openai.keys.first?.models == ["gpt-4o-mini"])
+            #expect(openai.retry.maxAttempts == 3)
+            #expect(openai.maxQueuedRequests == 256)
+        }
+    }
+}
