@@ -23,13 +23,14 @@ struct DispatcherOverUpstreamTests {
 
     @Test func a429IsRetriedWithAnotherKeyAndThenAnswered() async throws {
         let calls = Atomic<Int>(0)
-        try await withUpstream({ _ in
+        let firstRateLimitedThenAnswered: FakeUpstream.Handler = { _ in
             calls.add(1, ordering: .relaxed).newValue == 1
                 ? .json(
                     status: 429, body: #"{"error":{"message":"slow down","type":"rate_limit_error"}}"#,
                     headers: [("retry-after", "0")])
                 : .json(body: OpenAIProviderTests.completion)
-        }) { server, http in
+        }
+        try await withUpstream(firstRateLimitedThenAnswered) { server, http in
             let keys = [APIKey(id: "openai#0", secret: "sk-first"), APIKey(id: "openai#1", secret: "sk-second")]
             let settings = Self.settings("openai", baseURL: server.baseURL, keys: keys)
             let dispatcher = Dispatcher(
