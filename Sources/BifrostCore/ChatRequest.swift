@@ -45,6 +45,14 @@ public struct ChatRequest: Sendable, Hashable {
     /// Whether the client asked for a streamed answer.
     public var isStreaming: Bool { parameters["stream"]?.boolValue ?? false }
 
+    /// The same request addressed to another provider and model (one attempt of the dispatcher).
+    public func routed(to provider: String, model: String) -> ChatRequest {
+        var copy = self
+        copy.provider = provider
+        copy.model = model
+        return copy
+    }
+
     /// Splits a client's `provider/model` into its parts; a name without `/` has an empty provider.
     public static func splitModel(_ qualified: String) -> (provider: Substring, model: Substring) {
         guard let slash = qualified.firstIndex(of: "/") else { return ("", qualified[...]) }

@@ -38,14 +38,7 @@ extension ChatResponse {
         }
         writer.endArray()
         writer.key("usage")
-        writer.beginObject()
-        writer.key("prompt_tokens")
-        writer.number(usage.promptTokens)
-        writer.key("completion_tokens")
-        writer.number(usage.completionTokens)
-        writer.key("total_tokens")
-        writer.number(usage.totalTokens)
-        writer.endObject()
+        usage.writeOpenAI(into: &writer)
         writer.endObject()
         return writer.bytes
     }
@@ -89,6 +82,24 @@ extension ChatResponse {
         BifrostError(
             status: 502, type: "invalid_response_error", code: "malformed_response",
             message: "malformed chat.completion: \(reason)")
+    }
+}
+
+extension TokenUsage {
+    /// Writes `{"prompt_tokens", "completion_tokens", "total_tokens"}`, OpenAI's usage object.
+    ///
+    /// ```swift
+    /// usage.writeOpenAI(into: &writer)
+    /// ```
+    public func writeOpenAI(into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("prompt_tokens")
+        writer.number(promptTokens)
+        writer.key("completion_tokens")
+        writer.number(completionTokens)
+        writer.key("total_tokens")
+        writer.number(totalTokens)
+        writer.endObject()
     }
 }
 

@@ -74,20 +74,12 @@ public struct Dispatcher: Sendable {
     /// Calls the request's provider, retrying and falling back as configured; returns the
     /// answer or the last error.
     public func dispatch(_ request: ChatRequest, context: RequestContext) async -> ChatOutcome {
-        var request = request
-        let fallbacks: [String]?
-        do throws(BifrostError) {
-            fallbacks = try Self.takeFallbacks(from: &request)
-            try validate(requested: fallbacks)
-        } catch {
-            return .failure(error)
-        }
-        let result = await run(provider: request.provider, model: request.model, fallbacks: fallbacks, holdSlot: false) {
+        let (prepared, fallbacks): (ChatRequest, [String]?)
+        do throws(BifrostError) { (prepared, fallbacks) = try takingFallbacks(request) } catch { return .failure(error) }
+        let result = await run(provider: prepared.provider, model: prepared.model, fallbacks: fallbacks, holdSlot: false) {
             route, model, credentials throws(BifrostError) in
-            var attempt = request
-            attempt.provider = route.name
-            attempt.model = model
-            return try await route.provider.chatCompletion(attempt, credentials: credentials, context: context)
+            try await route.provider.chatCompletion(
+                prepared.routed(to: route.name, model: model), credentials: credentials, context: context)
         }
         switch result {
         case .success(let served):
@@ -104,20 +96,12 @@ public struct Dispatcher: Sendable {
     /// Opens the request's provider's stream, retrying and falling back until the first chunk
     /// arrives; errors before it are returned, later ones end the stream.
     public func dispatchStream(_ request: ChatRequest, context: RequestContext) async -> Result<ChatStream, BifrostError> {
-        var request = request
-        let fallbacks: [String]?
-        do throws(BifrostError) {
-            fallbacks = try Self.takeFallbacks(from: &request)
-            try validate(requested: fallbacks)
-        } catch {
-            return .failure(error)
-        }
-        let result = await run(provider: request.provider, model: request.model, fallbacks: fallbacks, holdSlot: true) {
+        let (prepared, fallbacks): (ChatRequest, [String]?)
+        do throws(BifrostError) { (prepared, fallbacks) = try takingFallbacks(request) } catch { return .failure(error) }
+        let result = await run(provider: prepared.provider, model: prepared.model, fallbacks: fallbacks, holdSlot: true) {
             route, model, credentials throws(BifrostError) in
-            var attempt = request
-            attempt.provider = route.name
-            attempt.model = model
-            let stream = try await route.provider.chatCompletionStream(attempt, credentials: credentials, context: context)
+            let stream = try await route.provider.chatCompletionStream(
+                prepared.routed(to: route.name, model: model), credentials: credentials, context: context)
             return try await OpenedStream.open(stream)
         }
         switch result {
@@ -135,8 +119,7 @@ public struct Dispatcher: Sendable {
         let result = await run(provider: request.provider, model: request.model, fallbacks: [], holdSlot: false) {
             route, model, credentials throws(BifrostError) in
             var attempt = request
-            attempt.provider = route.name
-            attempt.model = model
+            (attempt.provider, attempt.model) = (route.name, model)
             return try await route.provider.embeddings(attempt, credentials: credentials, context: context)
         }
         switch result {
@@ -149,6 +132,14 @@ public struct Dispatcher: Sendable {
         case .failure(let error):
             return .failure(error)
         }
+    }
+
+    /// The request without its `fallbacks` parameter, and those fallbacks once checked.
+    private func takingFallbacks(_ request: ChatRequest) throws(BifrostError) -> (ChatRequest, [String]?) {
+        var request = request
+        let fallbacks = try Self.takeFallbacks(from: &request)
+        try validate(requested: fallbacks)
+        return (request, fallbacks)
     }
 
     /// The provider serving `provider/model`, or a 404 naming what is missing.

@@ -52,9 +52,7 @@ extension NativeHost {
             }
             guard let out = NativeHost.check(out, session, "chunk_get_usage") else { return BIFROST_ERR_INVALID_ARGUMENT }
             guard let usage = session.chunk.usage else { return BIFROST_ERR_NOT_FOUND }
-            out.pointee = bifrost_usage(
-                prompt_tokens: Int64(usage.promptTokens), completion_tokens: Int64(usage.completionTokens),
-                total_tokens: Int64(usage.totalTokens))
+            out.pointee = bifrost_usage(usage)
             return BIFROST_OK
         }
         api.chunk_get_model = { handle, out in

@@ -135,9 +135,7 @@ extension NativeHost {
             }
             guard let out = NativeHost.check(out, session, "response_get_usage") else { return BIFROST_ERR_INVALID_ARGUMENT }
             let usage = session.response.usage
-            out.pointee = bifrost_usage(
-                prompt_tokens: Int64(usage.promptTokens), completion_tokens: Int64(usage.completionTokens),
-                total_tokens: Int64(usage.totalTokens))
+            out.pointee = bifrost_usage(usage)
             return BIFROST_OK
         }
         api.response_set_usage = { handle, usage in

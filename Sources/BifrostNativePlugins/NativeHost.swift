@@ -239,3 +239,12 @@ public enum NativeHost {
         return out
     }
 }
+
+extension bifrost_usage {
+    /// The ABI's usage counts for core usage.
+    init(_ usage: TokenUsage) {
+        self.init(
+            prompt_tokens: Int64(usage.promptTokens), completion_tokens: Int64(usage.completionTokens),
+            total_tokens: Int64(usage.totalTokens))
+    }
+}

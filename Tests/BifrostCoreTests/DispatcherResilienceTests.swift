@@ -152,7 +152,8 @@ struct DispatcherRetryTests {
         let response = await dispatcher.dispatch(chat("p/m"), context: RequestContext()).response
         let elapsed = ContinuousClock.now - start
         #expect(response?.choices.first?.content == "done")
-        #expect(elapsed >= .milliseconds(50) && elapsed < .seconds(5))
+        // Waited, but did not hang (the upper bound is loose: other tests share the 2 cores).
+        #expect(elapsed >= .milliseconds(50) && elapsed < .seconds(30))
     }
 
     @Test(arguments: [400, 404, 413, 422])

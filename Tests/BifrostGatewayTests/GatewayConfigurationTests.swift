@@ -66,21 +66,21 @@ struct PluginChainLoaderTests {
         try PluginChainLoader(configuration: configuration, logger: quietLogger()).load()
     }
 
-    @Test func pluginsLoadInLexicalFileNameOrderAndOtherFilesAreSkipped() throws {
+    @Test func pluginsLoadInLexicalFileNameOrderAndOtherFilesAreSkipped() async throws {
         let directory = try PluginDirectory()
-        try directory.tracer("20-b.so", name: "b")
-        try directory.tracer("10-a.so", name: "a")
-        try directory.tracer("30-c.so", name: "c")
+        try await directory.tracer("20-b.so", name: "b")
+        try await directory.tracer("10-a.so", name: "a")
+        try await directory.tracer("30-c.so", name: "c")
         try directory.write("README.txt", "not a plugin")
         let entries = try load(GatewayConfiguration(pluginDirectory: directory.path))
         #expect(entries.map(\.plugin.descriptor.name) == ["a", "b", "c"])
     }
 
-    @Test func theConfigurationFileSetsTheOrderAndPolicies() throws {
+    @Test func theConfigurationFileSetsTheOrderAndPolicies() async throws {
         let directory = try PluginDirectory()
-        try directory.tracer("10-a.so", name: "a")
-        try directory.tracer("20-b.so", name: "b")
-        try directory.tracer("30-c.so", name: "c")
+        try await directory.tracer("10-a.so", name: "a")
+        try await directory.tracer("20-b.so", name: "b")
+        try await directory.tracer("30-c.so", name: "c")
         let entries = try load(
             GatewayConfiguration(
                 pluginDirectory: directory.path,
@@ -89,9 +89,9 @@ struct PluginChainLoaderTests {
         #expect(entries.map(\.failurePolicy) == [.failOpen, .failClosed, .failClosed])
     }
 
-    @Test func aSidecarConfiguresItsPluginAndABadOneIsRefused() throws {
+    @Test func aSidecarConfiguresItsPluginAndABadOneIsRefused() async throws {
         let directory = try PluginDirectory()
-        try directory.modelAlias(configuration: #"{"aliases": {"quick": "mock/echo"}}"#)
+        try await directory.modelAlias(configuration: #"{"aliases": {"quick": "mock/echo"}}"#)
         #expect(try load(GatewayConfiguration(pluginDirectory: directory.path)).count == 1)
 
         try directory.write("10-model-alias.json", #"{"aliases": "#)
@@ -103,10 +103,10 @@ struct PluginChainLoaderTests {
         }
     }
 
-    @Test func aDuplicateNameIsRefusedNamingBothFiles() throws {
+    @Test func aDuplicateNameIsRefusedNamingBothFiles() async throws {
         let directory = try PluginDirectory()
-        let first = try directory.tracer("10-a.so", name: "same")
-        let second = try directory.tracer("20-a.so", name: "same")
+        let first = try await directory.tracer("10-a.so", name: "same")
+        let second = try await directory.tracer("20-a.so", name: "same")
         do {
             _ = try load(GatewayConfiguration(pluginDirectory: directory.path))
             Issue.record("duplicate accepted")
@@ -116,10 +116,10 @@ struct PluginChainLoaderTests {
         }
     }
 
-    @Test func anOptionalPluginThatIsRefusedIsSkipped() throws {
+    @Test func anOptionalPluginThatIsRefusedIsSkipped() async throws {
         let directory = try PluginDirectory()
-        try directory.tracer("10-a.so", name: "a")
-        let broken = try CPluginCompiler.compile(
+        try await directory.tracer("10-a.so", name: "a")
+        let broken = try await CPluginCompiler.compile(
             zoo: "broken.c", as: "20-broken.so", in: directory.path, defines: ["BROKEN": "2"])
         let failing = GatewayConfiguration(pluginDirectory: directory.path)
         #expect(throws: PluginStartupError.self) { try load(failing) }

@@ -8,7 +8,7 @@ import Testing
 struct GatewayEndToEndTests {
     @Test func aCPluginBuiltFromTheHeaderAloneIsObservedThroughHTTP() async throws {
         let directory = try PluginDirectory()
-        try directory.modelAlias()
+        try await directory.modelAlias()
         try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { client, _ in
             let response = try await client.postJSON("/v1/chat/completions", chatJSON("Hello", model: "fast"))
             #expect(response.status == 200)
@@ -24,9 +24,9 @@ struct GatewayEndToEndTests {
 
     @Test func hookOrderIsVisibleInTheResponse() async throws {
         let directory = try PluginDirectory()
-        try directory.tracer("10-a.so", name: "a")
-        try directory.tracer("20-b.so", name: "b")
-        try directory.tracer("30-c.so", name: "c")
+        try await directory.tracer("10-a.so", name: "a")
+        try await directory.tracer("20-b.so", name: "b")
+        try await directory.tracer("30-c.so", name: "c")
         try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { client, _ in
             let response = try await client.postJSON("/v1/chat/completions", chatJSON())
             #expect(response.headers["x-trace"] == "pre:a,pre:b,pre:c,post:c,post:b,post:a")
@@ -35,8 +35,8 @@ struct GatewayEndToEndTests {
 
     @Test func aRejectionsStatusMessageAndRetryAfterReachTheClientAndServiceContinues() async throws {
         let directory = try PluginDirectory()
-        try directory.tracer("10-a.so", name: "a")
-        try directory.tracer("20-limiter.so", name: "limiter", ["REJECT_STATUS": "429"])
+        try await directory.tracer("10-a.so", name: "a")
+        try await directory.tracer("20-limiter.so", name: "limiter", ["REJECT_STATUS": "429"])
         try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { client, _ in
             for _ in 0..<3 {
                 let response = try await client.postJSON("/v1/chat/completions", chatJSON())
@@ -53,7 +53,7 @@ struct GatewayEndToEndTests {
 
     @Test func aFaultingNativePluginGives500NamingItAndOthersKeepWorking() async throws {
         let directory = try PluginDirectory()
-        try directory.tracer("10-faulty.so", name: "faulty", ["FAULT_IN_PRE": "2"])
+        try await directory.tracer("10-faulty.so", name: "faulty", ["FAULT_IN_PRE": "2"])
         try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { client, _ in
             let response = try await client.postJSON("/v1/chat/completions", chatJSON())
             #expect(response.status == 500)
@@ -71,7 +71,7 @@ struct GatewayEndToEndTests {
 
     @Test func theChainIsListedOnApiPlugins() async throws {
         let directory = try PluginDirectory()
-        let file = try directory.modelAlias()
+        let file = try await directory.modelAlias()
         try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { client, _ in
             let plugins = try await client.get("/api/plugins").json().objectField("plugins")
             #expect(
@@ -86,9 +86,9 @@ struct GatewayEndToEndTests {
 
     @Test func thousandsOfConcurrentHTTPRequestsCountExactlyInTwoNativePlugins() async throws {
         let directory = try PluginDirectory()
-        let fileA = try CPluginCompiler.compile(
+        let fileA = try await CPluginCompiler.compile(
             zoo: "counter.c", as: "10-http-a.so", in: directory.path, defines: ["PLUGIN_NAME": "\"http-a\""])
-        let fileB = try CPluginCompiler.compile(
+        let fileB = try await CPluginCompiler.compile(
             zoo: "counter.c", as: "20-http-b.so", in: directory.path, defines: ["PLUGIN_NAME": "\"http-b\""])
         let total = 2000
         try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { client, _ in
@@ -128,44 +128,44 @@ struct GatewayEndToEndTests {
 
 @Suite("The bifrost executable")
 struct CommandLineTests {
-    @Test func pluginsCheckPrintsAGoodPluginAndExitsZero() throws {
+    @Test func pluginsCheckPrintsAGoodPluginAndExitsZero() async throws {
         let directory = try PluginDirectory()
-        let file = try directory.modelAlias()
-        let (status, output) = try runBifrost(["plugins", "check", file])
+        let file = try await directory.modelAlias()
+        let (status, output) = try await runBifrost(["plugins", "check", file])
         #expect(status == 0)
         #expect(output.contains("model-alias 1.0.0"))
         #expect(output.contains("abi: 1.1"))
         #expect(output.contains("hooks: pre_hook, post_hook"))
     }
 
-    @Test func pluginsCheckPrintsTheRefusalAndExitsOne() throws {
-        let file = try CPluginCompiler.compile(zoo: "broken.c", as: "broken.so", defines: ["BROKEN": "4"])
-        let (status, output) = try runBifrost(["plugins", "check", file])
+    @Test func pluginsCheckPrintsTheRefusalAndExitsOne() async throws {
+        let file = try await CPluginCompiler.compile(zoo: "broken.c", as: "broken.so", defines: ["BROKEN": "4"])
+        let (status, output) = try await runBifrost(["plugins", "check", file])
         #expect(status == 1)
         #expect(output.contains("\(file): refused: built for plugin ABI 2.3, but this host speaks ABI 1.1"))
     }
 
-    @Test func serveRefusesToStartWithABrokenPlugin() throws {
+    @Test func serveRefusesToStartWithABrokenPlugin() async throws {
         let directory = try PluginDirectory()
-        let broken = try CPluginCompiler.compile(
+        let broken = try await CPluginCompiler.compile(
             zoo: "broken.c", as: "10-broken.so", in: directory.path, defines: ["BROKEN": "1"])
-        let (status, output) = try runBifrost(["serve", "--plugin-dir", directory.path, "--port", "0"])
+        let (status, output) = try await runBifrost(["serve", "--plugin-dir", directory.path, "--port", "0"])
         #expect(status == 1)
         #expect(output.contains("\(broken): refused: no 'bifrost_plugin_create' symbol exported"))
         #expect(output.contains("not starting: 1 plugin(s) refused"))
     }
 
-    @Test func serveReportsABadConfigurationFile() throws {
+    @Test func serveReportsABadConfigurationFile() async throws {
         let directory = try PluginDirectory()
         try directory.write("bifrost.json", #"{"server": {"port": "eighty"}}"#)
-        let (status, output) = try runBifrost(["serve", "--config", directory.path + "/bifrost.json"])
+        let (status, output) = try await runBifrost(["serve", "--config", directory.path + "/bifrost.json"])
         #expect(status == 1)
         #expect(output.contains("bifrost.json: server.port: expected an integer, got a string"))
     }
 
-    @Test func helpIsAvailableEverywhere() throws {
+    @Test func helpIsAvailableEverywhere() async throws {
         for arguments in [["--help"], ["serve", "--help"], ["plugins", "--help"], ["plugins", "check", "--help"]] {
-            let (status, output) = try runBifrost(arguments)
+            let (status, output) = try await runBifrost(arguments)
             #expect(status == 0)
             #expect(output.contains("USAGE"))
         }

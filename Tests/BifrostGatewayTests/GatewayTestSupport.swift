@@ -19,20 +19,19 @@ struct PluginDirectory {
 
     /// Compiles `tracer.c` as `fileName` with the plugin name and settings.
     @discardableResult
-    func tracer(_ fileName: String, name: String, _ settings: [String: String] = [:]) throws -> String {
+    func tracer(_ fileName: String, name: String, _ settings: [String: String] = [:]) async throws -> String {
         var defines = settings
         defines["PLUGIN_NAME"] = "\"\(name)\""
-        return try CPluginCompiler.compile(zoo: "tracer.c", as: fileName, in: path, defines: defines)
+        return try await CPluginCompiler.compile(zoo: "tracer.c", as: fileName, in: path, defines: defines)
     }
 
     /// Compiles the example model-alias plugin with its sidecar configuration.
     @discardableResult
     func modelAlias(_ fileName: String = "10-model-alias.so", configuration: String = #"{"aliases": {"fast": "mock/echo"}}"#)
-        throws
-        -> String
+        async throws -> String
     {
         try write(String(fileName.dropLast(3)) + ".json", configuration)
-        return try CPluginCompiler.compile(
+        return try await CPluginCompiler.compile(
             file: CPluginCompiler.repositoryRoot + "/ExamplePlugins/model-alias/model_alias.c", as: fileName, in: path)
     }
 
@@ -70,6 +69,6 @@ let productsDirectory: String = {
 }()
 
 /// Runs the built `bifrost` executable with a time limit.
-func runBifrost(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    try CPluginCompiler.run(productsDirectory + "/bifrost", arguments)
+func runBifrost(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+    try await CPluginCompiler.run(productsDirectory + "/bifrost", arguments)
 }

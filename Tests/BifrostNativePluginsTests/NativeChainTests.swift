@@ -7,19 +7,23 @@ import Testing
 @Suite("Hook semantics through real native plugins")
 struct NativeChainTests {
     @Test func preHooksRunInOrderAndPostHooksInReverse() async throws {
-        let outcome = await runChain([try tracer("a"), try tracer("b"), try tracer("c")])
+        let outcome = await runChain([try await tracer("a"), try await tracer("b"), try await tracer("c")])
         #expect(outcome.response?.choices.first?.content == "Echo: Hello")
         #expect(trace(of: outcome) == "pre:a,pre:b,pre:c,post:c,post:b,post:a")
     }
 
     @Test func aShortCircuitAtPluginKRunsPostHooksKToOneOnly() async throws {
-        let outcome = await runChain([try tracer("a"), try tracer("b", ["SHORT_CIRCUIT": "1"]), try tracer("c")])
+        let outcome = await runChain([
+            try await tracer("a"), try await tracer("b", ["SHORT_CIRCUIT": "1"]), try await tracer("c"),
+        ])
         #expect(outcome.response?.choices.first?.content == "answered by b")
         #expect(trace(of: outcome) == "pre:a,pre:b,post:b,post:a")
     }
 
     @Test func aRejectionCarriesStatusMessageAndHeaders() async throws {
-        let outcome = await runChain([try tracer("a"), try tracer("limiter", ["REJECT_STATUS": "429"]), try tracer("c")])
+        let outcome = await runChain([
+            try await tracer("a"), try await tracer("limiter", ["REJECT_STATUS": "429"]), try await tracer("c"),
+        ])
         let error = try #require(outcome.error)
         #expect(error.status == 429)
         #expect(error.type == "rate_limit_exceeded")
@@ -31,14 +35,14 @@ struct NativeChainTests {
     }
 
     @Test func aPostHookRecoversAnErrorIntoAResponse() async throws {
-        let outcome = await runChain([try tracer("rescuer", ["RECOVER": "1"])], request: chatRequest(model: "fail"))
+        let outcome = await runChain([try await tracer("rescuer", ["RECOVER": "1"])], request: chatRequest(model: "fail"))
         #expect(outcome.response?.choices.first?.content == "recovered by rescuer from 503")
     }
 
     @Test func contextWrittenInAPreHookIsReadInAPostHook() async throws {
         let context = RequestContext()
         let outcome = await runChain(
-            [try loadZoo("counter.c", name: "ctx.so", defines: ["PLUGIN_NAME": "\"ctx\""])], context: context)
+            [try await loadZoo("counter.c", name: "ctx.so", defines: ["PLUGIN_NAME": "\"ctx\""])], context: context)
         #expect(outcome.response?.headers["x-ctx"] != nil)
         #expect(context["ctx.seen"] != nil)
     }
@@ -50,7 +54,9 @@ struct NativeChainTests {
         ("4", "returned BIFROST_ACTION_SHORT_CIRCUIT without setting a response or an error"),
     ])
     func aFaultFailsClosedWith500NamingThePlugin(mode: String, message: String) async throws {
-        let outcome = await runChain([try tracer("a"), try tracer("faulty", ["FAULT_IN_PRE": mode]), try tracer("c")])
+        let outcome = await runChain([
+            try await tracer("a"), try await tracer("faulty", ["FAULT_IN_PRE": mode]), try await tracer("c"),
+        ])
         let error = try #require(outcome.error)
         #expect(error.status == 500)
         #expect(error.type == "plugin_error")
@@ -62,29 +68,32 @@ struct NativeChainTests {
 
     @Test func aFailOpenFaultSkipsThePluginForThatRequest() async throws {
         let outcome = await runChain(
-            [try tracer("a"), try tracer("faulty", ["FAULT_IN_PRE": "1"]), try tracer("c")], policies: [nil, .failOpen, nil])
+            [try await tracer("a"), try await tracer("faulty", ["FAULT_IN_PRE": "1"]), try await tracer("c")],
+            policies: [nil, .failOpen, nil])
         #expect(outcome.response?.choices.first?.content == "Echo: Hello")
         #expect(trace(of: outcome) == "pre:a,pre:faulty,pre:c,post:c,post:a")
     }
 
     @Test func aPostHookFaultFailsClosedOrIsIgnoredWhenFailOpen() async throws {
-        let closed = await runChain([try tracer("a"), try tracer("late", ["FAULT_IN_POST": "1"])])
+        let closed = await runChain([try await tracer("a"), try await tracer("late", ["FAULT_IN_POST": "1"])])
         #expect(closed.error?.status == 500)
         #expect(closed.error?.message == "plugin 'late' failed in PostHook: the tracer failed after the provider")
 
-        let open = await runChain([try tracer("a2"), try tracer("late2", ["FAULT_IN_POST": "1"])], policies: [nil, .failOpen])
+        let open = await runChain(
+            [try await tracer("a2"), try await tracer("late2", ["FAULT_IN_POST": "1"])], policies: [nil, .failOpen])
         #expect(open.response?.choices.first?.content == "Echo: Hello")
     }
 
     @Test func touchingARequestHandleAfterItsHookIsAFault() async throws {
-        let outcome = await runChain([try tracer("stale", ["FAULT_IN_POST": "2"])])
+        let outcome = await runChain([try await tracer("stale", ["FAULT_IN_POST": "2"])])
         let error = try #require(outcome.error)
         #expect(error.message.contains("plugin 'stale' failed in PostHook"))
         #expect(error.message.contains("request handle is only valid in a PreHook"))
     }
 
-    @Test func destroyRunsExactlyOnce() throws {
-        let file = try CPluginCompiler.compile(zoo: "counter.c", as: "destroyed.so", defines: ["PLUGIN_NAME": "\"destroyed\""])
+    @Test func destroyRunsExactlyOnce() async throws {
+        let file = try await CPluginCompiler.compile(
+            zoo: "counter.c", as: "destroyed.so", defines: ["PLUGIN_NAME": "\"destroyed\""])
         let plugin = try PluginLoader.load(file: file)
         plugin.shutdown()
         plugin.shutdown()
@@ -93,8 +102,8 @@ struct NativeChainTests {
     }
 
     @Test func thousandsOfConcurrentRequestsCountExactlyInTwoNativePlugins() async throws {
-        let fileA = try CPluginCompiler.compile(zoo: "counter.c", as: "count-a.so", defines: ["PLUGIN_NAME": "\"count-a\""])
-        let fileB = try CPluginCompiler.compile(zoo: "counter.c", as: "count-b.so", defines: ["PLUGIN_NAME": "\"count-b\""])
+        let fileA = try await CPluginCompiler.compile(zoo: "counter.c", as: "count-a.so", defines: ["PLUGIN_NAME": "\"count-a\""])
+        let fileB = try await CPluginCompiler.compile(zoo: "counter.c", as: "count-b.so", defines: ["PLUGIN_NAME": "\"count-b\""])
         let entries = [ChainEntry(try PluginLoader.load(file: fileA)), ChainEntry(try PluginLoader.load(file: fileB))]
         let bifrost = Bifrost(chain: PluginChain(entries), dispatcher: Dispatcher(providers: [MockProvider()]))
         let total = 4000

@@ -5,23 +5,24 @@ import Foundation
 import Logging
 
 /// Compiles a zoo source and loads it.
-func loadZoo(_ source: String, name: String = "plugin.so", defines: [String: String] = [:], configuration: String = "{}") throws
+func loadZoo(_ source: String, name: String = "plugin.so", defines: [String: String] = [:], configuration: String = "{}")
+    async throws
     -> NativePlugin
 {
-    let file = try CPluginCompiler.compile(zoo: source, as: name, defines: defines)
+    let file = try await CPluginCompiler.compile(zoo: source, as: name, defines: defines)
     return try PluginLoader.load(file: file, configuration: Array(configuration.utf8))
 }
 
 /// A tracer plugin named `name` with extra `-D` settings.
-func tracer(_ name: String, _ settings: [String: String] = [:]) throws -> NativePlugin {
+func tracer(_ name: String, _ settings: [String: String] = [:]) async throws -> NativePlugin {
     var defines = settings
     defines["PLUGIN_NAME"] = "\"\(name)\""
-    return try loadZoo("tracer.c", name: "\(name).so", defines: defines)
+    return try await loadZoo("tracer.c", name: "\(name).so", defines: defines)
 }
 
 /// What loading a broken zoo plugin throws.
-func refusal(ofBroken mode: Int) throws -> (file: String, error: PluginLoadError) {
-    let file = try CPluginCompiler.compile(zoo: "broken.c", as: "broken-\(mode).so", defines: ["BROKEN": "\(mode)"])
+func refusal(ofBroken mode: Int) async throws -> (file: String, error: PluginLoadError) {
+    let file = try await CPluginCompiler.compile(zoo: "broken.c", as: "broken-\(mode).so", defines: ["BROKEN": "\(mode)"])
     do {
         _ = try PluginLoader.load(file: file)
     } catch {

@@ -5,10 +5,10 @@ import Testing
 
 @Suite("Streaming through native chunk hooks (ABI 1.1)")
 struct NativeStreamingTests {
-    func streamer(_ name: String, _ settings: [String: String] = [:]) throws -> NativePlugin {
+    func streamer(_ name: String, _ settings: [String: String] = [:]) async throws -> NativePlugin {
         var defines = settings
         defines["PLUGIN_NAME"] = "\"\(name)\""
-        return try loadZoo("streamer.c", name: "\(name).so", defines: defines)
+        return try await loadZoo("streamer.c", name: "\(name).so", defines: defines)
     }
 
     /// Streams `text` from the mock through the plugins; returns the chunks' text and the stream's error.
@@ -30,7 +30,7 @@ struct NativeStreamingTests {
     }
 
     @Test func aChunkHookChangesChunksAndThePostHookSeesTheAssembledUsage() async throws {
-        let plugin = try streamer("upper")
+        let plugin = try await streamer("upper")
         #expect(plugin.descriptor.hooks == [.post, .chunk])
         let context = RequestContext()
         let (text, error) = await stream([plugin], text: "hello streaming world", context: context)
@@ -43,13 +43,14 @@ struct NativeStreamingTests {
     }
 
     @Test func aChunkHookDropsAChunk() async throws {
-        let (text, error) = await stream([try streamer("dropper")], text: "keep DROPME keep", context: RequestContext())
+        let (text, error) = await stream([try await streamer("dropper")], text: "keep DROPME keep", context: RequestContext())
         #expect(error == nil)
         #expect(text == "ECHO: KEEP KEEP")
     }
 
     @Test func aChunkHookEndsTheStreamWithAnError() async throws {
-        let (text, error) = await stream([try streamer("filter")], text: "fine then forbidden words", context: RequestContext())
+        let (text, error) = await stream(
+            [try await streamer("filter")], text: "fine then forbidden words", context: RequestContext())
         #expect(text == "ECHO: FINE THEN")
         #expect(error?.status == 451)
         #expect(error?.message == "blocked by filter")
@@ -57,7 +58,7 @@ struct NativeStreamingTests {
     }
 
     @Test func aOneZeroTableIsLoadedWithoutItsChunkHook() async throws {
-        let plugin = try streamer("old", ["TABLE_1_0": "1"])
+        let plugin = try await streamer("old", ["TABLE_1_0": "1"])
         #expect(plugin.descriptor.hooks == [.post])
         let (text, _) = await stream([plugin], text: "lower case", context: RequestContext())
         #expect(text == "Echo: lower case")

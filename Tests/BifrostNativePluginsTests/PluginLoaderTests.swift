@@ -6,43 +6,43 @@ import Testing
 
 @Suite("Loader refusals: one purpose-built broken .so each")
 struct PluginLoaderTests {
-    @Test func missingEntryPointIsRefusedNamingTheSymbol() throws {
-        let (file, error) = try refusal(ofBroken: 1)
+    @Test func missingEntryPointIsRefusedNamingTheSymbol() async throws {
+        let (file, error) = try await refusal(ofBroken: 1)
         #expect(error.kind == .missingEntryPoint)
         #expect(error.description.hasPrefix("\(file): refused: "))
         #expect(error.description.contains("no 'bifrost_plugin_create' symbol"))
     }
 
-    @Test func nullResultQuotesThePluginsOwnMessage() throws {
-        let (file, error) = try refusal(ofBroken: 2)
+    @Test func nullResultQuotesThePluginsOwnMessage() async throws {
+        let (file, error) = try await refusal(ofBroken: 2)
         #expect(error.kind == .refused)
         #expect(error.description == "\(file): refused: the plugin refused to load: option 'database_url' is required")
     }
 
-    @Test func nullResultWithoutMessageSaysSo() throws {
-        let (_, error) = try refusal(ofBroken: 3)
+    @Test func nullResultWithoutMessageSaysSo() async throws {
+        let (_, error) = try await refusal(ofBroken: 3)
         #expect(error.kind == .refused)
         #expect(error.reason.contains("returned NULL without a message"))
     }
 
-    @Test func abiMajorMismatchNamesBothVersions() throws {
-        let (file, error) = try refusal(ofBroken: 4)
+    @Test func abiMajorMismatchNamesBothVersions() async throws {
+        let (file, error) = try await refusal(ofBroken: 4)
         #expect(error.kind == .abiMismatch)
         #expect(error.description.contains(file))
         #expect(error.reason.contains("built for plugin ABI 2.3"))
         #expect(error.reason.contains("this host speaks ABI 1.1"))
     }
 
-    @Test func tooSmallTableIsRefused() throws {
-        let (file, error) = try refusal(ofBroken: 5)
+    @Test func tooSmallTableIsRefused() async throws {
+        let (file, error) = try await refusal(ofBroken: 5)
         #expect(error.kind == .tableTooSmall)
         #expect(error.description.contains(file))
         #expect(error.reason.contains("struct_size is 24 bytes"))
     }
 
     @Test(arguments: [(6, "the plugin's name is empty"), (7, "invalid plugin name 'Bad Name!'"), (8, "name is NULL")])
-    func badNamesAreRefused(mode: Int, expected: String) throws {
-        let (file, error) = try refusal(ofBroken: mode)
+    func badNamesAreRefused(mode: Int, expected: String) async throws {
+        let (file, error) = try await refusal(ofBroken: mode)
         #expect(error.kind == .invalidName)
         #expect(error.description.contains(file))
         #expect(error.reason.contains(expected))
@@ -72,8 +72,8 @@ struct PluginLoaderTests {
         }
     }
 
-    @Test func aWellFormedCPluginLoadsWithItsDescriptor() throws {
-        let plugin = try tracer("alpha")
+    @Test func aWellFormedCPluginLoadsWithItsDescriptor() async throws {
+        let plugin = try await tracer("alpha")
         #expect(plugin.descriptor.name == "alpha")
         #expect(plugin.descriptor.version == "0.1.0")
         #expect(plugin.descriptor.abiVersion == "1.1")
@@ -81,13 +81,13 @@ struct PluginLoaderTests {
         #expect(plugin.descriptor.hooks == [.pre, .post])
         #expect(plugin.descriptor.defaultFailurePolicy == .failClosed)
 
-        let preless = try tracer("beta", ["NO_PRE": "1", "FAIL_OPEN": "1"])
+        let preless = try await tracer("beta", ["NO_PRE": "1", "FAIL_OPEN": "1"])
         #expect(preless.descriptor.hooks == [.post])
         #expect(preless.descriptor.defaultFailurePolicy == .failOpen)
     }
 
-    @Test func theExampleCPluginRefusesABadConfigurationWithItsMessage() throws {
-        let file = try CPluginCompiler.compile(
+    @Test func theExampleCPluginRefusesABadConfigurationWithItsMessage() async throws {
+        let file = try await CPluginCompiler.compile(
             file: CPluginCompiler.repositoryRoot + "/ExamplePlugins/model-alias/model_alias.c", as: "10-model-alias.so")
         do {
             _ = try PluginLoader.load(file: file, configuration: Array(#"{"aliases": {"fast": "no-slash"}}"#.utf8))
