@@ -2,8 +2,7 @@
 ///
 /// ```swift
 /// let policy = ProviderSettings.RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(250))
-/// var generator = SystemRandomNumberGenerator()
-/// let wait = RetryRules.delay(after: error, failures: 1, policy: policy, using: &generator)
+/// let wait = RetryRules.delay(after: error, failures: 1, policy: policy)
 /// ```
 public enum RetryRules {
     /// Statuses worth another attempt at the same provider: rate limits, server errors, and
@@ -35,9 +34,22 @@ public enum RetryRules {
     /// An upstream `retry-after` (seconds) or `retry-after-ms` header is honoured, capped at
     /// `maxBackoff`; otherwise exponential backoff with full jitter: a uniform random wait
     /// between zero and `min(maxBackoff, initialBackoff × 2^(failures−1))`.
+    public static func delay(after error: BifrostError, failures: Int, policy: ProviderSettings.RetryPolicy) -> Duration {
+        // The system generator without `inout`: see `KeySelector.pick(from:avoiding:)`.
+        delay(after: error, failures: failures, policy: policy) { Int64.random(in: 0...$0) }
+    }
+
+    /// The same with a given generator (a seeded one in tests).
     public static func delay(
         after error: BifrostError, failures: Int, policy: ProviderSettings.RetryPolicy,
         using generator: inout some RandomNumberGenerator
+    ) -> Duration {
+        delay(after: error, failures: failures, policy: policy) { Int64.random(in: 0...$0, using: &generator) }
+    }
+
+    /// `draw(n)` returns a number in `0...n`.
+    private static func delay(
+        after error: BifrostError, failures: Int, policy: ProviderSettings.RetryPolicy, draw: (Int64) -> Int64
     ) -> Duration {
         let cap = policy.maxBackoff
         if let upstream = retryAfter(error.headers) { return min(upstream, cap) }
@@ -45,7 +57,7 @@ public enum RetryRules {
         let ceiling = min(cap, policy.initialBackoff * (1 << exponent))
         let nanoseconds = ceiling.wholeNanoseconds
         guard nanoseconds > 0 else { return .zero }
-        return .nanoseconds(Int64.random(in: 0...nanoseconds, using: &generator))
+        return .nanoseconds(draw(nanoseconds))
     }
 
     /// The wait an upstream asked for, from `retry-after-ms` or `retry-after` (in seconds;

@@ -318,12 +318,11 @@ public struct Dispatcher: Sendable {
         } catch {
             return .failure(error)
         }
-        var generator = SystemRandomNumberGenerator()
         var avoid: Set<String> = []
         let maxAttempts = max(1, route.retry.maxAttempts)
         for number in 1...maxAttempts {
             if Task.isCancelled { return .failure(ProviderGate.cancelledError) }
-            let key = KeySelector.pick(from: allowed, avoiding: avoid, using: &generator)
+            let key = KeySelector.pick(from: allowed, avoiding: avoid)
             let slot: ProviderGate.Permit
             do throws(BifrostError) {
                 slot = try await route.gate?.acquire() ?? .unlimited
@@ -353,7 +352,7 @@ public struct Dispatcher: Sendable {
             }
             let wait =
                 rotates && fresh
-                ? .zero : RetryRules.delay(after: error, failures: number, policy: route.retry, using: &generator)
+                ? .zero : RetryRules.delay(after: error, failures: number, policy: route.retry)
             logger.debug(
                 "\(route.name)/\(model) attempt \(number)/\(maxAttempts)\(keyText) failed with \(error.status) (\(error.type)); retrying in \(wait)"
             )

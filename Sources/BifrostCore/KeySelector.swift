@@ -35,15 +35,29 @@ public struct KeySelector: Sendable {
 
     /// Picks one key at random in proportion to the weights, preferring keys not in `avoiding`;
     /// when every key is to be avoided, picks among all. `nil` only for an empty list.
+    public static func pick(from keys: [APIKey], avoiding: Set<String>) -> APIKey? {
+        // The system generator is used without `inout`: the thread sanitizer reports concurrent
+        // `inout` accesses to the empty generator struct as races on one shared address.
+        pick(from: keys, avoiding: avoiding) { Double.random(in: 0..<$0) }
+    }
+
+    /// The same with a given generator (a seeded one in tests).
     public static func pick(
         from keys: [APIKey], avoiding: Set<String>, using generator: inout some RandomNumberGenerator
     ) -> APIKey? {
+        pick(from: keys, avoiding: avoiding) { Double.random(in: 0..<$0, using: &generator) }
+    }
+
+    /// `draw(n)` returns a number in `0..<n`.
+    private static func pick(from keys: [APIKey], avoiding: Set<String>, draw: (Double) -> Double) -> APIKey? {
         let fresh = avoiding.isEmpty ? keys : keys.filter { !avoiding.contains($0.id) }
         let candidates = fresh.isEmpty ? keys : fresh
         guard candidates.count > 1 else { return candidates.first }
         let total = candidates.reduce(0) { $0 + max(0, $1.weight) }
-        guard total > 0, total.isFinite else { return candidates.randomElement(using: &generator) }
-        var point = Double.random(in: 0..<total, using: &generator)
+        guard total > 0, total.isFinite else {
+            return candidates[min(candidates.count - 1, Int(draw(Double(candidates.count))))]
+        }
+        var point = draw(total)
         for key in candidates {
             point -= max(0, key.weight)
             if point < 0 { return key }
