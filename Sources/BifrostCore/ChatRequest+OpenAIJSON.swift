@@ -7,32 +7,14 @@ extension ChatRequest {
     /// let request = try ChatRequest(openAIJSON: Array(#"{"model":"mock/echo","messages":[{"role":"user","content":"Hi"}]}"#.utf8))
     /// ```
     public init(openAIJSON bytes: some Collection<UInt8>, headers: HeaderFields = HeaderFields()) throws(BifrostError) {
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(bytes)
-        } catch {
-            throw .invalidRequest("request body is not valid JSON: \(error)", code: "invalid_json")
-        }
-        try self.init(openAIObject: value, headers: headers)
+        try self.init(openAIObject: JSONValue.parseRequestBody(bytes), headers: headers)
     }
 
     /// Reads an OpenAI chat completion request from a parsed JSON value.
     public init(openAIObject value: JSONValue, headers: HeaderFields = HeaderFields()) throws(BifrostError) {
-        guard case .object(var fields) = value else {
-            throw .invalidRequest("request body must be a JSON object, got \(value.kindDescription)")
-        }
-        guard let modelValue = fields.removeValue(forKey: "model") else {
-            throw .invalidRequest("missing required field 'model' (write it as provider/model, e.g. mock/echo)", param: "model")
-        }
-        guard case .string(let qualifiedModel) = modelValue, !qualifiedModel.isEmpty else {
-            throw .invalidRequest("'model' must be a non-empty string, got \(modelValue.kindDescription)", param: "model")
-        }
-        guard let messagesValue = fields.removeValue(forKey: "messages") else {
-            throw .invalidRequest("missing required field 'messages'", param: "messages")
-        }
-        guard case .array(let messageValues) = messagesValue, !messageValues.isEmpty else {
-            throw .invalidRequest("'messages' must be a non-empty array, got \(messagesValue.kindDescription)", param: "messages")
-        }
+        var fields = try value.requestFields()
+        let qualifiedModel = try fields.takeModel(example: "mock/echo")
+        let messageValues = try fields.takeMessages()
         var messages: [ChatMessage] = []
         messages.reserveCapacity(messageValues.count)
         for (index, messageValue) in messageValues.enumerated() {

@@ -58,22 +58,8 @@ enum EmbeddingsCodec {
     static func request(_ bytes: some Collection<UInt8>, headers: HeaderFields) throws(BifrostError)
         -> (EmbeddingRequest, Format)
     {
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(bytes)
-        } catch {
-            throw .invalidRequest("request body is not valid JSON: \(error)", code: "invalid_json")
-        }
-        guard case .object(var fields) = value else {
-            throw .invalidRequest("request body must be a JSON object, got \(value.kindDescription)")
-        }
-        guard let modelValue = fields.removeValue(forKey: "model") else {
-            throw .invalidRequest(
-                "missing required field 'model' (write it as provider/model, e.g. mock/embed)", param: "model")
-        }
-        guard case .string(let qualifiedModel) = modelValue, !qualifiedModel.isEmpty else {
-            throw .invalidRequest("'model' must be a non-empty string, got \(modelValue.kindDescription)", param: "model")
-        }
+        var fields = try JSONValue.parseRequestBody(bytes).requestFields()
+        let qualifiedModel = try fields.takeModel(example: "mock/embed")
         guard let inputValue = fields.removeValue(forKey: "input") else {
             throw .invalidRequest("missing required field 'input' (a string or an array of strings)", param: "input")
         }

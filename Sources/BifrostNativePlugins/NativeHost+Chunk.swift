@@ -2,14 +2,6 @@ import BifrostCore
 import CBifrostPlugin
 
 extension NativeHost {
-    static func checkChunkChoice(_ index: Int, _ session: NativeSession, _ function: StaticString) -> Bool {
-        guard index < session.chunk.choices.count else {
-            session.recordFault("\(function): choice \(index) out of range (\(session.chunk.choices.count) choices in the chunk)")
-            return false
-        }
-        return true
-    }
-
     static func installChunkServices(_ api: inout bifrost_host_api) {
         api.chunk_choice_count = { handle, out in
             guard let session = NativeSession.resolve(handle, .chunk, "chunk_choice_count") else {
@@ -23,7 +15,9 @@ extension NativeHost {
             guard let session = NativeSession.resolve(handle, .chunk, "chunk_get_content") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
-            guard NativeHost.checkChunkChoice(index, session, "chunk_get_content") else { return BIFROST_ERR_OUT_OF_RANGE }
+            guard NativeHost.checkIndex(index, in: session.chunk.choices.count, "choices", session, "chunk_get_content") else {
+                return BIFROST_ERR_OUT_OF_RANGE
+            }
             guard let content = session.chunk.choices[index].content else { return BIFROST_ERR_NOT_FOUND }
             return NativeHost.give(content, out, session, "chunk_get_content")
         }
@@ -31,7 +25,9 @@ extension NativeHost {
             guard let session = NativeSession.resolve(handle, .chunk, "chunk_set_content") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
-            guard NativeHost.checkChunkChoice(index, session, "chunk_set_content") else { return BIFROST_ERR_OUT_OF_RANGE }
+            guard NativeHost.checkIndex(index, in: session.chunk.choices.count, "choices", session, "chunk_set_content") else {
+                return BIFROST_ERR_OUT_OF_RANGE
+            }
             guard let content = NativeHost.decode(value, session, "chunk_set_content", "content") else {
                 return BIFROST_ERR_INVALID_ARGUMENT
             }
@@ -42,7 +38,8 @@ extension NativeHost {
             guard let session = NativeSession.resolve(handle, .chunk, "chunk_get_finish_reason") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
-            guard NativeHost.checkChunkChoice(index, session, "chunk_get_finish_reason") else { return BIFROST_ERR_OUT_OF_RANGE }
+            guard NativeHost.checkIndex(index, in: session.chunk.choices.count, "choices", session, "chunk_get_finish_reason")
+            else { return BIFROST_ERR_OUT_OF_RANGE }
             guard let reason = session.chunk.choices[index].finishReason else { return BIFROST_ERR_NOT_FOUND }
             return NativeHost.give(reason, out, session, "chunk_get_finish_reason")
         }

@@ -66,11 +66,7 @@ extension NativeHost {
     }
 
     static func checkChoice(_ index: Int, _ session: NativeSession, _ function: StaticString) -> Bool {
-        guard index < session.response.choices.count else {
-            session.recordFault("\(function): choice \(index) out of range (\(session.response.choices.count) choices)")
-            return false
-        }
-        return true
+        checkIndex(index, in: session.response.choices.count, "choices", session, function)
     }
 
     static func installResponseServices(_ api: inout bifrost_host_api) {

@@ -27,11 +27,8 @@ extension NativeHost {
             guard let session = NativeSession.resolve(handle, .request, "request_message_get") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
-            guard index < session.request.messages.count else {
-                session.recordFault(
-                    "request_message_get: index \(index) out of range (\(session.request.messages.count) messages)")
-                return BIFROST_ERR_OUT_OF_RANGE
-            }
+            guard NativeHost.checkIndex(index, in: session.request.messages.count, "messages", session, "request_message_get")
+            else { return BIFROST_ERR_OUT_OF_RANGE }
             let message = session.request.messages[index]
             if let role { role.pointee = session.arena.borrow(message.role) }
             if let content { content.pointee = session.arena.borrow(message.content) }
@@ -41,11 +38,8 @@ extension NativeHost {
             guard let session = NativeSession.resolve(handle, .request, "request_message_set") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
-            guard index < session.request.messages.count else {
-                session.recordFault(
-                    "request_message_set: index \(index) out of range (\(session.request.messages.count) messages)")
-                return BIFROST_ERR_OUT_OF_RANGE
-            }
+            guard NativeHost.checkIndex(index, in: session.request.messages.count, "messages", session, "request_message_set")
+            else { return BIFROST_ERR_OUT_OF_RANGE }
             guard let role = NativeHost.decode(role, session, "request_message_set", "role"),
                 let content = NativeHost.decode(content, session, "request_message_set", "content")
             else { return BIFROST_ERR_INVALID_ARGUMENT }
@@ -59,11 +53,10 @@ extension NativeHost {
             guard let session = NativeSession.resolve(handle, .request, "request_message_insert") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
-            guard index <= session.request.messages.count else {
-                session.recordFault(
-                    "request_message_insert: index \(index) out of range (\(session.request.messages.count) messages)")
-                return BIFROST_ERR_OUT_OF_RANGE
-            }
+            guard
+                NativeHost.checkIndex(
+                    index, in: session.request.messages.count, allowingEnd: true, "messages", session, "request_message_insert")
+            else { return BIFROST_ERR_OUT_OF_RANGE }
             guard let role = NativeHost.decode(role, session, "request_message_insert", "role"),
                 let content = NativeHost.decode(content, session, "request_message_insert", "content")
             else { return BIFROST_ERR_INVALID_ARGUMENT }
@@ -75,11 +68,8 @@ extension NativeHost {
             guard let session = NativeSession.resolve(handle, .request, "request_message_remove") else {
                 return BIFROST_ERR_INVALID_HANDLE
             }
-            guard index < session.request.messages.count else {
-                session.recordFault(
-                    "request_message_remove: index \(index) out of range (\(session.request.messages.count) messages)")
-                return BIFROST_ERR_OUT_OF_RANGE
-            }
+            guard NativeHost.checkIndex(index, in: session.request.messages.count, "messages", session, "request_message_remove")
+            else { return BIFROST_ERR_OUT_OF_RANGE }
             session.request.messages.remove(at: index)
             return BIFROST_OK
         }

@@ -230,6 +230,19 @@ public enum NativeHost {
         return BIFROST_OK
     }
 
+    /// Whether `index` addresses one of `count` elements (or, `allowingEnd`, the end for an
+    /// insertion); records a fault naming the function and how many `noun` there are when not.
+    static func checkIndex(
+        _ index: Int, in count: Int, allowingEnd: Bool = false, _ noun: String, _ session: NativeSession,
+        _ function: StaticString
+    ) -> Bool {
+        guard index < count || (allowingEnd && index == count) else {
+            session.recordFault("\(function): index \(index) out of range (\(count) \(noun))")
+            return false
+        }
+        return true
+    }
+
     /// Refuses a NULL output pointer.
     @inline(__always)
     static func check<T>(_ out: UnsafeMutablePointer<T>?, _ session: NativeSession, _ function: StaticString)

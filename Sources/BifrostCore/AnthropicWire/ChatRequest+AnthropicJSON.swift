@@ -23,13 +23,7 @@ extension ChatRequest {
     /// // request.provider == "anthropic", request.messages[0].role == "system"
     /// ```
     public init(anthropicJSON bytes: some Collection<UInt8>, headers: HeaderFields = HeaderFields()) throws(BifrostError) {
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(bytes)
-        } catch {
-            throw .invalidRequest("request body is not valid JSON: \(error)", code: "invalid_json")
-        }
-        try self.init(anthropicObject: value, headers: headers)
+        try self.init(anthropicObject: JSONValue.parseRequestBody(bytes), headers: headers)
     }
 
     /// Reads an Anthropic Messages request from a parsed JSON value; see ``init(anthropicJSON:headers:)``.
@@ -39,23 +33,9 @@ extension ChatRequest {
     ///                                                 "messages": [["role": "user", "content": "Hi"]]])
     /// ```
     public init(anthropicObject value: JSONValue, headers: HeaderFields = HeaderFields()) throws(BifrostError) {
-        guard case .object(var fields) = value else {
-            throw .invalidRequest("request body must be a JSON object, got \(value.kindDescription)")
-        }
-        guard let modelValue = fields.removeValue(forKey: "model") else {
-            throw .invalidRequest(
-                "missing required field 'model' (write it as provider/model, e.g. anthropic/claude-3-5-haiku-latest)",
-                param: "model")
-        }
-        guard case .string(let qualifiedModel) = modelValue, !qualifiedModel.isEmpty else {
-            throw .invalidRequest("'model' must be a non-empty string, got \(modelValue.kindDescription)", param: "model")
-        }
-        guard let messagesValue = fields.removeValue(forKey: "messages") else {
-            throw .invalidRequest("missing required field 'messages'", param: "messages")
-        }
-        guard case .array(let messageValues) = messagesValue, !messageValues.isEmpty else {
-            throw .invalidRequest("'messages' must be a non-empty array, got \(messagesValue.kindDescription)", param: "messages")
-        }
+        var fields = try value.requestFields()
+        let qualifiedModel = try fields.takeModel(example: "anthropic/claude-3-5-haiku-latest")
+        let messageValues = try fields.takeMessages()
         var messages: [ChatMessage] = []
         if let systemValue = fields.removeValue(forKey: "system") {
             let system = try Self.anthropicSystemText(systemValue)
