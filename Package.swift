@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "BifrostPluginSDK", targets: ["BifrostPluginSDK"]),
         .library(name: "BifrostPluginTesting", targets: ["BifrostPluginTesting"]),
         .library(name: "TimingHeadersPlugin", type: .dynamic, targets: ["TimingHeadersPlugin"]),
+        .library(name: "RateLimitingPlugin", type: .dynamic, targets: ["RateLimitingPlugin"]),
+        .library(name: "CachingPlugin", type: .dynamic, targets: ["CachingPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -46,9 +48,10 @@ let package = Package(
         ),
 
         // MARK: Host
+        .target(name: "CBifrostAtomics"),
         .target(
             name: "BifrostCore",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["CBifrostAtomics", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         .target(name: "CBifrostHostSupport"),
@@ -122,10 +125,47 @@ let package = Package(
             swiftSettings: strictSwift
         ),
 
+        .target(
+            name: "RateLimiting",
+            dependencies: ["BifrostPluginSDK"],
+            path: "ExamplePlugins/rate-limiting/Sources/RateLimiting",
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "RateLimitingPlugin",
+            dependencies: ["RateLimiting"],
+            path: "ExamplePlugins/rate-limiting/Sources/RateLimitingPlugin",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "RateLimitingTests",
+            dependencies: ["RateLimiting", "BifrostPluginTesting", "BifrostCore", "BifrostTestSupport"],
+            path: "ExamplePlugins/rate-limiting/Tests",
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "ResponseCaching",
+            dependencies: ["BifrostPluginSDK"],
+            path: "ExamplePlugins/caching/Sources/ResponseCaching",
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "CachingPlugin",
+            dependencies: ["ResponseCaching"],
+            path: "ExamplePlugins/caching/Sources/CachingPlugin",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "ResponseCachingTests",
+            dependencies: ["ResponseCaching", "BifrostPluginTesting", "BifrostCore", "BifrostTestSupport"],
+            path: "ExamplePlugins/caching/Tests",
+            swiftSettings: strictSwift
+        ),
+
         // MARK: Host tests
         .target(
             name: "BifrostTestSupport",
-            dependencies: ["BifrostCore", "BifrostNativePlugins", "BifrostGateway", "BifrostHTTP"],
+            dependencies: ["BifrostCore", "BifrostNativePlugins", "BifrostGateway", "BifrostHTTP", "BifrostPluginSDK"],
             path: "Tests/BifrostTestSupport",
             swiftSettings: strictSwift
         ),

@@ -184,6 +184,10 @@ final class PluginInstance {
             case .reject(let rejection):
                 try HookOutcome(handle: outcome, api: host).fail(rejection)
                 return BIFROST_ACTION_SHORT_CIRCUIT
+            case .wait(let nanoseconds):
+                let wait = try newerHostFunction(host, \.outcome_set_wait, "outcome_set_wait")
+                try check(wait(outcome, nanoseconds), "outcome_set_wait")
+                return BIFROST_ACTION_WAIT
             }
         } catch {
             return fault(context, "\(error)")

@@ -48,6 +48,41 @@ public struct HookContext {
         }
     }
 
+    /// Nanoseconds the provider call took, retries and fallbacks included (for a stream, until
+    /// it opened); `nil` before the dispatch or when a PreHook answered. The host's
+    /// `bifrost.upstream_ns` key.
+    ///
+    /// ```swift
+    /// if let upstream = try context.upstreamNanoseconds { latency.record(Double(upstream) / 1e9) }
+    /// ```
+    public var upstreamNanoseconds: UInt64? {
+        get throws { try self["bifrost.upstream_ns"]?.doubleValue.map { UInt64($0) } }
+    }
+
+    /// The plugins that faulted on this request so far (the host's `bifrost.faulted` key).
+    ///
+    /// ```swift
+    /// let faulted = try context.faultedPlugins  // ["flaky-plugin"]
+    /// ```
+    public var faultedPlugins: [String] {
+        get throws {
+            guard case .string(let names)? = try self["bifrost.faulted"] else { return [] }
+            return names.split(separator: ",").map(String.init)
+        }
+    }
+
+    /// Sets a header of the client's answer, whatever it turns out to be: a response, an
+    /// error, or the head of a stream (ABI 1.2). Set in a PreHook, it reaches a streamed
+    /// answer too; headers the answer itself carries take precedence.
+    ///
+    /// ```swift
+    /// try context.setResponseHeader("x-ratelimit-remaining-requests", "59")
+    /// ```
+    public func setResponseHeader(_ name: String, _ value: String) throws {
+        let set = try newerHostFunction(api, \.context_set_response_header, "context_set_response_header")
+        try withHostStrings(name, value) { try check(set(handle, $0, $1), "context_set_response_header") }
+    }
+
     /// Sets a value for the rest of the request; `nil` or `.null` removes the key.
     ///
     /// ```swift

@@ -111,6 +111,32 @@ public struct HookError {
         try withHostString(message) { try check(set(handle, $0), "error_set_message") }
     }
 
+    /// Who caused the error (ABI 1.2): `kind` is `gateway`, `plugin` or `provider`, `name`
+    /// the plugin's or provider's name (empty for the gateway).
+    ///
+    /// ```swift
+    /// if try error.source.kind == "plugin" { rejectedBy = try error.source.name }
+    /// ```
+    public var source: (kind: String, name: String) {
+        get throws {
+            let get = try newerHostFunction(api, \.error_get_source, "error_get_source")
+            var kind = bifrost_str(ptr: nil, len: 0)
+            var name = bifrost_str(ptr: nil, len: 0)
+            try check(get(handle, &kind, &name), "error_get_source")
+            return (String(borrowing: kind), String(borrowing: name))
+        }
+    }
+
+    /// A header sent to the client with the error (case-insensitive name), or `nil` (ABI 1.1).
+    ///
+    /// ```swift
+    /// let retryAfter = try error.header("retry-after")
+    /// ```
+    public func header(_ name: String) throws -> String? {
+        let get = try newerHostFunction(api, \.error_get_header, "error_get_header")
+        return try withHostString(name) { name in try readHostString("error_get_header") { get(handle, name, $0) } }
+    }
+
     /// Sets a header sent to the client with the error, e.g. `retry-after`.
     ///
     /// ```swift

@@ -89,6 +89,38 @@ public struct HookRequest {
         }
     }
 
+    /// The request as canonical OpenAI chat JSON bytes without the `omitting` parameters
+    /// (ABI 1.2): object keys sorted at every level, so equal requests give equal bytes. The
+    /// base of a cache key.
+    ///
+    /// ```swift
+    /// let key = try request.canonicalJSON(omitting: ["user", "stream", "stream_options"])
+    /// ```
+    public func canonicalJSON(omitting omitted: [String] = []) throws -> [UInt8] {
+        let get = try newerHostFunction(api, \.request_to_canonical_json, "request_to_canonical_json")
+        var value = bifrost_str(ptr: nil, len: 0)
+        try withHostStringArray(omitted) { names, count in
+            try check(get(handle, names, count, &value), "request_to_canonical_json")
+        }
+        guard let pointer = value.ptr, value.len > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: value.len))
+    }
+
+    /// The names of every parameter the request carries, in no particular order (ABI 1.2).
+    ///
+    /// ```swift
+    /// for name in try request.parameterNames().sorted() where name != "user" { … }
+    /// ```
+    public func parameterNames() throws -> [String] {
+        let count = try newerHostFunction(api, \.request_param_count, "request_param_count")
+        let name = try newerHostFunction(api, \.request_param_name, "request_param_name")
+        var total = 0
+        try check(count(handle, &total), "request_param_count")
+        return try (0..<total).map { index in
+            try readHostString("request_param_name") { name(handle, index, $0) } ?? ""
+        }
+    }
+
     /// Sets a parameter; `nil` or `.null` removes it.
     ///
     /// ```swift

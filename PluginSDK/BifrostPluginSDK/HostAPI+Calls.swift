@@ -72,3 +72,39 @@ func hostIndex(_ index: Int, _ name: StaticString) throws -> Int {
     }
     return index
 }
+
+/// A host function added after 1.0, or a ``HostCallError`` naming it when the host's table
+/// is too old to hold it (its `struct_size` does not reach the field).
+@inline(__always)
+func newerHostFunction<Function>(
+    _ api: UnsafePointer<bifrost_host_api>, _ field: KeyPath<bifrost_host_api, Function?>, _ name: StaticString
+) throws -> Function {
+    guard let offset = MemoryLayout<bifrost_host_api>.offset(of: field),
+        Int(api.pointee.struct_size) >= offset + MemoryLayout<Function?>.size
+    else { throw HostCallError(function: "\(name)", status: HostCallError.notProvided) }
+    return try hostFunction(api.pointee[keyPath: field], name)
+}
+
+/// Lends several strings to the host as one contiguous `bifrost_str` array.
+func withHostStringArray<R>(_ strings: [String], _ body: (UnsafePointer<bifrost_str>?, Int) throws -> R) rethrows -> R {
+    if strings.isEmpty { return try body(nil, 0) }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(strings.reduce(0) { $0 + $1.utf8.count })
+    var ends: [Int] = []
+    ends.reserveCapacity(strings.count)
+    for string in strings {
+        bytes.append(contentsOf: string.utf8)
+        ends.append(bytes.count)
+    }
+    return try bytes.withUnsafeBufferPointer { buffer in
+        let base = buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) } ?? emptyCString()
+        var views: [bifrost_str] = []
+        views.reserveCapacity(strings.count)
+        var start = 0
+        for end in ends {
+            views.append(bifrost_str(ptr: end > start ? base + start : emptyCString(), len: end - start))
+            start = end
+        }
+        return try views.withUnsafeBufferPointer { try body($0.baseAddress, $0.count) }
+    }
+}

@@ -126,3 +126,37 @@ extension PluginConfiguration {
 private struct AnyJSON: Decodable {
     init(from decoder: any Decoder) throws {}
 }
+
+extension PluginConfiguration {
+    /// Refuses keys outside `known` in the object `decoder` is decoding; call it from a
+    /// nested type's `init(from:)` so typos deep in the configuration are caught with their
+    /// path.
+    ///
+    /// ```swift
+    /// init(from decoder: any Decoder) throws {
+    ///     try PluginConfiguration.rejectUnknownKeys(in: decoder, known: ["scope", "burst"])
+    ///     // invalid configuration: field 'limits[1]' is invalid: unknown field 'burts' (known fields: burst, scope)
+    /// }
+    /// ```
+    public static func rejectUnknownKeys(in decoder: any Decoder, known: Set<String>) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        let unknown = container.allKeys.map(\.stringValue).filter { !known.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            let names = unknown.map { "'\($0)'" }.joined(separator: ", ")
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(
+                    codingPath: decoder.codingPath,
+                    debugDescription:
+                        "unknown field\(unknown.count == 1 ? "" : "s") \(names) (known fields: \(known.sorted().joined(separator: ", ")))"
+                ))
+        }
+    }
+}
+
+/// Any key of a JSON object.
+private struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}

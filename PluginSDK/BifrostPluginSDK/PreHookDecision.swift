@@ -27,6 +27,14 @@ public enum PreHookDecision: Sendable, Hashable {
     /// return .reject(Rejection(status: 403, type: "permission_error", message: "Model not allowed"))
     /// ```
     case reject(Rejection)
+    /// Call this PreHook again for the same request after `nanoseconds` (ABI 1.2): a rate
+    /// limiter that delays instead of rejecting. No thread is held while the request waits;
+    /// bound the total yourself (one wait is capped at 60 s by the host).
+    ///
+    /// ```swift
+    /// return .wait(nanoseconds: 250_000_000)
+    /// ```
+    case wait(nanoseconds: UInt64)
 }
 
 /// A response written by a plugin: a PreHook's answer (cache hit) or a PostHook's recovery.

@@ -40,6 +40,14 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
     /// ```
     public let logs: CapturedLogs
 
+    /// The metrics the plugin defined and recorded (and the chain's hook timings), as
+    /// `/metrics` would show them.
+    ///
+    /// ```swift
+    /// #expect(harness.metrics.render().contains("bifrost_requests_total"))
+    /// ```
+    public let metrics: MetricsRegistry
+
     /// Creates the plugin from `configuration` (JSON text) exactly as the loader would.
     /// A refusal is thrown as the host's `PluginLoadError`, its `reason` carrying the
     /// plugin's message.
@@ -54,10 +62,13 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
         logs: CapturedLogs = CapturedLogs()
     ) throws(PluginLoadError) {
         self.logs = logs
+        let metrics = MetricsRegistry()
+        self.metrics = metrics
         plugin = try NativePlugin.create(
             source: "\(P.name) (PluginTestHarness)",
             configuration: Array(configuration.utf8),
-            logger: logs.logger(label: "bifrost.plugin.\(P.name)")
+            logger: logs.logger(label: "bifrost.plugin.\(P.name)"),
+            metrics: metrics
         ) { host, token, config, length in
             exportPlugin(P.self, host: host, token: token, config: config, configLength: length)
         }
@@ -107,7 +118,7 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
         provider: any Provider = MockProvider()
     ) async -> ChatOutcome {
         let chain = PluginChain(
-            [ChainEntry(plugin, failurePolicy: failurePolicy)], logger: logs.logger(label: "bifrost.chain"))
+            [ChainEntry(plugin, failurePolicy: failurePolicy)], logger: logs.logger(label: "bifrost.chain"), metrics: metrics)
         let dispatcher = Dispatcher(providers: [provider])
         return await chain.run(request, context: context) { request, context in
             await dispatcher.dispatch(request, context: context)
@@ -137,7 +148,7 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
         provider: any Provider = MockProvider()
     ) async -> StreamResult {
         let chain = PluginChain(
-            [ChainEntry(plugin, failurePolicy: failurePolicy)], logger: logs.logger(label: "bifrost.chain"))
+            [ChainEntry(plugin, failurePolicy: failurePolicy)], logger: logs.logger(label: "bifrost.chain"), metrics: metrics)
         let dispatcher = Dispatcher(providers: [provider])
         let opened = await chain.runStream(request, context: context) { request, context in
             await dispatcher.dispatchStream(request, context: context)

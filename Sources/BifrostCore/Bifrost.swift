@@ -9,11 +9,14 @@ public struct Bifrost: Sendable {
     public let chain: PluginChain
     /// The providers.
     public let dispatcher: Dispatcher
+    /// The metrics the chain and the plugins record, served on `/metrics`.
+    public let metrics: MetricsRegistry
 
-    /// Creates the core.
-    public init(chain: PluginChain, dispatcher: Dispatcher) {
+    /// Creates the core; `metrics` should be the registry the chain and plugins were built with.
+    public init(chain: PluginChain, dispatcher: Dispatcher, metrics: MetricsRegistry = .shared) {
         self.chain = chain
         self.dispatcher = dispatcher
+        self.metrics = metrics
     }
 
     /// Runs a chat request through the plugins and the provider.

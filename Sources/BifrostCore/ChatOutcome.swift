@@ -22,3 +22,17 @@ public enum ChatOutcome: Sendable, Hashable {
         return nil
     }
 }
+
+extension ChatOutcome {
+    /// Adds the headers of `defaults` that the response or error does not already carry.
+    mutating func addDefaultHeaders(_ defaults: HeaderFields) {
+        switch self {
+        case .response(var response):
+            for field in defaults where response.headers[field.name] == nil { response.headers[field.name] = field.value }
+            self = .response(response)
+        case .failure(var error):
+            for field in defaults where error.headers[field.name] == nil { error.headers[field.name] = field.value }
+            self = .failure(error)
+        }
+    }
+}

@@ -27,14 +27,18 @@ extension ChatRequest {
     }
 
     /// The request as OpenAI chat JSON, with `model` written as `provider/model`.
-    public func openAIJSON() -> [UInt8] {
+    ///
+    /// The output is canonical: object keys sorted at every level (after `model`,
+    /// `messages`, and each message's `role` and `content`), no whitespace, so equal requests
+    /// give equal bytes; `omitting` leaves those parameters out (a cache key without `user`).
+    public func openAIJSON(omitting omitted: Set<String> = []) -> [UInt8] {
         var writer = JSONWriter(capacity: 256 + messages.reduce(0) { $0 + $1.content.utf8.count + 32 })
-        writeOpenAI(into: &writer, model: qualifiedModel)
+        writeOpenAI(into: &writer, model: qualifiedModel, omitting: omitted)
         return writer.bytes
     }
 
     /// Writes the request as OpenAI chat JSON with the given `model` field.
-    public func writeOpenAI(into writer: inout JSONWriter, model: String) {
+    public func writeOpenAI(into writer: inout JSONWriter, model: String, omitting omitted: Set<String> = []) {
         writer.beginObject()
         writer.key("model")
         writer.string(model)
@@ -56,7 +60,7 @@ extension ChatRequest {
             writer.endObject()
         }
         writer.endArray()
-        for name in parameters.keys.sorted() {
+        for name in parameters.keys.sorted() where omitted.isEmpty || !omitted.contains(name) {
             writer.key(name)
             writer.value(parameters[name]!)
         }

@@ -76,7 +76,9 @@ public struct Dispatcher: Sendable {
     public func dispatch(_ request: ChatRequest, context: RequestContext) async -> ChatOutcome {
         let (prepared, fallbacks): (ChatRequest, [String]?)
         do throws(BifrostError) { (prepared, fallbacks) = try takingFallbacks(request) } catch { return .failure(error) }
-        let result = await run(provider: prepared.provider, model: prepared.model, fallbacks: fallbacks, holdSlot: false) {
+        let result = await run(
+            provider: prepared.provider, model: prepared.model, fallbacks: fallbacks, holdSlot: false, context: context
+        ) {
             route, model, credentials throws(BifrostError) in
             try await route.provider.chatCompletion(
                 prepared.routed(to: route.name, model: model), credentials: credentials, context: context)
@@ -98,7 +100,9 @@ public struct Dispatcher: Sendable {
     public func dispatchStream(_ request: ChatRequest, context: RequestContext) async -> Result<ChatStream, BifrostError> {
         let (prepared, fallbacks): (ChatRequest, [String]?)
         do throws(BifrostError) { (prepared, fallbacks) = try takingFallbacks(request) } catch { return .failure(error) }
-        let result = await run(provider: prepared.provider, model: prepared.model, fallbacks: fallbacks, holdSlot: true) {
+        let result = await run(
+            provider: prepared.provider, model: prepared.model, fallbacks: fallbacks, holdSlot: true, context: context
+        ) {
             route, model, credentials throws(BifrostError) in
             let stream = try await route.provider.chatCompletionStream(
                 prepared.routed(to: route.name, model: model), credentials: credentials, context: context)
@@ -116,7 +120,8 @@ public struct Dispatcher: Sendable {
     /// limit (no fallbacks).
     public func embeddings(_ request: EmbeddingRequest, context: RequestContext) async -> Result<EmbeddingResponse, BifrostError>
     {
-        let result = await run(provider: request.provider, model: request.model, fallbacks: [], holdSlot: false) {
+        let result = await run(provider: request.provider, model: request.model, fallbacks: [], holdSlot: false, context: context)
+        {
             route, model, credentials throws(BifrostError) in
             var attempt = request
             (attempt.provider, attempt.model) = (route.name, model)
@@ -260,9 +265,12 @@ public struct Dispatcher: Sendable {
 
     /// Tries the primary `provider/model`, then each fallback, until one answers.
     private func run<Value>(
-        provider: String, model: String, fallbacks requested: [String]?, holdSlot: Bool,
+        provider: String, model: String, fallbacks requested: [String]?, holdSlot: Bool, context: RequestContext,
         operation: (Route, String, ProviderCredentials) async throws(BifrostError) -> Value
     ) async -> Result<Served<Value>, BifrostError> {
+        let started = RequestContext.monotonicNanoseconds()
+        var attempts = 0
+        defer { context.recordDispatch(nanoseconds: RequestContext.monotonicNanoseconds() - started, attempts: attempts) }
         let primary: Route
         do throws(BifrostError) {
             primary = try route(provider, model: model)
@@ -270,7 +278,6 @@ public struct Dispatcher: Sendable {
             return .failure(attributed(error, to: provider))
         }
         let fallbacks = requested ?? primary.fallbacks[model] ?? []
-        var attempts = 0
         var lastError: BifrostError?
         for index in 0...fallbacks.count {
             let route: Route

@@ -62,6 +62,10 @@ public enum PreHookResult: Sendable, Hashable {
     case respond(ChatResponse)
     /// Refuse the request with this error (a rate limit).
     case reject(BifrostError)
+    /// Call this PreHook again for the same request after `delay` (a rate limiter that
+    /// delays instead of rejecting). No thread is held while the request waits; the plugin
+    /// bounds the total wait. One step is capped at ``PluginChain/maximumWait``.
+    case wait(Duration)
 }
 
 /// Which hooks a plugin provides. A missing hook is never called.

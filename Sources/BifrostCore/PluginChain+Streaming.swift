@@ -21,7 +21,7 @@ extension PluginChain {
         context: RequestContext,
         dispatch: (ChatRequest, RequestContext) async -> Result<ChatStream, BifrostError>
     ) async -> Result<ChatStream, BifrostError> {
-        let (request, entered, shortCircuit) = runPreHooks(request, context: context)
+        let (request, entered, shortCircuit) = await runPreHooksWaiting(request, context: context)
         let upstream: ChatStream
         switch shortCircuit {
         case .response(let response)?:
@@ -43,6 +43,8 @@ extension PluginChain {
     {
         var outcome = ChatOutcome.failure(error)
         runPostHooks(&outcome, entered: entered, context: context)
+        let pluginHeaders = context.responseHeaders
+        if !pluginHeaders.isEmpty { outcome.addDefaultHeaders(pluginHeaders) }
         switch outcome {
         case .response(let response): return .success(ChatStream(replaying: response))
         case .failure(let error): return .failure(error)

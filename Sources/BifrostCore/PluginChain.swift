@@ -32,12 +32,21 @@ public struct PluginChain: Sendable {
     public let entries: [ChainEntry]
     private let hooks: [PluginHooks]
     private let logger: Logger
+    private let instruments: ChainInstruments?
+
+    /// The longest a PreHook may ask a request to wait in one step; longer asks are cut to it.
+    public static let maximumWait: Duration = .seconds(60)
 
     /// Creates a chain; the entries run in the given order.
-    public init(_ entries: [ChainEntry], logger: Logger = Logger(label: "bifrost.chain")) {
+    ///
+    /// With `metrics`, the chain records each hook's duration per plugin
+    /// (`bifrost_plugin_hook_duration_seconds`) and each fault
+    /// (`bifrost_plugin_faults_total`).
+    public init(_ entries: [ChainEntry], logger: Logger = Logger(label: "bifrost.chain"), metrics: MetricsRegistry? = nil) {
         self.entries = entries
         self.hooks = entries.map(\.plugin.descriptor.hooks)
         self.logger = logger
+        self.instruments = metrics.flatMap { ChainInstruments(entries: entries, metrics: $0, logger: logger) }
     }
 
     /// Runs the request through the chain; `dispatch` is called only if no PreHook answered.
@@ -46,7 +55,7 @@ public struct PluginChain: Sendable {
         context: RequestContext,
         dispatch: (ChatRequest, RequestContext) async -> ChatOutcome
     ) async -> ChatOutcome {
-        let (request, entered, shortCircuit) = runPreHooks(request, context: context)
+        let (request, entered, shortCircuit) = await runPreHooksWaiting(request, context: context)
         var outcome: ChatOutcome
         if let shortCircuit {
             outcome = shortCircuit
@@ -54,15 +63,30 @@ public struct PluginChain: Sendable {
             outcome = await dispatch(request, context)
         }
         runPostHooks(&outcome, entered: entered, context: context)
+        let pluginHeaders = context.responseHeaders
+        if !pluginHeaders.isEmpty { outcome.addDefaultHeaders(pluginHeaders) }
         return outcome
     }
 
-    /// Runs PreHooks in order until one answers; returns the request as changed, which plugins
-    /// were entered, and the answer if one short-circuited.
-    func runPreHooks(_ request: ChatRequest, context: RequestContext) -> (ChatRequest, EnteredPlugins, ChatOutcome?) {
+    /// Runs PreHooks, sleeping (without holding a thread) whenever one asks the request to wait,
+    /// then calling that PreHook again.
+    func runPreHooksWaiting(_ request: ChatRequest, context: RequestContext) async -> (ChatRequest, EnteredPlugins, ChatOutcome?)
+    {
+        var step = runPreHooks(request, context: context, from: 0, entered: EnteredPlugins(count: entries.count))
+        while case .wait(let request, let entered, let delay, let index) = step {
+            try? await Task.sleep(for: min(delay, Self.maximumWait))
+            step = runPreHooks(request, context: context, from: index, entered: entered)
+        }
+        guard case .done(let request, let entered, let answer) = step else { preconditionFailure("waits are resolved above") }
+        return (request, entered, answer)
+    }
+
+    /// Runs PreHooks in order from `start` until one answers or asks to wait.
+    func runPreHooks(_ request: ChatRequest, context: RequestContext, from start: Int, entered: EnteredPlugins) -> PreHookStep {
         var request = request
-        var entered = EnteredPlugins(count: entries.count)
-        for index in entries.indices {
+        var entered = entered
+        var clock = instruments?.startClock()
+        for index in entries.indices where index >= start {
             guard hooks[index].contains(.pre) else {
                 entered.insert(index)
                 continue
@@ -72,40 +96,51 @@ public struct PluginChain: Sendable {
             let unchanged = entry.failurePolicy == .failOpen ? request : nil
             do {
                 let result = try entry.plugin.preHook(&request, context: context)
+                instruments?.record(.preHook, plugin: index, clock: &clock)
                 entered.insert(index)
                 switch result {
                 case .continue:
                     continue
                 case .respond(let response):
-                    return (request, entered, .response(response))
+                    return .done(request, entered, .response(response))
                 case .reject(var error):
                     error.source = .plugin(entry.plugin.descriptor.name)
-                    return (request, entered, .failure(error))
+                    return .done(request, entered, .failure(error))
+                case .wait(let delay):
+                    return .wait(request, entered, delay: delay, index: index)
                 }
             } catch {
+                instruments?.record(.preHook, plugin: index, clock: &clock)
                 if let unchanged { request = unchanged }
                 let fault = Self.fault(from: error, plugin: entry.plugin.descriptor.name, hook: .preHook)
+                instruments?.countFault(plugin: index, hook: .preHook)
+                context.recordFault(of: entry.plugin.descriptor.name)
                 switch entry.failurePolicy {
                 case .failOpen:
                     logger.warning("\(fault); fail-open, plugin skipped for request \(context.requestID)")
                 case .failClosed:
                     logger.error("\(fault); fail-closed, request \(context.requestID) fails")
-                    return (request, entered, .failure(.pluginFault(fault)))
+                    return .done(request, entered, .failure(.pluginFault(fault)))
                 }
             }
         }
-        return (request, entered, nil)
+        return .done(request, entered, nil)
     }
 
     /// Runs PostHooks in reverse order over the plugins entered.
     func runPostHooks(_ outcome: inout ChatOutcome, entered: EnteredPlugins, context: RequestContext) {
+        var clock = instruments?.startClock()
         for index in entries.indices.reversed() where entered.contains(index) && hooks[index].contains(.post) {
             let entry = entries[index]
             let unchanged = entry.failurePolicy == .failOpen ? outcome : nil
             do {
                 try entry.plugin.postHook(&outcome, context: context)
+                instruments?.record(.postHook, plugin: index, clock: &clock)
             } catch {
+                instruments?.record(.postHook, plugin: index, clock: &clock)
                 let fault = Self.fault(from: error, plugin: entry.plugin.descriptor.name, hook: .postHook)
+                instruments?.countFault(plugin: index, hook: .postHook)
+                context.recordFault(of: entry.plugin.descriptor.name)
                 switch entry.failurePolicy {
                 case .failOpen:
                     logger.warning("\(fault); fail-open, outcome left as it was for request \(context.requestID)")
@@ -120,11 +155,14 @@ public struct PluginChain: Sendable {
 
     /// Runs chunk hooks in reverse order over the plugins entered; stops at a drop or failure.
     func runChunkHooks(_ chunk: inout ChatChunk, entered: EnteredPlugins, context: RequestContext) -> ChunkHookResult {
+        var clock = instruments?.startClock()
         for index in entries.indices.reversed() where entered.contains(index) && hooks[index].contains(.chunk) {
             let entry = entries[index]
             let unchanged = entry.failurePolicy == .failOpen ? chunk : nil
             do {
-                switch try entry.plugin.chunkHook(&chunk, context: context) {
+                let result = try entry.plugin.chunkHook(&chunk, context: context)
+                instruments?.record(.chunkHook, plugin: index, clock: &clock)
+                switch result {
                 case .continue: continue
                 case .drop: return .drop
                 case .fail(var error):
@@ -132,7 +170,10 @@ public struct PluginChain: Sendable {
                     return .fail(error)
                 }
             } catch {
+                instruments?.record(.chunkHook, plugin: index, clock: &clock)
                 let fault = Self.fault(from: error, plugin: entry.plugin.descriptor.name, hook: .chunkHook)
+                instruments?.countFault(plugin: index, hook: .chunkHook)
+                context.recordFault(of: entry.plugin.descriptor.name)
                 switch entry.failurePolicy {
                 case .failOpen:
                     logger.warning("\(fault); fail-open, chunk passed on for request \(context.requestID)")
@@ -159,6 +200,13 @@ public struct PluginChain: Sendable {
         }
         return PluginFault(plugin: plugin, hook: hook, message: String(describing: error))
     }
+}
+
+/// Where a run of PreHooks stopped: done (with the answer, if one short-circuited) or asked
+/// to wait before the PreHook at `index` runs again.
+enum PreHookStep {
+    case done(ChatRequest, EnteredPlugins, ChatOutcome?)
+    case wait(ChatRequest, EnteredPlugins, delay: Duration, index: Int)
 }
 
 /// Which plugins' PreHooks ran; a bit set that allocates only past 64 plugins.

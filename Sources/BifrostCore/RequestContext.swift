@@ -22,7 +22,12 @@ public final class RequestContext: Sendable {
     /// The route the request arrived on, e.g. `/v1/chat/completions`.
     public let route: String
 
-    private let values: LockedValue<[String: ContextValue]>
+    private struct State {
+        var values: [String: ContextValue] = [:]
+        var responseHeaders = HeaderFields()
+    }
+
+    private let state: LockedValue<State>
 
     /// Creates a context.
     public init(
@@ -36,17 +41,65 @@ public final class RequestContext: Sendable {
         self.arrivalInstant = .now
         self.clientID = clientID
         self.route = route
-        self.values = LockedValue([:])
+        self.state = LockedValue(State())
     }
 
     /// A value by key; setting `nil` removes it.
     public subscript(key: String) -> ContextValue? {
-        get { values.withLock { $0[key] } }
-        set { values.withLock { $0[key] = newValue } }
+        get { state.withLock { $0.values[key] } }
+        set { state.withLock { $0.values[key] = newValue } }
+    }
+
+    /// Headers plugins set for the client's answer, whatever it turns out to be (a response,
+    /// an error, the head of a stream). Headers the answer itself carries take precedence.
+    /// Set before a stream starts, they reach its head; later ones are dropped for streams.
+    ///
+    /// ```swift
+    /// context.setResponseHeader("x-ratelimit-remaining-requests", "59")
+    /// ```
+    public var responseHeaders: HeaderFields { state.withLock { $0.responseHeaders } }
+
+    /// Sets (replaces) a header of the client's answer; see ``responseHeaders``.
+    public func setResponseHeader(_ name: String, _ value: String) {
+        state.withLock { $0.responseHeaders[name] = value }
+    }
+
+    /// Keys the host writes and plugins only read (``ContextValue/number`` unless noted):
+    /// nanoseconds the dispatch took (retries and fallbacks included; for a stream, until it
+    /// opened), how many provider attempts it made, and, as a comma-separated
+    /// ``ContextValue/string``, the plugins that faulted on this request.
+    public enum HostKey {
+        /// `bifrost.upstream_ns`
+        public static let upstreamNanoseconds = "bifrost.upstream_ns"
+        /// `bifrost.attempts`
+        public static let attempts = "bifrost.attempts"
+        /// `bifrost.faulted`
+        public static let faultedPlugins = "bifrost.faulted"
+        /// The prefix reserved for the host; plugins may not write keys that start with it.
+        public static let reservedPrefix = "bifrost."
+    }
+
+    /// Records that the dispatch took `nanoseconds` over `attempts` provider attempts.
+    public func recordDispatch(nanoseconds: UInt64, attempts: Int) {
+        state.withLock {
+            $0.values[HostKey.upstreamNanoseconds] = .number(Double(nanoseconds))
+            $0.values[HostKey.attempts] = .number(Double(attempts))
+        }
+    }
+
+    /// Records that `plugin` faulted on this request (either failure policy).
+    public func recordFault(of plugin: String) {
+        state.withLock {
+            if case .string(let earlier)? = $0.values[HostKey.faultedPlugins] {
+                $0.values[HostKey.faultedPlugins] = .string(earlier + "," + plugin)
+            } else {
+                $0.values[HostKey.faultedPlugins] = .string(plugin)
+            }
+        }
     }
 
     /// Every value, as a snapshot.
-    public var allValues: [String: ContextValue] { values.withLock { $0 } }
+    public var allValues: [String: ContextValue] { state.withLock { $0.values } }
 
     /// A new request id: `req-`, 12 hex digits fixed at start-up, 12 counting up.
     ///
@@ -75,6 +128,13 @@ public final class RequestContext: Sendable {
 
     private static let processPrefix: UInt64 = UInt64.random(in: 0..<(1 << 48))
     private static let requestCounter = Atomic<UInt64>(0)
+
+    /// The monotonic clock in nanoseconds, for durations.
+    public static func monotonicNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
 
     /// Now, in nanoseconds since the Unix epoch.
     public static func wallClockNanoseconds() -> UInt64 {

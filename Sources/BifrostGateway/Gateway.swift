@@ -28,14 +28,19 @@ public final class Gateway: Sendable {
 
     /// Loads the plugins, builds the core and starts serving.
     public static func start(configuration: GatewayConfiguration, logger: Logger) async throws -> Gateway {
-        let entries = try PluginChainLoader(configuration: configuration, logger: logger).load()
-        return try await start(configuration: configuration, entries: entries, logger: logger)
+        let metrics = MetricsRegistry()
+        let entries = try PluginChainLoader(configuration: configuration, logger: logger, metrics: metrics).load()
+        return try await start(configuration: configuration, entries: entries, logger: logger, metrics: metrics)
     }
 
-    /// Starts serving with the given chain (plugins already loaded, or in-process ones).
-    public static func start(configuration: GatewayConfiguration, entries: [ChainEntry], logger: Logger) async throws -> Gateway {
+    /// Starts serving with the given chain (plugins already loaded, or in-process ones); `metrics`
+    /// is the registry the native plugins were loaded with.
+    public static func start(
+        configuration: GatewayConfiguration, entries: [ChainEntry], logger: Logger, metrics: MetricsRegistry = MetricsRegistry()
+    ) async throws -> Gateway {
         let (dispatcher, upstream) = ProviderFactory.makeDispatcher(configuration: configuration, logger: logger)
-        let bifrost = Bifrost(chain: PluginChain(entries, logger: logger), dispatcher: dispatcher)
+        let bifrost = Bifrost(
+            chain: PluginChain(entries, logger: logger, metrics: metrics), dispatcher: dispatcher, metrics: metrics)
         let server = BifrostHTTPServer(bifrost: bifrost, configuration: configuration.server, logger: logger)
         let port: Int
         do {

@@ -32,11 +32,13 @@ public struct PluginChainLoader: Sendable {
     /// The configuration to load from.
     public let configuration: GatewayConfiguration
     private let logger: Logger
+    private let metrics: MetricsRegistry
 
-    /// Creates a loader.
-    public init(configuration: GatewayConfiguration, logger: Logger) {
+    /// Creates a loader; native plugins define their metrics in `metrics`.
+    public init(configuration: GatewayConfiguration, logger: Logger, metrics: MetricsRegistry = .shared) {
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Resolves what to load, in order, without loading anything.
@@ -94,7 +96,8 @@ public struct PluginChainLoader: Sendable {
         var refusals: [PluginLoadError] = []
         for plugin in try plan() {
             do throws(PluginLoadError) {
-                let loaded = try PluginLoader.load(file: plugin.file, configuration: plugin.configuration, logger: logger)
+                let loaded = try PluginLoader.load(
+                    file: plugin.file, configuration: plugin.configuration, logger: logger, metrics: metrics)
                 let name = loaded.descriptor.name
                 if let other = loadedFrom[name] {
                     loaded.shutdown()

@@ -20,13 +20,15 @@ struct HTTPRouter: Sendable {
         case health
         /// `GET /api/plugins`
         case plugins
+        /// `GET /metrics`
+        case metrics
 
         /// Whether the route reads the request body and answers from a task (through the
         /// core); the others are answered at once on the event loop.
         var isAsynchronous: Bool {
             switch self {
             case .chatCompletions, .embeddings, .anthropicMessages: true
-            case .models, .health, .plugins: false
+            case .models, .health, .plugins, .metrics: false
             }
         }
     }
@@ -58,7 +60,7 @@ struct HTTPRouter: Sendable {
     /// Every route, for the 404 message.
     private static let routeList =
         "POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, POST /anthropic/v1/messages, GET /health, "
-        + "GET /api/plugins"
+        + "GET /api/plugins, GET /metrics"
 
     init(bifrost: Bifrost, maxBodyBytes: Int, requestExecutor: RequestExecutor, logger: Logger) {
         self.bifrost = bifrost
@@ -84,6 +86,8 @@ struct HTTPRouter: Sendable {
             return method == .GET ? .route(.health) : .methodNotAllowed(allow: "GET")
         case "/api/plugins":
             return method == .GET ? .route(.plugins) : .methodNotAllowed(allow: "GET")
+        case "/metrics":
+            return method == .GET ? .route(.metrics) : .methodNotAllowed(allow: "GET")
         default:
             return .notFound
         }
@@ -113,6 +117,11 @@ struct HTTPRouter: Sendable {
         case .plugins:
             return HTTPServerResponse(
                 status: .ok, bytes: Self.pluginsJSON(bifrost.chain), requestID: requestID)
+        case .metrics:
+            var response = HTTPServerResponse(
+                status: .ok, body: HTTPServerResponse.allocator.buffer(string: bifrost.metrics.render()), requestID: requestID)
+            response.headers.replaceOrAdd(name: "content-type", value: MetricsRegistry.contentType)
+            return response
         case .chatCompletions, .embeddings, .anthropicMessages:
             // These run in a task; see `answer(_:body:headers:context:)`.
             preconditionFailure("\(route) is not answered synchronously")
@@ -123,6 +132,22 @@ struct HTTPRouter: Sendable {
     func answer(_ route: Route, body: ByteBuffer, headers: HTTPHeaders, context: RequestContext) async
         -> HTTPAnswer
     {
+        let answer = await routeAnswer(route, body: body, headers: headers, context: context)
+        // Complete answers got the plugins' headers from the chain; a stream's head is written here.
+        guard case .stream(var streaming) = answer else { return answer }
+        let pluginHeaders = context.responseHeaders
+        if !pluginHeaders.isEmpty {
+            for field in pluginHeaders
+            where streaming.extraHeaders[field.name] == nil && HTTPServerResponse.allowsPluginHeader(field.name, field.value) {
+                streaming.extraHeaders[field.name] = field.value
+            }
+        }
+        return .stream(streaming)
+    }
+
+    private func routeAnswer(_ route: Route, body: ByteBuffer, headers: HTTPHeaders, context: RequestContext) async
+        -> HTTPAnswer
+    {
         switch route {
         case .chatCompletions:
             return await chatCompletions(body: body, headers: headers, context: context)
@@ -130,7 +155,7 @@ struct HTTPRouter: Sendable {
             return .complete(await embeddings(body: body, headers: headers, context: context))
         case .anthropicMessages:
             return await anthropicMessages(body: body, headers: headers, context: context)
-        case .models, .health, .plugins:
+        case .models, .health, .plugins, .metrics:
             return .complete(respond(to: route, requestID: context.requestID))
         }
     }

@@ -75,6 +75,11 @@ struct HTTPServerResponse: Sendable {
     /// Adds plugin headers: a name seen for the first time replaces the server's value
     /// (e.g. `x-bifrost-model`), repeats are appended (e.g. several `set-cookie`).
     /// Reserved names and fields that would break the framing (CR, LF, NUL, bad names) are dropped.
+    /// Whether a plugin may send this header: not one the server owns, and well formed.
+    static func allowsPluginHeader(_ name: String, _ value: String) -> Bool {
+        !isReserved(name) && isToken(name) && isSafeValue(value)
+    }
+
     private mutating func merge(_ extra: HeaderFields) {
         var replaced: [String] = []
         for field in extra {

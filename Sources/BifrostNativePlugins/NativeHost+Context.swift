@@ -26,9 +26,18 @@ extension NativeHost {
             out.pointee = result
             return BIFROST_OK
         }
+        api.context_set_response_header = { handle, name, value in
+            NativeHost.setByKey(handle, .context, name, value, "context_set_response_header", isHeader: true) {
+                $0.currentContext.setResponseHeader($1, $2)
+            }
+        }
         api.context_set = { handle, key, value in
             guard let session = NativeSession.resolve(handle, .context, "context_set") else { return BIFROST_ERR_INVALID_HANDLE }
             guard let key = NativeHost.decode(key, session, "context_set", "key") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard !key.hasPrefix(RequestContext.HostKey.reservedPrefix) else {
+                session.recordFault("context_set: '\(key)' is the host's (keys starting with 'bifrost.' are read-only)")
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
             guard let value else {
                 session.recordFault("context_set: value is NULL")
                 return BIFROST_ERR_INVALID_ARGUMENT

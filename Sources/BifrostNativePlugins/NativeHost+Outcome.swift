@@ -43,6 +43,17 @@ extension NativeHost {
             out?.pointee = session.handle(.response)
             return BIFROST_OK
         }
+        api.outcome_set_wait = { handle, delay in
+            guard let session = NativeSession.resolve(handle, .outcome, "outcome_set_wait") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
+            guard session.phase == .preHook else {
+                session.recordFault("outcome_set_wait: only a PreHook can ask a request to wait")
+                return BIFROST_ERR_WRONG_STATE
+            }
+            session.waitNanoseconds = delay
+            return BIFROST_OK
+        }
         api.outcome_set_error = { handle, status, type, message, out in
             guard let session = NativeSession.resolve(handle, .outcome, "outcome_set_error") else {
                 return BIFROST_ERR_INVALID_HANDLE
@@ -236,6 +247,20 @@ extension NativeHost {
         }
         api.error_set_message = { handle, value in
             NativeHost.setString(handle, .error, value, "error_set_message", "message") { $0.error.message = $1 }
+        }
+        api.error_get_source = { handle, kind, name in
+            guard let session = NativeSession.resolve(handle, .error, "error_get_source") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
+            let (kindText, nameText): (String, String) =
+                switch session.error.source {
+                case .gateway: ("gateway", "")
+                case .plugin(let plugin): ("plugin", plugin)
+                case .provider(let provider): ("provider", provider)
+                }
+            let status = NativeHost.give(kindText, kind, session, "error_get_source")
+            guard status == BIFROST_OK else { return status }
+            return NativeHost.give(nameText, name, session, "error_get_source")
         }
         api.error_get_header = { handle, name, out in
             NativeHost.getByKey(handle, .error, name, out, "error_get_header") { $0.error.headers[$1] }

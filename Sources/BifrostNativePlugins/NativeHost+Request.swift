@@ -85,6 +85,25 @@ extension NativeHost {
             NativeHost.encodeValue(value, session, into: out)
             return BIFROST_OK
         }
+        api.request_param_count = { handle, out in
+            guard let session = NativeSession.resolve(handle, .request, "request_param_count") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
+            guard let out = NativeHost.check(out, session, "request_param_count") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            out.pointee = session.request.parameters.count
+            return BIFROST_OK
+        }
+        api.request_param_name = { handle, index, out in
+            guard let session = NativeSession.resolve(handle, .request, "request_param_name") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
+            let parameters = session.request.parameters
+            guard NativeHost.checkIndex(index, in: parameters.count, "parameters", session, "request_param_name") else {
+                return BIFROST_ERR_OUT_OF_RANGE
+            }
+            let name = parameters.keys[parameters.keys.index(parameters.keys.startIndex, offsetBy: index)]
+            return NativeHost.give(name, out, session, "request_param_name")
+        }
         api.request_set_param = { handle, name, value in
             guard let session = NativeSession.resolve(handle, .request, "request_set_param") else {
                 return BIFROST_ERR_INVALID_HANDLE
@@ -134,6 +153,27 @@ extension NativeHost {
             }
             guard let out = NativeHost.check(out, session, "request_to_json") else { return BIFROST_ERR_INVALID_ARGUMENT }
             out.pointee = session.arena.borrow(session.request.openAIJSON())
+            return BIFROST_OK
+        }
+        api.request_to_canonical_json = { handle, omitted, count, out in
+            guard let session = NativeSession.resolve(handle, .request, "request_to_canonical_json") else {
+                return BIFROST_ERR_INVALID_HANDLE
+            }
+            guard let out = NativeHost.check(out, session, "request_to_canonical_json") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
+            guard count == 0 || omitted != nil else {
+                session.recordFault("request_to_canonical_json: omit_params is NULL with a count of \(count)")
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
+            var names: Set<String> = []
+            for index in 0..<count {
+                guard let name = NativeHost.decode(omitted![index], session, "request_to_canonical_json", "parameter name") else {
+                    return BIFROST_ERR_INVALID_ARGUMENT
+                }
+                names.insert(name)
+            }
+            out.pointee = session.arena.borrow(session.request.openAIJSON(omitting: names))
             return BIFROST_OK
         }
         api.request_replace_from_json = { handle, json in

@@ -37,6 +37,7 @@ public enum NativeHost {
         installResponseServices(&api)
         installErrorServices(&api)
         installChunkServices(&api)
+        installMetricServices(&api)
         return api
     }
 

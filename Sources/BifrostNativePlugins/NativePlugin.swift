@@ -54,20 +54,23 @@ public final class NativePlugin: Plugin {
     ///   - source: the file (or in-process name) the plugin comes from; names it in errors.
     ///   - configuration: the plugin's configuration, JSON bytes; empty means `{}`.
     ///   - logger: where the plugin's log lines go, attributed to it.
+    ///   - metrics: where the plugin's metrics are defined (`metric_define`).
     ///   - factory: calls the plugin's `bifrost_plugin_create`.
     public static func create(
         source: String,
         configuration: [UInt8],
         logger: Logger,
+        metrics: MetricsRegistry = .shared,
         factory: NativePluginFactory
     ) throws(PluginLoadError) -> NativePlugin {
-        let identity = PluginIdentity(source: source, logger: logger)
+        let identity = PluginIdentity(source: source, logger: logger, metrics: metrics)
         let config = configuration.isEmpty ? Array("{}".utf8) : configuration
         let result = (config + [0]).withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 factory(NativeHost.api, identity.makeToken(), chars.baseAddress!, config.count)
             }
         }
+        identity.isCreating = false
         guard let table = result else {
             if let message = identity.createError, !message.isEmpty {
                 throw PluginLoadError(file: source, kind: .refused, reason: "the plugin refused to load: \(message)")
@@ -172,6 +175,11 @@ public final class NativePlugin: Plugin {
             case nil:
                 throw makeFault("the PreHook returned BIFROST_ACTION_SHORT_CIRCUIT without setting a response or an error")
             }
+        case BIFROST_ACTION_WAIT:
+            guard let delay = session.waitNanoseconds else {
+                throw makeFault("the PreHook returned BIFROST_ACTION_WAIT without calling outcome_set_wait")
+            }
+            return .wait(.nanoseconds(Int64(clamping: delay)))
         case BIFROST_ACTION_FAULT:
             throw makeFault("the PreHook returned BIFROST_ACTION_FAULT without calling report_fault")
         default:

@@ -103,6 +103,8 @@ final class NativeSession {
     }
     /// The first contract violation or reported fault of the running hook.
     var fault: String?
+    /// How long a PreHook asked to wait before it runs again (`outcome_set_wait`).
+    var waitNanoseconds: UInt64?
     var arena = BorrowArena()
 
     deinit { arena.release() }
@@ -136,6 +138,13 @@ final class NativeSession {
         return key
     }()
 
+    /// This thread's session if a hook is running on it.
+    static var running: NativeSession? {
+        guard let raw = bifrost_host_thread_session() else { return nil }
+        let session = Unmanaged<NativeSession>.fromOpaque(raw).takeUnretainedValue()
+        return session.phase == .closed ? nil : session
+    }
+
     /// The request's context while a hook runs.
     var currentContext: RequestContext { context! }
 
@@ -145,6 +154,7 @@ final class NativeSession {
         self.phase = phase
         self.context = context
         if _slowPath(fault != nil) { fault = nil }
+        if _slowPath(waitNanoseconds != nil) { waitNanoseconds = nil }
         arena.reset()
     }
 

@@ -8,12 +8,21 @@ import Logging
 /// at any time), so identities are never freed.
 final class PluginIdentity: Sendable {
     let source: String
+    /// Where the plugin's metrics are defined.
+    let metrics: MetricsRegistry
     private let logger: Logger
-    private let state = LockedValue<(name: String?, createError: String?)>((nil, nil))
+    private let state = LockedValue<(name: String?, createError: String?, isCreating: Bool)>((nil, nil, true))
 
-    init(source: String, logger: Logger) {
+    init(source: String, logger: Logger, metrics: MetricsRegistry) {
         self.source = source
         self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// Whether `bifrost_plugin_create` is still running (metrics may be defined).
+    var isCreating: Bool {
+        get { state.withLock { $0.isCreating } }
+        set { state.withLock { $0.isCreating = newValue } }
     }
 
     var name: String? {

@@ -1,3 +1,4 @@
+public import BifrostCore
 import CBifrostPlugin
 public import Logging
 
@@ -18,7 +19,8 @@ public enum PluginLoader {
     public static func load(
         file: String,
         configuration: [UInt8] = [],
-        logger: Logger = Logger(label: "bifrost.plugin")
+        logger: Logger = Logger(label: "bifrost.plugin"),
+        metrics: MetricsRegistry = .shared
     ) throws(PluginLoadError) -> NativePlugin {
         guard access(file, R_OK) == 0 else {
             throw PluginLoadError(
@@ -39,7 +41,7 @@ public enum PluginLoader {
             )
         }
         let create = unsafeBitCast(symbol, to: bifrost_plugin_create_fn.self)
-        return try NativePlugin.create(source: file, configuration: configuration, logger: logger) {
+        return try NativePlugin.create(source: file, configuration: configuration, logger: logger, metrics: metrics) {
             host, token, config, length in
             create(host, token, config, length)
         }

@@ -1,5 +1,5 @@
 /*
- * bifrost_plugin.h — the Bifrost for Swift plugin ABI, version 1.
+ * bifrost_plugin.h — the Bifrost for Swift plugin ABI, version 1 (minor 2).
  *
  * One header, C99, no dependencies beyond <stddef.h> and <stdint.h>. A plugin is a
  * shared object exporting one symbol, `bifrost_plugin_create`:
@@ -43,7 +43,7 @@ extern "C" {
 /* ---------------------------------------------------------------------------------- */
 
 #define BIFROST_ABI_VERSION_MAJOR 1
-#define BIFROST_ABI_VERSION_MINOR 1
+#define BIFROST_ABI_VERSION_MINOR 2
 
 /* The name of the one symbol a plugin exports. */
 #define BIFROST_PLUGIN_CREATE_SYMBOL "bifrost_plugin_create"
@@ -106,6 +106,32 @@ typedef struct bifrost_usage {
     int64_t total_tokens;
 } bifrost_usage;
 
+/* Since 1.2: kinds of metric. */
+typedef int32_t bifrost_metric_kind;
+/* Only goes up: record adds a non-negative amount. */
+#define BIFROST_METRIC_COUNTER 0
+/* Goes up and down: record adds (may be negative), metric_set sets. */
+#define BIFROST_METRIC_GAUGE 1
+/* Counts observations into buckets: record observes one value. */
+#define BIFROST_METRIC_HISTOGRAM 2
+
+/* Since 1.2: what `metric_define` creates. Names follow Prometheus:
+ * [a-zA-Z_:][a-zA-Z0-9_:]* for the metric, [a-zA-Z_][a-zA-Z0-9_]* for labels (not "le",
+ * not starting with "__"). Strings and arrays are borrowed for the call. */
+typedef struct bifrost_metric_spec {
+    /* sizeof(bifrost_metric_spec) as the plugin was compiled. */
+    uint32_t struct_size;
+    bifrost_metric_kind kind;
+    bifrost_str name;
+    bifrost_str help;
+    const bifrost_str *label_names;
+    size_t label_count;
+    /* Histogram upper bounds, strictly ascending and finite (+Inf is implied). NULL with
+     * a count of 0 gives latency buckets in seconds from 100 us to 60 s. */
+    const double *buckets;
+    size_t bucket_count;
+} bifrost_metric_spec;
+
 /* Log levels of `bifrost_host_api.log`. */
 typedef int32_t bifrost_log_level;
 #define BIFROST_LOG_DEBUG 0
@@ -131,6 +157,9 @@ typedef struct bifrost_response bifrost_response;
 typedef struct bifrost_chunk bifrost_chunk;
 /* An error inside an outcome. */
 typedef struct bifrost_error bifrost_error;
+/* Since 1.2: a metric family defined by the plugin at create time. Valid for the life of
+ * the process, from any thread. */
+typedef struct bifrost_metric bifrost_metric;
 
 /* ---------------------------------------------------------------------------------- */
 /* Hooks                                                                              */
@@ -150,6 +179,11 @@ typedef int32_t bifrost_hook_action;
 #define BIFROST_ACTION_FAULT 2
 /* Since 1.1, ChunkHook only: do not send this chunk. */
 #define BIFROST_ACTION_DROP 3
+/* Since 1.2, PreHook only: call this PreHook again for the same request after the delay
+ * set with `outcome_set_wait` (a rate limiter that delays instead of rejecting). The host
+ * holds no thread while the request waits; one wait is capped at 60 s, and the plugin
+ * bounds the total (count its own rounds in the context). */
+#define BIFROST_ACTION_WAIT 4
 
 /* Runs before the provider, in chain order. `outcome` is empty; fill it only to
  * short-circuit. */
@@ -232,7 +266,11 @@ typedef struct bifrost_host_api {
     /* --- context ------------------------------------------------------------------ */
 
     /* Per-request values, shared by all hooks of one request. `value->string` is
-     * borrowed until the hook returns. */
+     * borrowed until the hook returns. Keys starting with "bifrost." are the host's (read
+     * only, since 1.2): "bifrost.upstream_ns" (number: nanoseconds the provider call took,
+     * retries included; for a stream, until it opened), "bifrost.attempts" (number of
+     * provider attempts) and "bifrost.faulted" (string: plugins that faulted on this
+     * request, comma-separated). Writing one is INVALID_ARGUMENT. */
     bifrost_status (*context_get)(bifrost_context *context, bifrost_str key, bifrost_value *value_out);
     /* Copies `value`; a value of kind NULL removes the key. */
     bifrost_status (*context_set)(bifrost_context *context, bifrost_str key, const bifrost_value *value);
@@ -345,6 +383,49 @@ typedef struct bifrost_host_api {
     /* NOT_FOUND unless the chunk carries usage (usually the last one). */
     bifrost_status (*chunk_get_usage)(bifrost_chunk *chunk, bifrost_usage *usage_out);
     bifrost_status (*chunk_get_model)(bifrost_chunk *chunk, bifrost_str *model_out);
+
+    /* --- since 1.2 ------------------------------------------------------------------- */
+
+    /* Defines a metric family, exposed on the gateway's /metrics. Only while
+     * bifrost_plugin_create runs (WRONG_STATE afterwards). Defining the same name again
+     * with the same kind, labels and buckets returns the same family; anything else, or an
+     * invalid name, is INVALID_ARGUMENT with the reason in the host's log. */
+    bifrost_status (*metric_define)(
+        bifrost_plugin_token *token, const bifrost_metric_spec *spec, bifrost_metric **metric_out);
+    /* Counter: adds `value` (>= 0). Gauge: adds `value`. Histogram: observes `value`.
+     * `label_values` has one value per label name, in order. Lock-free once a series
+     * exists; safe from any thread. */
+    bifrost_status (*metric_record)(
+        bifrost_metric *metric, const bifrost_str *label_values, size_t label_count, double value);
+    /* Gauge only: sets the series to `value`. */
+    bifrost_status (*metric_set)(
+        bifrost_metric *metric, const bifrost_str *label_values, size_t label_count, double value);
+
+    /* PreHook only: how long to wait before the host calls this PreHook again; return
+     * BIFROST_ACTION_WAIT afterwards. */
+    bifrost_status (*outcome_set_wait)(bifrost_outcome *outcome, uint64_t delay_ns);
+
+    /* Request parameters by position, to read every one (a cache key): `index` from 0 to
+     * count - 1, in the order the client sent them. */
+    bifrost_status (*request_param_count)(bifrost_request *request, size_t *count_out);
+    bifrost_status (*request_param_name)(bifrost_request *request, size_t index, bifrost_str *name_out);
+
+    /* The request as canonical OpenAI chat JSON (object keys sorted at every level, no
+     * whitespace: equal requests give equal bytes) without the listed parameters; for a
+     * cache key that ignores "user" and "stream". Borrowed until the hook returns. */
+    bifrost_status (*request_to_canonical_json)(
+        bifrost_request *request, const bifrost_str *omit_params, size_t omit_count, bifrost_str *json_out);
+
+    /* Sets a header of the client's answer, whatever it turns out to be: a response, an
+     * error, or the head of a stream (set in a PreHook, it reaches a stream's head; a
+     * PostHook runs after a stream's head is sent). Headers the answer itself carries
+     * (response_set_header, error_set_header) take precedence. */
+    bifrost_status (*context_set_response_header)(bifrost_context *context, bifrost_str name, bifrost_str value);
+
+    /* Who caused an error: `kind_out` is "gateway", "plugin" or "provider"; `name_out`
+     * the plugin's or provider's name (empty for the gateway). A rejection names the
+     * plugin that rejected; a plugin fault has type "plugin_fault". */
+    bifrost_status (*error_get_source)(bifrost_error *error, bifrost_str *kind_out, bifrost_str *name_out);
 } bifrost_host_api;
 
 /* ---------------------------------------------------------------------------------- */

@@ -1,0 +1,143 @@
+public import BifrostPluginSDK
+
+/// An exact-match response cache: a request whose provider, model, messages and
+/// output-affecting parameters equal an earlier one's gets that earlier answer without a
+/// call to the provider, replayed as a stream to a streaming client.
+///
+/// The key is the request's canonical JSON (keys sorted at every level) without `user`,
+/// `stream` and `stream_options`. Answers expire after `ttl_seconds` and the store is
+/// bounded by entries and bytes (least recently used out first). Every answer carries
+/// `x-bifrost-cache: hit`, `miss` or `bypass`; a request header `x-bifrost-cache: bypass`
+/// skips the cache. Errors, multi-choice and tool-call answers are never stored.
+///
+/// ```swift
+/// let cache = try ResponseCache(configuration: PluginConfiguration(text: #"{"ttl_seconds": 60}"#))
+/// ```
+public struct ResponseCache: PreHookPlugin, PostHookPlugin {
+    /// `caching`.
+    ///
+    /// ```swift
+    /// ResponseCache.name  // "caching"
+    /// ```
+    public static let name = "caching"
+
+    /// The plugin's version.
+    ///
+    /// ```swift
+    /// ResponseCache.version  // "1.0.0"
+    /// ```
+    public static let version = "1.0.0"
+
+    /// The context key with this request's cache status, `hit`, `miss` or `bypass`, for
+    /// other plugins (monitoring, logging) to read.
+    ///
+    /// ```swift
+    /// try context[ResponseCache.statusKey]?.stringValue  // "hit"
+    /// ```
+    public static let statusKey = "caching.status"
+
+    /// The header on answers and, with the value `bypass`, on requests.
+    public static let header = "x-bifrost-cache"
+
+    static let keyKey = "caching.key"
+
+    /// One stored answer.
+    struct Entry: Sendable {
+        var content: String
+        var finishReason: String
+        var usage: HookUsage
+        var model: String
+        var storedAt: UInt64
+    }
+
+    /// The checked configuration.
+    ///
+    /// ```swift
+    /// cache.configuration.maxEntries  // 10000
+    /// ```
+    public let configuration: CacheConfiguration
+    private let store: PluginLock<LRUStore<[UInt8], Entry>>
+    private let host: PluginHost
+    private let entries: PluginMetric
+    private let bytes: PluginMetric
+
+    /// Reads and checks the configuration and defines the cache's gauges.
+    ///
+    /// ```swift
+    /// let cache = try ResponseCache(configuration: PluginConfiguration(text: "{}"))
+    /// ```
+    public init(configuration: PluginConfiguration) throws {
+        self.configuration = try CacheConfiguration(configuration)
+        store = PluginLock(LRUStore(maxEntries: self.configuration.maxEntries, maxBytes: self.configuration.maxBytes))
+        host = configuration.host
+        entries = try host.defineGauge("bifrost_cache_entries", help: "Answers held by the caching plugin.")
+        bytes = try host.defineGauge("bifrost_cache_bytes", help: "Bytes held by the caching plugin (keys and answers).")
+    }
+
+    /// Answers from the cache when it can; otherwise notes the key for the PostHook.
+    ///
+    /// ```swift
+    /// let decision = try cache.preHook(request: request, context: context)  // .respond on a hit
+    /// ```
+    public func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {
+        if try request.header(Self.header)?.lowercased() == "bypass" {
+            try mark(context, "bypass")
+            return .continue
+        }
+        let key = try request.canonicalJSON(omitting: configuration.omittedParameters)
+        let now = host.monotonicNanoseconds()
+        let entry: Entry? = store.withLock { store in
+            guard let entry = store.value(for: key) else { return nil }
+            guard now &- entry.storedAt < configuration.ttlNanoseconds else {
+                store.removeValue(for: key)
+                return nil
+            }
+            return entry
+        }
+        if let entry {
+            try mark(context, "hit")
+            let age = (now &- entry.storedAt) / 1_000_000_000
+            return .respond(
+                ShortCircuitResponse(
+                    content: entry.content, finishReason: entry.finishReason, usage: entry.usage, model: entry.model,
+                    headers: [Self.header: "hit", "age": String(age)]))
+        }
+        try mark(context, "miss")
+        try context.set(Self.keyKey, .string(String(decoding: key, as: UTF8.self)))
+        return .continue
+    }
+
+    /// Stores a fresh answer.
+    ///
+    /// ```swift
+    /// try cache.postHook(outcome: outcome, context: context)
+    /// ```
+    public func postHook(outcome: HookOutcome, context: HookContext) throws {
+        guard let response = try outcome.response, case .string(let key)? = try context[Self.keyKey] else { return }
+        try store(response, key: Array(key.utf8))
+    }
+
+    /// Records the status for other plugins and as the answer's header (a stream's head too).
+    private func mark(_ context: HookContext, _ status: String) throws {
+        try context.set(Self.statusKey, .string(status))
+        try context.setResponseHeader(Self.header, status)
+    }
+
+    private func store(_ response: HookResponse, key: [UInt8]) throws {
+        guard try response.choiceCount == 1 else { return }
+        let finishReason = try response.finishReason(at: 0) ?? "stop"
+        guard finishReason != "tool_calls", finishReason != "function_call" else { return }
+        let content = try response.content(at: 0)
+        let size = key.count + content.utf8.count + 128
+        guard size <= configuration.maxEntryBytes else { return }
+        let entry = Entry(
+            content: content, finishReason: finishReason, usage: try response.usage, model: try response.model,
+            storedAt: host.monotonicNanoseconds())
+        let (count, total) = store.withLock { store in
+            store.insert(entry, for: key, bytes: size)
+            return (store.count, store.totalBytes)
+        }
+        entries.set(Double(count))
+        bytes.set(Double(total))
+    }
+}
