@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "TimingHeadersPlugin", type: .dynamic, targets: ["TimingHeadersPlugin"]),
         .library(name: "RateLimitingPlugin", type: .dynamic, targets: ["RateLimitingPlugin"]),
         .library(name: "CachingPlugin", type: .dynamic, targets: ["CachingPlugin"]),
+        .library(name: "MonitoringPlugin", type: .dynamic, targets: ["MonitoringPlugin"]),
+        .library(name: "LoggingPlugin", type: .dynamic, targets: ["LoggingPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -159,6 +161,42 @@ let package = Package(
             name: "ResponseCachingTests",
             dependencies: ["ResponseCaching", "BifrostPluginTesting", "BifrostCore", "BifrostTestSupport"],
             path: "ExamplePlugins/caching/Tests",
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "Monitoring",
+            dependencies: ["BifrostPluginSDK"],
+            path: "ExamplePlugins/monitoring/Sources/Monitoring",
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "MonitoringPlugin",
+            dependencies: ["Monitoring"],
+            path: "ExamplePlugins/monitoring/Sources/MonitoringPlugin",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "MonitoringTests",
+            dependencies: ["Monitoring", "RateLimiting", "ResponseCaching", "BifrostPluginTesting", "BifrostCore", "BifrostTestSupport"],
+            path: "ExamplePlugins/monitoring/Tests",
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "RequestLogging",
+            dependencies: ["BifrostPluginSDK"],
+            path: "ExamplePlugins/logging/Sources/RequestLogging",
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "LoggingPlugin",
+            dependencies: ["RequestLogging"],
+            path: "ExamplePlugins/logging/Sources/LoggingPlugin",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "RequestLoggingTests",
+            dependencies: ["RequestLogging", "RateLimiting", "BifrostPluginTesting", "BifrostCore", "BifrostTestSupport"],
+            path: "ExamplePlugins/logging/Tests",
             swiftSettings: strictSwift
         ),
 

@@ -424,7 +424,7 @@ typedef struct bifrost_host_api {
 
     /* Who caused an error: `kind_out` is "gateway", "plugin" or "provider"; `name_out`
      * the plugin's or provider's name (empty for the gateway). A rejection names the
-     * plugin that rejected; a plugin fault has type "plugin_fault". */
+     * plugin that rejected; a plugin fault has code "plugin_fault". */
     bifrost_status (*error_get_source)(bifrost_error *error, bifrost_str *kind_out, bifrost_str *name_out);
 } bifrost_host_api;
 

@@ -1,0 +1,227 @@
+public import BifrostPluginSDK
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// One structured JSON line per request: id, time, client, route, provider, model, status,
+/// latency, upstream time and attempts, tokens, cache status, stream flag, and which plugin
+/// rejected or faulted. Message content only when `include_content` is on; API keys and
+/// `Authorization` never.
+///
+/// Lines go to a bounded buffer that a background thread writes out, so a request never
+/// waits on the disk; when the buffer is full, lines are dropped, counted in
+/// `bifrost_log_lines_dropped_total` and reported in the gateway's log.
+///
+/// Put it first in the chain: its PostHook runs last and sees the final answer.
+///
+/// ```json
+/// {"time":"2026-11-25T16:40:09.123Z","request_id":"req-…","client":"key:1f…","route":"/v1/chat/completions",
+///  "provider":"mock","model":"echo","status":200,"latency_ms":0.412,"prompt_tokens":4,"completion_tokens":2,
+///  "total_tokens":6,"cache":"miss","stream":false}
+/// ```
+public final class RequestLogger: PreHookPlugin, PostHookPlugin {
+    /// `logging`.
+    ///
+    /// ```swift
+    /// RequestLogger.name  // "logging"
+    /// ```
+    public static let name = "logging"
+
+    /// The plugin's version.
+    ///
+    /// ```swift
+    /// RequestLogger.version  // "1.0.0"
+    /// ```
+    public static let version = "1.0.0"
+
+    /// A lost log line must never fail a request.
+    ///
+    /// ```swift
+    /// RequestLogger.failOpenByDefault  // true
+    /// ```
+    public static var failOpenByDefault: Bool { true }
+
+    static let requestKey = "logging.request"
+    static let startKey = "logging.start_ns"
+
+    /// The checked configuration.
+    ///
+    /// ```swift
+    /// logger.configuration.includeContent  // false
+    /// ```
+    public let configuration: RequestLogConfiguration
+    private let host: PluginHost
+    private let writer: LineWriter
+    private let droppedLines: PluginMetric
+    private let lastDropReport = PluginLock<UInt64>(0)
+
+    /// Reads the configuration, opens the output and starts the writer thread.
+    ///
+    /// ```swift
+    /// let logger = try RequestLogger(configuration: PluginConfiguration(text: #"{"output": "stdout"}"#))
+    /// ```
+    public init(configuration: PluginConfiguration) throws {
+        self.configuration = try RequestLogConfiguration(configuration)
+        host = configuration.host
+        let descriptor: Int32
+        switch self.configuration.output {
+        case .stdout:
+            descriptor = STDOUT_FILENO
+        case .file(let path):
+            descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+            guard descriptor >= 0 else {
+                throw PluginConfigurationError("cannot open '\(path)' for appending: \(String(cString: strerror(errno)))")
+            }
+        }
+        let logger = host.logger
+        writer = LineWriter(
+            descriptor: descriptor, closesDescriptor: descriptor != STDOUT_FILENO, capacity: self.configuration.bufferLines
+        ) { reason in
+            logger.error("writing request log lines failed: \(reason)")
+        }
+        droppedLines = try host.defineCounter(
+            "bifrost_log_lines_dropped_total", help: "Request log lines dropped because the writer fell behind.")
+    }
+
+    /// Notes the start and what only the request shows (stream flag, headers, content).
+    ///
+    /// ```swift
+    /// _ = try logger.preHook(request: request, context: context)
+    /// ```
+    public func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {
+        try context.set(Self.startKey, .number(Double(host.monotonicNanoseconds())))
+        var fields = JSONLine()
+        fields.bool("stream", try request.param("stream")?.boolValue ?? false)
+        if !configuration.includeHeaders.isEmpty {
+            var headers = JSONLine()
+            for name in configuration.includeHeaders {
+                guard let value = try request.header(name) else { continue }
+                headers.string(name, Redaction.isSecretHeader(name) ? Redaction.placeholder : Redaction.redactingKeys(value))
+            }
+            fields.object("headers", headers)
+        }
+        if configuration.includeContent {
+            var messages = JSONArray()
+            for index in 0..<(try request.messages.count) {
+                let (role, content) = try request.messages[index]
+                var message = JSONLine()
+                message.string("role", role)
+                message.string("content", Redaction.redactingKeys(content))
+                messages.object(message)
+            }
+            fields.array("messages", messages)
+        }
+        try context.set(Self.requestKey, .string(fields.members))
+        return .continue
+    }
+
+    /// Writes the request's line.
+    ///
+    /// ```swift
+    /// try logger.postHook(outcome: outcome, context: context)
+    /// ```
+    public func postHook(outcome: HookOutcome, context: HookContext) throws {
+        let now = host.monotonicNanoseconds()
+        var line = JSONLine()
+        line.string("time", Self.timestamp(nanoseconds: try context.arrivalTimeNanoseconds))
+        line.string("request_id", try context.requestID)
+        line.string("client", try context.clientID)
+        line.string("route", try context.route)
+        var faulted = try context.faultedPlugins
+        if let response = try outcome.response {
+            line.string("provider", try response.provider)
+            line.string("model", try response.model)
+            line.int("status", 200)
+        } else if let error = try outcome.error {
+            line.int("status", try error.status)
+            line.string("error_type", try error.type)
+            line.string("error_message", Redaction.redactingKeys(try error.message))
+            let source = try error.source
+            if source.kind == "plugin" {
+                if try error.code == "plugin_fault" {
+                    if !faulted.contains(source.name) { faulted.append(source.name) }
+                } else {
+                    line.string("rejected_by", source.name)
+                }
+            } else if source.kind == "provider" {
+                line.string("provider", source.name)
+            }
+        }
+        if let start = try context[Self.startKey]?.doubleValue {
+            line.number("latency_ms", (max(0, Double(now) - start) / 1e6 * 1000).rounded() / 1000)
+        }
+        if let upstream = try context.upstreamNanoseconds {
+            line.number("upstream_ms", (Double(upstream) / 1e6 * 1000).rounded() / 1000)
+        }
+        if let attempts = try context["bifrost.attempts"]?.doubleValue { line.int("attempts", Int(attempts)) }
+        if let response = try outcome.response {
+            let usage = try response.usage
+            line.int("prompt_tokens", usage.promptTokens)
+            line.int("completion_tokens", usage.completionTokens)
+            line.int("total_tokens", usage.totalTokens)
+        }
+        if let cache = try context["caching.status"]?.stringValue { line.string("cache", cache) }
+        if case .string(let requestFields)? = try context[Self.requestKey] { line.raw(requestFields) }
+        if !faulted.isEmpty {
+            var names = JSONArray()
+            for name in faulted { names.string(name) }
+            line.array("faulted", names)
+        }
+        if configuration.includeContent, let response = try outcome.response, try response.choiceCount > 0 {
+            line.string("answer", Redaction.redactingKeys(try response.content(at: 0)))
+        }
+        if !writer.enqueue(line.text + "\n") { reportDrops(now: now) }
+    }
+
+    /// Writes every queued line and closes the output.
+    ///
+    /// ```swift
+    /// logger.shutdown()
+    /// ```
+    public func shutdown() {
+        writer.stop()
+        let dropped = writer.takeDropped()
+        if dropped > 0 { droppedLines.record(Double(dropped)) }
+    }
+
+    /// Waits until every line so far is written (tests, and operators before a rotation).
+    ///
+    /// ```swift
+    /// logger.flush()
+    /// ```
+    public func flush() { writer.flush() }
+
+    /// Counts drops, and says so in the gateway's log at most once a second.
+    private func reportDrops(now: UInt64) {
+        let due = lastDropReport.withLock { last -> Bool in
+            guard now &- last >= 1_000_000_000 else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let dropped = writer.takeDropped()
+        droppedLines.record(Double(dropped))
+        host.logger.warning("request log buffer full (\(configuration.bufferLines) lines): dropped \(dropped) line(s)")
+    }
+
+    /// RFC 3339 in UTC with milliseconds: `2026-11-25T16:40:09.123Z`.
+    ///
+    /// ```swift
+    /// RequestLogger.timestamp(nanoseconds: 0)  // "1970-01-01T00:00:00.000Z"
+    /// ```
+    public static func timestamp(nanoseconds: UInt64) -> String {
+        var seconds = time_t(nanoseconds / 1_000_000_000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        let milliseconds = Int32(nanoseconds / 1_000_000 % 1_000)
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(milliseconds, 3))Z"
+    }
+}

@@ -1,0 +1,217 @@
+public import BifrostPluginSDK
+
+/// Prometheus metrics for every request, exposed on the gateway's `/metrics` through the
+/// host's metrics service: requests by provider, model and status, end-to-end and upstream
+/// latency, time to first token on streams, input and output tokens, cache hits and misses
+/// (from the caching plugin's `caching.status`), rejections by plugin, requests in flight.
+///
+/// Put it early in the chain: its PostHook then sees every answer, rejections by later
+/// plugins and cache hits included. Fail-open by default.
+///
+/// ```swift
+/// let monitor = try Monitor(configuration: PluginConfiguration(text: #"{"include_model_label": true}"#))
+/// ```
+public struct Monitor: PreHookPlugin, PostHookPlugin, ChunkHookPlugin {
+    /// `monitoring`.
+    ///
+    /// ```swift
+    /// Monitor.name  // "monitoring"
+    /// ```
+    public static let name = "monitoring"
+
+    /// The plugin's version.
+    ///
+    /// ```swift
+    /// Monitor.version  // "1.0.0"
+    /// ```
+    public static let version = "1.0.0"
+
+    /// A metrics plugin must never fail a request.
+    ///
+    /// ```swift
+    /// Monitor.failOpenByDefault  // true
+    /// ```
+    public static var failOpenByDefault: Bool { true }
+
+    static let startKey = "monitoring.start_ns"
+    static let targetKey = "monitoring.target"
+    static let firstTokenKey = "monitoring.first_token"
+    /// The caching plugin's status key.
+    static let cacheStatusKey = "caching.status"
+
+    /// The checked configuration.
+    ///
+    /// ```swift
+    /// monitor.configuration.includeModelLabel  // true
+    /// ```
+    public let configuration: MonitorConfiguration
+    private let host: PluginHost
+    private let requests: PluginMetric
+    private let duration: PluginMetric
+    private let upstream: PluginMetric
+    private let firstToken: PluginMetric
+    private let tokens: PluginMetric
+    private let cacheHits: PluginMetric
+    private let cacheMisses: PluginMetric
+    private let rejections: PluginMetric
+    private let inFlight: PluginMetric
+
+    /// Reads the configuration and defines the metrics.
+    ///
+    /// ```swift
+    /// let monitor = try Monitor(configuration: PluginConfiguration(text: "{}"))
+    /// ```
+    public init(configuration: PluginConfiguration) throws {
+        self.configuration = try MonitorConfiguration(configuration)
+        host = configuration.host
+        let target = ["provider", "model"]
+        let buckets = self.configuration.latencyBuckets
+        requests = try host.defineCounter(
+            "bifrost_requests_total", help: "Chat requests answered, by provider, model and HTTP status.",
+            labels: target + ["status"])
+        duration = try host.defineHistogram(
+            "bifrost_request_duration_seconds", help: "Time from the monitoring PreHook to its PostHook (a stream's end).",
+            labels: target, buckets: buckets)
+        upstream = try host.defineHistogram(
+            "bifrost_upstream_duration_seconds",
+            help: "Time the provider took, retries and fallbacks included (a stream: until it opened).", labels: target,
+            buckets: buckets)
+        firstToken = try host.defineHistogram(
+            "bifrost_time_to_first_token_seconds", help: "Time to the first chunk of a streamed answer.", labels: target,
+            buckets: buckets)
+        tokens = try host.defineCounter(
+            "bifrost_tokens_total", help: "Tokens used, by provider, model and type (input or output).",
+            labels: target + ["type"])
+        cacheHits = try host.defineCounter(
+            "bifrost_cache_hits_total", help: "Requests answered from the cache.", labels: target)
+        cacheMisses = try host.defineCounter(
+            "bifrost_cache_misses_total", help: "Requests the cache could not answer.", labels: target)
+        rejections = try host.defineCounter(
+            "bifrost_plugin_rejections_total", help: "Requests a plugin rejected, by plugin and HTTP status.",
+            labels: ["plugin", "status"])
+        inFlight = try host.defineGauge("bifrost_requests_in_flight", help: "Chat requests inside the gateway now.")
+    }
+
+    /// Notes when the request started and what it asked for.
+    ///
+    /// ```swift
+    /// _ = try monitor.preHook(request: request, context: context)
+    /// ```
+    public func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {
+        try context.set(Self.startKey, .number(Double(host.monotonicNanoseconds())))
+        try context.set(Self.targetKey, .string(try request.provider + "/" + request.model))
+        inFlight.record(1)
+        return .continue
+    }
+
+    /// Records the time to the first chunk of a stream.
+    ///
+    /// ```swift
+    /// _ = try monitor.chunkHook(chunk: chunk, context: context)
+    /// ```
+    public func chunkHook(chunk: HookChunk, context: HookContext) throws -> ChunkDecision {
+        guard try context[Self.firstTokenKey] == nil, let start = try context[Self.startKey]?.doubleValue else {
+            return .continue
+        }
+        let now = host.monotonicNanoseconds()
+        try context.set(Self.firstTokenKey, .bool(true))
+        let (provider, model) = labels(try context[Self.targetKey]?.stringValue ?? "/")
+        firstToken.record(Self.seconds(from: start, to: now), labels: [provider, model])
+        return .continue
+    }
+
+    /// Records the request's outcome.
+    ///
+    /// ```swift
+    /// try monitor.postHook(outcome: outcome, context: context)
+    /// ```
+    public func postHook(outcome: HookOutcome, context: HookContext) throws {
+        inFlight.record(-1)
+        let now = host.monotonicNanoseconds()
+        var (provider, model) = labels(try context[Self.targetKey]?.stringValue ?? "/")
+        let status: Int
+        if let response = try outcome.response {
+            status = 200
+            let servedProvider = try response.provider
+            if !servedProvider.isEmpty { (provider, model) = labels(servedProvider + "/" + (try response.model)) }
+            let usage = try response.usage
+            tokens.record(Double(usage.promptTokens), labels: [provider, model, "input"])
+            tokens.record(Double(usage.completionTokens), labels: [provider, model, "output"])
+        } else if let error = try outcome.error {
+            status = try error.status
+            let source = try error.source
+            if source.kind == "plugin", try error.code != "plugin_fault" {
+                rejections.record(1, labels: [source.name, String(status)])
+            }
+            // A model the gateway does not serve must not grow a label value per typo.
+            if source.kind == "gateway", status == 400 || status == 404 { (provider, model) = ("invalid", "invalid") }
+        } else {
+            return
+        }
+        let target = [provider, model]
+        requests.record(1, labels: target + [String(status)])
+        if let start = try context[Self.startKey]?.doubleValue {
+            duration.record(Self.seconds(from: start, to: now), labels: target)
+        }
+        if let upstreamNanoseconds = try context.upstreamNanoseconds {
+            upstream.record(Double(upstreamNanoseconds) / 1e9, labels: target)
+        }
+        switch try context[Self.cacheStatusKey]?.stringValue {
+        case "hit": cacheHits.record(1, labels: target)
+        case "miss": cacheMisses.record(1, labels: target)
+        default: break
+        }
+    }
+
+    /// `provider/model` as label values; the model is dropped when so configured.
+    private func labels(_ target: String) -> (String, String) {
+        guard let slash = target.firstIndex(of: "/") else { return (target, "") }
+        let provider = String(target[..<slash])
+        return (provider, configuration.includeModelLabel ? String(target[target.index(after: slash)...]) : "")
+    }
+
+    private static func seconds(from start: Double, to now: UInt64) -> Double {
+        max(0, Double(now) - start) / 1e9
+    }
+}
+
+/// The monitoring plugin's configuration.
+///
+/// ```json
+/// {"include_model_label": true, "latency_buckets": [0.01, 0.05, 0.1, 0.5, 1, 5, 30]}
+/// ```
+public struct MonitorConfiguration: Sendable, Hashable {
+    /// Whether metrics carry the model as a label (turn off when clients send many models).
+    public var includeModelLabel: Bool
+    /// Histogram bounds in seconds; empty for the host's latency buckets (100 µs to 60 s).
+    public var latencyBuckets: [Double]
+
+    /// Reads and checks `configuration`.
+    ///
+    /// ```swift
+    /// let config = try MonitorConfiguration(PluginConfiguration(text: #"{"include_model_label": false}"#))
+    /// ```
+    public init(_ configuration: PluginConfiguration) throws {
+        try configuration.rejectUnknownKeys(known: ["include_model_label", "latency_buckets"])
+        let file = try configuration.decode(File.self)
+        includeModelLabel = file.includeModelLabel ?? true
+        latencyBuckets = file.latencyBuckets ?? []
+        guard latencyBuckets.allSatisfy({ $0.isFinite && $0 > 0 }),
+            zip(latencyBuckets, latencyBuckets.dropFirst()).allSatisfy({ $0 < $1 })
+        else {
+            throw PluginConfigurationError(
+                "invalid configuration: 'latency_buckets' must be positive seconds in strictly ascending order, got \(latencyBuckets)"
+            )
+        }
+    }
+
+    private struct File: Decodable {
+        var includeModelLabel: Bool?
+        var latencyBuckets: [Double]?
+
+        enum CodingKeys: String, CodingKey {
+            case includeModelLabel = "include_model_label"
+            case latencyBuckets = "latency_buckets"
+        }
+    }
+}

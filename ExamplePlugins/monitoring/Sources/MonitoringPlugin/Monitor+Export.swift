@@ -1,0 +1,17 @@
+public import BifrostPluginSDK
+import Monitoring
+
+/// The library's one exported symbol: creates ``Monitoring/Monitor`` for the host.
+///
+/// ```sh
+/// nm -D --defined-only libMonitoringPlugin.so | grep bifrost_plugin_create
+/// ```
+@_cdecl("bifrost_plugin_create")
+public func bifrostPluginCreate(
+    _ host: UnsafePointer<bifrost_host_api>?,
+    _ token: OpaquePointer?,
+    _ config: UnsafePointer<CChar>?,
+    _ configLength: Int
+) -> UnsafePointer<bifrost_plugin>? {
+    exportPlugin(Monitor.self, host: host, token: token, config: config, configLength: configLength)
+}
