@@ -89,21 +89,20 @@ public struct HookRequest {
         }
     }
 
-    /// The request as canonical OpenAI chat JSON bytes without the `omitting` parameters
-    /// (ABI 1.2): object keys sorted at every level, so equal requests give equal bytes. The
-    /// base of a cache key.
+    /// The request as canonical OpenAI chat JSON without the `omitting` parameters (ABI 1.2):
+    /// object keys sorted at every level, so equal requests give equal text. The base of a
+    /// cache key.
     ///
     /// ```swift
     /// let key = try request.canonicalJSON(omitting: ["user", "stream", "stream_options"])
     /// ```
-    public func canonicalJSON(omitting omitted: [String] = []) throws -> [UInt8] {
+    public func canonicalJSON(omitting omitted: [String] = []) throws -> String {
         let get = try newerHostFunction(api, \.request_to_canonical_json, "request_to_canonical_json")
         var value = bifrost_str(ptr: nil, len: 0)
         try withHostStringArray(omitted) { names, count in
             try check(get(handle, names, count, &value), "request_to_canonical_json")
         }
-        guard let pointer = value.ptr, value.len > 0 else { return [] }
-        return Array(UnsafeRawBufferPointer(start: pointer, count: value.len))
+        return String(borrowing: value)
     }
 
     /// The names of every parameter the request carries, in no particular order (ABI 1.2).

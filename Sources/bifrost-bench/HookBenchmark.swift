@@ -44,9 +44,11 @@ struct HookBenchmark {
         let empty = PluginChain([])
         let nativeChain = PluginChain(native.map { ChainEntry($0) })
         let swiftChain = PluginChain(swift.map { ChainEntry($0) })
+        let timedChain = PluginChain(native.map { ChainEntry($0) }, metrics: MetricsRegistry())
         let baseline = await median { await chainLoop(empty, iterations: chainIterations) }
         let nativeRequest = await median { await chainLoop(nativeChain, iterations: chainIterations) }
         let swiftRequest = await median { await chainLoop(swiftChain, iterations: chainIterations) }
+        let timedRequest = await median { await chainLoop(timedChain, iterations: chainIterations) }
 
         print("| measurement | ns |")
         print("|---|---|")
@@ -57,6 +59,10 @@ struct HookBenchmark {
         print("| chain run, 4 no-op native plugins, pre + post | \(format(nativeRequest)) |")
         print("| chain run, 4 no-op Swift plugins, pre + post | \(format(swiftRequest)) |")
         print("| chain overhead per request, 4 native plugins (minus baseline) | \(format(nativeRequest - baseline)) |")
+        print(
+            "| chain run, 4 no-op native plugins with per-hook duration metrics (as the gateway runs) | \(format(timedRequest)) |"
+        )
+        print("| cost of the hook duration metrics per request (8 hooks) | \(format(timedRequest - nativeRequest)) |")
         for plugin in native { plugin.shutdown() }
     }
 

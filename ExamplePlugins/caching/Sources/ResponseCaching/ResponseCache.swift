@@ -56,7 +56,7 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
     /// cache.configuration.maxEntries  // 10000
     /// ```
     public let configuration: CacheConfiguration
-    private let store: PluginLock<LRUStore<[UInt8], Entry>>
+    private let store: PluginLock<LRUStore<String, Entry>>
     private let host: PluginHost
     private let entries: PluginMetric
     private let bytes: PluginMetric
@@ -103,7 +103,7 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
                     headers: [Self.header: "hit", "age": String(age)]))
         }
         try mark(context, "miss")
-        try context.set(Self.keyKey, .string(String(decoding: key, as: UTF8.self)))
+        try context.set(Self.keyKey, .string(key))
         return .continue
     }
 
@@ -114,7 +114,7 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
     /// ```
     public func postHook(outcome: HookOutcome, context: HookContext) throws {
         guard let response = try outcome.response, case .string(let key)? = try context[Self.keyKey] else { return }
-        try store(response, key: Array(key.utf8))
+        try store(response, key: key)
     }
 
     /// Records the status for other plugins and as the answer's header (a stream's head too).
@@ -123,12 +123,12 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
         try context.setResponseHeader(Self.header, status)
     }
 
-    private func store(_ response: HookResponse, key: [UInt8]) throws {
+    private func store(_ response: HookResponse, key: String) throws {
         guard try response.choiceCount == 1 else { return }
         let finishReason = try response.finishReason(at: 0) ?? "stop"
         guard finishReason != "tool_calls", finishReason != "function_call" else { return }
         let content = try response.content(at: 0)
-        let size = key.count + content.utf8.count + 128
+        let size = key.utf8.count + content.utf8.count + 128
         guard size <= configuration.maxEntryBytes else { return }
         let entry = Entry(
             content: content, finishReason: finishReason, usage: try response.usage, model: try response.model,

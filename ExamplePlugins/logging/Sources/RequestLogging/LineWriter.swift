@@ -6,6 +6,10 @@
 
 /// Writes lines to a file descriptor from a background thread, so a request never waits on
 /// the disk: `enqueue` only appends to a bounded buffer, and drops (counting) when it is full.
+///
+/// The thread wakes every ``flushInterval`` (or when the buffer is half full), not per line:
+/// waking it per line would cost every request a futex call and, on a busy core, a context
+/// switch to the writer in the middle of the hook.
 final class LineWriter: @unchecked Sendable {
     // `pending`, `dropped`, `stopping` and `writing` are guarded by `mutex`.
     private var pending: [String] = []
@@ -20,6 +24,8 @@ final class LineWriter: @unchecked Sendable {
     private var writing = false
     private var thread = pthread_t()
     private let onWriteError: @Sendable (String) -> Void
+    /// How long a line may wait in the buffer when the buffer is not filling up.
+    static let flushIntervalNanoseconds = 20_000_000
 
     /// Opens the writer on `descriptor` (closed at ``stop()`` when `closesDescriptor`) and starts its thread.
     init(descriptor: Int32, closesDescriptor: Bool, capacity: Int, onWriteError: @escaping @Sendable (String) -> Void) {
@@ -61,7 +67,7 @@ final class LineWriter: @unchecked Sendable {
             return false
         }
         pending.append(line)
-        if pending.count == 1 { pthread_cond_signal(wake) }
+        if pending.count == capacity / 2 + 1 { pthread_cond_signal(wake) }
         return true
     }
 
@@ -77,6 +83,7 @@ final class LineWriter: @unchecked Sendable {
     /// Waits until every queued line is written.
     func flush() {
         pthread_mutex_lock(mutex)
+        pthread_cond_signal(wake)
         while !pending.isEmpty || writing { pthread_cond_wait(drained, mutex) }
         pthread_mutex_unlock(mutex)
     }
@@ -95,10 +102,12 @@ final class LineWriter: @unchecked Sendable {
         var batch: [String] = []
         while true {
             pthread_mutex_lock(mutex)
-            while pending.isEmpty && !stopping { pthread_cond_wait(wake, mutex) }
-            if pending.isEmpty && stopping {
+            if !stopping { waitForLines() }
+            if pending.isEmpty {
+                let done = stopping
                 pthread_mutex_unlock(mutex)
-                return
+                if done { return }
+                continue
             }
             swap(&batch, &pending)
             writing = true
@@ -115,6 +124,17 @@ final class LineWriter: @unchecked Sendable {
             if pending.isEmpty { pthread_cond_broadcast(drained) }
             pthread_mutex_unlock(mutex)
         }
+    }
+
+    /// Sleeps until the flush interval passes or someone signals (half full, flush, stop).
+    /// Called with the mutex held.
+    private func waitForLines() {
+        var deadline = timespec()
+        clock_gettime(CLOCK_REALTIME, &deadline)
+        let nanoseconds = deadline.tv_nsec + Self.flushIntervalNanoseconds
+        deadline.tv_sec += nanoseconds / 1_000_000_000
+        deadline.tv_nsec = nanoseconds % 1_000_000_000
+        _ = pthread_cond_timedwait(wake, mutex, &deadline)
     }
 
     private func write(_ bytes: [UInt8]) {
