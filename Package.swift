@@ -177,7 +177,9 @@ let package = Package(
         ),
         .testTarget(
             name: "MonitoringTests",
-            dependencies: ["Monitoring", "RateLimiting", "ResponseCaching", "BifrostPluginTesting", "BifrostCore", "BifrostTestSupport"],
+            dependencies: [
+                "Monitoring", "RateLimiting", "ResponseCaching", "BifrostPluginTesting", "BifrostCore", "BifrostTestSupport",
+            ],
             path: "ExamplePlugins/monitoring/Tests",
             swiftSettings: strictSwift
         ),
