@@ -55,6 +55,61 @@ public struct PluginMetric: @unchecked Sendable {
     }
 }
 
+extension PluginMetric {
+    /// The series of one label combination (ABI 1.2). Recording into it skips the host's
+    /// label lookup: keep series for labels that come back often.
+    ///
+    /// ```swift
+    /// let ok = requests.series(labels: ["openai", "gpt-4o", "200"])
+    /// ok.record(1)
+    /// ```
+    public func series(labels: [String] = []) -> PluginMetricSeries {
+        guard let api, let get = try? newerHostFunction(api, \.metric_series, "metric_series") else {
+            return PluginMetricSeries(api: nil, handle: nil)
+        }
+        var series: OpaquePointer?
+        let status = withHostStringArray(labels) { pointer, count in get(handle, pointer, count, &series) }
+        return PluginMetricSeries(api: status == BIFROST_OK ? api : nil, handle: series)
+    }
+}
+
+/// One label combination of a ``PluginMetric``: lock-free recording, from any thread.
+///
+/// ```swift
+/// let hits = cacheHits.series(labels: ["openai", "gpt-4o"])
+/// hits.record(1)
+/// ```
+public struct PluginMetricSeries: @unchecked Sendable {
+    // The host's table and the series live for the life of the process.
+    private let api: UnsafePointer<bifrost_host_api>?
+    private let handle: OpaquePointer?
+
+    init(api: UnsafePointer<bifrost_host_api>?, handle: OpaquePointer?) {
+        self.api = api
+        self.handle = handle
+    }
+
+    /// Adds to a counter or gauge, or observes a histogram value.
+    ///
+    /// ```swift
+    /// latency.record(0.012)
+    /// ```
+    public func record(_ value: Double) {
+        guard let api, let record = try? newerHostFunction(api, \.metric_series_record, "metric_series_record") else { return }
+        _ = record(handle, value)
+    }
+
+    /// Sets a gauge.
+    ///
+    /// ```swift
+    /// depth.set(3)
+    /// ```
+    public func set(_ value: Double) {
+        guard let api, let set = try? newerHostFunction(api, \.metric_series_set, "metric_series_set") else { return }
+        _ = set(handle, value)
+    }
+}
+
 extension PluginHost {
     /// Defines a counter. Only while the plugin is being created.
     ///

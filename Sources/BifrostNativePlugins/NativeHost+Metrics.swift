@@ -47,6 +47,41 @@ extension NativeHost {
         }
     }
 
+    static func installSeriesServices(_ api: inout bifrost_host_api) {
+        api.metric_series = { metric, labels, count, out in
+            guard let series = NativeHost.series(metric, labels, count, "metric_series") else {
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
+            guard let out else {
+                NativeHost.lateOrLoose("metric_series: output pointer is NULL")
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
+            // Series live as long as their family, which lives as long as the process.
+            out.pointee = OpaquePointer(Unmanaged.passUnretained(series.series).toOpaque())
+            return BIFROST_OK
+        }
+        api.metric_series_record = { handle, value in
+            guard let handle else { return BIFROST_ERR_INVALID_ARGUMENT }
+            let series = Unmanaged<MetricSeries>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+            guard value.isFinite, series.kind != .counter || value >= 0 else {
+                NativeHost.lateOrLoose("metric_series_record: value \(value) is not finite, or negative for a counter")
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
+            series.add(value)
+            return BIFROST_OK
+        }
+        api.metric_series_set = { handle, value in
+            guard let handle else { return BIFROST_ERR_INVALID_ARGUMENT }
+            let series = Unmanaged<MetricSeries>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+            guard series.kind == .gauge, value.isFinite else {
+                NativeHost.lateOrLoose("metric_series_set: only a gauge can be set, to a finite value")
+                return BIFROST_ERR_INVALID_ARGUMENT
+            }
+            series.set(value)
+            return BIFROST_OK
+        }
+    }
+
     private static func definition(
         from spec: UnsafePointer<bifrost_metric_spec>, identity: PluginIdentity
     ) -> MetricDefinition? {
@@ -77,7 +112,7 @@ extension NativeHost {
             kind: kind, name: decodeLossy(spec.name), help: decodeLossy(spec.help), labelNames: labels, buckets: buckets)
     }
 
-    private static func series(
+    static func series(
         _ metric: OpaquePointer?, _ labels: UnsafePointer<bifrost_str>?, _ count: Int, _ function: StaticString
     ) -> (series: MetricSeries, kind: MetricDefinition.Kind)? {
         guard let metric else {
@@ -96,7 +131,7 @@ extension NativeHost {
 
     /// A metric misuse: a fault of the running hook when there is one, a warning otherwise
     /// (plugins record from their own threads too).
-    private static func lateOrLoose(_ message: String) {
+    static func lateOrLoose(_ message: String) {
         if let session = NativeSession.running {
             session.recordFault(message)
         } else {

@@ -38,6 +38,7 @@ public enum NativeHost {
         installErrorServices(&api)
         installChunkServices(&api)
         installMetricServices(&api)
+        installSeriesServices(&api)
         return api
     }
 

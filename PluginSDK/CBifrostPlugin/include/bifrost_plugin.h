@@ -160,6 +160,9 @@ typedef struct bifrost_error bifrost_error;
 /* Since 1.2: a metric family defined by the plugin at create time. Valid for the life of
  * the process, from any thread. */
 typedef struct bifrost_metric bifrost_metric;
+/* Since 1.2: one label combination of a metric family, for recording without a label
+ * lookup. Valid for the life of the process, from any thread. */
+typedef struct bifrost_metric_series bifrost_metric_series;
 
 /* ---------------------------------------------------------------------------------- */
 /* Hooks                                                                              */
@@ -400,6 +403,13 @@ typedef struct bifrost_host_api {
     /* Gauge only: sets the series to `value`. */
     bifrost_status (*metric_set)(
         bifrost_metric *metric, const bifrost_str *label_values, size_t label_count, double value);
+    /* The series of one label combination, created on first use. Keep it when the same
+     * labels come back often: recording into it skips the label lookup. */
+    bifrost_status (*metric_series)(
+        bifrost_metric *metric, const bifrost_str *label_values, size_t label_count, bifrost_metric_series **series_out);
+    /* As metric_record and metric_set, on a series: lock-free. */
+    bifrost_status (*metric_series_record)(bifrost_metric_series *series, double value);
+    bifrost_status (*metric_series_set)(bifrost_metric_series *series, double value);
 
     /* PreHook only: how long to wait before the host calls this PreHook again; return
      * BIFROST_ACTION_WAIT afterwards. */

@@ -57,7 +57,8 @@ public final class MetricSeries: @unchecked Sendable {
     private let cells: UnsafeMutablePointer<UInt64>
     private let cellCount: Int
     private let buckets: [Double]
-    private let kind: MetricDefinition.Kind
+    /// The family's kind.
+    public let kind: MetricDefinition.Kind
 
     init(kind: MetricDefinition.Kind, bucketCount: Int, buckets: [Double]) {
         self.kind = kind

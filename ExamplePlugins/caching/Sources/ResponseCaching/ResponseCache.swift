@@ -58,8 +58,8 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
     public let configuration: CacheConfiguration
     private let store: PluginLock<LRUStore<String, Entry>>
     private let host: PluginHost
-    private let entries: PluginMetric
-    private let bytes: PluginMetric
+    private let entries: PluginMetricSeries
+    private let bytes: PluginMetricSeries
 
     /// Reads and checks the configuration and defines the cache's gauges.
     ///
@@ -70,8 +70,9 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
         self.configuration = try CacheConfiguration(configuration)
         store = PluginLock(LRUStore(maxEntries: self.configuration.maxEntries, maxBytes: self.configuration.maxBytes))
         host = configuration.host
-        entries = try host.defineGauge("bifrost_cache_entries", help: "Answers held by the caching plugin.")
+        entries = try host.defineGauge("bifrost_cache_entries", help: "Answers held by the caching plugin.").series()
         bytes = try host.defineGauge("bifrost_cache_bytes", help: "Bytes held by the caching plugin (keys and answers).")
+            .series()
     }
 
     /// Answers from the cache when it can; otherwise notes the key for the PostHook.

@@ -12,7 +12,7 @@
 /// switch to the writer in the middle of the hook.
 final class LineWriter: @unchecked Sendable {
     // `pending`, `dropped`, `stopping` and `writing` are guarded by `mutex`.
-    private var pending: [String] = []
+    private var pending: [[UInt8]] = []
     private var dropped = 0
     private var stopping = false
     private let capacity: Int
@@ -59,7 +59,7 @@ final class LineWriter: @unchecked Sendable {
 
     /// Queues a line (with its newline); `false` if the buffer was full and it was dropped.
     @discardableResult
-    func enqueue(_ line: String) -> Bool {
+    func enqueue(_ line: [UInt8]) -> Bool {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         guard !stopping, pending.count < capacity else {
@@ -99,7 +99,7 @@ final class LineWriter: @unchecked Sendable {
     }
 
     private func run() {
-        var batch: [String] = []
+        var batch: [[UInt8]] = []
         while true {
             pthread_mutex_lock(mutex)
             if !stopping { waitForLines() }
@@ -114,8 +114,8 @@ final class LineWriter: @unchecked Sendable {
             pthread_mutex_unlock(mutex)
 
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(batch.reduce(0) { $0 + $1.utf8.count })
-            for line in batch { bytes.append(contentsOf: line.utf8) }
+            bytes.reserveCapacity(batch.reduce(0) { $0 + $1.count })
+            for line in batch { bytes.append(contentsOf: line) }
             batch.removeAll(keepingCapacity: true)
             write(bytes)
 

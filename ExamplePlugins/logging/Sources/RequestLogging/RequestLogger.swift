@@ -93,26 +93,26 @@ public final class RequestLogger: PreHookPlugin, PostHookPlugin {
     /// ```
     public func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {
         try context.set(Self.startKey, .number(Double(host.monotonicNanoseconds())))
-        var fields = JSONLine()
+        var fields = JSONLine(capacity: 128)
         fields.bool("stream", try request.param("stream")?.boolValue ?? false)
         if !configuration.includeHeaders.isEmpty {
-            var headers = JSONLine()
+            var headers = JSONLine(capacity: 128)
             for name in configuration.includeHeaders {
                 guard let value = try request.header(name) else { continue }
-                headers.string(name, Redaction.isSecretHeader(name) ? Redaction.placeholder : Redaction.redactingKeys(value))
+                headers.member(name, Redaction.isSecretHeader(name) ? Redaction.placeholder : Redaction.redactingKeys(value))
             }
-            fields.object("headers", headers)
+            fields.json("headers", headers.finishObject())
         }
         if configuration.includeContent {
             var messages = JSONArray()
             for index in 0..<(try request.messages.count) {
                 let (role, content) = try request.messages[index]
-                var message = JSONLine()
+                var message = JSONLine(capacity: content.utf8.count + 32)
                 message.string("role", role)
                 message.string("content", Redaction.redactingKeys(content))
                 messages.object(message)
             }
-            fields.array("messages", messages)
+            fields.json("messages", messages.closed)
         }
         try context.set(Self.requestKey, .string(fields.members))
         return .continue
@@ -131,7 +131,8 @@ public final class RequestLogger: PreHookPlugin, PostHookPlugin {
         line.string("client", try context.clientID)
         line.string("route", try context.route)
         var faulted = try context.faultedPlugins
-        if let response = try outcome.response {
+        let response = try outcome.response
+        if let response {
             line.string("provider", try response.provider)
             line.string("model", try response.model)
             line.int("status", 200)
@@ -150,30 +151,28 @@ public final class RequestLogger: PreHookPlugin, PostHookPlugin {
                 line.string("provider", source.name)
             }
         }
-        if let start = try context[Self.startKey]?.doubleValue {
-            line.number("latency_ms", (max(0, Double(now) - start) / 1e6 * 1000).rounded() / 1000)
+        if let start = try context[Self.startKey]?.doubleValue, Double(now) >= start {
+            line.milliseconds("latency_ms", nanoseconds: now - UInt64(start))
         }
-        if let upstream = try context.upstreamNanoseconds {
-            line.number("upstream_ms", (Double(upstream) / 1e6 * 1000).rounded() / 1000)
-        }
+        if let upstream = try context.upstreamNanoseconds { line.milliseconds("upstream_ms", nanoseconds: upstream) }
         if let attempts = try context["bifrost.attempts"]?.doubleValue { line.int("attempts", Int(attempts)) }
-        if let response = try outcome.response {
+        if let response {
             let usage = try response.usage
             line.int("prompt_tokens", usage.promptTokens)
             line.int("completion_tokens", usage.completionTokens)
             line.int("total_tokens", usage.totalTokens)
         }
         if let cache = try context["caching.status"]?.stringValue { line.string("cache", cache) }
-        if case .string(let requestFields)? = try context[Self.requestKey] { line.raw(requestFields) }
+        if case .string(let requestFields)? = try context[Self.requestKey] { line.splice(requestFields) }
         if !faulted.isEmpty {
             var names = JSONArray()
             for name in faulted { names.string(name) }
-            line.array("faulted", names)
+            line.json("faulted", names.closed)
         }
-        if configuration.includeContent, let response = try outcome.response, try response.choiceCount > 0 {
+        if configuration.includeContent, let response, try response.choiceCount > 0 {
             line.string("answer", Redaction.redactingKeys(try response.content(at: 0)))
         }
-        if !writer.enqueue(line.text + "\n") { reportDrops(now: now) }
+        if !writer.enqueue(line.finishLine()) { reportDrops(now: now) }
     }
 
     /// Writes every queued line and closes the output.

@@ -54,7 +54,26 @@ public struct Monitor: PreHookPlugin, PostHookPlugin, ChunkHookPlugin {
     private let cacheHits: PluginMetric
     private let cacheMisses: PluginMetric
     private let rejections: PluginMetric
-    private let inFlight: PluginMetric
+    private let inFlight: PluginMetricSeries
+    /// Series per provider and model (and status), resolved once: a request then records
+    /// without a label lookup in the host.
+    private let seriesCache = PluginLock(SeriesCache())
+
+    /// The series one provider and model record into.
+    struct TargetSeries: Sendable {
+        var duration: PluginMetricSeries
+        var upstream: PluginMetricSeries
+        var firstToken: PluginMetricSeries
+        var inputTokens: PluginMetricSeries
+        var outputTokens: PluginMetricSeries
+        var cacheHits: PluginMetricSeries
+        var cacheMisses: PluginMetricSeries
+    }
+
+    struct SeriesCache: Sendable {
+        var targets: [String: TargetSeries] = [:]
+        var requests: [String: PluginMetricSeries] = [:]
+    }
 
     /// Reads the configuration and defines the metrics.
     ///
@@ -89,7 +108,7 @@ public struct Monitor: PreHookPlugin, PostHookPlugin, ChunkHookPlugin {
         rejections = try host.defineCounter(
             "bifrost_plugin_rejections_total", help: "Requests a plugin rejected, by plugin and HTTP status.",
             labels: ["plugin", "status"])
-        inFlight = try host.defineGauge("bifrost_requests_in_flight", help: "Chat requests inside the gateway now.")
+        inFlight = try host.defineGauge("bifrost_requests_in_flight", help: "Chat requests inside the gateway now.").series()
     }
 
     /// Notes when the request started and what it asked for.
@@ -116,7 +135,7 @@ public struct Monitor: PreHookPlugin, PostHookPlugin, ChunkHookPlugin {
         let now = host.monotonicNanoseconds()
         try context.set(Self.firstTokenKey, .bool(true))
         let (provider, model) = labels(try context[Self.targetKey]?.stringValue ?? "/")
-        firstToken.record(Self.seconds(from: start, to: now), labels: [provider, model])
+        series(provider, model).firstToken.record(Self.seconds(from: start, to: now))
         return .continue
     }
 
@@ -130,13 +149,12 @@ public struct Monitor: PreHookPlugin, PostHookPlugin, ChunkHookPlugin {
         let now = host.monotonicNanoseconds()
         var (provider, model) = labels(try context[Self.targetKey]?.stringValue ?? "/")
         let status: Int
+        var usage: HookUsage?
         if let response = try outcome.response {
             status = 200
             let servedProvider = try response.provider
             if !servedProvider.isEmpty { (provider, model) = labels(servedProvider + "/" + (try response.model)) }
-            let usage = try response.usage
-            tokens.record(Double(usage.promptTokens), labels: [provider, model, "input"])
-            tokens.record(Double(usage.completionTokens), labels: [provider, model, "output"])
+            usage = try response.usage
         } else if let error = try outcome.error {
             status = try error.status
             let source = try error.source
@@ -148,19 +166,43 @@ public struct Monitor: PreHookPlugin, PostHookPlugin, ChunkHookPlugin {
         } else {
             return
         }
-        let target = [provider, model]
-        requests.record(1, labels: target + [String(status)])
-        if let start = try context[Self.startKey]?.doubleValue {
-            duration.record(Self.seconds(from: start, to: now), labels: target)
+        let (target, requestCount) = series(provider, model, status: status)
+        requestCount.record(1)
+        if let usage {
+            target.inputTokens.record(Double(usage.promptTokens))
+            target.outputTokens.record(Double(usage.completionTokens))
         }
-        if let upstreamNanoseconds = try context.upstreamNanoseconds {
-            upstream.record(Double(upstreamNanoseconds) / 1e9, labels: target)
-        }
+        if let start = try context[Self.startKey]?.doubleValue { target.duration.record(Self.seconds(from: start, to: now)) }
+        if let upstreamNanoseconds = try context.upstreamNanoseconds { target.upstream.record(Double(upstreamNanoseconds) / 1e9) }
         switch try context[Self.cacheStatusKey]?.stringValue {
-        case "hit": cacheHits.record(1, labels: target)
-        case "miss": cacheMisses.record(1, labels: target)
+        case "hit": target.cacheHits.record(1)
+        case "miss": target.cacheMisses.record(1)
         default: break
         }
+    }
+
+    /// The series of a provider and model, resolved on first use.
+    private func series(_ provider: String, _ model: String) -> TargetSeries {
+        let key = provider + "/" + model
+        if let cached = seriesCache.withLock({ $0.targets[key] }) { return cached }
+        let labels = [provider, model]
+        let resolved = TargetSeries(
+            duration: duration.series(labels: labels), upstream: upstream.series(labels: labels),
+            firstToken: firstToken.series(labels: labels), inputTokens: tokens.series(labels: labels + ["input"]),
+            outputTokens: tokens.series(labels: labels + ["output"]), cacheHits: cacheHits.series(labels: labels),
+            cacheMisses: cacheMisses.series(labels: labels))
+        seriesCache.withLock { $0.targets[key] = resolved }
+        return resolved
+    }
+
+    /// The series of a provider and model and the request counter of its status.
+    private func series(_ provider: String, _ model: String, status: Int) -> (TargetSeries, PluginMetricSeries) {
+        let target = series(provider, model)
+        let key = provider + "/" + model + "/" + String(status)
+        if let cached = seriesCache.withLock({ $0.requests[key] }) { return (target, cached) }
+        let resolved = requests.series(labels: [provider, model, String(status)])
+        seriesCache.withLock { $0.requests[key] = resolved }
+        return (target, resolved)
     }
 
     /// `provider/model` as label values; the model is dropped when so configured.
