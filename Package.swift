@@ -111,6 +111,12 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .executableTarget(
+            name: "LibraryQuickstart",
+            dependencies: ["BifrostLibrary", "BifrostCore", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/LibraryQuickstart",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
             name: "BifrostBenchmarks",
             dependencies: ["BifrostCore", "BifrostNativePlugins"],
             path: "Sources/bifrost-bench",
@@ -173,6 +179,13 @@ let package = Package(
             name: "BifrostGatewayTests",
             dependencies: [
                 "BifrostGateway", "BifrostLibrary", "BifrostCore", "BifrostHTTP", "BifrostNativePlugins", "BifrostTestSupport",
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BifrostLibraryTests",
+            dependencies: [
+                "BifrostLibrary", "BifrostCore", "BifrostHTTP", "BifrostNativePlugins", "BifrostTestSupport",
             ],
             swiftSettings: strictSwift
         ),
