@@ -13,8 +13,16 @@ public import Logging
 /// ```
 public final class Gateway: Sendable {
     /// The library instance the server serves.
+    ///
+    /// ```swift
+    /// print(gateway.bifrost.plugins.count)
+    /// ```
     public let bifrost: Bifrost
     /// The bound port.
+    ///
+    /// ```swift
+    /// let client = HTTPTestClient(port: gateway.port)
+    /// ```
     public let port: Int
     private let server: BifrostHTTPServer
 
@@ -25,11 +33,19 @@ public final class Gateway: Sendable {
     }
 
     /// Loads the configured plugins, starts Bifrost and starts serving.
+    ///
+    /// ```swift
+    /// let gateway = try await Gateway.start(configuration: try GatewayConfiguration.load(file: "bifrost.json"), logger: logger)
+    /// ```
     public static func start(configuration: GatewayConfiguration, logger: Logger) async throws -> Gateway {
         try await start(configuration: configuration, plugins: configuration.pluginSpecs, logger: logger)
     }
 
     /// Starts serving with the given chain (plugins already loaded, or in-process ones).
+    ///
+    /// ```swift
+    /// let gateway = try await Gateway.start(configuration: GatewayConfiguration(), entries: [ChainEntry(Audit())], logger: logger)
+    /// ```
     public static func start(configuration: GatewayConfiguration, entries: [ChainEntry], logger: Logger) async throws -> Gateway {
         try await start(
             configuration: configuration, plugins: entries.map { .plugin($0.plugin, failurePolicy: $0.failurePolicy) },
@@ -37,6 +53,11 @@ public final class Gateway: Sendable {
     }
 
     /// Starts serving with the configuration's providers and the given plugins.
+    ///
+    /// ```swift
+    /// let gateway = try await Gateway.start(
+    ///     configuration: configuration, plugins: [.plugin(Audit())] + configuration.pluginSpecs, logger: logger)
+    /// ```
     public static func start(configuration: GatewayConfiguration, plugins: [PluginSpec], logger: Logger) async throws -> Gateway {
         for warning in configuration.warnings { logger.warning("\(warning)") }
         let bifrost = try await Bifrost(
@@ -57,6 +78,10 @@ public final class Gateway: Sendable {
 
     /// Stops the server, then shuts Bifrost down: upstream connections close and every
     /// plugin's `destroy` runs once.
+    ///
+    /// ```swift
+    /// try await gateway.shutdown()
+    /// ```
     public func shutdown() async throws {
         try await server.shutdown()
         await bifrost.shutdown()

@@ -42,6 +42,10 @@ extension PluginChainLoader {
 /// ```
 public struct ConfigurationFileAccount: Account {
     /// The configuration read.
+    ///
+    /// ```swift
+    /// print(account.configuration.providers.map(\.name))
+    /// ```
     public let configuration: GatewayConfiguration
 
     /// Wraps a configuration already loaded.
@@ -63,16 +67,29 @@ public struct ConfigurationFileAccount: Account {
     }
 
     /// The configured providers' names, sorted.
+    ///
+    /// ```swift
+    /// let names = try await ConfigurationFileAccount(GatewayConfiguration()).configuredProviders()  // ["mock"]
+    /// ```
     public func configuredProviders() async throws -> [String] {
         configuration.providers.map(\.name)
     }
 
     /// The provider's keys from the file.
+    ///
+    /// ```swift
+    /// let keys = try await account.keys(for: "openai")
+    /// ```
     public func keys(for provider: String) async throws -> [APIKey] {
         try settings(provider).keys
     }
 
     /// The provider's settings from the file; the mock's include its latency.
+    ///
+    /// ```swift
+    /// let settings = try await account.settings(for: "mock")
+    /// print(settings.mockLatency)
+    /// ```
     public func settings(for provider: String) async throws -> ProviderSettings {
         try settings(provider)
     }

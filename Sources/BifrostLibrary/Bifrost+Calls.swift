@@ -4,7 +4,7 @@ extension Bifrost {
     /// Runs a chat request through the plugins and the provider and returns the answer.
     ///
     /// PreHooks run in chain order, PostHooks in reverse; a plugin may answer (a cache hit),
-    /// reject, or recover from a provider failure. Failures throw a ``BifrostCore/BifrostError``
+    /// reject, or recover from a provider failure. Failures throw a `BifrostError`
     /// with the HTTP-equivalent `status`, `type` and `message`, its `source` (the plugin or
     /// provider at fault) and the `fallbacksTried`.
     ///
@@ -35,7 +35,7 @@ extension Bifrost {
     }
 
     /// Runs a streamed chat request through the plugins and the provider; the answer arrives
-    /// as an `AsyncSequence` of ``BifrostCore/ChatChunk``s.
+    /// as an `AsyncSequence` of `ChatChunk`s.
     ///
     /// An error before the stream starts (a rejection, an unknown model, a provider that
     /// failed every attempt and fallback) is thrown here; later errors end the stream. Chunk
@@ -146,7 +146,7 @@ extension Bifrost {
 /// print(model.id)  // mock/echo
 /// ```
 public struct ServedModel: Sendable, Hashable {
-    /// The provider's name.
+    /// The provider's name, e.g. `mock`.
     public var provider: String
     /// The model's name at the provider.
     public var model: String
@@ -162,6 +162,10 @@ public struct ServedModel: Sendable, Hashable {
     }
 
     /// `provider/model`, as requests name it.
+    ///
+    /// ```swift
+    /// let ids = try bifrost.listModels().map(\.id)  // ["mock/echo", …]
+    /// ```
     public var id: String { "\(provider)/\(model)" }
 }
 

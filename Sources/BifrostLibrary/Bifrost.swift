@@ -71,10 +71,10 @@ public final class Bifrost: Sendable {
     ///
     /// Calls in flight (streams included, until they end) get up to
     /// ``BifrostConfiguration/drainTimeout`` to finish; those still running are then cancelled
-    /// and fail with ``BifrostCore/BifrostError/cancelledByShutdown(after:)``. Then upstream
+    /// and fail with `BifrostError.cancelledByShutdown(after:)`. Then upstream
     /// connections close and every plugin's `shutdown` (a native plugin's `destroy`) runs
     /// exactly once, in reverse chain order. Calls made after shutdown began fail with
-    /// ``BifrostCore/BifrostError/shutDown``. A second call returns at once.
+    /// `BifrostError.shutDown`. A second call returns at once.
     ///
     /// ```swift
     /// await bifrost.shutdown()
@@ -105,7 +105,7 @@ public final class Bifrost: Sendable {
         logger.info("bifrost shut down")
     }
 
-    /// Throws ``BifrostCore/BifrostError/shutDown`` once shutdown has begun.
+    /// Throws `BifrostError.shutDown` once shutdown has begun.
     func checkRunning() throws(BifrostError) {
         let running = phase.withLock { phase in
             if case .running = phase { return true }

@@ -17,11 +17,20 @@ public struct BifrostConfiguration: Sendable {
     /// The plugin chain, in order.
     public var plugins: [PluginSpec]
     /// Providers implemented in Swift, served beside the account's under their own names
-    /// (one attempt each, no keys, no limits unless the account also configures that name).
+    /// (one attempt each, no keys, no limits; one named `mock` replaces the built-in mock).
+    ///
+    /// ```swift
+    /// let configuration = BifrostConfiguration(account: MyAccount(), providers: [CannedProvider()])
+    /// ```
     public var providers: [any Provider]
     /// Where Bifrost, its providers and its plugins log.
     public var logger: Logger
     /// How long ``Bifrost/shutdown()`` waits for requests in flight before cancelling them.
+    ///
+    /// ```swift
+    /// var configuration = BifrostConfiguration(account: MyAccount())
+    /// configuration.drainTimeout = .seconds(5)
+    /// ```
     public var drainTimeout: Duration
 
     /// Creates a configuration.

@@ -27,9 +27,10 @@ final class InFlightRequests: Sendable {
     }
 
     /// Changes how a call is cancelled (a stream, once opened); cancels it at once if the
-    /// calls in flight were cancelled already.
+    /// calls in flight were cancelled already. A call that has left already stays gone.
     func replaceCancel(of id: UInt64, with cancel: @escaping Cancel) {
         let cancelledWith: BifrostError? = state.withLock { state in
+            guard state.calls[id] != nil else { return nil }
             if let error = state.cancelledWith { return error }
             state.calls[id] = cancel
             return nil

@@ -7,7 +7,7 @@ public import Logging
 #endif
 
 /// Turns plugin specs into chain entries: in-process plugins as given, `.so` files loaded
-/// with ``BifrostNativePlugins/PluginLoader``, directories expanded to their `.so` files.
+/// with `PluginLoader`, directories expanded to their `.so` files.
 ///
 /// Order: the specs' order; a directory contributes every `*.so` file in lexical file-name
 /// order (hence the `10-name.so` convention), skipping files that a `.native` spec names.
@@ -19,6 +19,10 @@ public import Logging
 /// ```
 public struct PluginChainLoader: Sendable {
     /// One plugin to put in the chain, after resolving files and configuration.
+    ///
+    /// ```swift
+    /// if case .native(let file, _, _, _) = planned { print("will load", file) }
+    /// ```
     public enum PlannedPlugin: Sendable {
         /// An in-process plugin, used as given.
         case instance(ChainEntry)
@@ -27,6 +31,10 @@ public struct PluginChainLoader: Sendable {
     }
 
     /// The plugins to load, in chain order.
+    ///
+    /// ```swift
+    /// print(loader.specs.count)
+    /// ```
     public let specs: [PluginSpec]
     private let logger: Logger
 
@@ -214,6 +222,10 @@ public struct PluginChainLoader: Sendable {
 /// ```
 public struct PluginStartupError: Error, Sendable, CustomStringConvertible {
     /// Each refusal, one per plugin.
+    ///
+    /// ```swift
+    /// for refusal in error.refusals { print(refusal.file, refusal.reason) }
+    /// ```
     public var refusals: [PluginLoadError]
 
     /// Creates an error.

@@ -23,9 +23,14 @@ public struct PluginSpec: Sendable {
 
     let source: Source
     /// Overrides the plugin's default failure policy; for a directory, applies to each of its plugins.
+    ///
+    /// ```swift
+    /// var spec = PluginSpec.native("/opt/plugins/cache.so")
+    /// spec.failurePolicy = .failOpen
+    /// ```
     public var failurePolicy: FailurePolicy?
 
-    /// An in-process plugin: any type conforming to ``BifrostCore/Plugin``.
+    /// An in-process plugin: any type conforming to `Plugin`.
     ///
     /// ```swift
     /// let spec = PluginSpec.plugin(AuditPlugin())

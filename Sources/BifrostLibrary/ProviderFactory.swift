@@ -61,6 +61,10 @@ enum ProviderFactory {
 /// ```
 public struct AccountError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The provider concerned.
+    ///
+    /// ```swift
+    /// print(error.provider, error.reason)
+    /// ```
     public var provider: String
     /// What is wrong.
     public var reason: String

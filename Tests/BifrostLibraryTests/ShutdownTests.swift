@@ -89,4 +89,18 @@ struct ShutdownTests {
         #expect(try await within(.seconds(5)) { try await reader.value } == "Echo: one two three four")
         #expect(swift.shutdownCalls == 1)
     }
+
+    /// A stream can end before its tracking is set up (likeliest when the caller is on the main
+    /// actor, as top-level code is); it must not be counted in flight forever.
+    @Test @MainActor func finishedStreamsNeverHoldUpShutdown() async throws {
+        for _ in 0..<200 {
+            let bifrost = try await startBifrost([], drainTimeout: .seconds(30))
+            var streamed = chat("quick")
+            streamed.parameters["stream"] = true
+            for try await _ in try await bifrost.chatCompletionStream(streamed) {}
+            let started = ContinuousClock.now
+            try await within(.seconds(10)) { await bifrost.shutdown() }
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
 }
