@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "bifrost-bench", targets: ["BifrostBenchmarks"]),
         .library(name: "BifrostCore", targets: ["BifrostCore"]),
         .library(name: "BifrostNativePlugins", targets: ["BifrostNativePlugins"]),
+        .library(name: "BifrostLibrary", targets: ["BifrostLibrary"]),
         .library(name: "BifrostHTTP", targets: ["BifrostHTTP"]),
         .library(name: "BifrostPluginSDK", targets: ["BifrostPluginSDK"]),
         .library(name: "BifrostPluginTesting", targets: ["BifrostPluginTesting"]),
@@ -67,9 +68,18 @@ let package = Package(
             swiftSettings: strictSwift + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(
+            name: "BifrostLibrary",
+            dependencies: [
+                "BifrostCore", "BifrostNativePlugins", "BifrostProviders",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
             name: "BifrostHTTP",
             dependencies: [
-                "BifrostCore",
+                "BifrostCore", "BifrostLibrary",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -91,8 +101,7 @@ let package = Package(
         .target(
             name: "BifrostGateway",
             dependencies: [
-                "BifrostCore", "BifrostNativePlugins", "BifrostHTTP", "BifrostProviders",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "BifrostCore", "BifrostNativePlugins", "BifrostLibrary", "BifrostHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -100,10 +109,16 @@ let package = Package(
         .executableTarget(
             name: "bifrost",
             dependencies: [
-                "BifrostGateway", "BifrostNativePlugins", "BifrostCore",
+                "BifrostGateway", "BifrostLibrary", "BifrostNativePlugins", "BifrostCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "LibraryQuickstart",
+            dependencies: ["BifrostLibrary", "BifrostCore", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/LibraryQuickstart",
             swiftSettings: strictSwift
         ),
         .executableTarget(
@@ -205,7 +220,12 @@ let package = Package(
         // MARK: Host tests
         .target(
             name: "BifrostTestSupport",
-            dependencies: ["BifrostCore", "BifrostNativePlugins", "BifrostGateway", "BifrostHTTP", "BifrostPluginSDK"],
+            dependencies: [
+                "BifrostCore", "BifrostNativePlugins", "BifrostGateway", "BifrostHTTP", "BifrostPluginSDK",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "Tests/BifrostTestSupport",
             swiftSettings: strictSwift
         ),
@@ -237,7 +257,16 @@ let package = Package(
         ),
         .testTarget(
             name: "BifrostGatewayTests",
-            dependencies: ["BifrostGateway", "BifrostCore", "BifrostHTTP", "BifrostNativePlugins", "BifrostTestSupport"],
+            dependencies: [
+                "BifrostGateway", "BifrostLibrary", "BifrostCore", "BifrostHTTP", "BifrostNativePlugins", "BifrostTestSupport",
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BifrostLibraryTests",
+            dependencies: [
+                "BifrostLibrary", "BifrostCore", "BifrostHTTP", "BifrostNativePlugins", "BifrostTestSupport",
+            ],
             swiftSettings: strictSwift
         ),
     ]

@@ -31,6 +31,13 @@ public struct BifrostError: Error, Sendable, Hashable {
     public var headers: HeaderFields
     /// What produced the error.
     public var source: Source
+    /// The fallbacks (`provider/model`) tried after the requested model failed, in order;
+    /// empty when none was.
+    ///
+    /// ```swift
+    /// if error.fallbacksTried.isEmpty { print("no fallback was tried") }
+    /// ```
+    public var fallbacksTried: [String] = []
 
     /// Creates an error.
     public init(
@@ -53,6 +60,33 @@ public struct BifrostError: Error, Sendable, Hashable {
 }
 
 extension BifrostError {
+    /// The plugin that rejected the request or faulted, if a plugin caused the error.
+    ///
+    /// ```swift
+    /// if let plugin = error.plugin { print("refused by", plugin) }
+    /// ```
+    public var plugin: String? {
+        if case .plugin(let name) = source { return name }
+        return nil
+    }
+
+    /// The provider that failed, if a provider caused the error.
+    ///
+    /// ```swift
+    /// if let provider = error.provider { print("upstream failure at", provider) }
+    /// ```
+    public var provider: String? {
+        if case .provider(let name) = source { return name }
+        return nil
+    }
+
+    /// Whether a fallback was tried before the request failed.
+    ///
+    /// ```swift
+    /// if error.triedFallbacks { print("fallbacks:", error.fallbacksTried) }
+    /// ```
+    public var triedFallbacks: Bool { !fallbacksTried.isEmpty }
+
     /// 400 for a request the gateway cannot read.
     public static func invalidRequest(_ message: String, param: String? = nil, code: String? = nil) -> BifrostError {
         BifrostError(status: 400, type: "invalid_request_error", code: code, param: param, message: message)

@@ -279,6 +279,7 @@ public struct Dispatcher: Sendable {
         }
         let fallbacks = requested ?? primary.fallbacks[model] ?? []
         var lastError: BifrostError?
+        var fallbacksTried: [String] = []
         for index in 0...fallbacks.count {
             let route: Route
             let candidateModel: String
@@ -295,6 +296,7 @@ public struct Dispatcher: Sendable {
                     continue
                 }
                 candidateModel = String(fallbackModel)
+                fallbacksTried.append("\(route.name)/\(candidateModel)")
                 logger.info("falling back from \(provider)/\(model) to \(route.name)/\(candidateModel)")
             }
             let result = await attempt(
@@ -311,6 +313,7 @@ public struct Dispatcher: Sendable {
         }
         var error = Task.isCancelled ? ProviderGate.cancelledError : lastError ?? ProviderGate.cancelledError
         error.headers[Self.attemptsHeader] = String(attempts)
+        error.fallbacksTried = fallbacksTried
         return .failure(error)
     }
 

@@ -38,6 +38,13 @@ public struct ProviderSettings: Sendable, Hashable {
     public var fallbacks: [String: [String]]
     /// Extra headers sent upstream with every request (e.g. `anthropic-version`).
     public var headers: [String: String]
+    /// Extra time each answer takes; only the built-in mock honours it (demos, shutdown tests).
+    ///
+    /// ```swift
+    /// var slow = GatewayConfiguration.defaultMockSettings
+    /// slow.mockLatency = .milliseconds(200)
+    /// ```
+    public var mockLatency: Duration = .zero
 
     /// Creates settings with production-minded defaults.
     public init(

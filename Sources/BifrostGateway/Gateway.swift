@@ -1,10 +1,10 @@
-import AsyncHTTPClient
 public import BifrostCore
 import BifrostHTTP
-import BifrostNativePlugins
+public import BifrostLibrary
 public import Logging
 
-/// The running gateway: plugins loaded from configuration, the core, and the HTTP server.
+/// The running gateway: the library's ``BifrostLibrary/Bifrost`` started from a configuration
+/// file's account and plugins, and the HTTP server in front of it.
 ///
 /// ```swift
 /// let gateway = try await Gateway.start(configuration: configuration, logger: logger)
@@ -12,52 +12,84 @@ public import Logging
 /// try await gateway.shutdown()
 /// ```
 public final class Gateway: Sendable {
-    /// The core the server serves.
+    /// The library instance the server serves.
+    ///
+    /// ```swift
+    /// print(gateway.bifrost.plugins.count)
+    /// ```
     public let bifrost: Bifrost
     /// The bound port.
+    ///
+    /// ```swift
+    /// let client = HTTPTestClient(port: gateway.port)
+    /// ```
     public let port: Int
     private let server: BifrostHTTPServer
-    private let upstream: HTTPClient?
 
-    private init(bifrost: Bifrost, server: BifrostHTTPServer, port: Int, upstream: HTTPClient?) {
+    private init(bifrost: Bifrost, server: BifrostHTTPServer, port: Int) {
         self.bifrost = bifrost
         self.server = server
         self.port = port
-        self.upstream = upstream
     }
 
-    /// Loads the plugins, builds the core and starts serving.
+    /// Loads the configured plugins, starts Bifrost and starts serving.
+    ///
+    /// ```swift
+    /// let gateway = try await Gateway.start(configuration: try GatewayConfiguration.load(file: "bifrost.json"), logger: logger)
+    /// ```
     public static func start(configuration: GatewayConfiguration, logger: Logger) async throws -> Gateway {
-        let metrics = MetricsRegistry()
-        let entries = try PluginChainLoader(configuration: configuration, logger: logger, metrics: metrics).load()
-        return try await start(configuration: configuration, entries: entries, logger: logger, metrics: metrics)
+        try await start(configuration: configuration, plugins: configuration.pluginSpecs, logger: logger)
     }
 
-    /// Starts serving with the given chain (plugins already loaded, or in-process ones); `metrics`
-    /// is the registry the native plugins were loaded with.
+    /// Starts serving with the given chain (plugins already loaded, or in-process ones).
+    ///
+    /// ```swift
+    /// let gateway = try await Gateway.start(configuration: GatewayConfiguration(), entries: [ChainEntry(Audit())], logger: logger)
+    /// ```
     public static func start(
         configuration: GatewayConfiguration, entries: [ChainEntry], logger: Logger, metrics: MetricsRegistry = MetricsRegistry()
     ) async throws -> Gateway {
-        let (dispatcher, upstream) = ProviderFactory.makeDispatcher(configuration: configuration, logger: logger)
-        let bifrost = Bifrost(
-            chain: PluginChain(entries, logger: logger, metrics: metrics), dispatcher: dispatcher, metrics: metrics)
+        try await start(
+            configuration: configuration, plugins: entries.map { .plugin($0.plugin, failurePolicy: $0.failurePolicy) },
+            logger: logger, metrics: metrics)
+    }
+
+    /// Starts serving with the configuration's providers and the given plugins; `metrics` is
+    /// where the chain and native plugins record (native plugins passed in already loaded
+    /// should have been created with it).
+    ///
+    /// ```swift
+    /// let gateway = try await Gateway.start(
+    ///     configuration: configuration, plugins: [.plugin(Audit())] + configuration.pluginSpecs, logger: logger)
+    /// ```
+    public static func start(
+        configuration: GatewayConfiguration, plugins: [PluginSpec], logger: Logger, metrics: MetricsRegistry = MetricsRegistry()
+    ) async throws -> Gateway {
+        for warning in configuration.warnings { logger.warning("\(warning)") }
+        let bifrost = try await Bifrost(
+            configuration: BifrostConfiguration(
+                account: ConfigurationFileAccount(configuration), plugins: plugins, logger: logger,
+                drainTimeout: configuration.server.shutdownGracePeriod, metrics: metrics))
         let server = BifrostHTTPServer(bifrost: bifrost, configuration: configuration.server, logger: logger)
         let port: Int
         do {
             port = try await server.start()
         } catch {
-            try? await upstream?.shutdown()
-            bifrost.shutdown()
+            await bifrost.shutdown()
             throw error
         }
-        logger.info("bifrost listening on http://\(configuration.server.host):\(port) with \(entries.count) plugin(s)")
-        return Gateway(bifrost: bifrost, server: server, port: port, upstream: upstream)
+        logger.info("bifrost listening on http://\(configuration.server.host):\(port) with \(bifrost.plugins.count) plugin(s)")
+        return Gateway(bifrost: bifrost, server: server, port: port)
     }
 
-    /// Stops the server, closes upstream connections, then calls every plugin's `destroy` once.
+    /// Stops the server, then shuts Bifrost down: upstream connections close and every
+    /// plugin's `destroy` runs once.
+    ///
+    /// ```swift
+    /// try await gateway.shutdown()
+    /// ```
     public func shutdown() async throws {
         try await server.shutdown()
-        try await upstream?.shutdown()
-        bifrost.shutdown()
+        await bifrost.shutdown()
     }
 }

@@ -1,5 +1,6 @@
 public import BifrostCore
 import BifrostHTTP
+import BifrostLibrary
 
 #if canImport(Glibc)
     import Glibc
@@ -98,18 +99,7 @@ extension GatewayConfiguration {
         return configuration
     }
 
-    static func readFile(_ path: String) -> [UInt8]? {
-        guard let handle = fopen(path, "rb") else { return nil }
-        defer { fclose(handle) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, handle)
-            if count > 0 { bytes.append(contentsOf: buffer[0..<count]) }
-            if count < buffer.count { break }
-        }
-        return ferror(handle) == 0 ? bytes : nil
-    }
+    static func readFile(_ path: String) -> [UInt8]? { FileBytes.read(path) }
 
     static func directoryOf(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

@@ -1,4 +1,5 @@
-public import BifrostCore
+import BifrostCore
+public import BifrostLibrary
 public import Logging
 import NIOCore
 import NIOHTTP1
@@ -21,14 +22,15 @@ import NIOPosix
 /// Connections are kept alive and may pipeline; answers leave in request order.
 ///
 /// ```swift
-/// let bifrost = Bifrost(chain: PluginChain([]), dispatcher: Dispatcher(providers: [MockProvider()]))
+/// let bifrost = try await Bifrost(configuration: BifrostConfiguration(account: MyAccount()))
 /// let server = BifrostHTTPServer(bifrost: bifrost, configuration: HTTPServerConfiguration(port: 0), logger: logger)
 /// let port = try await server.start()
 /// // … serve …
 /// try await server.shutdown()
 /// ```
 ///
-/// The server does not own `bifrost`: shutting the server down does not shut the plugins down.
+/// The server does not own `bifrost`: shutting the server down does not shut Bifrost (and its
+/// plugins) down.
 public final class BifrostHTTPServer: Sendable {
     private enum State {
         case idle
@@ -37,10 +39,10 @@ public final class BifrostHTTPServer: Sendable {
         case stopped
     }
 
-    /// The core that answers chat requests.
+    /// The library instance that answers requests.
     ///
     /// ```swift
-    /// print(server.bifrost.chain.entries.count)
+    /// print(server.bifrost.plugins.count)
     /// ```
     public let bifrost: Bifrost
     /// Where the server listens and its limits.
@@ -88,8 +90,15 @@ public final class BifrostHTTPServer: Sendable {
             state = .starting
         }
 
+        let models: [ServedModel]
+        do throws(BifrostError) {
+            models = try bifrost.listModels()
+        } catch {
+            state.withLock { $0 = .idle }
+            throw HTTPServerError(kind: .invalidState, host: host, port: port, reason: error.message)
+        }
         let router = HTTPRouter(
-            bifrost: bifrost, maxBodyBytes: configuration.maxBodyBytes,
+            bifrost: bifrost, models: models, maxBodyBytes: configuration.maxBodyBytes,
             requestExecutor: configuration.requestExecutor, logger: logger)
         let connections = connections
         let bootstrap = ServerBootstrap(group: group)

@@ -1,4 +1,5 @@
 import BifrostCore
+import BifrostLibrary
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -23,7 +24,7 @@ extension HTTPRouter {
         let clientModel = request.qualifiedModel
 
         if request.isStreaming {
-            switch await bifrost.chatCompletionStream(request, context: context) {
+            switch await bifrost.chatStreamResult(request, context: context) {
             case .success(let stream):
                 var extra = HeaderFields()
                 extra["request-id"] = context.requestID
@@ -39,7 +40,7 @@ extension HTTPRouter {
             }
         }
 
-        switch await bifrost.chatCompletion(request, context: context) {
+        switch await bifrost.chatOutcome(request, context: context) {
         case .response(let response):
             return .complete(
                 HTTPServerResponse(anthropicMessage: response, model: clientModel, requestID: context.requestID))

@@ -1,4 +1,5 @@
 import BifrostCore
+import BifrostLibrary
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -18,7 +19,7 @@ extension HTTPRouter {
         }
 
         if request.isStreaming {
-            switch await bifrost.chatCompletionStream(request, context: context) {
+            switch await bifrost.chatStreamResult(request, context: context) {
             case .success(let stream):
                 return .stream(
                     HTTPStreamingResponse(
@@ -30,7 +31,7 @@ extension HTTPRouter {
             }
         }
 
-        switch await bifrost.chatCompletion(request, context: context) {
+        switch await bifrost.chatOutcome(request, context: context) {
         case .response(let response):
             return .complete(HTTPServerResponse(chat: response, requestID: context.requestID))
         case .failure(let error):

@@ -1,4 +1,5 @@
 import BifrostCore
+import BifrostLibrary
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -16,7 +17,7 @@ extension HTTPRouter {
         } catch {
             return HTTPServerResponse(error: error, requestID: context.requestID)
         }
-        switch await bifrost.embeddings(request, context: context) {
+        switch await bifrost.embeddingsResult(request, context: context) {
         case .success(let response):
             guard response.vectors.count == request.inputs.count else {
                 let error = BifrostError(

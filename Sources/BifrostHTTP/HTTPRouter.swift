@@ -1,4 +1,5 @@
 import BifrostCore
+import BifrostLibrary
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -43,7 +44,7 @@ struct HTTPRouter: Sendable {
         case methodNotAllowed(allow: String)
     }
 
-    /// The gateway's core.
+    /// The library instance behind the routes.
     let bifrost: Bifrost
     /// The configured body limit, for the 413 message.
     let maxBodyBytes: Int
@@ -62,13 +63,13 @@ struct HTTPRouter: Sendable {
         "POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, POST /anthropic/v1/messages, GET /health, "
         + "GET /api/plugins, GET /metrics"
 
-    init(bifrost: Bifrost, maxBodyBytes: Int, requestExecutor: RequestExecutor, logger: Logger) {
+    init(bifrost: Bifrost, models: [ServedModel], maxBodyBytes: Int, requestExecutor: RequestExecutor, logger: Logger) {
         self.bifrost = bifrost
         self.maxBodyBytes = maxBodyBytes
         self.requestExecutor = requestExecutor
         self.logger = logger
         self.modelsBody = HTTPServerResponse.allocator.buffer(
-            bytes: Self.modelsJSON(bifrost.dispatcher))
+            bytes: Self.modelsJSON(models))
     }
 
     /// The route for a method and a path (the request target without its query).
@@ -116,7 +117,7 @@ struct HTTPRouter: Sendable {
             return HTTPServerResponse(status: .ok, body: modelsBody, requestID: requestID)
         case .plugins:
             return HTTPServerResponse(
-                status: .ok, bytes: Self.pluginsJSON(bifrost.chain), requestID: requestID)
+                status: .ok, bytes: Self.pluginsJSON(bifrost.plugins), requestID: requestID)
         case .metrics:
             var response = HTTPServerResponse(
                 status: .ok, body: HTTPServerResponse.allocator.buffer(string: bifrost.metrics.render()), requestID: requestID)
@@ -208,24 +209,23 @@ struct HTTPRouter: Sendable {
     }
 
     /// `{"object":"list","data":[{"id":"mock/echo","object":"model","created":0,"owned_by":"mock"},…]}`
-    static func modelsJSON(_ dispatcher: Dispatcher) -> [UInt8] {
-        let models = dispatcher.qualifiedModels
+    static func modelsJSON(_ models: [ServedModel]) -> [UInt8] {
         var writer = JSONWriter(capacity: 32 + models.count * 80)
         writer.beginObject()
         writer.key("object")
         writer.string("list")
         writer.key("data")
         writer.beginArray()
-        for (provider, model) in models {
+        for model in models {
             writer.beginObject()
             writer.key("id")
-            writer.string(provider + "/" + model)
+            writer.string(model.id)
             writer.key("object")
             writer.string("model")
             writer.key("created")
             writer.number(0)
             writer.key("owned_by")
-            writer.string(provider)
+            writer.string(model.provider)
             writer.endObject()
         }
         writer.endArray()
@@ -235,12 +235,12 @@ struct HTTPRouter: Sendable {
 
     /// `{"plugins":[{"name","version","kind","abi_version","file","hooks","failure_policy","position"},…]}`
     /// in chain order.
-    static func pluginsJSON(_ chain: PluginChain) -> [UInt8] {
-        var writer = JSONWriter(capacity: 32 + chain.entries.count * 200)
+    static func pluginsJSON(_ entries: [ChainEntry]) -> [UInt8] {
+        var writer = JSONWriter(capacity: 32 + entries.count * 200)
         writer.beginObject()
         writer.key("plugins")
         writer.beginArray()
-        for (position, entry) in chain.entries.enumerated() {
+        for (position, entry) in entries.enumerated() {
             let descriptor = entry.plugin.descriptor
             writer.beginObject()
             writer.key("name")

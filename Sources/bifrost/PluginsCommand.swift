@@ -1,6 +1,7 @@
 import ArgumentParser
 import BifrostCore
 import BifrostGateway
+import BifrostLibrary
 import BifrostNativePlugins
 import Logging
 

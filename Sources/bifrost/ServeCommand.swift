@@ -1,5 +1,6 @@
 import ArgumentParser
 import BifrostGateway
+import BifrostLibrary
 import Dispatch
 import Logging
 

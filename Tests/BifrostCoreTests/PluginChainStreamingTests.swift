@@ -64,7 +64,7 @@ struct PluginChainStreamingTests {
         async -> (chunks: [ChatChunk], error: BifrostError?, early: BifrostError?)
     {
         let entries = plugins.enumerated().map { ChainEntry($1, failurePolicy: $0 < policies.count ? policies[$0] : nil) }
-        let bifrost = Bifrost(chain: PluginChain(entries), dispatcher: Dispatcher(providers: [MockProvider()]))
+        let bifrost = Pipeline(chain: PluginChain(entries), dispatcher: Dispatcher(providers: [MockProvider()]))
         switch await bifrost.chatCompletionStream(echoRequest(text, model: model), context: RequestContext()) {
         case .failure(let error):
             return ([], nil, error)
@@ -132,7 +132,7 @@ struct PluginChainStreamingTests {
     }
 
     @Test func aStreamStoppedByItsConsumerCancelsTheProducer() async throws {
-        let bifrost = Bifrost(
+        let bifrost = Pipeline(
             chain: PluginChain([]), dispatcher: Dispatcher(providers: [MockProvider(latency: .milliseconds(20))]))
         guard
             case .success(let stream) = await bifrost.chatCompletionStream(

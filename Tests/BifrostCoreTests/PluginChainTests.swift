@@ -72,7 +72,7 @@ struct PluginChainTests {
             }
         }
         let chain = PluginChain([ChainEntry(Stamp())])
-        let outcome = await Bifrost(chain: chain, dispatcher: Dispatcher(providers: [MockProvider()]))
+        let outcome = await Pipeline(chain: chain, dispatcher: Dispatcher(providers: [MockProvider()]))
             .chatCompletion(echoRequest(), context: RequestContext())
         #expect(outcome.response?.headers["x-stamp"] == "42")
     }

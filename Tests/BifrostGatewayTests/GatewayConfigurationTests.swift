@@ -1,5 +1,6 @@
 import BifrostCore
 import BifrostGateway
+import BifrostLibrary
 import BifrostTestSupport
 import Foundation
 import Testing

@@ -76,7 +76,7 @@ struct AnthropicMessagesTests {
 
     @Test("a plugin rejection reaches an Anthropic client with its status and headers")
     func rejection() async throws {
-        try await withServer(makeBifrost([ChainEntry(RejectingPlugin())])) { client, _ in
+        try await withServer(try await makeBifrost([ChainEntry(RejectingPlugin())])) { client, _ in
             let response = try await client.postJSON("/anthropic/v1/messages", messagesJSON())
             #expect(response.status == 429)
             #expect(response.headers["retry-after"] == "7")
@@ -88,7 +88,7 @@ struct AnthropicMessagesTests {
 
     @Test("x-api-key identifies the client by a hash, like a bearer key")
     func apiKeyIdentity() async throws {
-        try await withServer(makeBifrost([ChainEntry(ContextReporter())])) { client, _ in
+        try await withServer(try await makeBifrost([ChainEntry(ContextReporter())])) { client, _ in
             let response = try await client.postJSON(
                 "/anthropic/v1/messages", messagesJSON(), headers: ["x-api-key": "sk-test-123"])
             #expect(response.status == 200)
@@ -144,7 +144,7 @@ struct AnthropicMessagesTests {
 
     @Test("an error after the stream started is an Anthropic error event, then the stream ends")
     func streamedErrorAfterStart() async throws {
-        let bifrost = makeBifrost(providers: [MockProvider(), BrokenStreamProvider()])
+        let bifrost = try await makeBifrost(providers: [MockProvider(), BrokenStreamProvider()])
         try await withServer(bifrost) { client, _ in
             let events = try await client.withEventStream(
                 "POST", "/anthropic/v1/messages",
@@ -160,7 +160,7 @@ struct AnthropicMessagesTests {
 
     @Test("Anthropic streams arrive incrementally too")
     func streamedIncrementally() async throws {
-        let bifrost = makeBifrost(providers: [MockProvider(latency: .milliseconds(40))])
+        let bifrost = try await makeBifrost(providers: [MockProvider(latency: .milliseconds(40))])
         try await withServer(bifrost) { client, _ in
             let events = try await client.withEventStream(
                 "POST", "/anthropic/v1/messages", body: Array(messagesJSON("a b c d e", extra: #","stream":true"#).utf8)

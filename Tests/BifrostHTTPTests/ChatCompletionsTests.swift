@@ -149,7 +149,7 @@ struct ChatCompletionsTests {
 
     @Test("a plugin's rejection reaches the client with status, message and retry-after")
     func pluginRejection() async throws {
-        try await withServer(makeBifrost([ChainEntry(RejectingPlugin())])) { client, _ in
+        try await withServer(try await makeBifrost([ChainEntry(RejectingPlugin())])) { client, _ in
             let response = try await client.postJSON("/v1/chat/completions", chatJSON())
             #expect(response.status == 429)
             #expect(response.headers["retry-after"] == "7")
@@ -163,7 +163,7 @@ struct ChatCompletionsTests {
 
     @Test("an error whose status is not 4xx/5xx is sent as 500, with its body")
     func errorStatusSanitised() async throws {
-        try await withServer(makeBifrost([ChainEntry(RejectingPlugin(status: 200))])) { client, _ in
+        try await withServer(try await makeBifrost([ChainEntry(RejectingPlugin(status: 200))])) { client, _ in
             let response = try await client.postJSON("/v1/chat/completions", chatJSON())
             #expect(response.status == 500)
             #expect(try errorFields(response)["message"] == "Slow down, client")
@@ -172,7 +172,7 @@ struct ChatCompletionsTests {
 
     @Test("a fail-closed plugin fault is a 500 naming the plugin")
     func pluginFault() async throws {
-        try await withServer(makeBifrost([ChainEntry(FaultingPlugin(name: "faulty"))])) { client, _ in
+        try await withServer(try await makeBifrost([ChainEntry(FaultingPlugin(name: "faulty"))])) { client, _ in
             let response = try await client.postJSON("/v1/chat/completions", chatJSON())
             #expect(response.status == 500)
             let error = try errorFields(response)
@@ -184,7 +184,7 @@ struct ChatCompletionsTests {
 
     @Test("a fail-open plugin fault skips the plugin")
     func failOpenFault() async throws {
-        let bifrost = makeBifrost([ChainEntry(FaultingPlugin(name: "flaky"), failurePolicy: .failOpen)])
+        let bifrost = try await makeBifrost([ChainEntry(FaultingPlugin(name: "flaky"), failurePolicy: .failOpen)])
         try await withServer(bifrost) { client, _ in
             let response = try await client.postJSON("/v1/chat/completions", chatJSON("still here"))
             #expect(response.status == 200)
@@ -201,7 +201,7 @@ struct ChatCompletionsTests {
 
     @Test("an incoming x-request-id is echoed and reaches the context; an invalid one is replaced")
     func requestIDEchoed() async throws {
-        try await withServer(makeBifrost([ChainEntry(ContextReporter())])) { client, _ in
+        try await withServer(try await makeBifrost([ChainEntry(ContextReporter())])) { client, _ in
             let response = try await client.postJSON(
                 "/v1/chat/completions", chatJSON(), headers: ["X-Request-Id": "client-42.a_b"])
             #expect(response.status == 200)
@@ -227,7 +227,7 @@ struct ChatCompletionsTests {
 
     @Test("the client id is a hash of the bearer key, never the key; otherwise the peer address")
     func clientIdentity() async throws {
-        try await withServer(makeBifrost([ChainEntry(ContextReporter())])) { client, _ in
+        try await withServer(try await makeBifrost([ChainEntry(ContextReporter())])) { client, _ in
             let withKey = try await client.postJSON(
                 "/v1/chat/completions", chatJSON(), headers: ["Authorization": "Bearer sk-test-123"])
             #expect(withKey.headers["x-test-client-id"] == "key:a9cc75c0e4987ad3")
@@ -257,7 +257,7 @@ struct ChatCompletionsTests {
 
     @Test("plugin headers are merged; framing headers and unsafe values are not")
     func pluginHeadersMerged() async throws {
-        try await withServer(makeBifrost([ChainEntry(ContextReporter())])) { client, _ in
+        try await withServer(try await makeBifrost([ChainEntry(ContextReporter())])) { client, _ in
             let response = try await client.postJSON("/v1/chat/completions?debug=1", chatJSON())
             #expect(response.status == 200)
             #expect(response.headers["x-test-route"] == "/v1/chat/completions")
@@ -271,7 +271,7 @@ struct ChatCompletionsTests {
 
     @Test("a thousand concurrent requests are all answered")
     func manyConcurrentRequests() async throws {
-        try await withServer(makeBifrost(providers: [MockProvider(latency: .milliseconds(1))])) {
+        try await withServer(try await makeBifrost(providers: [MockProvider(latency: .milliseconds(1))])) {
             client, _ in
             let statuses = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
                 for index in 0..<1000 {
@@ -297,7 +297,7 @@ struct ChatCompletionsTests {
         "chat requests are answered whichever executor runs their tasks",
         arguments: [RequestExecutor.eventLoop, RequestExecutor.global])
     func requestExecutors(_ executor: RequestExecutor) async throws {
-        let bifrost = makeBifrost(
+        let bifrost = try await makeBifrost(
             [ChainEntry(ContextReporter())], providers: [MockProvider(), MockProvider(name: "slow", latency: .milliseconds(2))])
         try await withServer(bifrost, requestExecutor: executor) { client, _ in
             let answers = try await withThrowingTaskGroup(of: Bool.self) { group in

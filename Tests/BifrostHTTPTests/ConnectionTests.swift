@@ -33,7 +33,7 @@ struct ConnectionTests {
 
     @Test("pipelined requests are answered in order on one connection")
     func pipelining() async throws {
-        try await withServer(makeBifrost(providers: [MockProvider(latency: .milliseconds(5))])) {
+        try await withServer(try await makeBifrost(providers: [MockProvider(latency: .milliseconds(5))])) {
             client, _ in
             var bytes: [UInt8] = []
             for index in 0..<10 {
@@ -209,7 +209,7 @@ struct ConnectionTests {
 
     @Test("a client that half-closes after its request still gets the answer")
     func halfClose() async throws {
-        try await withServer(makeBifrost(providers: [MockProvider(latency: .milliseconds(20))])) {
+        try await withServer(try await makeBifrost(providers: [MockProvider(latency: .milliseconds(20))])) {
             client, _ in
             let body = chatJSON("half")
             try await client.withConnection { connection in
@@ -229,7 +229,7 @@ struct ConnectionTests {
 
     @Test("a client that disconnects mid-request does not disturb the server")
     func clientGoesAway() async throws {
-        try await withServer(makeBifrost(providers: [MockProvider(latency: .milliseconds(200))])) {
+        try await withServer(try await makeBifrost(providers: [MockProvider(latency: .milliseconds(200))])) {
             client, _ in
             let body = chatJSON("gone")
             try await client.withConnection { connection in

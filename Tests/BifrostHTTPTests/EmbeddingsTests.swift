@@ -89,7 +89,7 @@ struct EmbeddingsTests {
 
     @Test("base64 vectors of every length mod 3 match Foundation's encoding")
     func base64Padding() async throws {
-        try await withServer(makeBifrost(providers: [LengthEmbedder()])) { client, _ in
+        try await withServer(try await makeBifrost(providers: [LengthEmbedder()])) { client, _ in
             let inputs = ["a", "ab", "abc", "abcd", "abcde"]
             let response = try await client.postJSON(
                 "/v1/embeddings", #"{"model":"length/dims","input":["a","ab","abc","abcd","abcde"],"encoding_format":"base64"}"#)

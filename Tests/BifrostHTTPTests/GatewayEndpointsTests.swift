@@ -19,7 +19,7 @@ struct GatewayEndpointsTests {
 
     @Test("/v1/models lists every provider/model in OpenAI's list shape")
     func models() async throws {
-        let bifrost = makeBifrost(providers: [MockProvider(), MockProvider(name: "other")])
+        let bifrost = try await makeBifrost(providers: [MockProvider(), MockProvider(name: "other")])
         try await withServer(bifrost) { client, _ in
             let response = try await client.get("/v1/models")
             #expect(response.status == 200)
@@ -37,7 +37,7 @@ struct GatewayEndpointsTests {
 
     @Test("/api/plugins lists the chain in order with descriptors and policies")
     func plugins() async throws {
-        let bifrost = makeBifrost([
+        let bifrost = try await makeBifrost([
             ChainEntry(RejectingPlugin()),
             ChainEntry(NativeLookingPlugin()),
             ChainEntry(FaultingPlugin(name: "faulty"), failurePolicy: .failOpen),

@@ -1,5 +1,6 @@
 import BifrostCore
 import BifrostHTTP
+import BifrostLibrary
 import BifrostTestSupport
 import Logging
 
@@ -8,26 +9,36 @@ func chatJSON(_ content: String = "Hi", model: String = "mock/echo", extra: Stri
     #"{"model":"\#(model)","messages":[{"role":"user","content":"\#(content)"}]\#(extra)}"#
 }
 
-/// A core with the mock provider and the given plugins.
-func makeBifrost(_ entries: [ChainEntry] = [], providers: [any Provider] = [MockProvider()])
-    -> Bifrost
-{
-    Bifrost(
-        chain: PluginChain(entries, logger: quietLogger()), dispatcher: Dispatcher(providers: providers)
-    )
+/// Bifrost with the given Swift providers (by default the mock) and plugins; no account providers.
+func makeBifrost(_ entries: [ChainEntry] = [], providers: [any Provider] = [MockProvider()]) async throws -> Bifrost {
+    try await Bifrost(
+        configuration: BifrostConfiguration(
+            account: NoProviders(), plugins: entries.map { .plugin($0.plugin, failurePolicy: $0.failurePolicy) },
+            providers: providers, logger: quietLogger()))
+}
+
+/// An account without providers: tests give theirs as Swift providers.
+struct NoProviders: Account {
+    func configuredProviders() async throws -> [String] { [] }
+    func keys(for provider: String) async throws -> [APIKey] { [] }
+    func settings(for provider: String) async throws -> ProviderSettings {
+        throw AccountError(provider: provider, reason: "no providers")
+    }
 }
 
 /// Starts a server on 127.0.0.1 and a free port, runs `body` with a client for it, and
 /// always shuts the server down.
 func withServer<Result: Sendable>(
-    _ bifrost: Bifrost = makeBifrost(),
+    _ bifrost: Bifrost? = nil,
     maxBodyBytes: Int = 10 * 1024 * 1024,
     requestExecutor: RequestExecutor = .eventLoop,
     _ body: (HTTPTestClient, BifrostHTTPServer) async throws -> Result
 ) async throws -> Result {
     let logger = quietLogger()
+    var core = bifrost
+    if core == nil { core = try await makeBifrost() }
     let server = BifrostHTTPServer(
-        bifrost: bifrost,
+        bifrost: core!,
         configuration: HTTPServerConfiguration(
             host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, shutdownGracePeriod: .seconds(2),
             requestExecutor: requestExecutor),

@@ -10,7 +10,7 @@ struct ServerLifecycleTests {
     func bindFailure() async throws {
         try await withServer { client, _ in
             let second = BifrostHTTPServer(
-                bifrost: makeBifrost(), configuration: HTTPServerConfiguration(port: client.port),
+                bifrost: try await makeBifrost(), configuration: HTTPServerConfiguration(port: client.port),
                 logger: quietLogger())
             do {
                 _ = try await second.start()
@@ -29,7 +29,7 @@ struct ServerLifecycleTests {
     @Test("start twice is refused; shutdown twice is harmless")
     func startTwice() async throws {
         let server = BifrostHTTPServer(
-            bifrost: makeBifrost(), configuration: HTTPServerConfiguration(port: 0), logger: quietLogger()
+            bifrost: try await makeBifrost(), configuration: HTTPServerConfiguration(port: 0), logger: quietLogger()
         )
         let port = try await server.start()
         #expect(port > 0)
@@ -41,7 +41,7 @@ struct ServerLifecycleTests {
     @Test("shutdown stops accepting and closes idle keep-alive connections")
     func shutdownClosesConnections() async throws {
         let server = BifrostHTTPServer(
-            bifrost: makeBifrost(), configuration: HTTPServerConfiguration(port: 0), logger: quietLogger()
+            bifrost: try await makeBifrost(), configuration: HTTPServerConfiguration(port: 0), logger: quietLogger()
         )
         let port = try await server.start()
         let client = HTTPTestClient(port: port, timeout: .seconds(5))
@@ -58,7 +58,7 @@ struct ServerLifecycleTests {
     func shutdownDrainsInFlight() async throws {
         let (entered, signal) = AsyncStream.makeStream(of: Void.self)
         let server = BifrostHTTPServer(
-            bifrost: makeBifrost(
+            bifrost: try await makeBifrost(
                 [ChainEntry(SignallingPlugin(signal: signal))],
                 providers: [MockProvider(latency: .milliseconds(200))]),
             configuration: HTTPServerConfiguration(port: 0), logger: quietLogger())

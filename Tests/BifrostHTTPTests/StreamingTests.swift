@@ -174,7 +174,7 @@ struct StreamingTests {
 
     @Test("chunks reach the client as they are produced, not when the stream ends")
     func incremental() async throws {
-        let bifrost = makeBifrost(providers: [MockProvider(latency: .milliseconds(50))])
+        let bifrost = try await makeBifrost(providers: [MockProvider(latency: .milliseconds(50))])
         let words = (1...8).map { "w\($0)" }.joined(separator: " ")
         try await withServer(bifrost) { client, _ in
             let events = try await client.withEventStream(
@@ -198,7 +198,7 @@ struct StreamingTests {
 
     @Test("incremental delivery works with the global request executor too")
     func incrementalGlobalExecutor() async throws {
-        let bifrost = makeBifrost(providers: [MockProvider(latency: .milliseconds(40))])
+        let bifrost = try await makeBifrost(providers: [MockProvider(latency: .milliseconds(40))])
         try await withServer(bifrost, requestExecutor: .global) { client, _ in
             let events = try await client.withEventStream(
                 "POST", "/v1/chat/completions", body: Array(chatJSON("a b c d e", extra: #","stream":true"#).utf8)
@@ -216,7 +216,7 @@ struct StreamingTests {
 
     @Test("an error after the stream started becomes an error event, and the stream ends without [DONE]")
     func errorAfterStart() async throws {
-        let bifrost = makeBifrost(providers: [MockProvider(), BrokenStreamProvider()])
+        let bifrost = try await makeBifrost(providers: [MockProvider(), BrokenStreamProvider()])
         try await withServer(bifrost) { client, _ in
             let response = try await client.postJSON(
                 "/v1/chat/completions", chatJSON(model: "broken/midway", extra: #","stream":true"#))
@@ -234,7 +234,7 @@ struct StreamingTests {
 
     @Test("a stream that fails before its first chunk is answered as a JSON error with its status")
     func errorBeforeFirstChunk() async throws {
-        let bifrost = makeBifrost(providers: [MockProvider(), BrokenStreamProvider()])
+        let bifrost = try await makeBifrost(providers: [MockProvider(), BrokenStreamProvider()])
         try await withServer(bifrost) { client, _ in
             let response = try await client.postJSON(
                 "/v1/chat/completions", chatJSON(model: "broken/first", extra: #","stream":true"#))
@@ -261,7 +261,7 @@ struct StreamingTests {
 
     @Test("a PreHook rejection of a streamed request is a JSON error with its status and headers")
     func rejectedStream() async throws {
-        try await withServer(makeBifrost([ChainEntry(RejectingPlugin())])) { client, _ in
+        try await withServer(try await makeBifrost([ChainEntry(RejectingPlugin())])) { client, _ in
             let response = try await client.postJSON("/v1/chat/completions", chatJSON(extra: #","stream":true"#))
             #expect(response.status == 429)
             #expect(response.headers["retry-after"] == "7")
@@ -272,7 +272,7 @@ struct StreamingTests {
     @Test("a client that disconnects mid-stream cancels the upstream stream")
     func disconnectCancels() async throws {
         let endless = EndlessProvider()
-        let bifrost = makeBifrost(providers: [MockProvider(), endless])
+        let bifrost = try await makeBifrost(providers: [MockProvider(), endless])
         try await withServer(bifrost) { client, _ in
             let received = try await client.withEventStream(
                 "POST", "/v1/chat/completions",
@@ -352,7 +352,7 @@ struct StreamingTests {
     @Test("chunk hooks and PostHooks see the stream; a PostHook's change of the assembled answer does not break it")
     func pluginsSeeStream() async throws {
         let seen = LockedValue<[String]>([])
-        try await withServer(makeBifrost([ChainEntry(ChunkRecorder(seen: seen))])) { client, _ in
+        try await withServer(try await makeBifrost([ChainEntry(ChunkRecorder(seen: seen))])) { client, _ in
             let response = try await client.postJSON(
                 "/v1/chat/completions", chatJSON("a b", extra: #","stream":true"#))
             #expect(response.status == 200)

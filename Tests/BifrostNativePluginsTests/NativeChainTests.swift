@@ -105,7 +105,7 @@ struct NativeChainTests {
         let fileA = try await CPluginCompiler.compile(zoo: "counter.c", as: "count-a.so", defines: ["PLUGIN_NAME": "\"count-a\""])
         let fileB = try await CPluginCompiler.compile(zoo: "counter.c", as: "count-b.so", defines: ["PLUGIN_NAME": "\"count-b\""])
         let entries = [ChainEntry(try PluginLoader.load(file: fileA)), ChainEntry(try PluginLoader.load(file: fileB))]
-        let bifrost = Bifrost(chain: PluginChain(entries), dispatcher: Dispatcher(providers: [MockProvider()]))
+        let bifrost = Pipeline(chain: PluginChain(entries), dispatcher: Dispatcher(providers: [MockProvider()]))
         let total = 4000
         let successes = await withTaskGroup(of: Bool.self) { group in
             for index in 0..<total {

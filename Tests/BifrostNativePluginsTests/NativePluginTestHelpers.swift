@@ -46,8 +46,8 @@ func runChain(
     async -> ChatOutcome
 {
     let entries = plugins.enumerated().map { index, plugin in ChainEntry(plugin, failurePolicy: policies?[index] ?? nil) }
-    let bifrost = Bifrost(chain: PluginChain(entries), dispatcher: Dispatcher(providers: [MockProvider()]))
-    return await bifrost.chatCompletion(request, context: context)
+    return await Pipeline(chain: PluginChain(entries), dispatcher: Dispatcher(providers: [MockProvider()]))
+        .chatCompletion(request, context: context)
 }
 
 /// The `x-trace` header of an outcome.
@@ -55,5 +55,19 @@ func trace(of outcome: ChatOutcome) -> String? {
     switch outcome {
     case .response(let response): response.headers["x-trace"]
     case .failure(let error): error.headers["x-trace"]
+    }
+}
+
+/// A chain around a dispatcher, run the way `Bifrost` runs them.
+struct Pipeline {
+    let chain: PluginChain
+    let dispatcher: Dispatcher
+
+    func chatCompletion(_ request: ChatRequest, context: RequestContext) async -> ChatOutcome {
+        await chain.run(request, context: context) { await dispatcher.dispatch($0, context: $1) }
+    }
+
+    func chatCompletionStream(_ request: ChatRequest, context: RequestContext) async -> Result<ChatStream, BifrostError> {
+        await chain.runStream(request, context: context) { await dispatcher.dispatchStream($0, context: $1) }
     }
 }

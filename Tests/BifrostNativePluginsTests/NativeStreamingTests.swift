@@ -13,7 +13,7 @@ struct NativeStreamingTests {
 
     /// Streams `text` from the mock through the plugins; returns the chunks' text and the stream's error.
     func stream(_ plugins: [any Plugin], text: String, context: RequestContext) async -> (text: String, error: BifrostError?) {
-        let bifrost = Bifrost(
+        let bifrost = Pipeline(
             chain: PluginChain(plugins.map { ChainEntry($0) }), dispatcher: Dispatcher(providers: [MockProvider()]))
         var request = chatRequest(text)
         request.parameters["stream"] = true

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import BifrostCore
 import BifrostProviders
+import BifrostTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(1)))

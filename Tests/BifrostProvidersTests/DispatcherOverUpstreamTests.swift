@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import BifrostCore
 import BifrostProviders
+import BifrostTestSupport
 import Synchronization
 import Testing
 

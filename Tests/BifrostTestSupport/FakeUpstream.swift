@@ -1,20 +1,25 @@
+import BifrostCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
 
 /// One request the fake upstream received.
-struct RecordedRequest: Sendable {
-    var method: String
-    var path: String
-    var headers: [String: String]
-    var body: [UInt8]
+public struct RecordedRequest: Sendable {
+    /// `GET`, `POST`, …
+    public var method: String
+    /// The request target.
+    public var path: String
+    /// Headers by lower-cased name.
+    public var headers: [String: String]
+    /// The body's bytes.
+    public var body: [UInt8]
 
-    var text: String { String(decoding: body, as: UTF8.self) }
+    /// The body as text.
+    public var text: String { String(decoding: body, as: UTF8.self) }
 }
 
 /// What the fake upstream does with a request.
-enum FakeReply: Sendable {
+public enum FakeReply: Sendable {
     /// A complete response.
     case json(status: Int = 200, body: String, headers: [(String, String)] = [])
     /// An SSE response: `chunks` written one by one, `delay` before each after the first, then the end.
@@ -30,27 +35,35 @@ enum FakeReply: Sendable {
 }
 
 /// A small HTTP/1.1 server on 127.0.0.1 whose replies a test scripts; it records what it received.
-final class FakeUpstream: Sendable {
-    typealias Handler = @Sendable (RecordedRequest) async -> FakeReply
+///
+/// ```swift
+/// let upstream = try await FakeUpstream.start { _ in .json(body: #"{"choices":[]}"#) }
+/// defer { Task { await upstream.stop() } }
+/// ```
+public final class FakeUpstream: Sendable {
+    /// Decides the reply to each request.
+    public typealias Handler = @Sendable (RecordedRequest) async -> FakeReply
 
-    let port: Int
+    /// The bound port.
+    public let port: Int
     private let channel: any Channel
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
 
     private struct State {
-        var requests: [RecordedRequest] = []
-        var closedConnections: [ContinuousClock.Instant] = []
-        var lastChunkWritten: ContinuousClock.Instant?
+        public var requests: [RecordedRequest] = []
+        public var closedConnections: [ContinuousClock.Instant] = []
+        public var lastChunkWritten: ContinuousClock.Instant?
     }
 
     /// Every request received so far.
-    var requests: [RecordedRequest] { state.withLock { $0.requests } }
+    public var requests: [RecordedRequest] { state.withLock { $0.requests } }
     /// When connections closed.
-    var closedConnections: [ContinuousClock.Instant] { state.withLock { $0.closedConnections } }
+    public var closedConnections: [ContinuousClock.Instant] { state.withLock { $0.closedConnections } }
     /// When the last chunk of the last `.sse` reply was written.
-    var lastChunkWritten: ContinuousClock.Instant? { state.withLock { $0.lastChunkWritten } }
+    public var lastChunkWritten: ContinuousClock.Instant? { state.withLock { $0.lastChunkWritten } }
 
-    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+    /// `http://127.0.0.1:<port>/v1`.
+    public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     private init(channel: any Channel) {
         self.channel = channel
@@ -58,8 +71,8 @@ final class FakeUpstream: Sendable {
     }
 
     /// Starts a server answering every request with `handler`'s reply.
-    static func start(_ handler: @escaping Handler) async throws -> FakeUpstream {
-        let box = Mutex<FakeUpstream?>(nil)
+    public static func start(_ handler: @escaping Handler) async throws -> FakeUpstream {
+        let box = LockedValue<FakeUpstream?>(nil)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -76,12 +89,12 @@ final class FakeUpstream: Sendable {
     }
 
     /// Stops listening. (Accepted connections close when their client closes them.)
-    func stop() async {
+    public func stop() async {
         try? await channel.close()
     }
 
     /// A port nothing listens on (bound, then released).
-    static func unusedPort() async throws -> Int {
+    public static func unusedPort() async throws -> Int {
         let server = try await start { _ in .hang }
         let port = server.port
         await server.stop()

@@ -1,0 +1,194 @@
+public import BifrostCore
+
+extension Bifrost {
+    /// Runs a chat request through the plugins and the provider and returns the answer.
+    ///
+    /// PreHooks run in chain order, PostHooks in reverse; a plugin may answer (a cache hit),
+    /// reject, or recover from a provider failure. Failures throw a `BifrostError`
+    /// with the HTTP-equivalent `status`, `type` and `message`, its `source` (the plugin or
+    /// provider at fault) and the `fallbacksTried`.
+    ///
+    /// ```swift
+    /// do {
+    ///     let response = try await bifrost.chatCompletion(
+    ///         ChatRequest(model: "mock/echo", messages: [ChatMessage(role: "user", content: "Hi")]))
+    ///     print(response.choices[0].content)
+    /// } catch {
+    ///     print(error.status, error.type, error.message, error.plugin ?? error.provider ?? "-")
+    /// }
+    /// ```
+    public func chatCompletion(_ request: ChatRequest, context: RequestContext = RequestContext()) async throws(BifrostError)
+        -> ChatResponse
+    {
+        try checkRunning()
+        let (chain, dispatcher) = (chain, dispatcher)
+        let result = await tracked { () async -> Result<ChatResponse, BifrostError> in
+            let outcome = await chain.run(request, context: context) { request, context in
+                await dispatcher.dispatch(request, context: context)
+            }
+            switch outcome {
+            case .response(let response): return .success(response)
+            case .failure(let error): return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Runs a streamed chat request through the plugins and the provider; the answer arrives
+    /// as an `AsyncSequence` of `ChatChunk`s.
+    ///
+    /// An error before the stream starts (a rejection, an unknown model, a provider that
+    /// failed every attempt and fallback) is thrown here; later errors end the stream. Chunk
+    /// hooks run on every chunk, PostHooks once on the assembled answer when the stream ends.
+    ///
+    /// ```swift
+    /// var request = ChatRequest(model: "mock/echo", messages: [ChatMessage(role: "user", content: "one two three")])
+    /// request.parameters["stream"] = true
+    /// for try await chunk in try await bifrost.chatCompletionStream(request) {
+    ///     print(chunk.choices.first?.content ?? "", terminator: "")
+    /// }
+    /// ```
+    public func chatCompletionStream(_ request: ChatRequest, context: RequestContext = RequestContext())
+        async throws(BifrostError) -> ChatStream
+    {
+        try checkRunning()
+        let outcome = CallOutcome<ChatStream>()
+        guard let id = inFlight.enter(cancel: { outcome.complete(.failure($0)) }) else { throw .shutDown }
+        let (chain, dispatcher) = (chain, dispatcher)
+        let opened = await run(outcome) {
+            await chain.runStream(request, context: context) { request, context in
+                await dispatcher.dispatchStream(request, context: context)
+            }
+        }
+        switch opened {
+        case .success(let stream):
+            return tracking(stream, id: id)
+        case .failure(let error):
+            inFlight.leave(id)
+            throw error
+        }
+    }
+
+    /// Embeds texts with the request's provider (embeddings do not pass through chat plugins).
+    ///
+    /// ```swift
+    /// let response = try await bifrost.embeddings(EmbeddingRequest(model: "mock/embed", inputs: ["a", "b"]))
+    /// print(response.vectors.count)
+    /// ```
+    public func embeddings(_ request: EmbeddingRequest, context: RequestContext = RequestContext()) async throws(BifrostError)
+        -> EmbeddingResponse
+    {
+        try checkRunning()
+        let dispatcher = dispatcher
+        return try await tracked { await dispatcher.embeddings(request, context: context) }.get()
+    }
+
+    /// Every model served, as `provider/model`, in provider order; a provider that accepts
+    /// any model lists none.
+    ///
+    /// ```swift
+    /// for model in try bifrost.listModels() { print(model.id) }  // mock/echo, mock/fail, …
+    /// ```
+    public func listModels() throws(BifrostError) -> [ServedModel] {
+        try checkRunning()
+        return dispatcher.qualifiedModels.map { ServedModel(provider: $0.provider, model: $0.model) }
+    }
+
+    /// Runs `work` as a call in flight: shutdown waits for it and may cancel it.
+    private func tracked<Value: Sendable>(_ work: @escaping @Sendable () async -> Result<Value, BifrostError>) async
+        -> Result<Value, BifrostError>
+    {
+        let outcome = CallOutcome<Value>()
+        guard let id = inFlight.enter(cancel: { outcome.complete(.failure($0)) }) else { return .failure(.shutDown) }
+        defer { inFlight.leave(id) }
+        return await run(outcome, work)
+    }
+
+    /// Runs `work` in a child task (which keeps the caller's executor) and returns its result,
+    /// or the error `outcome` is cancelled with first; then the child is cancelled and awaited.
+    private func run<Value: Sendable>(
+        _ outcome: CallOutcome<Value>, _ work: @escaping @Sendable () async -> Result<Value, BifrostError>
+    ) async -> Result<Value, BifrostError> {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { outcome.complete(await work()) }
+            let result = await outcome.result()
+            group.cancelAll()
+            return result
+        }
+    }
+
+    /// The stream, counted in flight until it ends; shutdown may end it with its error.
+    private func tracking(_ stream: ChatStream, id: UInt64) -> ChatStream {
+        let (tracked, continuation) = AsyncThrowingStream<ChatChunk, any Error>.makeStream(bufferingPolicy: .unbounded)
+        let inFlight = inFlight
+        let forwarding = Task {
+            defer { inFlight.leave(id) }
+            do {
+                for try await chunk in stream { continuation.yield(chunk) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in forwarding.cancel() }
+        inFlight.replaceCancel(of: id) { error in
+            continuation.finish(throwing: error)
+            forwarding.cancel()
+        }
+        return ChatStream(tracked)
+    }
+}
+
+/// One model a ``Bifrost`` serves.
+///
+/// ```swift
+/// let model = ServedModel(provider: "mock", model: "echo")
+/// print(model.id)  // mock/echo
+/// ```
+public struct ServedModel: Sendable, Hashable {
+    /// The provider's name, e.g. `mock`.
+    public var provider: String
+    /// The model's name at the provider.
+    public var model: String
+
+    /// Creates an entry.
+    ///
+    /// ```swift
+    /// let model = ServedModel(provider: "openai", model: "gpt-4o-mini")
+    /// ```
+    public init(provider: String, model: String) {
+        self.provider = provider
+        self.model = model
+    }
+
+    /// `provider/model`, as requests name it.
+    ///
+    /// ```swift
+    /// let ids = try bifrost.listModels().map(\.id)  // ["mock/echo", …]
+    /// ```
+    public var id: String { "\(provider)/\(model)" }
+}
+
+extension ChatRequest {
+    /// A request for `provider/model` (e.g. `mock/echo`, `openai/gpt-4o-mini`).
+    ///
+    /// ```swift
+    /// let request = ChatRequest(model: "mock/echo", messages: [ChatMessage(role: "user", content: "Hi")])
+    /// ```
+    public init(model qualifiedModel: String, messages: [ChatMessage], parameters: [String: JSONValue] = [:]) {
+        let (provider, model) = ChatRequest.splitModel(qualifiedModel)
+        self.init(provider: String(provider), model: String(model), messages: messages, parameters: parameters)
+    }
+}
+
+extension EmbeddingRequest {
+    /// A request to embed `inputs` with `provider/model` (e.g. `mock/embed`).
+    ///
+    /// ```swift
+    /// let request = EmbeddingRequest(model: "mock/embed", inputs: ["first", "second"])
+    /// ```
+    public init(model qualifiedModel: String, inputs: [String]) {
+        let (provider, model) = ChatRequest.splitModel(qualifiedModel)
+        self.init(provider: String(provider), model: String(model), inputs: inputs)
+    }
+}

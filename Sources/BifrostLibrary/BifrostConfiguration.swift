@@ -1,0 +1,63 @@
+public import BifrostCore
+public import Logging
+
+/// What ``Bifrost`` starts with: an account, an ordered list of plugins, a logger, and how
+/// long ``Bifrost/shutdown()`` waits for requests in flight.
+///
+/// ```swift
+/// let configuration = BifrostConfiguration(
+///     account: MyAccount(),
+///     plugins: [.plugin(AuditPlugin()), .native("/opt/plugins/model_alias.so")],
+///     logger: Logger(label: "bifrost"))
+/// let bifrost = try await Bifrost(configuration: configuration)
+/// ```
+public struct BifrostConfiguration: Sendable {
+    /// The providers, their keys and settings.
+    public var account: any Account
+    /// The plugin chain, in order.
+    public var plugins: [PluginSpec]
+    /// Providers implemented in Swift, served beside the account's under their own names
+    /// (one attempt each, no keys, no limits; one named `mock` replaces the built-in mock).
+    ///
+    /// ```swift
+    /// let configuration = BifrostConfiguration(account: MyAccount(), providers: [CannedProvider()])
+    /// ```
+    public var providers: [any Provider]
+    /// Where Bifrost, its providers and its plugins log.
+    public var logger: Logger
+    /// How long ``Bifrost/shutdown()`` waits for requests in flight before cancelling them.
+    ///
+    /// ```swift
+    /// var configuration = BifrostConfiguration(account: MyAccount())
+    /// configuration.drainTimeout = .seconds(5)
+    /// ```
+    public var drainTimeout: Duration
+    /// Where the chain records each plugin's hook durations and native plugins define their
+    /// metrics; the HTTP server serves it on `/metrics`.
+    ///
+    /// ```swift
+    /// print(configuration.metrics.render())
+    /// ```
+    public var metrics: MetricsRegistry
+
+    /// Creates a configuration.
+    ///
+    /// ```swift
+    /// let configuration = BifrostConfiguration(account: MyAccount(), drainTimeout: .seconds(5))
+    /// ```
+    public init(
+        account: any Account,
+        plugins: [PluginSpec] = [],
+        providers: [any Provider] = [],
+        logger: Logger = Logger(label: "bifrost"),
+        drainTimeout: Duration = .seconds(30),
+        metrics: MetricsRegistry = MetricsRegistry()
+    ) {
+        self.account = account
+        self.plugins = plugins
+        self.providers = providers
+        self.logger = logger
+        self.drainTimeout = drainTimeout
+        self.metrics = metrics
+    }
+}

@@ -1,0 +1,66 @@
+public import BifrostCore
+
+/// One element of ``BifrostConfiguration/plugins``: an in-process Swift plugin, a native
+/// `.so` file, or every `.so` of a directory.
+///
+/// The chain runs the plugins in list order (a directory contributes its files in lexical
+/// file-name order, skipping files the list names elsewhere). Each plugin runs under its
+/// failure policy: the one given here, else the plugin's own default.
+///
+/// ```swift
+/// let plugins: [PluginSpec] = [
+///     .plugin(AuditPlugin(), failurePolicy: .failOpen),
+///     .native("/opt/bifrost/plugins/model_alias.so", configuration: Array(#"{"aliases":{"fast":"mock/echo"}}"#.utf8)),
+///     .directory("/opt/bifrost/plugins.d"),
+/// ]
+/// ```
+public struct PluginSpec: Sendable {
+    enum Source: Sendable {
+        case instance(any Plugin)
+        case file(String, configuration: [UInt8]?, optional: Bool)
+        case directory(String)
+    }
+
+    let source: Source
+    /// Overrides the plugin's default failure policy; for a directory, applies to each of its plugins.
+    ///
+    /// ```swift
+    /// var spec = PluginSpec.native("/opt/plugins/cache.so")
+    /// spec.failurePolicy = .failOpen
+    /// ```
+    public var failurePolicy: FailurePolicy?
+
+    /// An in-process plugin: any type conforming to `Plugin`.
+    ///
+    /// ```swift
+    /// let spec = PluginSpec.plugin(AuditPlugin())
+    /// ```
+    public static func plugin(_ plugin: any Plugin, failurePolicy: FailurePolicy? = nil) -> PluginSpec {
+        PluginSpec(source: .instance(plugin), failurePolicy: failurePolicy)
+    }
+
+    /// A native plugin loaded from a `.so` file.
+    ///
+    /// `configuration` is the JSON handed to the plugin's `bifrost_plugin_create`; `nil` reads
+    /// the sidecar `<stem>.json` beside the file, or `{}` when there is none. An `optional`
+    /// plugin that refuses to load is logged and left out instead of failing the start.
+    ///
+    /// ```swift
+    /// let spec = PluginSpec.native("/opt/plugins/model_alias.so", configuration: Array(#"{"aliases":{}}"#.utf8))
+    /// ```
+    public static func native(
+        _ file: String, configuration: [UInt8]? = nil, failurePolicy: FailurePolicy? = nil, optional: Bool = false
+    ) -> PluginSpec {
+        PluginSpec(source: .file(file, configuration: configuration, optional: optional), failurePolicy: failurePolicy)
+    }
+
+    /// Every `*.so` file of a directory, in lexical file-name order (`10-first.so`, `20-second.so`),
+    /// each configured by its sidecar `<stem>.json`.
+    ///
+    /// ```swift
+    /// let spec = PluginSpec.directory("/opt/bifrost/plugins.d")
+    /// ```
+    public static func directory(_ path: String, failurePolicy: FailurePolicy? = nil) -> PluginSpec {
+        PluginSpec(source: .directory(path), failurePolicy: failurePolicy)
+    }
+}
