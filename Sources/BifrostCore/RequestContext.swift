@@ -25,6 +25,12 @@ public final class RequestContext: Sendable {
     private struct State {
         var values: [String: ContextValue] = [:]
         var responseHeaders = HeaderFields()
+
+        /// Plugins and the host set several keys per request; growing the table once beats
+        /// rehashing it as it fills.
+        mutating func reserveOnFirstWrite() {
+            if values.isEmpty { values.reserveCapacity(16) }
+        }
     }
 
     private let state: LockedValue<State>
@@ -47,7 +53,12 @@ public final class RequestContext: Sendable {
     /// A value by key; setting `nil` removes it.
     public subscript(key: String) -> ContextValue? {
         get { state.withLock { $0.values[key] } }
-        set { state.withLock { $0.values[key] = newValue } }
+        set {
+            state.withLock {
+                $0.reserveOnFirstWrite()
+                $0.values[key] = newValue
+            }
+        }
     }
 
     /// Headers plugins set for the client's answer, whatever it turns out to be (a response,
@@ -82,6 +93,7 @@ public final class RequestContext: Sendable {
     /// Records that the dispatch took `nanoseconds` over `attempts` provider attempts.
     public func recordDispatch(nanoseconds: UInt64, attempts: Int) {
         state.withLock {
+            $0.reserveOnFirstWrite()
             $0.values[HostKey.upstreamNanoseconds] = .number(Double(nanoseconds))
             $0.values[HostKey.attempts] = .number(Double(attempts))
         }

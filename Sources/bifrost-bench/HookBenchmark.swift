@@ -26,6 +26,10 @@ struct HookBenchmark {
 
     static func main() async throws {
         let arguments = CommandLine.arguments
+        if arguments.count == 3, arguments[1] == "--example-plugins" {
+            try await ExamplePluginCost.run(directory: arguments[2])
+            return
+        }
         guard arguments.count >= 2 else {
             print("usage: bifrost-bench NOOP_PLUGIN_DIR [--quick]   (scripts/bench builds the plugins and runs this)")
             return

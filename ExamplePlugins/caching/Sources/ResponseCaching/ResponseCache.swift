@@ -56,7 +56,7 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
     /// cache.configuration.maxEntries  // 10000
     /// ```
     public let configuration: CacheConfiguration
-    private let store: PluginLock<LRUStore<String, Entry>>
+    private let store: PluginLock<LRUStore<CacheKey, Entry>>
     private let host: PluginHost
     private let entries: PluginMetricSeries
     private let bytes: PluginMetricSeries
@@ -85,7 +85,8 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
             try mark(context, "bypass")
             return .continue
         }
-        let key = try request.canonicalJSON(omitting: configuration.omittedParameters)
+        let text = try request.canonicalJSON(omitting: configuration.omittedParameters)
+        let key = CacheKey(text)
         let now = host.monotonicNanoseconds()
         let entry: Entry? = store.withLock { store in
             guard let entry = store.value(for: key) else { return nil }
@@ -104,7 +105,7 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
                     headers: [Self.header: "hit", "age": String(age)]))
         }
         try mark(context, "miss")
-        try context.set(Self.keyKey, .string(key))
+        try context.set(Self.keyKey, .string(text))
         return .continue
     }
 
@@ -115,7 +116,7 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
     /// ```
     public func postHook(outcome: HookOutcome, context: HookContext) throws {
         guard let response = try outcome.response, case .string(let key)? = try context[Self.keyKey] else { return }
-        try store(response, key: key)
+        try store(response, key: CacheKey(key))
     }
 
     /// Records the status for other plugins and as the answer's header (a stream's head too).
@@ -124,12 +125,12 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
         try context.setResponseHeader(Self.header, status)
     }
 
-    private func store(_ response: HookResponse, key: String) throws {
+    private func store(_ response: HookResponse, key: CacheKey) throws {
         guard try response.choiceCount == 1 else { return }
         let finishReason = try response.finishReason(at: 0) ?? "stop"
         guard finishReason != "tool_calls", finishReason != "function_call" else { return }
         let content = try response.content(at: 0)
-        let size = key.utf8.count + content.utf8.count + 128
+        let size = key.text.utf8.count + content.utf8.count + 128
         guard size <= configuration.maxEntryBytes else { return }
         let entry = Entry(
             content: content, finishReason: finishReason, usage: try response.usage, model: try response.model,
@@ -141,4 +142,20 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
         entries.set(Double(count))
         bytes.set(Double(total))
     }
+}
+
+/// A cache key: the canonical request, hashed once. The store's map then hashes one integer
+/// per operation instead of the whole request text each time.
+struct CacheKey: Hashable, Sendable {
+    let text: String
+    let digest: Int
+
+    init(_ text: String) {
+        self.text = text
+        digest = text.hashValue
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(digest) }
+
+    static func == (lhs: CacheKey, rhs: CacheKey) -> Bool { lhs.digest == rhs.digest && lhs.text == rhs.text }
 }

@@ -57,6 +57,8 @@ public final class RequestLogger: PreHookPlugin, PostHookPlugin {
     private let writer: LineWriter
     private let droppedLines: PluginMetric
     private let lastDropReport = PluginLock<UInt64>(0)
+    /// The last second formatted, `2026-11-25T16:40:09`: most lines of a busy gateway share it.
+    private let formattedSecond = PluginLock<(second: UInt64, text: String)>((UInt64.max, ""))
 
     /// Reads the configuration, opens the output and starts the writer thread.
     ///
@@ -126,7 +128,7 @@ public final class RequestLogger: PreHookPlugin, PostHookPlugin {
     public func postHook(outcome: HookOutcome, context: HookContext) throws {
         let now = host.monotonicNanoseconds()
         var line = JSONLine()
-        line.string("time", Self.timestamp(nanoseconds: try context.arrivalTimeNanoseconds))
+        line.string("time", timestamp(nanoseconds: try context.arrivalTimeNanoseconds))
         line.string("request_id", try context.requestID)
         line.string("client", try context.clientID)
         line.string("route", try context.route)
@@ -204,6 +206,19 @@ public final class RequestLogger: PreHookPlugin, PostHookPlugin {
         let dropped = writer.takeDropped()
         droppedLines.record(Double(dropped))
         host.logger.warning("request log buffer full (\(configuration.bufferLines) lines): dropped \(dropped) line(s)")
+    }
+
+    /// ``timestamp(nanoseconds:)`` with the seconds part formatted once per second.
+    private func timestamp(nanoseconds: UInt64) -> String {
+        let second = nanoseconds / 1_000_000_000
+        let milliseconds = String(nanoseconds / 1_000_000 % 1_000)
+        let fraction = String(repeating: "0", count: 3 - milliseconds.utf8.count) + milliseconds
+        if let cached = formattedSecond.withLock({ $0.second == second ? $0.text : nil }) {
+            return cached + "." + fraction + "Z"
+        }
+        let full = Self.timestamp(nanoseconds: nanoseconds)
+        formattedSecond.withLock { $0 = (second, String(full.utf8.prefix(19))!) }
+        return full
     }
 
     /// RFC 3339 in UTC with milliseconds: `2026-11-25T16:40:09.123Z`.
