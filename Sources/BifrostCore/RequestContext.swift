@@ -34,6 +34,9 @@ public final class RequestContext: Sendable {
     }
 
     private let state: LockedValue<State>
+    /// Whether any response header was set: most requests have none, and reading this
+    /// costs no lock.
+    private let hasResponseHeaders = Atomic<Bool>(false)
 
     /// Creates a context.
     public init(
@@ -68,11 +71,15 @@ public final class RequestContext: Sendable {
     /// ```swift
     /// context.setResponseHeader("x-ratelimit-remaining-requests", "59")
     /// ```
-    public var responseHeaders: HeaderFields { state.withLock { $0.responseHeaders } }
+    public var responseHeaders: HeaderFields {
+        guard hasResponseHeaders.load(ordering: .acquiring) else { return HeaderFields() }
+        return state.withLock { $0.responseHeaders }
+    }
 
     /// Sets (replaces) a header of the client's answer; see ``responseHeaders``.
     public func setResponseHeader(_ name: String, _ value: String) {
         state.withLock { $0.responseHeaders[name] = value }
+        hasResponseHeaders.store(true, ordering: .releasing)
     }
 
     /// Keys the host writes and plugins only read (``ContextValue/number`` unless noted):
