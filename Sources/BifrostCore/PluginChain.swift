@@ -70,7 +70,8 @@ public struct PluginChain: Sendable {
 
     /// Runs PreHooks, sleeping (without holding a thread) whenever one asks the request to wait,
     /// then calling that PreHook again.
-    func runPreHooksWaiting(_ request: ChatRequest, context: RequestContext) async -> (ChatRequest, EnteredPlugins, ChatOutcome?) {
+    func runPreHooksWaiting(_ request: ChatRequest, context: RequestContext) async -> (ChatRequest, EnteredPlugins, ChatOutcome?)
+    {
         var step = runPreHooks(request, context: context, from: 0, entered: EnteredPlugins(count: entries.count))
         // Only a waiting request suspends; the common path returns without an await.
         while case .wait(let request, let entered, let delay, let index) = step {
