@@ -99,7 +99,7 @@ for key in keys:
         f"| {labels[key]} | {us(*rps)} | {ratio(rps[0], nginx_rps) if key != 'direct' else '–'} | "
         f"{us(*cpu)} | {f'{memory:.1f}' if memory else '–'} | "
         f"{ratio(memory, rss.get('nginx')) if key not in ('direct', 'nginx') and memory else '–'} | {errors} | "
-        f"{statistics.median(others):.0f} % (max {max(others):.0f} %) |")
+        f"{'–' if key == 'direct' else f'{statistics.median(others):.0f} % (max {max(others):.0f} %)'} |")
 out.append("")
 
 if streams:
