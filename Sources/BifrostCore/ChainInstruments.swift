@@ -1,21 +1,12 @@
 public import Logging
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// The chain's own metrics: each hook's duration per plugin, and faults.
 ///
 /// Series are resolved once, when the chain is built, so recording costs two relaxed atomic
 /// additions and one clock read per hook (the end of one hook is the start of the next).
 struct ChainInstruments: Sendable {
-    enum Hook: Int {
-        case preHook = 0
-        case postHook = 1
-        case chunkHook = 2
-    }
+    /// The `hook` label of each ``PluginFault/Hook``, in the order ``index(_:)`` gives.
+    private static let hookLabels = ["pre_hook", "post_hook", "chunk_hook"]
 
     private let durations: [[MetricSeries]]
     private let faults: MetricFamily
@@ -37,7 +28,7 @@ struct ChainInstruments: Sendable {
                     help: "Plugin hooks that faulted, by plugin and hook.", labelNames: ["plugin", "hook"]))
             names = entries.map(\.plugin.descriptor.name)
             durations = names.map { name in
-                ["pre_hook", "post_hook", "chunk_hook"].map { durationFamily.series([name, $0]) }
+                Self.hookLabels.map { durationFamily.series([name, $0]) }
             }
         } catch {
             logger.error("plugin hook metrics are off: \(error)")
@@ -45,25 +36,26 @@ struct ChainInstruments: Sendable {
         }
     }
 
-    func startClock() -> UInt64 { Self.now() }
+    func startClock() -> UInt64 { RequestContext.monotonicNanoseconds() }
 
     @inline(__always)
-    func record(_ hook: Hook, plugin index: Int, clock: inout UInt64?) {
+    func record(_ hook: PluginFault.Hook, plugin index: Int, clock: inout UInt64?) {
         guard let started = clock else { return }
-        let now = Self.now()
-        durations[index][hook.rawValue].observe(Double(now &- started) / 1e9)
+        let now = RequestContext.monotonicNanoseconds()
+        durations[index][Self.index(hook)].observe(Double(now &- started) / 1e9)
         clock = now
     }
 
-    func countFault(plugin index: Int, hook: Hook) {
-        let hookName = ["pre_hook", "post_hook", "chunk_hook"][hook.rawValue]
-        faults.series([names[index], hookName]).add(1)
+    func countFault(plugin index: Int, hook: PluginFault.Hook) {
+        faults.series([names[index], Self.hookLabels[Self.index(hook)]]).add(1)
     }
 
     @inline(__always)
-    private static func now() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+    private static func index(_ hook: PluginFault.Hook) -> Int {
+        switch hook {
+        case .preHook: 0
+        case .postHook: 1
+        case .chunkHook: 2
+        }
     }
 }

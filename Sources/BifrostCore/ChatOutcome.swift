@@ -26,6 +26,7 @@ public enum ChatOutcome: Sendable, Hashable {
 extension ChatOutcome {
     /// Adds the headers of `defaults` that the response or error does not already carry.
     mutating func addDefaultHeaders(_ defaults: HeaderFields) {
+        guard !defaults.isEmpty else { return }
         switch self {
         case .response(var response):
             for field in defaults where response.headers[field.name] == nil { response.headers[field.name] = field.value }

@@ -43,8 +43,7 @@ extension PluginChain {
     {
         var outcome = ChatOutcome.failure(error)
         runPostHooks(&outcome, entered: entered, context: context)
-        let pluginHeaders = context.responseHeaders
-        if !pluginHeaders.isEmpty { outcome.addDefaultHeaders(pluginHeaders) }
+        outcome.addDefaultHeaders(context.responseHeaders)
         switch outcome {
         case .response(let response): return .success(ChatStream(replaying: response))
         case .failure(let error): return .failure(error)

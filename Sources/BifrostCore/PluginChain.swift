@@ -63,8 +63,7 @@ public struct PluginChain: Sendable {
             outcome = await dispatch(request, context)
         }
         runPostHooks(&outcome, entered: entered, context: context)
-        let pluginHeaders = context.responseHeaders
-        if !pluginHeaders.isEmpty { outcome.addDefaultHeaders(pluginHeaders) }
+        outcome.addDefaultHeaders(context.responseHeaders)
         return outcome
     }
 
@@ -111,11 +110,8 @@ public struct PluginChain: Sendable {
                     return .wait(request, entered, delay: delay, index: index)
                 }
             } catch {
-                instruments?.record(.preHook, plugin: index, clock: &clock)
                 if let unchanged { request = unchanged }
-                let fault = Self.fault(from: error, plugin: entry.plugin.descriptor.name, hook: .preHook)
-                instruments?.countFault(plugin: index, hook: .preHook)
-                context.recordFault(of: entry.plugin.descriptor.name)
+                let fault = noteFault(error, plugin: index, hook: .preHook, clock: &clock, context: context)
                 switch entry.failurePolicy {
                 case .failOpen:
                     logger.warning("\(fault); fail-open, plugin skipped for request \(context.requestID)")
@@ -138,10 +134,7 @@ public struct PluginChain: Sendable {
                 try entry.plugin.postHook(&outcome, context: context)
                 instruments?.record(.postHook, plugin: index, clock: &clock)
             } catch {
-                instruments?.record(.postHook, plugin: index, clock: &clock)
-                let fault = Self.fault(from: error, plugin: entry.plugin.descriptor.name, hook: .postHook)
-                instruments?.countFault(plugin: index, hook: .postHook)
-                context.recordFault(of: entry.plugin.descriptor.name)
+                let fault = noteFault(error, plugin: index, hook: .postHook, clock: &clock, context: context)
                 switch entry.failurePolicy {
                 case .failOpen:
                     logger.warning("\(fault); fail-open, outcome left as it was for request \(context.requestID)")
@@ -171,10 +164,7 @@ public struct PluginChain: Sendable {
                     return .fail(error)
                 }
             } catch {
-                instruments?.record(.chunkHook, plugin: index, clock: &clock)
-                let fault = Self.fault(from: error, plugin: entry.plugin.descriptor.name, hook: .chunkHook)
-                instruments?.countFault(plugin: index, hook: .chunkHook)
-                context.recordFault(of: entry.plugin.descriptor.name)
+                let fault = noteFault(error, plugin: index, hook: .chunkHook, clock: &clock, context: context)
                 switch entry.failurePolicy {
                 case .failOpen:
                     logger.warning("\(fault); fail-open, chunk passed on for request \(context.requestID)")
@@ -191,6 +181,17 @@ public struct PluginChain: Sendable {
     /// Calls `shutdown` on every plugin, in reverse order.
     public func shutdown() {
         for entry in entries.reversed() { entry.plugin.shutdown() }
+    }
+
+    /// A hook threw: times it, counts it, records it on the request, and says what broke.
+    private func noteFault(
+        _ error: any Error, plugin index: Int, hook: PluginFault.Hook, clock: inout UInt64?, context: RequestContext
+    ) -> PluginFault {
+        instruments?.record(hook, plugin: index, clock: &clock)
+        instruments?.countFault(plugin: index, hook: hook)
+        let name = entries[index].plugin.descriptor.name
+        context.recordFault(of: name)
+        return Self.fault(from: error, plugin: name, hook: hook)
     }
 
     private static func fault(from error: any Error, plugin: String, hook: PluginFault.Hook) -> PluginFault {

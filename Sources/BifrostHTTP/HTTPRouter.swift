@@ -136,12 +136,9 @@ struct HTTPRouter: Sendable {
         let answer = await routeAnswer(route, body: body, headers: headers, context: context)
         // Complete answers got the plugins' headers from the chain; a stream's head is written here.
         guard case .stream(var streaming) = answer else { return answer }
-        let pluginHeaders = context.responseHeaders
-        if !pluginHeaders.isEmpty {
-            for field in pluginHeaders
-            where streaming.extraHeaders[field.name] == nil && HTTPServerResponse.allowsPluginHeader(field.name, field.value) {
-                streaming.extraHeaders[field.name] = field.value
-            }
+        for field in context.responseHeaders
+        where streaming.extraHeaders[field.name] == nil && HTTPServerResponse.allowsPluginHeader(field.name, field.value) {
+            streaming.extraHeaders[field.name] = field.value
         }
         return .stream(streaming)
     }

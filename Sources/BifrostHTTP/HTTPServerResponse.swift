@@ -83,10 +83,7 @@ struct HTTPServerResponse: Sendable {
     private mutating func merge(_ extra: HeaderFields) {
         var replaced: [String] = []
         for field in extra {
-            guard !Self.isReserved(field.name), Self.isToken(field.name), Self.isSafeValue(field.value)
-            else {
-                continue
-            }
+            guard Self.allowsPluginHeader(field.name, field.value) else { continue }
             if replaced.contains(field.name) {
                 headers.add(name: field.name, value: field.value)
             } else {

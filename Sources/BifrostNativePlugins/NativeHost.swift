@@ -2,10 +2,6 @@ import BifrostCore
 public import CBifrostPlugin
 import Logging
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The host's service table handed to every native plugin, and the helpers its functions share.
 ///
 /// One table serves all plugins: per-plugin identity travels in the token, per-request state
@@ -53,11 +49,7 @@ public enum NativeHost {
             identity.log(level: level, message: NativeHost.decodeLossy(message))
             return BIFROST_OK
         }
-        api.monotonic_now_ns = {
-            var spec = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &spec)
-            return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
-        }
+        api.monotonic_now_ns = { RequestContext.monotonicNanoseconds() }
         api.report_fault = { handle, message in
             guard let session = NativeSession.resolve(handle, .context, "report_fault") else { return BIFROST_ERR_INVALID_HANDLE }
             session.recordFault(NativeHost.decodeLossy(message))

@@ -116,7 +116,7 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
     /// ```
     public func postHook(outcome: HookOutcome, context: HookContext) throws {
         guard let response = try outcome.response, case .string(let key)? = try context[Self.keyKey] else { return }
-        try store(response, key: CacheKey(key))
+        try remember(response, key: CacheKey(key))
     }
 
     /// Records the status for other plugins and as the answer's header (a stream's head too).
@@ -125,7 +125,7 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
         try context.setResponseHeader(Self.header, status)
     }
 
-    private func store(_ response: HookResponse, key: CacheKey) throws {
+    private func remember(_ response: HookResponse, key: CacheKey) throws {
         guard try response.choiceCount == 1 else { return }
         let finishReason = try response.finishReason(at: 0) ?? "stop"
         guard finishReason != "tool_calls", finishReason != "function_call" else { return }

@@ -195,14 +195,19 @@ public struct Monitor: PreHookPlugin, PostHookPlugin, ChunkHookPlugin {
         return resolved
     }
 
-    /// The series of a provider and model and the request counter of its status.
+    /// The series of a provider and model and the request counter of its status, with one
+    /// lock when both are known.
     private func series(_ provider: String, _ model: String, status: Int) -> (TargetSeries, PluginMetricSeries) {
-        let target = series(provider, model)
-        let key = provider + "/" + model + "/" + String(status)
-        if let cached = seriesCache.withLock({ $0.requests[key] }) { return (target, cached) }
+        let target = provider + "/" + model
+        let key = target + "/" + String(status)
+        if let cached = seriesCache.withLock({ cache in cache.targets[target].flatMap { ($0, cache.requests[key]) } }),
+            let requestCount = cached.1
+        {
+            return (cached.0, requestCount)
+        }
         let resolved = requests.series(labels: [provider, model, String(status)])
         seriesCache.withLock { $0.requests[key] = resolved }
-        return (target, resolved)
+        return (series(provider, model), resolved)
     }
 
     /// `provider/model` as label values; the model is dropped when so configured.

@@ -17,7 +17,7 @@ struct TokenBuckets: Sendable {
     }
 
     /// What a request's admission found.
-    enum Admission: Sendable, Equatable {
+    enum Admission: Sendable {
         /// Admitted; the tightest request bucket afterwards, for the response headers.
         case admitted(RateLimitHeaders)
         /// Over a limit; admitted after `waitNanoseconds` at the soonest.
@@ -150,7 +150,7 @@ struct TokenBuckets: Sendable {
 /// x-ratelimit-remaining-requests: 59
 /// x-ratelimit-reset-requests: 1s
 /// ```
-public struct RateLimitHeaders: Sendable, Hashable {
+public struct RateLimitHeaders: Sendable {
     var requests: (limit: Double, remaining: Double, reset: UInt64)?
     var tokens: (limit: Double, remaining: Double, reset: UInt64)?
 
@@ -196,13 +196,5 @@ public struct RateLimitHeaders: Sendable, Hashable {
         }
         let seconds = (milliseconds + 999) / 1_000
         return "\(seconds / 60)m\(seconds % 60)s"
-    }
-
-    public static func == (lhs: RateLimitHeaders, rhs: RateLimitHeaders) -> Bool { lhs.fields.elementsEqual(rhs.fields, by: ==) }
-    public func hash(into hasher: inout Hasher) {
-        for (name, value) in fields {
-            hasher.combine(name)
-            hasher.combine(value)
-        }
     }
 }
