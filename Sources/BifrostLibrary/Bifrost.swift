@@ -1,5 +1,5 @@
-import AsyncHTTPClient
 public import BifrostCore
+import BifrostProviders
 public import Logging
 
 /// Bifrost as a library: an account's providers behind an ordered chain of plugins, called
@@ -44,7 +44,7 @@ public final class Bifrost: Sendable {
     let chain: PluginChain
     let dispatcher: Dispatcher
     let inFlight = InFlightRequests()
-    private let upstream: HTTPClient?
+    private let upstream: UpstreamHTTPClient?
     private let drainTimeout: Duration
     private let phase = LockedValue(Phase.running)
 
@@ -104,11 +104,7 @@ public final class Bifrost: Sendable {
                 logger.error("shutdown: \(inFlight.count) request(s) ignored cancellation; shutting plugins down anyway")
             }
         }
-        do {
-            try await upstream?.shutdown()
-        } catch {
-            logger.warning("shutdown: closing upstream connections failed: \(error)")
-        }
+        await upstream?.shutdown()
         chain.shutdown()
         phase.withLock { $0 = .shutDown }
         logger.info("bifrost shut down")

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import BifrostCore
 import BifrostProviders
 import Logging
@@ -37,10 +36,11 @@ enum ProviderFactory {
 
     /// The dispatcher over these providers (and the `custom` ones, after them) and the upstream
     /// HTTP client they share (to shut down with Bifrost; none when only the mock is configured).
-    static func makeDispatcher(settings: [ProviderSettings], custom: [any Provider], logger: Logger) -> (Dispatcher, HTTPClient?)
-    {
+    static func makeDispatcher(settings: [ProviderSettings], custom: [any Provider], logger: Logger) -> (
+        Dispatcher, UpstreamHTTPClient?
+    ) {
         let upstream = settings.filter { $0.kind != .mock }
-        let httpClient = upstream.isEmpty ? nil : UpstreamClient.makeHTTPClient(for: upstream)
+        let httpClient = upstream.isEmpty ? nil : UpstreamClient.makeHTTPClient()
         let configured: [any Provider] = settings.filter { settings in !custom.contains { $0.name == settings.name } }.map {
             settings in
             switch settings.kind {

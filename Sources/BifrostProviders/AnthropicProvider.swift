@@ -1,4 +1,3 @@
-public import AsyncHTTPClient
 public import BifrostCore
 public import Logging
 
@@ -25,13 +24,13 @@ public struct AnthropicProvider: Provider {
     /// The HTTP layer.
     public let upstream: UpstreamClient
 
-    /// Creates the provider over the gateway's shared `HTTPClient`.
+    /// Creates the provider over the gateway's shared `UpstreamHTTPClient`.
     ///
     /// ```swift
     /// let provider = AnthropicProvider(settings: settings, httpClient: http, logger: Logger(label: "anthropic"))
     /// ```
     public init(
-        settings: ProviderSettings, httpClient: HTTPClient, logger: Logger = Logger(label: "bifrost.provider.anthropic")
+        settings: ProviderSettings, httpClient: UpstreamHTTPClient, logger: Logger = Logger(label: "bifrost.provider.anthropic")
     ) {
         self.name = settings.name
         self.models = settings.models

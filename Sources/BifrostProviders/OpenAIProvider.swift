@@ -1,4 +1,3 @@
-public import AsyncHTTPClient
 public import BifrostCore
 public import Logging
 
@@ -11,7 +10,7 @@ public import Logging
 /// dispatcher retries and falls back around it. Errors are described on ``UpstreamClient``.
 ///
 /// ```swift
-/// let http = UpstreamClient.makeHTTPClient(for: [settings])
+/// let http = UpstreamClient.makeHTTPClient()
 /// let openai = OpenAIProvider(settings: ProviderSettings(name: "openai", kind: .openai,
 ///                                                        baseURL: "https://api.openai.com/v1"),
 ///                             httpClient: http)
@@ -27,12 +26,14 @@ public struct OpenAIProvider: Provider {
     /// The HTTP layer.
     public let upstream: UpstreamClient
 
-    /// Creates the provider over the gateway's shared `HTTPClient`.
+    /// Creates the provider over the gateway's shared `UpstreamHTTPClient`.
     ///
     /// ```swift
     /// let provider = OpenAIProvider(settings: settings, httpClient: http, logger: Logger(label: "openai"))
     /// ```
-    public init(settings: ProviderSettings, httpClient: HTTPClient, logger: Logger = Logger(label: "bifrost.provider.openai")) {
+    public init(
+        settings: ProviderSettings, httpClient: UpstreamHTTPClient, logger: Logger = Logger(label: "bifrost.provider.openai")
+    ) {
         self.name = settings.name
         self.models = settings.models
         self.settings = settings

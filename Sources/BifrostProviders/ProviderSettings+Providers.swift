@@ -1,16 +1,15 @@
-public import AsyncHTTPClient
 public import BifrostCore
 public import Logging
 
 extension ProviderSettings {
     /// The provider these settings describe: ``OpenAIProvider`` for `.openai`, ``AnthropicProvider``
-    /// for `.anthropic`, `MockProvider` for `.mock`, all over the one shared `HTTPClient`.
+    /// for `.anthropic`, `MockProvider` for `.mock`, all over the one shared `UpstreamHTTPClient`.
     ///
     /// ```swift
-    /// let http = UpstreamClient.makeHTTPClient(for: configuration.providers)
+    /// let http = UpstreamClient.makeHTTPClient()
     /// let providers = configuration.providers.map { $0.makeProvider(httpClient: http, logger: logger) }
     /// ```
-    public func makeProvider(httpClient: HTTPClient, logger: Logger = Logger(label: "bifrost.provider")) -> any Provider {
+    public func makeProvider(httpClient: UpstreamHTTPClient, logger: Logger = Logger(label: "bifrost.provider")) -> any Provider {
         switch kind {
         case .openai: OpenAIProvider(settings: self, httpClient: httpClient, logger: logger)
         case .anthropic: AnthropicProvider(settings: self, httpClient: httpClient, logger: logger)

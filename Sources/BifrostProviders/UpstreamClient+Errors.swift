@@ -1,6 +1,8 @@
-import AsyncHTTPClient
 public import BifrostCore
 import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
 
 #if canImport(Glibc)
     import Glibc
@@ -68,22 +70,23 @@ extension UpstreamClient {
         case is CancellationError:
             result = BifrostError(
                 status: 499, type: "request_cancelled", message: "the request was cancelled", source: .provider(provider))
-        case let error as HTTPClientError:
-            switch error {
-            case .connectTimeout, .tlsHandshakeTimeout, .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
-                result = failure(504, "upstream_timeout", "could not connect to upstream within the connect timeout")
-            case .deadlineExceeded, .readTimeout, .writeTimeout, .getConnectionFromPoolTimeout:
-                result = failure(504, "upstream_timeout", "upstream timed out (\(error))")
-            case .remoteConnectionClosed:
-                result = failure(502, "upstream_reset", "upstream closed the connection before the response was complete")
-            case .cancelled:
-                result = BifrostError(
-                    status: 499, type: "request_cancelled", message: "the request was cancelled", source: .provider(provider))
-            case .invalidURL, .emptyHost, .emptyScheme:
-                result = failure(502, "upstream_unreachable", "the upstream base URL is invalid")
-            default:
-                result = failure(502, "upstream_unreachable", "upstream request failed: \(error)")
-            }
+        case is UpstreamConnectionClosed:
+            result = failure(502, "upstream_reset", "upstream closed the connection before the response was complete")
+        case let error as UpstreamURLError:
+            result = failure(502, "upstream_unreachable", error.description)
+        case let error as UpstreamResponseTooLarge:
+            result = failure(502, "malformed_response", error.description)
+        case is HTTPParserError:
+            result = failure(502, "malformed_response", "upstream sent an invalid HTTP response (\(error))")
+        case let error as NIOConnectionError:
+            let causes = error.connectionErrors.map { "\($0.target): \($0.error)" }
+            let dns = [error.dnsAError, error.dnsAAAAError].compactMap { $0.map { "\($0)" } }
+            let reason =
+                causes.isEmpty ? dns.first.map { "cannot resolve \(error.host) (\($0))" } : causes.joined(separator: "; ")
+            result = failure(
+                502, "upstream_unreachable", "could not connect to \(error.host):\(error.port): \(reason ?? "no address")")
+        case is NIOSSLError, is BoringSSLError, is NIOSSLExtraError, is UpstreamTLSUnavailable:
+            result = failure(502, "upstream_unreachable", "TLS with upstream failed: \(error)")
         case let error as IOError:
             switch error.errnoCode {
             case ECONNRESET, EPIPE, ECONNABORTED:

@@ -1,4 +1,3 @@
-public import AsyncHTTPClient
 public import BifrostCore
 public import Logging
 import NIOCore
@@ -27,19 +26,24 @@ public struct UpstreamClient: Sendable {
     /// The provider's name, for errors and logs.
     public let provider: String
     /// The shared HTTP client.
-    public let httpClient: HTTPClient
+    public let httpClient: UpstreamHTTPClient
     /// The provider's timeouts.
     public let timeouts: ProviderSettings.Timeouts
     /// Where request outcomes are logged, at debug level (never with secrets).
     public let logger: Logger
 
-    /// Creates a client for one provider over a shared `HTTPClient`.
+    /// The largest 2xx body read whole; a larger one is a 502 `malformed_response`.
+    static let maxBodyBytes = 256 << 20
+    /// The most of an error body kept for its message.
+    static let maxErrorBodyBytes = 1 << 20
+
+    /// Creates a client for one provider over a shared ``UpstreamHTTPClient``.
     ///
     /// ```swift
     /// let client = UpstreamClient(provider: "openai", httpClient: http, timeouts: .init(request: .seconds(30)))
     /// ```
     public init(
-        provider: String, httpClient: HTTPClient, timeouts: ProviderSettings.Timeouts,
+        provider: String, httpClient: UpstreamHTTPClient, timeouts: ProviderSettings.Timeouts,
         logger: Logger = Logger(label: "bifrost.upstream")
     ) {
         self.provider = provider
@@ -48,45 +52,24 @@ public struct UpstreamClient: Sendable {
         self.logger = logger
     }
 
-    /// Makes the gateway's one `HTTPClient`, sized for the given providers.
+    /// Makes the gateway's one upstream HTTP client, shared by every provider.
     ///
-    /// Pool settings: HTTP/1.1 keep-alive, idle connections kept 60 s; up to
-    /// `max(maxConcurrentRequests)` connections per host (at least 8), so a provider's concurrency
-    /// limit, not the pool, is what queues requests; HTTP/2 is negotiated over TLS when the upstream
-    /// offers it (AsyncHTTPClient's default, system trust roots); connect timeout = the longest
-    /// `timeouts.connect` of the providers (AsyncHTTPClient sets it per client, not per request);
-    /// a failed connection attempt is not retried inside the pool (the dispatcher retries, and a
-    /// refused connection fails at once); redirects are not followed (they would carry the API key
-    /// elsewhere); no read timeout at this level (each request has its own deadlines); no tracing spans.
-    /// Shut it down with `try await http.shutdown()`.
+    /// Connections are HTTP/1.1 keep-alive, pooled per event loop and endpoint, idle ones kept 60 s;
+    /// each provider connects within its own `timeouts.connect`. See ``UpstreamHTTPClient`` for the
+    /// pool's rules. Shut it down with `await http.shutdown()`.
     ///
     /// ```swift
-    /// let http = UpstreamClient.makeHTTPClient(for: configuration.providers)
-    /// defer { Task { try? await http.shutdown() } }
+    /// let http = UpstreamClient.makeHTTPClient()
+    /// defer { Task { await http.shutdown() } }
     /// ```
-    public static func makeHTTPClient(for providers: [ProviderSettings] = []) -> HTTPClient {
-        let connect = providers.map(\.timeouts.connect).max() ?? ProviderSettings.Timeouts().connect
-        let connections = max(8, providers.map(\.maxConcurrentRequests).max() ?? 64)
-        var pool = HTTPClient.Configuration.ConnectionPool(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
-        pool.retryConnectionEstablishment = false
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: HTTPClient.Configuration.Timeout(connect: .nanoseconds(connect.nanoseconds)),
-            connectionPool: pool,
-            decompression: .disabled)
-        // The gateway bootstraps no tracer; without this, every request still starts a no-op span
-        // (about 3 % of the gateway's CPU per request, measured with `perf`).
-        configuration.tracing.tracer = nil
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    public static func makeHTTPClient() -> UpstreamHTTPClient {
+        UpstreamHTTPClient()
     }
 
     /// Sends a request and reads the whole 2xx body, within `timeouts.request`.
     ///
-    /// Uses AsyncHTTPClient's `EventLoopFuture` API, whose deadline covers the whole exchange (head
-    /// and body) on the client's event loop: no watchdog task, no extra task per request. (The
-    /// `async` API's deadline ends at the response head, and it spawns a task on the global
-    /// executor for every request to register the request with an actor: a thread wake-up each.)
+    /// The exchange runs on the caller's event loop when the caller runs on one (as HTTP requests
+    /// do): one promise, one deadline timer, no extra task.
     ///
     /// ```swift
     /// let response = try await client.send(request)
@@ -94,12 +77,19 @@ public struct UpstreamClient: Sendable {
     /// ```
     public func send(_ request: UpstreamRequest) async throws(BifrostError) -> UpstreamResponse {
         let started = ContinuousClock.now
+        let pool = httpClient.pool()
+        let exchange = CollectingExchange(
+            promise: pool.eventLoop.makePromise(), limit: Self.maxBodyBytes, requestTimeout: timeouts.request)
+        httpClient.start(
+            exchange, request: request, deadline: .now() + .nanoseconds(timeouts.request.nanoseconds),
+            connectTimeout: .nanoseconds(timeouts.connect.nanoseconds), on: pool)
         let response: UpstreamResponse
         do {
-            response = try await collect(request)
-        } catch let error as HTTPClientError where error == .deadlineExceeded {
-            let reason = "no complete response from upstream within \(timeouts.request.milliseconds) ms"
-            throw classify(UpstreamTimeout(reason: reason), request: request, started: started)
+            response = try await withTaskCancellationHandler {
+                try await exchange.promise.futureResult.get()
+            } onCancel: {
+                pool.eventLoop.execute { exchange.cancel() }
+            }
         } catch {
             throw classify(error, request: request, started: started)
         }
@@ -110,44 +100,14 @@ public struct UpstreamClient: Sendable {
         return response
     }
 
-    /// One exchange with the whole body read (at most 256 MiB); cancelling the caller cancels it.
-    private func collect(_ request: UpstreamRequest) async throws -> UpstreamResponse {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(request.headers.count)
-        for field in request.headers { headers.add(name: field.name, value: field.value) }
-        let http = try HTTPClient.Request(
-            url: request.url, method: HTTPMethod(rawValue: request.method), headers: headers,
-            body: request.body.map { .bytes($0) })
-        let task = httpClient.execute(
-            request: http, delegate: ResponseAccumulator(request: http, maxBodySize: 256 << 20), eventLoop: .indifferent,
-            deadline: .now() + .nanoseconds(timeouts.request.nanoseconds), logger: clientLogger)
-        let response = try await withTaskCancellationHandler {
-            try await task.futureResult.get()
-        } onCancel: {
-            task.cancel()
-        }
-        var body = response.body ?? ByteBuffer()
-        return UpstreamResponse(
-            status: Int(response.status.code), headers: Self.fields(response.headers),
-            body: body.readBytes(length: body.readableBytes) ?? [])
-    }
-
-    /// The logger AsyncHTTPClient gets: ours when it would print AsyncHTTPClient's debug lines,
-    /// otherwise none (it sets per-request metadata on the logger it gets, which costs even when
-    /// nothing is printed).
-    private var clientLogger: Logger {
-        logger.logLevel <= .debug ? logger : Self.silentLogger
-    }
-
-    private static let silentLogger = Logger(label: "bifrost.upstream.silent", factory: { _ in SwiftLogNoOpLogHandler() })
-
     /// Sends a request and opens its 2xx body as a stream of chunks.
     ///
     /// The response head and the first body bytes must arrive within `timeouts.request`; after that
     /// each piece must follow the previous one within `timeouts.streamIdle`, or the stream ends with a
     /// 504. An error status is read and thrown here, before any chunk. `decoder` turns server-sent
-    /// events into chunks, which are forwarded as they arrive; cancelling the stream's consumer
-    /// cancels the upstream request (the connection is closed).
+    /// events into chunks on the connection's event loop, which are forwarded as they arrive; the
+    /// stream ends at the decoder's end marker (the rest of the body is drained so the connection
+    /// can be reused). Cancelling the stream's consumer closes the upstream connection.
     ///
     /// ```swift
     /// let stream = try await client.stream(request, decoder: OpenAIChunkDecoder(provider: "openai", model: "gpt-4o"))
@@ -155,74 +115,34 @@ public struct UpstreamClient: Sendable {
     public func stream<Decoder: ServerSentEventChunkDecoder>(_ request: UpstreamRequest, decoder: Decoder)
         async throws(BifrostError) -> ChatStream
     {
-        let watchdog = UpstreamWatchdog(
-            timeout: timeouts.request, reason: "no response from upstream within \(timeouts.request.milliseconds) ms",
-            eventLoop: httpClient.eventLoopGroup.any())
         let started = ContinuousClock.now
-        let response: HTTPClientResponse
-        do {
-            response = try await watchdog.guarding { [self] in try await execute(request) }
-        } catch {
-            throw classify(error, request: request, started: started)
-        }
-        let status = Int(response.status.code)
-        if !(200..<300).contains(status) {
-            let body: [UInt8]
-            do {
-                body = try await watchdog.guarding {
-                    var buffer = try await response.body.collect(upTo: 1 << 20)
-                    return buffer.readBytes(length: buffer.readableBytes) ?? []
-                }
-            } catch {
-                body = []
-            }
-            log(request, status: status, started: started)
-            throw upstreamError(status: status, headers: Self.fields(response.headers), body: body, secret: request.secret)
-        }
-        log(request, status: status, started: started)
+        let pool = httpClient.pool()
         // Unbounded: a slow consumer must not lose chunks; the body is bounded by max_tokens.
         let (stream, continuation) = AsyncThrowingStream<ChatChunk, any Error>.makeStream(bufferingPolicy: .unbounded)
-        let idle = timeouts.streamIdle
-        // The pump runs on the event loop of the caller (when it runs on one, as HTTP requests do):
-        // each chunk goes from the upstream connection to the client's without a thread wake-up.
-        let task = Task(executorPreference: UpstreamLoopExecutor(httpClient.eventLoopGroup.any())) { [self] in
-            do {
-                try await watchdog.guarding {
-                    var parser = ServerSentEventParser()
-                    var decoder = decoder
-                    for try await buffer in response.body {
-                        watchdog.extend(by: idle, reason: "upstream stream idle for more than \(idle.milliseconds) ms")
-                        if decoder.isFinished { continue }  // drain, so the connection can be reused
-                        for event in try parser.feed(buffer.readableBytesView) where !decoder.isFinished {
-                            for chunk in try decoder.decode(event) { continuation.yield(chunk) }
-                        }
-                    }
-                    if !decoder.isFinished {
-                        for event in parser.finish() where !decoder.isFinished {
-                            for chunk in try decoder.decode(event) { continuation.yield(chunk) }
-                        }
-                        if !decoder.isFinished { try decoder.finish() }
-                    }
-                }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: classify(error, request: request, started: started))
-            }
+        let exchange = StreamingExchange(
+            client: self, request: request, started: started, decoder: decoder, opened: pool.eventLoop.makePromise(),
+            continuation: continuation)
+        continuation.onTermination = { termination in
+            if case .cancelled = termination { pool.eventLoop.execute { exchange.cancel() } }
         }
-        continuation.onTermination = { _ in task.cancel() }
+        httpClient.start(
+            exchange, request: request, deadline: .now() + .nanoseconds(timeouts.request.nanoseconds),
+            connectTimeout: .nanoseconds(timeouts.connect.nanoseconds), on: pool)
+        do {
+            try await withTaskCancellationHandler {
+                try await exchange.opened.futureResult.get()
+            } onCancel: {
+                pool.eventLoop.execute { exchange.cancel() }
+            }
+        } catch {
+            continuation.finish()
+            throw classify(error, request: request, started: started)
+        }
         return ChatStream(stream)
     }
 
-    private func execute(_ request: UpstreamRequest) async throws -> HTTPClientResponse {
-        var http = HTTPClientRequest(url: request.url)
-        http.method = HTTPMethod(rawValue: request.method)
-        for field in request.headers { http.headers.add(name: field.name, value: field.value) }
-        if let body = request.body { http.body = .bytes(ByteBuffer(bytes: body)) }
-        return try await httpClient.execute(
-            http, deadline: .now() + .nanoseconds(timeouts.request.nanoseconds) + .seconds(1), logger: clientLogger)
-    }
-
-    private func log(_ request: UpstreamRequest, status: Int, started: ContinuousClock.Instant) {
+    func log(_ request: UpstreamRequest, status: Int, started: ContinuousClock.Instant) {
+        guard logger.logLevel <= .debug else { return }
         logger.debug(
             "upstream answered",
             metadata: [
@@ -236,6 +156,162 @@ public struct UpstreamClient: Sendable {
         for (name, value) in headers { fields.add(name: name, value: value) }
         return fields
     }
+}
+
+/// Reads a whole response into a promise.
+final class CollectingExchange: UpstreamExchange, @unchecked Sendable {
+    let promise: EventLoopPromise<UpstreamResponse>
+    private let limit: Int
+    private let requestTimeout: Duration
+    private var head: HTTPResponseHead?
+    private var body: ByteBuffer?
+
+    init(promise: EventLoopPromise<UpstreamResponse>, limit: Int, requestTimeout: Duration) {
+        self.promise = promise
+        self.limit = limit
+        self.requestTimeout = requestTimeout
+    }
+
+    override var timeoutReason: String {
+        "no complete response from upstream within \(requestTimeout.milliseconds) ms"
+    }
+
+    override func receivedHead(_ head: HTTPResponseHead) {
+        self.head = head
+    }
+
+    override func receivedBody(_ buffer: ByteBuffer) {
+        if body == nil {
+            body = buffer
+        } else {
+            var buffer = buffer
+            body!.writeBuffer(&buffer)
+        }
+        if body!.readableBytes > limit { abort(UpstreamResponseTooLarge(limit: limit)) }
+    }
+
+    override func receivedEnd() {
+        guard let head else { return promise.fail(UpstreamConnectionClosed()) }
+        var body = body ?? ByteBuffer()
+        promise.succeed(
+            UpstreamResponse(
+                status: Int(head.status.code), headers: UpstreamClient.fields(head.headers),
+                body: body.readBytes(length: body.readableBytes) ?? []))
+    }
+
+    override func failed(_ error: any Error) {
+        promise.fail(error)
+    }
+}
+
+/// Decodes a streamed response into chunks as its pieces arrive.
+final class StreamingExchange<Decoder: ServerSentEventChunkDecoder>: UpstreamExchange, @unchecked Sendable {
+    /// Succeeds at a 2xx head; fails with the upstream's error, or why there was no answer.
+    let opened: EventLoopPromise<Void>
+    private let continuation: AsyncThrowingStream<ChatChunk, any Error>.Continuation
+    private let client: UpstreamClient
+    private let request: UpstreamRequest
+    private let started: ContinuousClock.Instant
+    private var parser = ServerSentEventParser()
+    private var decoder: Decoder
+    /// The head of an error answer, whose body is being read for its message.
+    private var errorHead: HTTPResponseHead?
+    private var errorBody = ByteBuffer()
+    private var isOpen = false
+    private var isFlowing = false
+    /// Whether the chunk stream ended (the connection may still be draining).
+    private var isFinished = false
+
+    init(
+        client: UpstreamClient, request: UpstreamRequest, started: ContinuousClock.Instant, decoder: Decoder,
+        opened: EventLoopPromise<Void>, continuation: AsyncThrowingStream<ChatChunk, any Error>.Continuation
+    ) {
+        self.client = client
+        self.request = request
+        self.started = started
+        self.decoder = decoder
+        self.opened = opened
+        self.continuation = continuation
+    }
+
+    override var timeoutReason: String {
+        isFlowing
+            ? "upstream stream idle for more than \(client.timeouts.streamIdle.milliseconds) ms"
+            : "no response from upstream within \(client.timeouts.request.milliseconds) ms"
+    }
+
+    override func receivedHead(_ head: HTTPResponseHead) {
+        let status = Int(head.status.code)
+        guard (200..<300).contains(status) else {
+            errorHead = head
+            return
+        }
+        client.log(request, status: status, started: started)
+        isOpen = true
+        opened.succeed(())
+    }
+
+    override func receivedBody(_ buffer: ByteBuffer) {
+        if errorHead != nil {
+            var buffer = buffer
+            if errorBody.readableBytes < UpstreamClient.maxErrorBodyBytes { errorBody.writeBuffer(&buffer) }
+            return
+        }
+        isFlowing = true
+        connection?.extendDeadline(to: .now() + .nanoseconds(client.timeouts.streamIdle.nanoseconds))
+        guard !isFinished else { return }  // drained, so the connection can be reused
+        do {
+            for event in try parser.feed(buffer.readableBytesView) where !decoder.isFinished {
+                for chunk in try decoder.decode(event) { continuation.yield(chunk) }
+            }
+        } catch {
+            return abort(error)
+        }
+        if decoder.isFinished {
+            isFinished = true
+            continuation.finish()
+        }
+    }
+
+    override func receivedEnd() {
+        if let errorHead { return failOpening(errorHead) }
+        guard !isFinished else { return }
+        isFinished = true
+        do {
+            for event in parser.finish() where !decoder.isFinished {
+                for chunk in try decoder.decode(event) { continuation.yield(chunk) }
+            }
+            if !decoder.isFinished { try decoder.finish() }
+            continuation.finish()
+        } catch {
+            continuation.finish(throwing: client.classify(error, request: request, started: started))
+        }
+    }
+
+    override func failed(_ error: any Error) {
+        if !isOpen {
+            if let errorHead, !(error is CancellationError) { return failOpening(errorHead) }
+            opened.fail(error)
+        } else if !isFinished {
+            isFinished = true
+            continuation.finish(throwing: client.classify(error, request: request, started: started))
+        }
+    }
+
+    private func failOpening(_ head: HTTPResponseHead) {
+        let status = Int(head.status.code)
+        client.log(request, status: status, started: started)
+        opened.fail(
+            client.upstreamError(
+                status: status, headers: UpstreamClient.fields(head.headers),
+                body: errorBody.readBytes(length: errorBody.readableBytes) ?? [], secret: request.secret))
+    }
+}
+
+/// A 2xx body larger than the client reads whole.
+struct UpstreamResponseTooLarge: Error, CustomStringConvertible {
+    var limit: Int
+    var description: String { "the upstream response is larger than \(limit >> 20) MiB" }
 }
 
 /// One request to an upstream: method, URL, headers, body, and the secret to keep out of errors.
@@ -308,20 +384,4 @@ public protocol ServerSentEventChunkDecoder: Sendable {
     mutating func decode(_ event: ServerSentEvent) throws(BifrostError) -> [ChatChunk]
     /// Called when the body ended before ``isFinished``: throws if that is an error.
     func finish() throws(BifrostError)
-}
-
-/// Runs a Swift task's jobs on a NIO event loop (see ``UpstreamClient/stream(_:decoder:)``).
-private final class UpstreamLoopExecutor: TaskExecutor {
-    let eventLoop: any EventLoop
-
-    init(_ eventLoop: any EventLoop) {
-        self.eventLoop = eventLoop
-    }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        eventLoop.execute {
-            job.runSynchronously(on: self.asUnownedTaskExecutor())
-        }
-    }
 }

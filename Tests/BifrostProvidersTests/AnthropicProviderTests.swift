@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import BifrostCore
 import BifrostProviders
 import BifrostTestSupport
@@ -115,7 +114,7 @@ struct AnthropicProviderTests {
                 EmbeddingRequest(provider: "anthropic", model: "x", inputs: ["a"]), credentials: testCredentials,
                 context: RequestContext())
         }
-        try await http.shutdown()
+        await http.shutdown()
         #expect(error?.status == 400)
         #expect(error?.code == "unsupported_operation")
     }
@@ -124,6 +123,6 @@ struct AnthropicProviderTests {
         let http = UpstreamClient.makeHTTPClient()
         #expect(testSettings(.anthropic, baseURL: "http://x").makeProvider(httpClient: http) is AnthropicProvider)
         #expect(testSettings(.openai, baseURL: "http://x").makeProvider(httpClient: http) is OpenAIProvider)
-        try await http.shutdown()
+        await http.shutdown()
     }
 }

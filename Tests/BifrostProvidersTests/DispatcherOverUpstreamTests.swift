@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import BifrostCore
 import BifrostProviders
 import BifrostTestSupport

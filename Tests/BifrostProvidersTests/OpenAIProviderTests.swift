@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import BifrostCore
 import BifrostProviders
 import BifrostTestSupport
@@ -170,7 +169,7 @@ struct OpenAIProviderTests {
             let elapsed = ContinuousClock.now - started
             #expect(error.status == 504)
             #expect(error.code == "upstream_timeout")
-            #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(2))
+            #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(5))
 
             let streamStarted = ContinuousClock.now
             let streamError = try #require(
@@ -180,7 +179,8 @@ struct OpenAIProviderTests {
                 })
             #expect(streamError.status == 504)
             #expect(streamError.code == "upstream_timeout")
-            #expect(ContinuousClock.now - streamStarted < .seconds(2))
+            // Generous: a busy test machine can stall every thread for a second or two.
+            #expect(ContinuousClock.now - streamStarted < .seconds(5))
         }
     }
 
@@ -190,7 +190,7 @@ struct OpenAIProviderTests {
             + "\n\n"
         try await withUpstream(reply: .sseThenHang(first: first)) { server, http in
             let provider = OpenAIProvider(
-                settings: testSettings(baseURL: server.baseURL, request: .seconds(5), idle: .milliseconds(300)),
+                settings: testSettings(baseURL: server.baseURL, request: .seconds(30), idle: .milliseconds(300)),
                 httpClient: http)
             let stream = try await provider.chatCompletionStream(
                 Self.request(stream: true), credentials: testCredentials, context: RequestContext())
@@ -202,7 +202,9 @@ struct OpenAIProviderTests {
             #expect(contents == ["Hi"])
             #expect(error?.status == 504)
             #expect(error?.code == "upstream_timeout")
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(error?.message.contains("idle") == true)
+            // The idle timeout, not the 30 s request timeout (generous: a busy machine stalls).
+            #expect(ContinuousClock.now - started < .seconds(10))
         }
     }
 
@@ -227,7 +229,7 @@ struct OpenAIProviderTests {
         let error = await bifrostError { () async throws(BifrostError) in
             try await provider.chatCompletion(Self.request(), credentials: testCredentials, context: RequestContext())
         }
-        try await http.shutdown()
+        await http.shutdown()
         #expect(error?.status == 502)
         #expect(error?.code == "upstream_unreachable")
         // Refused at once, not after a timeout (generous: the machine may be busy with other tests).

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import BifrostCore
 import BifrostProviders
 import BifrostTestSupport
@@ -8,23 +7,23 @@ import Synchronization
 /// Runs `body` against a fresh fake upstream and HTTP client, stopping both afterwards.
 func withUpstream(
     _ handler: @escaping FakeUpstream.Handler,
-    _ body: (FakeUpstream, HTTPClient) async throws -> Void
+    _ body: (FakeUpstream, UpstreamHTTPClient) async throws -> Void
 ) async throws {
     let server = try await FakeUpstream.start(handler)
     let http = UpstreamClient.makeHTTPClient()
     do {
         try await body(server, http)
     } catch {
-        try? await http.shutdown()
+        await http.shutdown()
         await server.stop()
         throw error
     }
-    try await http.shutdown()
+    await http.shutdown()
     await server.stop()
 }
 
 /// Runs `body` against a fake upstream that gives every request the same reply.
-func withUpstream(reply: FakeReply, _ body: (FakeUpstream, HTTPClient) async throws -> Void) async throws {
+func withUpstream(reply: FakeReply, _ body: (FakeUpstream, UpstreamHTTPClient) async throws -> Void) async throws {
     try await withUpstream({ _ in reply }, body)
 }
 

@@ -2,6 +2,7 @@ import BifrostCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+public import NIOSSL
 
 /// One request the fake upstream received.
 public struct RecordedRequest: Sendable {
@@ -32,6 +33,8 @@ public enum FakeReply: Sendable {
     case reset
     /// Sends the head of an SSE response and one chunk, then goes silent.
     case sseThenHang(first: String)
+    /// Writes these bytes as they are (no HTTP framing added), then closes the connection.
+    case raw(String)
 }
 
 /// A small HTTP/1.1 server on 127.0.0.1 whose replies a test scripts; it records what it received.
@@ -52,38 +55,45 @@ public final class FakeUpstream: Sendable {
     private struct State {
         public var requests: [RecordedRequest] = []
         public var closedConnections: [ContinuousClock.Instant] = []
+        public var openedConnections = 0
         public var lastChunkWritten: ContinuousClock.Instant?
     }
 
     /// Every request received so far.
     public var requests: [RecordedRequest] { state.withLock { $0.requests } }
+    /// How many connections were accepted.
+    public var openedConnections: Int { state.withLock { $0.openedConnections } }
     /// When connections closed.
     public var closedConnections: [ContinuousClock.Instant] { state.withLock { $0.closedConnections } }
     /// When the last chunk of the last `.sse` reply was written.
     public var lastChunkWritten: ContinuousClock.Instant? { state.withLock { $0.lastChunkWritten } }
 
-    /// `http://127.0.0.1:<port>/v1`.
-    public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+    /// `http://127.0.0.1:<port>/v1`, or `https://…` when the server speaks TLS.
+    public var baseURL: String { "\(usesTLS ? "https" : "http")://127.0.0.1:\(port)/v1" }
+    private let usesTLS: Bool
 
-    private init(channel: any Channel) {
+    private init(channel: any Channel, usesTLS: Bool) {
         self.channel = channel
         self.port = channel.localAddress?.port ?? 0
+        self.usesTLS = usesTLS
     }
 
-    /// Starts a server answering every request with `handler`'s reply.
-    public static func start(_ handler: @escaping Handler) async throws -> FakeUpstream {
+    /// Starts a server answering every request with `handler`'s reply, over TLS when `tls` is given.
+    public static func start(tls: NIOSSLContext? = nil, _ handler: @escaping Handler) async throws -> FakeUpstream {
         let box = LockedValue<FakeUpstream?>(nil)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    box.withLock { $0 }?.state.withLock { $0.openedConnections += 1 }
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(
                         FakeUpstreamHandler(handler: handler, server: { box.withLock { $0 } }))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        let server = FakeUpstream(channel: channel)
+        let server = FakeUpstream(channel: channel, usesTLS: tls != nil)
         box.withLock { $0 = server }
         return server
     }
@@ -186,6 +196,15 @@ private func performFakeReply(_ reply: FakeReply, on channel: any Channel, serve
         case .hang:
             break
         case .reset:
+            try await channel.close()
+        case .raw(let text):
+            // Written below the HTTP handlers, straight to the socket.
+            try await channel.eventLoop.submit {
+                let pipeline = channel.pipeline.syncOperations
+                let encoder = try pipeline.context(handlerType: HTTPResponseEncoder.self)
+                encoder.writeAndFlush(NIOAny(ByteBuffer(string: text)), promise: nil)
+            }.get()
+            try await Task.sleep(for: .milliseconds(20))
             try await channel.close()
         case .sseThenHang(let first):
             try await channel.writeAndFlush(head(200, sseHeaders)).get()
