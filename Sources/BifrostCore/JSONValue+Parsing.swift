@@ -45,6 +45,9 @@ extension JSONValue {
 private struct JSONByteParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
+    /// The members of the objects being parsed, innermost last: an object's dictionary is made
+    /// once at its end, at its final size, instead of growing member by member.
+    var members: [(key: String, value: JSONValue)] = []
 
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -90,12 +93,12 @@ private struct JSONByteParser {
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         position += 1
-        var object: [String: JSONValue] = [:]
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
-            return .object(object)
+            return .object([:])
         }
+        let first = members.count
         while true {
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
@@ -108,13 +111,17 @@ private struct JSONByteParser {
             }
             position += 1
             skipWhitespace()
-            object[key] = try parseValue(depth: depth + 1)
+            let value = try parseValue(depth: depth + 1)
+            members.append((key, value))
             skipWhitespace()
             guard position < bytes.count else { throw failure("unexpected end of JSON in object") }
             if bytes[position] == UInt8(ascii: ",") {
                 position += 1
             } else if bytes[position] == UInt8(ascii: "}") {
                 position += 1
+                var object = [String: JSONValue](minimumCapacity: members.count - first)
+                for member in members[first...] { object[member.key] = member.value }  // the last duplicate wins
+                members.removeSubrange(first...)
                 return .object(object)
             } else {
                 throw failure("expected ',' or '}' in object")
@@ -175,12 +182,15 @@ private struct JSONByteParser {
     mutating func parseString() throws(JSONParseError) -> String {
         position += 1
         let start = position
+        var bitsSeen: UInt8 = 0
         // Fast path: no escapes.
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
                 position += 1
+                // ASCII needs no validation (and `String(validating:)` is generic: slower).
+                if bitsSeen < 0x80 { return String(decoding: slice, as: UTF8.self) }
                 guard let string = String(validating: slice, as: UTF8.self) else {
                     throw JSONParseError(reason: "invalid UTF-8 in string", offset: start)
                 }
@@ -188,6 +198,7 @@ private struct JSONByteParser {
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw failure("unescaped control character in string") }
+            bitsSeen |= byte
             position += 1
         }
         var utf8 = Array(UnsafeBufferPointer(rebasing: bytes[start..<position]))

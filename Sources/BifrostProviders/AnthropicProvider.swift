@@ -23,6 +23,7 @@ public struct AnthropicProvider: Provider {
     public let settings: ProviderSettings
     /// The HTTP layer.
     public let upstream: UpstreamClient
+    private let messagesURL: UpstreamURL
 
     /// Creates the provider over the gateway's shared `UpstreamHTTPClient`.
     ///
@@ -37,6 +38,7 @@ public struct AnthropicProvider: Provider {
         self.settings = settings
         self.upstream = UpstreamClient(
             provider: settings.name, httpClient: httpClient, timeouts: settings.timeouts, logger: logger)
+        messagesURL = UpstreamURL(OpenAIProvider.join(settings.baseURL, "/messages"))
     }
 
     /// One non-streamed attempt: `POST {baseURL}/messages`, the answer parsed.
@@ -83,8 +85,7 @@ public struct AnthropicProvider: Provider {
         if let secret = credentials.secret, !secret.isEmpty { headers["x-api-key"] = secret }
         for (name, value) in settings.headers.sorted(by: { $0.key < $1.key }) { headers[name] = value }
         return UpstreamRequest(
-            url: OpenAIProvider.join(settings.baseURL, "/messages"), headers: headers, body: body, keyID: credentials.keyID,
-            secret: credentials.secret)
+            url: messagesURL, headers: headers, body: body, keyID: credentials.keyID, secret: credentials.secret)
     }
 }
 

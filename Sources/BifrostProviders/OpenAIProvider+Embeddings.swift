@@ -27,7 +27,7 @@ extension OpenAIProvider {
             writer.value(request.parameters[key]!)
         }
         writer.endObject()
-        let outgoing = upstreamRequest(path: "/embeddings", body: writer.bytes, credentials: credentials)
+        let outgoing = upstreamRequest(url: embeddingsURL, body: writer.bytes, credentials: credentials)
         let response = try await upstream.send(outgoing)
         do {
             return try Self.embeddingResponse(response.body, provider: name, model: request.model, count: request.inputs.count)

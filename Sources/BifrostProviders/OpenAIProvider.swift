@@ -25,6 +25,10 @@ public struct OpenAIProvider: Provider {
     public let settings: ProviderSettings
     /// The HTTP layer.
     public let upstream: UpstreamClient
+    private let chatURL: UpstreamURL
+    let embeddingsURL: UpstreamURL
+    /// The headers every request carries (the key is added per request).
+    private let baseHeaders: HeaderFields
 
     /// Creates the provider over the gateway's shared `UpstreamHTTPClient`.
     ///
@@ -39,6 +43,11 @@ public struct OpenAIProvider: Provider {
         self.settings = settings
         self.upstream = UpstreamClient(
             provider: settings.name, httpClient: httpClient, timeouts: settings.timeouts, logger: logger)
+        chatURL = UpstreamURL(Self.join(settings.baseURL, "/chat/completions"))
+        embeddingsURL = UpstreamURL(Self.join(settings.baseURL, "/embeddings"))
+        var headers = HeaderFields([("content-type", "application/json"), ("accept", "application/json, text/event-stream")])
+        for (name, value) in settings.headers.sorted(by: { $0.key < $1.key }) { headers[name] = value }
+        baseHeaders = headers
     }
 
     /// One non-streamed attempt: `POST {baseURL}/chat/completions`, the answer parsed.
@@ -49,8 +58,7 @@ public struct OpenAIProvider: Provider {
     public func chatCompletion(_ request: ChatRequest, credentials: ProviderCredentials, context: RequestContext)
         async throws(BifrostError) -> ChatResponse
     {
-        let outgoing = upstreamRequest(
-            path: "/chat/completions", body: Self.chatBody(request, stream: false), credentials: credentials)
+        let outgoing = upstreamRequest(url: chatURL, body: Self.chatBody(request, stream: false), credentials: credentials)
         let response = try await upstream.send(outgoing)
         var answer: ChatResponse
         do {
@@ -74,7 +82,7 @@ public struct OpenAIProvider: Provider {
         async throws(BifrostError) -> ChatStream
     {
         try await upstream.stream(
-            upstreamRequest(path: "/chat/completions", body: Self.chatBody(request, stream: true), credentials: credentials),
+            upstreamRequest(url: chatURL, body: Self.chatBody(request, stream: true), credentials: credentials),
             decoder: OpenAIChunkDecoder(provider: name, model: request.model))
     }
 
@@ -130,13 +138,10 @@ public struct OpenAIProvider: Provider {
         return writer.bytes
     }
 
-    func upstreamRequest(path: String, body: [UInt8], credentials: ProviderCredentials) -> UpstreamRequest {
-        var headers = HeaderFields([("content-type", "application/json"), ("accept", "application/json, text/event-stream")])
-        for (name, value) in settings.headers.sorted(by: { $0.key < $1.key }) { headers[name] = value }
+    func upstreamRequest(url: UpstreamURL, body: [UInt8], credentials: ProviderCredentials) -> UpstreamRequest {
+        var headers = baseHeaders
         if let secret = credentials.secret, !secret.isEmpty { headers["authorization"] = "Bearer \(secret)" }
-        return UpstreamRequest(
-            url: Self.join(settings.baseURL, path), headers: headers, body: body, keyID: credentials.keyID,
-            secret: credentials.secret)
+        return UpstreamRequest(url: url, headers: headers, body: body, keyID: credentials.keyID, secret: credentials.secret)
     }
 
     /// `base` and `path` joined with exactly one `/`.

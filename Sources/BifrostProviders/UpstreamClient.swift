@@ -324,7 +324,12 @@ public struct UpstreamRequest: Sendable {
     /// `POST`, `GET`, ….
     public var method: String
     /// The absolute URL.
-    public var url: String
+    public var url: String {
+        get { parsedURL.string }
+        set { parsedURL = UpstreamURL(newValue) }
+    }
+    /// The URL, parsed.
+    public var parsedURL: UpstreamURL
     /// The header fields sent.
     public var headers: HeaderFields
     /// The body, if any.
@@ -344,8 +349,20 @@ public struct UpstreamRequest: Sendable {
         method: String = "POST", url: String, headers: HeaderFields = HeaderFields(), body: [UInt8]? = nil,
         keyID: String = "none", secret: String? = nil
     ) {
+        self.init(method: method, url: UpstreamURL(url), headers: headers, body: body, keyID: keyID, secret: secret)
+    }
+
+    /// Creates a request to a URL parsed beforehand.
+    ///
+    /// ```swift
+    /// let request = UpstreamRequest(url: chatURL, headers: headers, body: body)
+    /// ```
+    public init(
+        method: String = "POST", url: UpstreamURL, headers: HeaderFields = HeaderFields(), body: [UInt8]? = nil,
+        keyID: String = "none", secret: String? = nil
+    ) {
         self.method = method
-        self.url = url
+        self.parsedURL = url
         self.headers = headers
         self.body = body
         self.keyID = keyID

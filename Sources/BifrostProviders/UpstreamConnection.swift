@@ -64,18 +64,25 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler, 
     private(set) var context: ChannelHandlerContext?
     private var exchange: UpstreamExchange?
     private var responseKeepsAlive = true
-    /// The exchange's deadline and the timer armed for it; moving the deadline later only records
-    /// it (a stream does on every piece), and the timer re-arms itself when it fires early.
+    /// When the running exchange times out, or when the parked connection closes. One timer
+    /// serves both and every exchange: it is re-armed only when it fires early or when the
+    /// deadline moves earlier than it, so an exchange usually schedules no timer at all (each
+    /// new deadline is later than the last, and a stream moves its deadline on every piece);
+    /// a busy connection's timer fires about once per ``idleTimeout``.
     private var deadline = NIODeadline.distantFuture
     private var timer: Scheduled<Void>?
-    private var idleTimer: Scheduled<Void>?
+    private var timerFiresAt = NIODeadline.distantFuture
     /// Called when the response ended on a connection that can be reused.
     var onReusable: ((UpstreamConnection) -> Void)?
     /// Called once when the connection closed.
     var onClose: ((UpstreamConnection) -> Void)?
 
-    init(endpoint: UpstreamEndpoint) {
+    /// How long a parked connection stays open, and so how far ahead the timer is ever armed.
+    let idleTimeout: TimeAmount
+
+    init(endpoint: UpstreamEndpoint, idleTimeout: TimeAmount) {
         self.endpoint = endpoint
+        self.idleTimeout = idleTimeout
     }
 
     var isActive: Bool { context?.channel.isActive ?? false }
@@ -92,13 +99,10 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler, 
             exchange.abort(UpstreamConnectionClosed())
             return
         }
-        idleTimer?.cancel()
-        idleTimer = nil
         self.exchange = exchange
         exchange.connection = self
         responseKeepsAlive = true
-        self.deadline = deadline
-        arm(context)
+        extendDeadline(to: deadline)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         // A failed write closes the channel, which ends the exchange in `channelInactive`.
@@ -107,29 +111,23 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler, 
 
     /// Moves the deadline to `deadline` (later or earlier).
     func extendDeadline(to deadline: NIODeadline) {
-        let earlier = deadline < self.deadline
         self.deadline = deadline
-        if earlier, let context { arm(context) }
+        if timer == nil || deadline < timerFiresAt { arm() }
     }
 
     /// Ends the current exchange with `error` and closes the connection.
     func abort(_ error: any Error) {
         if let exchange {
             self.exchange = nil
-            timer?.cancel()
-            timer = nil
             exchange.isEnded = true
             exchange.failed(error)
         }
         context?.close(promise: nil)
     }
 
-    /// Parks the idle connection: it closes by itself after `timeout` unless started again.
-    func park(idleTimeout timeout: TimeAmount) {
-        guard let context else { return }
-        idleTimer = context.eventLoop.scheduleTask(in: timeout) { [self] in
-            self.context?.close(promise: nil)
-        }
+    /// Parks the idle connection: it closes by itself after ``idleTimeout`` unless started again.
+    func park() {
+        extendDeadline(to: .now() + idleTimeout)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -143,8 +141,6 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler, 
             exchange.receivedBody(buffer)
         case .end:
             self.exchange = nil
-            timer?.cancel()
-            timer = nil
             exchange.isEnded = true
             exchange.receivedEnd()
             if responseKeepsAlive && context.channel.isActive {
@@ -161,8 +157,8 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler, 
 
     func channelInactive(context: ChannelHandlerContext) {
         abort(UpstreamConnectionClosed())
-        idleTimer?.cancel()
-        idleTimer = nil
+        timer?.cancel()
+        timer = nil
         self.context = nil
         onClose?(self)
         onClose = nil
@@ -170,18 +166,24 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler, 
         context.fireChannelInactive()
     }
 
-    private func arm(_ context: ChannelHandlerContext) {
+    private func arm() {
+        guard let context else { return }
         timer?.cancel()
-        timer = context.eventLoop.scheduleTask(deadline: deadline) { [self] in deadlinePassed() }
+        // Never further ahead than the idle timeout: parking (the deadline moving earlier, to
+        // now + idleTimeout) then never re-arms it.
+        timerFiresAt = min(deadline, .now() + idleTimeout)
+        timer = context.eventLoop.scheduleTask(deadline: timerFiresAt) { [self] in deadlinePassed() }
     }
 
+    /// The timer fired: the exchange timed out or the parked connection idled long enough,
+    /// unless the deadline moved later meanwhile (then it re-arms).
     private func deadlinePassed() {
         timer = nil
-        guard let exchange else { return }
-        guard NIODeadline.now() >= deadline else {
-            if let context { arm(context) }
-            return
+        guard NIODeadline.now() >= deadline else { return arm() }
+        if let exchange {
+            abort(UpstreamTimeout(reason: exchange.timeoutReason))
+        } else {
+            context?.close(promise: nil)
         }
-        abort(UpstreamTimeout(reason: exchange.timeoutReason))
     }
 }

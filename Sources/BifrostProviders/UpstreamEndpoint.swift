@@ -123,3 +123,30 @@ public struct UpstreamURLError: Error, Sendable, Hashable, CustomStringConvertib
     /// `invalid upstream URL '…': reason`.
     public var description: String { "invalid upstream URL '\(url)': \(reason)" }
 }
+
+/// An absolute upstream URL, split into its endpoint and request target once (a provider makes
+/// its URLs when it is created, not per request).
+///
+/// ```swift
+/// let url = UpstreamURL("https://api.openai.com/v1/chat/completions")
+/// let request = UpstreamRequest(url: url, headers: headers, body: body)
+/// ```
+public struct UpstreamURL: Sendable, CustomStringConvertible {
+    /// The URL as given.
+    public let string: String
+    /// The endpoint and target, or why the URL cannot be used.
+    public let parsed: Result<(endpoint: UpstreamEndpoint, target: String), UpstreamURLError>
+
+    /// Parses `string`; an invalid URL fails each request sent to it, with the reason.
+    ///
+    /// ```swift
+    /// let url = UpstreamURL("http://127.0.0.1:11434/v1/embeddings")
+    /// ```
+    public init(_ string: String) {
+        self.string = string
+        parsed = Result { () throws(UpstreamURLError) in try UpstreamEndpoint.parse(string) }
+    }
+
+    /// The URL as given.
+    public var description: String { string }
+}

@@ -112,10 +112,9 @@ public final class UpstreamHTTPClient: Sendable {
     ) {
         let endpoint: UpstreamEndpoint
         let target: String
-        do {
-            (endpoint, target) = try UpstreamEndpoint.parse(request.url)
-        } catch {
-            return pool.eventLoop.execute { exchange.abort(error) }
+        switch request.parsedURL.parsed {
+        case .success(let parsed): (endpoint, target) = parsed
+        case .failure(let error): return pool.eventLoop.execute { exchange.abort(error) }
         }
         var headers = HTTPHeaders()
         headers.reserveCapacity(request.headers.count + 2)
@@ -214,6 +213,7 @@ final class UpstreamConnectionPool: @unchecked Sendable {
         -> EventLoopFuture<UpstreamConnection>
     {
         let serverName = endpoint.isAddressLiteral ? nil : endpoint.host
+        let idleTimeout = configuration.idleTimeout
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -222,7 +222,7 @@ final class UpstreamConnectionPool: @unchecked Sendable {
                     let pipeline = channel.pipeline.syncOperations
                     if let tls { try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
                     try pipeline.addHTTPClientHandlers()
-                    try pipeline.addHandler(UpstreamConnection(endpoint: endpoint))
+                    try pipeline.addHandler(UpstreamConnection(endpoint: endpoint, idleTimeout: idleTimeout))
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)
@@ -251,7 +251,7 @@ final class UpstreamConnectionPool: @unchecked Sendable {
             return
         }
         idle[connection.endpoint, default: []].append(connection)
-        connection.park(idleTimeout: configuration.idleTimeout)
+        connection.park()
     }
 
     private func forget(_ connection: UpstreamConnection) {

@@ -66,6 +66,23 @@ struct UpstreamHTTPClientTests {
         }
     }
 
+    @Test func parkedConnectionsCloseAfterTheIdleTimeout() async throws {
+        let server = try await FakeUpstream.start { _ in .json(body: Self.completion) }
+        let http = UpstreamHTTPClient(configuration: .init(idleTimeout: .milliseconds(200)))
+        let provider = OpenAIProvider(settings: testSettings(baseURL: server.baseURL), httpClient: http)
+        _ = try await Self.chat(provider)
+        #expect(server.closedConnections.isEmpty)
+        let waitStarted = ContinuousClock.now
+        while server.closedConnections.isEmpty && ContinuousClock.now - waitStarted < .seconds(5) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(server.closedConnections.count == 1)
+        _ = try await Self.chat(provider)  // on a new connection
+        #expect(server.openedConnections == 2)
+        await http.shutdown()
+        await server.stop()
+    }
+
     @Test func aConnectionTheUpstreamClosesIsNotReused() async throws {
         let reply = FakeReply.json(body: Self.completion, headers: [("connection", "close")])
         try await withUpstream(reply: reply) { server, http in
