@@ -123,7 +123,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "BifrostBenchmarks",
-            dependencies: ["BifrostCore", "BifrostNativePlugins"],
+            dependencies: ["BifrostCore", "BifrostNativePlugins", "BifrostProviders"],
             path: "Sources/bifrost-bench",
             swiftSettings: strictSwift
         ),

@@ -30,6 +30,10 @@ struct HookBenchmark {
             try await ExamplePluginCost.run(directory: arguments[2])
             return
         }
+        if arguments.count == 3, arguments[1] == "--wire" {
+            try WireBenchmark.run(directory: arguments[2])
+            return
+        }
         guard arguments.count >= 2 else {
             print("usage: bifrost-bench NOOP_PLUGIN_DIR [--quick]   (scripts/bench builds the plugins and runs this)")
             return

@@ -1,0 +1,54 @@
+import BifrostCore
+import BifrostProviders
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Measures the per-request wire work of a chat completion, without HTTP: reading the client's
+/// request, writing the upstream body, splitting the upstream URL, reading the upstream's answer
+/// and writing the client's. Thread CPU time per operation, median of 5 runs.
+///
+/// Usage: `bifrost-bench --wire DIR`, DIR holding `chat-request.json` and
+/// `chat-completion.json` (`scripts/bench-lib`).
+enum WireBenchmark {
+    static func run(directory: String) throws {
+        let requestBytes = try ExamplePluginCost.readFile("\(directory)/chat-request.json")
+        let answerBytes = try ExamplePluginCost.readFile("\(directory)/chat-completion.json")
+        let request = try ChatRequest(openAIJSON: requestBytes)
+        let answer = try ChatResponse(openAIJSON: answerBytes, provider: "openai")
+        let iterations = 100_000
+        let rows: [(String, Double)] = [
+            (
+                "read the client's request (\(requestBytes.count) bytes)",
+                measure(iterations) { _ = try? ChatRequest(openAIJSON: requestBytes) }
+            ),
+            ("write the upstream body", measure(iterations) { _ = OpenAIProvider.chatBody(request, stream: false) }),
+            (
+                "split the upstream URL",
+                measure(iterations) { _ = try? UpstreamEndpoint.parse("http://127.0.0.1:18080/v1/chat/completions") }
+            ),
+            (
+                "read the upstream's answer (\(answerBytes.count) bytes)",
+                measure(iterations) {
+                    _ = try? ChatResponse(openAIJSON: answerBytes, provider: "openai")
+                }
+            ),
+            ("write the client's answer", measure(iterations) { _ = answer.openAIJSON() }),
+        ]
+        print("| operation | ns |")
+        print("|---|---:|")
+        for (name, nanoseconds) in rows { print("| \(name) | \(HookBenchmark.format(nanoseconds)) |") }
+    }
+
+    /// Thread CPU ns per call of `operation`, median of 5 runs.
+    static func measure(_ iterations: Int, _ operation: () -> Void) -> Double {
+        var samples: [Double] = []
+        for _ in 0..<5 {
+            let start = ExamplePluginCost.threadCPUNanoseconds()
+            for _ in 0..<iterations { operation() }
+            samples.append(Double(ExamplePluginCost.threadCPUNanoseconds() - start) / Double(iterations))
+        }
+        return samples.sorted()[2]
+    }
+}
