@@ -25,7 +25,7 @@ enum WireBenchmark {
             ),
             ("write the upstream body", measure(iterations) { _ = OpenAIProvider.chatBody(request, stream: false) }),
             (
-                "split the upstream URL",
+                "split an upstream URL (once per provider URL, not per request)",
                 measure(iterations) { _ = try? UpstreamEndpoint.parse("http://127.0.0.1:18080/v1/chat/completions") }
             ),
             (
