@@ -81,13 +81,3 @@ public enum RetryRules {
         return text
     }
 }
-
-extension Duration {
-    /// The duration in whole nanoseconds, saturating.
-    fileprivate var wholeNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return seconds < 0 ? .min : .max }
-        return whole.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
-    }
-}

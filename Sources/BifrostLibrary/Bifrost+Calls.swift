@@ -23,10 +23,7 @@ extension Bifrost {
         try checkRunning()
         let (chain, dispatcher) = (chain, dispatcher)
         let result = await tracked { () async -> Result<ChatResponse, BifrostError> in
-            let outcome = await chain.run(request, context: context) { request, context in
-                await dispatcher.dispatch(request, context: context)
-            }
-            switch outcome {
+            switch await chain.run(request, context: context, through: dispatcher) {
             case .response(let response): return .success(response)
             case .failure(let error): return .failure(error)
             }
@@ -55,11 +52,7 @@ extension Bifrost {
         let outcome = CallOutcome<ChatStream>()
         guard let id = inFlight.enter(cancel: { outcome.complete(.failure($0)) }) else { throw .shutDown }
         let (chain, dispatcher) = (chain, dispatcher)
-        let opened = await run(outcome) {
-            await chain.runStream(request, context: context) { request, context in
-                await dispatcher.dispatchStream(request, context: context)
-            }
-        }
+        let opened = await run(outcome) { await chain.runStream(request, context: context, through: dispatcher) }
         switch opened {
         case .success(let stream):
             return tracking(stream, id: id)

@@ -40,7 +40,7 @@ enum ProviderFactory {
         Dispatcher, UpstreamHTTPClient?
     ) {
         let upstream = settings.filter { $0.kind != .mock }
-        let httpClient = upstream.isEmpty ? nil : UpstreamClient.makeHTTPClient()
+        let httpClient = upstream.isEmpty ? nil : UpstreamHTTPClient()
         let configured: [any Provider] = settings.filter { settings in !custom.contains { $0.name == settings.name } }.map {
             settings in
             switch settings.kind {

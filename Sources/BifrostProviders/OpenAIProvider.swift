@@ -10,7 +10,7 @@ public import Logging
 /// dispatcher retries and falls back around it. Errors are described on ``UpstreamClient``.
 ///
 /// ```swift
-/// let http = UpstreamClient.makeHTTPClient()
+/// let http = UpstreamHTTPClient()
 /// let openai = OpenAIProvider(settings: ProviderSettings(name: "openai", kind: .openai,
 ///                                                        baseURL: "https://api.openai.com/v1"),
 ///                             httpClient: http)

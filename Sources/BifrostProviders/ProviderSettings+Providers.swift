@@ -6,7 +6,7 @@ extension ProviderSettings {
     /// for `.anthropic`, `MockProvider` for `.mock`, all over the one shared `UpstreamHTTPClient`.
     ///
     /// ```swift
-    /// let http = UpstreamClient.makeHTTPClient()
+    /// let http = UpstreamHTTPClient()
     /// let providers = configuration.providers.map { $0.makeProvider(httpClient: http, logger: logger) }
     /// ```
     public func makeProvider(httpClient: UpstreamHTTPClient, logger: Logger = Logger(label: "bifrost.provider")) -> any Provider {

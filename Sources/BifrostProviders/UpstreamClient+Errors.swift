@@ -118,7 +118,7 @@ extension UpstreamClient {
             "upstream attempt failed",
             metadata: [
                 "provider": "\(provider)", "key": "\(request.keyID)", "url": "\(request.url)", "status": "\(result.status)",
-                "code": "\(result.code ?? "")", "ms": "\((ContinuousClock.now - started).milliseconds)",
+                "code": "\(result.code ?? "")", "ms": "\((ContinuousClock.now - started).wholeMilliseconds)",
             ])
         return result
     }

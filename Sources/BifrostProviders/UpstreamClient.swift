@@ -52,24 +52,10 @@ public struct UpstreamClient: Sendable {
         self.logger = logger
     }
 
-    /// Makes the gateway's one upstream HTTP client, shared by every provider.
-    ///
-    /// Connections are HTTP/1.1 keep-alive, pooled per event loop and endpoint, idle ones kept 60 s;
-    /// each provider connects within its own `timeouts.connect`. See ``UpstreamHTTPClient`` for the
-    /// pool's rules. Shut it down with `await http.shutdown()`.
-    ///
-    /// ```swift
-    /// let http = UpstreamClient.makeHTTPClient()
-    /// defer { Task { await http.shutdown() } }
-    /// ```
-    public static func makeHTTPClient() -> UpstreamHTTPClient {
-        UpstreamHTTPClient()
-    }
-
     /// Sends a request and reads the whole 2xx body, within `timeouts.request`.
     ///
     /// The exchange runs on the caller's event loop when the caller runs on one (as HTTP requests
-    /// do): one promise, one deadline timer, no extra task.
+    /// do): one promise, no extra task, and no timer of its own (the connection's timer serves it).
     ///
     /// ```swift
     /// let response = try await client.send(request)
@@ -80,16 +66,9 @@ public struct UpstreamClient: Sendable {
         let pool = httpClient.pool()
         let exchange = CollectingExchange(
             promise: pool.eventLoop.makePromise(), limit: Self.maxBodyBytes, requestTimeout: timeouts.request)
-        httpClient.start(
-            exchange, request: request, deadline: .now() + .nanoseconds(timeouts.request.nanoseconds),
-            connectTimeout: .nanoseconds(timeouts.connect.nanoseconds), on: pool)
         let response: UpstreamResponse
         do {
-            response = try await withTaskCancellationHandler {
-                try await exchange.promise.futureResult.get()
-            } onCancel: {
-                pool.eventLoop.execute { exchange.cancel() }
-            }
+            response = try await run(exchange, request, on: pool, until: exchange.promise.futureResult)
         } catch {
             throw classify(error, request: request, started: started)
         }
@@ -125,15 +104,8 @@ public struct UpstreamClient: Sendable {
         continuation.onTermination = { termination in
             if case .cancelled = termination { pool.eventLoop.execute { exchange.cancel() } }
         }
-        httpClient.start(
-            exchange, request: request, deadline: .now() + .nanoseconds(timeouts.request.nanoseconds),
-            connectTimeout: .nanoseconds(timeouts.connect.nanoseconds), on: pool)
         do {
-            try await withTaskCancellationHandler {
-                try await exchange.opened.futureResult.get()
-            } onCancel: {
-                pool.eventLoop.execute { exchange.cancel() }
-            }
+            try await run(exchange, request, on: pool, until: exchange.opened.futureResult)
         } catch {
             continuation.finish()
             throw classify(error, request: request, started: started)
@@ -141,13 +113,28 @@ public struct UpstreamClient: Sendable {
         return ChatStream(stream)
     }
 
+    /// Starts `exchange` on `pool` within the provider's timeouts and waits for `answered`;
+    /// cancelling the caller cancels the exchange (its connection is closed).
+    private func run<Value: Sendable>(
+        _ exchange: UpstreamExchange, _ request: UpstreamRequest, on pool: UpstreamConnectionPool,
+        until answered: EventLoopFuture<Value>
+    ) async throws -> Value {
+        httpClient.start(
+            exchange, request: request, deadline: .now() + TimeAmount(timeouts.request),
+            connectTimeout: TimeAmount(timeouts.connect), on: pool)
+        return try await withTaskCancellationHandler {
+            try await answered.get()
+        } onCancel: {
+            pool.eventLoop.execute { exchange.cancel() }
+        }
+    }
+
     func log(_ request: UpstreamRequest, status: Int, started: ContinuousClock.Instant) {
-        guard logger.logLevel <= .debug else { return }
         logger.debug(
             "upstream answered",
             metadata: [
                 "provider": "\(provider)", "key": "\(request.keyID)", "url": "\(request.url)", "status": "\(status)",
-                "ms": "\((ContinuousClock.now - started).milliseconds)",
+                "ms": "\((ContinuousClock.now - started).wholeMilliseconds)",
             ])
     }
 
@@ -173,7 +160,7 @@ final class CollectingExchange: UpstreamExchange, @unchecked Sendable {
     }
 
     override var timeoutReason: String {
-        "no complete response from upstream within \(requestTimeout.milliseconds) ms"
+        "no complete response from upstream within \(requestTimeout.wholeMilliseconds) ms"
     }
 
     override func receivedHead(_ head: HTTPResponseHead) {
@@ -236,8 +223,8 @@ final class StreamingExchange<Decoder: ServerSentEventChunkDecoder>: UpstreamExc
 
     override var timeoutReason: String {
         isFlowing
-            ? "upstream stream idle for more than \(client.timeouts.streamIdle.milliseconds) ms"
-            : "no response from upstream within \(client.timeouts.request.milliseconds) ms"
+            ? "upstream stream idle for more than \(client.timeouts.streamIdle.wholeMilliseconds) ms"
+            : "no response from upstream within \(client.timeouts.request.wholeMilliseconds) ms"
     }
 
     override func receivedHead(_ head: HTTPResponseHead) {
@@ -258,7 +245,7 @@ final class StreamingExchange<Decoder: ServerSentEventChunkDecoder>: UpstreamExc
             return
         }
         isFlowing = true
-        connection?.extendDeadline(to: .now() + .nanoseconds(client.timeouts.streamIdle.nanoseconds))
+        connection?.extendDeadline(to: .now() + TimeAmount(client.timeouts.streamIdle))
         guard !isFinished else { return }  // drained, so the connection can be reused
         do {
             for event in try parser.feed(buffer.readableBytesView) where !decoder.isFinished {

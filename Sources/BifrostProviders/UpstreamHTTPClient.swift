@@ -61,9 +61,6 @@ public final class UpstreamHTTPClient: Sendable {
     /// The event loops the connections run on.
     public let eventLoopGroup: any EventLoopGroup
     private let pools: [ObjectIdentifier: UpstreamConnectionPool]
-    /// Made at the first `https` request: loading the trust roots takes milliseconds, which a
-    /// gateway with only plain-HTTP upstreams should not pay.
-    private let tlsContext = LockedValue<Result<NIOSSLContext, any Error>?>(nil)
 
     /// Creates a client on `eventLoopGroup` (the process-wide one by default, which the HTTP
     /// server uses too).
@@ -77,9 +74,10 @@ public final class UpstreamHTTPClient: Sendable {
     ) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
+        let tls = LazyTLSContext(configuration.tls)
         var pools: [ObjectIdentifier: UpstreamConnectionPool] = [:]
         for loop in eventLoopGroup.makeIterator() {
-            pools[ObjectIdentifier(loop)] = UpstreamConnectionPool(eventLoop: loop, configuration: configuration)
+            pools[ObjectIdentifier(loop)] = UpstreamConnectionPool(eventLoop: loop, configuration: configuration, tls: tls)
         }
         self.pools = pools
     }
@@ -126,27 +124,31 @@ public final class UpstreamHTTPClient: Sendable {
         let head = HTTPRequestHead(
             version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target, headers: headers)
         let body = request.body.map { ByteBuffer(bytes: $0) }
-        let tls: NIOSSLContext?
-        if endpoint.usesTLS {
-            let made = tlsContext.withLock { made in
-                if made == nil { made = Result { try NIOSSLContext(configuration: configuration.tls) } }
-                return made!
-            }
-            switch made {
-            case .success(let context): tls = context
-            case .failure(let error): return pool.eventLoop.execute { exchange.abort(UpstreamTLSUnavailable(error: error)) }
-            }
-        } else {
-            tls = nil
-        }
         if pool.eventLoop.inEventLoop {
-            pool.run(
-                exchange, on: endpoint, tls: tls, head: head, body: body, deadline: deadline, connectTimeout: connectTimeout)
+            pool.run(exchange, on: endpoint, head: head, body: body, deadline: deadline, connectTimeout: connectTimeout)
         } else {
             pool.eventLoop.execute {
-                pool.run(
-                    exchange, on: endpoint, tls: tls, head: head, body: body, deadline: deadline, connectTimeout: connectTimeout)
+                pool.run(exchange, on: endpoint, head: head, body: body, deadline: deadline, connectTimeout: connectTimeout)
             }
+        }
+    }
+}
+
+/// The client's one TLS context, made when the first `https` connection opens: loading the trust
+/// roots takes milliseconds, which a gateway with only plain-HTTP upstreams should not pay. Asked
+/// for per new connection, never per request.
+final class LazyTLSContext: Sendable {
+    private let configuration: TLSConfiguration
+    private let made = LockedValue<Result<NIOSSLContext, any Error>?>(nil)
+
+    init(_ configuration: TLSConfiguration) {
+        self.configuration = configuration
+    }
+
+    func get() -> Result<NIOSSLContext, any Error> {
+        made.withLock { made in
+            if made == nil { made = Result { try NIOSSLContext(configuration: configuration) } }
+            return made!
         }
     }
 }
@@ -166,16 +168,18 @@ struct UpstreamClientShutDown: Error, CustomStringConvertible {
 final class UpstreamConnectionPool: @unchecked Sendable {
     let eventLoop: any EventLoop
     private let configuration: UpstreamHTTPClient.Configuration
+    private let tls: LazyTLSContext
     private var idle: [UpstreamEndpoint: [UpstreamConnection]] = [:]
     private var isShutDown = false
 
-    init(eventLoop: any EventLoop, configuration: UpstreamHTTPClient.Configuration) {
+    init(eventLoop: any EventLoop, configuration: UpstreamHTTPClient.Configuration, tls: LazyTLSContext) {
         self.eventLoop = eventLoop
         self.configuration = configuration
+        self.tls = tls
     }
 
     func run(
-        _ exchange: UpstreamExchange, on endpoint: UpstreamEndpoint, tls: NIOSSLContext?, head: HTTPRequestHead,
+        _ exchange: UpstreamExchange, on endpoint: UpstreamEndpoint, head: HTTPRequestHead,
         body: ByteBuffer?, deadline: NIODeadline, connectTimeout: TimeAmount
     ) {
         eventLoop.assertInEventLoop()
@@ -187,7 +191,7 @@ final class UpstreamConnectionPool: @unchecked Sendable {
             }
         }
         let untilDeadline = deadline - .now()
-        connect(to: endpoint, tls: tls, timeout: min(connectTimeout, max(untilDeadline, .zero))).whenComplete { [self] result in
+        connect(to: endpoint, timeout: min(connectTimeout, max(untilDeadline, .zero))).whenComplete { [self] result in
             switch result {
             case .success(let connection):
                 if exchange.isEnded {
@@ -209,9 +213,13 @@ final class UpstreamConnectionPool: @unchecked Sendable {
         for connection in connections { connection.context?.close(promise: nil) }
     }
 
-    private func connect(to endpoint: UpstreamEndpoint, tls: NIOSSLContext?, timeout: TimeAmount)
-        -> EventLoopFuture<UpstreamConnection>
-    {
+    private func connect(to endpoint: UpstreamEndpoint, timeout: TimeAmount) -> EventLoopFuture<UpstreamConnection> {
+        let tls: NIOSSLContext?
+        switch endpoint.usesTLS ? self.tls.get() : nil {
+        case .success(let context)?: tls = context
+        case .failure(let error)?: return eventLoop.makeFailedFuture(UpstreamTLSUnavailable(error: error))
+        case nil: tls = nil
+        }
         let serverName = endpoint.isAddressLiteral ? nil : endpoint.host
         let idleTimeout = configuration.idleTimeout
         let bootstrap = ClientBootstrap(group: eventLoop)

@@ -88,20 +88,5 @@ func run(
     let entries = plugins.enumerated().map { index, plugin in
         ChainEntry(plugin, failurePolicy: index < policies.count ? policies[index] : nil)
     }
-    return await Pipeline(chain: PluginChain(entries), dispatcher: Dispatcher(providers: [MockProvider()]))
-        .chatCompletion(request, context: context)
-}
-
-/// A chain around a dispatcher, run the way `Bifrost` runs them.
-struct Pipeline {
-    let chain: PluginChain
-    let dispatcher: Dispatcher
-
-    func chatCompletion(_ request: ChatRequest, context: RequestContext) async -> ChatOutcome {
-        await chain.run(request, context: context) { await dispatcher.dispatch($0, context: $1) }
-    }
-
-    func chatCompletionStream(_ request: ChatRequest, context: RequestContext) async -> Result<ChatStream, BifrostError> {
-        await chain.runStream(request, context: context) { await dispatcher.dispatchStream($0, context: $1) }
-    }
+    return await PluginChain(entries).run(request, context: context, through: Dispatcher(providers: [MockProvider()]))
 }

@@ -64,8 +64,10 @@ struct PluginChainStreamingTests {
         async -> (chunks: [ChatChunk], error: BifrostError?, early: BifrostError?)
     {
         let entries = plugins.enumerated().map { ChainEntry($1, failurePolicy: $0 < policies.count ? policies[$0] : nil) }
-        let bifrost = Pipeline(chain: PluginChain(entries), dispatcher: Dispatcher(providers: [MockProvider()]))
-        switch await bifrost.chatCompletionStream(echoRequest(text, model: model), context: RequestContext()) {
+        let chain = PluginChain(entries)
+        switch await chain.runStream(
+            echoRequest(text, model: model), context: RequestContext(), through: Dispatcher(providers: [MockProvider()]))
+        {
         case .failure(let error):
             return ([], nil, error)
         case .success(let stream):
@@ -132,11 +134,10 @@ struct PluginChainStreamingTests {
     }
 
     @Test func aStreamStoppedByItsConsumerCancelsTheProducer() async throws {
-        let bifrost = Pipeline(
-            chain: PluginChain([]), dispatcher: Dispatcher(providers: [MockProvider(latency: .milliseconds(20))]))
+        let dispatcher = Dispatcher(providers: [MockProvider(latency: .milliseconds(20))])
         guard
-            case .success(let stream) = await bifrost.chatCompletionStream(
-                echoRequest(String(repeating: "word ", count: 500)), context: RequestContext())
+            case .success(let stream) = await PluginChain([]).runStream(
+                echoRequest(String(repeating: "word ", count: 500)), context: RequestContext(), through: dispatcher)
         else {
             Issue.record("no stream")
             return

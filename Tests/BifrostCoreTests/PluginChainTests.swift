@@ -72,8 +72,7 @@ struct PluginChainTests {
             }
         }
         let chain = PluginChain([ChainEntry(Stamp())])
-        let outcome = await Pipeline(chain: chain, dispatcher: Dispatcher(providers: [MockProvider()]))
-            .chatCompletion(echoRequest(), context: RequestContext())
+        let outcome = await chain.run(echoRequest(), context: RequestContext(), through: Dispatcher(providers: [MockProvider()]))
         #expect(outcome.response?.headers["x-stamp"] == "42")
     }
 

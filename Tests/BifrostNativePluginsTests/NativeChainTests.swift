@@ -105,12 +105,13 @@ struct NativeChainTests {
         let fileA = try await CPluginCompiler.compile(zoo: "counter.c", as: "count-a.so", defines: ["PLUGIN_NAME": "\"count-a\""])
         let fileB = try await CPluginCompiler.compile(zoo: "counter.c", as: "count-b.so", defines: ["PLUGIN_NAME": "\"count-b\""])
         let entries = [ChainEntry(try PluginLoader.load(file: fileA)), ChainEntry(try PluginLoader.load(file: fileB))]
-        let bifrost = Pipeline(chain: PluginChain(entries), dispatcher: Dispatcher(providers: [MockProvider()]))
+        let chain = PluginChain(entries)
+        let dispatcher = Dispatcher(providers: [MockProvider()])
         let total = 4000
         let successes = await withTaskGroup(of: Bool.self) { group in
             for index in 0..<total {
                 group.addTask {
-                    let outcome = await bifrost.chatCompletion(chatRequest("request \(index)"), context: RequestContext())
+                    let outcome = await chain.run(chatRequest("request \(index)"), context: RequestContext(), through: dispatcher)
                     return outcome.response?.choices.first?.content == "Echo: request \(index)"
                 }
             }

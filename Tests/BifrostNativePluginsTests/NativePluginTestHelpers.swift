@@ -46,8 +46,7 @@ func runChain(
     async -> ChatOutcome
 {
     let entries = plugins.enumerated().map { index, plugin in ChainEntry(plugin, failurePolicy: policies?[index] ?? nil) }
-    return await Pipeline(chain: PluginChain(entries), dispatcher: Dispatcher(providers: [MockProvider()]))
-        .chatCompletion(request, context: context)
+    return await PluginChain(entries).run(request, context: context, through: Dispatcher(providers: [MockProvider()]))
 }
 
 /// The `x-trace` header of an outcome.
@@ -55,19 +54,5 @@ func trace(of outcome: ChatOutcome) -> String? {
     switch outcome {
     case .response(let response): response.headers["x-trace"]
     case .failure(let error): error.headers["x-trace"]
-    }
-}
-
-/// A chain around a dispatcher, run the way `Bifrost` runs them.
-struct Pipeline {
-    let chain: PluginChain
-    let dispatcher: Dispatcher
-
-    func chatCompletion(_ request: ChatRequest, context: RequestContext) async -> ChatOutcome {
-        await chain.run(request, context: context) { await dispatcher.dispatch($0, context: $1) }
-    }
-
-    func chatCompletionStream(_ request: ChatRequest, context: RequestContext) async -> Result<ChatStream, BifrostError> {
-        await chain.runStream(request, context: context) { await dispatcher.dispatchStream($0, context: $1) }
     }
 }

@@ -13,11 +13,13 @@ struct NativeStreamingTests {
 
     /// Streams `text` from the mock through the plugins; returns the chunks' text and the stream's error.
     func stream(_ plugins: [any Plugin], text: String, context: RequestContext) async -> (text: String, error: BifrostError?) {
-        let bifrost = Pipeline(
-            chain: PluginChain(plugins.map { ChainEntry($0) }), dispatcher: Dispatcher(providers: [MockProvider()]))
+        let chain = PluginChain(plugins.map { ChainEntry($0) })
         var request = chatRequest(text)
         request.parameters["stream"] = true
-        guard case .success(let stream) = await bifrost.chatCompletionStream(request, context: context) else {
+        guard
+            case .success(let stream) = await chain.runStream(
+                request, context: context, through: Dispatcher(providers: [MockProvider()]))
+        else {
             return ("", nil)
         }
         var received = ""

@@ -107,7 +107,7 @@ struct AnthropicProviderTests {
     }
 
     @Test func noEmbeddings() async throws {
-        let http = UpstreamClient.makeHTTPClient()
+        let http = UpstreamHTTPClient()
         let provider = AnthropicProvider(settings: testSettings(.anthropic, baseURL: "http://127.0.0.1:9/v1"), httpClient: http)
         let error = await bifrostError { () async throws(BifrostError) in
             try await provider.embeddings(
@@ -120,7 +120,7 @@ struct AnthropicProviderTests {
     }
 
     @Test func settingsMakeTheRightProvider() async throws {
-        let http = UpstreamClient.makeHTTPClient()
+        let http = UpstreamHTTPClient()
         #expect(testSettings(.anthropic, baseURL: "http://x").makeProvider(httpClient: http) is AnthropicProvider)
         #expect(testSettings(.openai, baseURL: "http://x").makeProvider(httpClient: http) is OpenAIProvider)
         await http.shutdown()

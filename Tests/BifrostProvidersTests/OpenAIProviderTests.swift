@@ -223,7 +223,7 @@ struct OpenAIProviderTests {
 
     @Test func refusedConnectionIs502Unreachable() async throws {
         let port = try await FakeUpstream.unusedPort()
-        let http = UpstreamClient.makeHTTPClient()
+        let http = UpstreamHTTPClient()
         let provider = OpenAIProvider(settings: testSettings(baseURL: "http://127.0.0.1:\(port)/v1"), httpClient: http)
         let started = ContinuousClock.now
         let error = await bifrostError { () async throws(BifrostError) in

@@ -10,7 +10,7 @@ func withUpstream(
     _ body: (FakeUpstream, UpstreamHTTPClient) async throws -> Void
 ) async throws {
     let server = try await FakeUpstream.start(handler)
-    let http = UpstreamClient.makeHTTPClient()
+    let http = UpstreamHTTPClient()
     do {
         try await body(server, http)
     } catch {
