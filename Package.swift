@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "BifrostGateway",
             dependencies: [
-                "BifrostCore", "BifrostNativePlugins", "BifrostLibrary", "BifrostHTTP",
+                "BifrostCore", "BifrostNativePlugins", "BifrostLibrary", "BifrostHTTP", "BifrostProviders",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift

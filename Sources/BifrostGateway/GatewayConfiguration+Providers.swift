@@ -1,4 +1,5 @@
 import BifrostCore
+import BifrostProviders
 
 extension GatewayConfiguration {
     /// Reads the `providers` section into ``providers`` (and the mock's latency into ``mock``).
@@ -226,9 +227,13 @@ struct ProvidersParser {
 
     func baseURL(_ value: JSONValue, at path: String) throws(ConfigurationError) -> String {
         var url = try reader.string(value, at: path)
-        let scheme = url.hasPrefix("https://") ? "https://" : url.hasPrefix("http://") ? "http://" : nil
-        guard let scheme, url.count > scheme.count, !url.contains(" ") else {
-            throw reader.fail(path, "expected an http:// or https:// URL, e.g. \"https://api.openai.com/v1\"")
+        let expected = "expected an http:// or https:// URL, e.g. \"https://api.openai.com/v1\""
+        guard !url.contains(" ") else { throw reader.fail(path, "\(expected); it contains a space") }
+        // The same parser the upstream client uses, so start-up refuses what requests would.
+        do {
+            _ = try UpstreamEndpoint.parse(url)
+        } catch {
+            throw reader.fail(path, "\(expected); \(error.reason)")
         }
         while url.hasSuffix("/") { url.removeLast() }
         return url

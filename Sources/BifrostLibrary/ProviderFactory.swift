@@ -24,9 +24,17 @@ enum ProviderFactory {
         return all
     }
 
-    /// Refuses a Swift provider named like one of the account's network providers (a Swift
-    /// provider may replace the built-in mock).
+    /// Refuses a network provider whose base URL the upstream client cannot send to, and a Swift
+    /// provider named like one of the account's network providers (a Swift provider may replace
+    /// the built-in mock).
     static func check(_ settings: [ProviderSettings], custom: [any Provider]) throws(AccountError) {
+        for provider in settings where provider.kind != .mock {
+            do {
+                _ = try UpstreamEndpoint.parse(provider.baseURL)
+            } catch {
+                throw AccountError(provider: provider.name, reason: error.description)
+            }
+        }
         for provider in custom where settings.contains(where: { $0.name == provider.name && $0.kind != .mock }) {
             throw AccountError(
                 provider: provider.name,

@@ -127,6 +127,11 @@ struct ProvidersConfigurationTests {
             #"{"providers": {"openai": {"base_url": "ftp://x"}}}"#,
             "providers.openai.base_url: expected an http:// or https:// URL"
         ),
+        (
+            #"{"providers": {"openai": {"base_url": "http://user:pw@x/v1"}}}"#,
+            "providers.openai.base_url: expected an http:// or https:// URL, e.g. \"https://api.openai.com/v1\"; credentials in the URL"
+        ),
+        (#"{"providers": {"openai": {"base_url": "http://x:99999/v1"}}}"#, "the port must be a number from 1 to 65535"),
         (#"{"providers": {"openai": {"bse_url": "https://x"}}}"#, "providers.openai.bse_url: unknown field; expected one of"),
         (#"{"providers": {"mock": {"base_url": "https://x"}}}"#, "providers.mock.base_url: unknown field"),
         (#"{"providers": {"openai": {"keys": {"value": "env.X"}}}}"#, "providers.openai.keys: expected an array, got an object"),

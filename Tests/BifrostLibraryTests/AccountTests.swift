@@ -60,6 +60,15 @@ func openAIUpstream() async throws -> FakeUpstream {
 
 @Suite("An account implemented by the embedding program")
 struct AccountTests {
+    @Test func aBaseURLTheClientCannotUseIsRefusedAtStart() async throws {
+        await #expect {
+            _ = try await Bifrost(configuration: BifrostConfiguration(account: TestAccount(baseURL: "ftp://127.0.0.1/v1")))
+        } throws: { error in
+            guard let error = error as? AccountError else { return false }
+            return error.provider == "up" && error.reason.contains("the scheme must be http or https")
+        }
+    }
+
     @Test func aRevokedKeyIsRotatedToTheNextKeyTheAccountSupplied() async throws {
         let upstream = try await openAIUpstream()
         let account = TestAccount(baseURL: upstream.baseURL)
