@@ -254,7 +254,7 @@ let package = Package(
         .testTarget(
             name: "BifrostHTTPTests",
             dependencies: ["BifrostHTTP", "BifrostCore", "BifrostTestSupport"],
-            exclude: ["Python"],
+            exclude: ["Python", "Conformance"],
             swiftSettings: strictSwift
         ),
         .testTarget(

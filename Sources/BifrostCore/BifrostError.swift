@@ -38,6 +38,9 @@ public struct BifrostError: Error, Sendable, Hashable {
     /// if error.fallbacksTried.isEmpty { print("no fallback was tried") }
     /// ```
     public var fallbacksTried: [String] = []
+    /// The upstream's own error body (or stream `error` event), for a client of the same format,
+    /// who then gets it as the upstream sent it.
+    public var wire: WireBody?
 
     /// Creates an error.
     public init(

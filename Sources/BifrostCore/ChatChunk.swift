@@ -1,25 +1,36 @@
 /// One event of a streamed chat answer, in OpenAI's `chat.completion.chunk` terms.
 ///
+/// ``wire`` keeps the event as the provider sent it (an Anthropic stream's `ping` and
+/// `content_block_stop` too, with no typed content); a writer of the same format sends it as
+/// it came, with the typed fields applied if a plugin changed them (``typedViewChanged``).
+///
 /// ```swift
 /// let chunk = ChatChunk(id: "chatcmpl-1", provider: "mock", model: "echo", choices: [.init(content: "Hel")])
 /// ```
 public struct ChatChunk: Sendable, Hashable {
     /// The completion id, the same for every chunk of one answer.
-    public var id: String
+    public var id: String { didSet { typedViewChanged = true } }
     /// Creation time, seconds since the Unix epoch.
-    public var created: Int
+    public var created: Int { didSet { typedViewChanged = true } }
     /// The provider streaming the answer.
     public var provider: String
     /// The model streaming the answer.
-    public var model: String
+    public var model: String { didSet { typedViewChanged = true } }
     /// The deltas of this event.
-    public var choices: [ChunkChoice]
+    public var choices: [ChunkChoice] { didSet { typedViewChanged = true } }
     /// Token counts; providers send them on the last chunk when asked.
-    public var usage: TokenUsage?
+    public var usage: TokenUsage? { didSet { typedViewChanged = true } }
+    /// The event's other top-level fields, in order (`system_fingerprint`, `service_tier`, …).
+    public var extra: JSONObject { didSet { typedViewChanged = true } }
+    /// The event as the provider sent it.
+    public var wire: WireBody?
+    /// Whether a typed field changed since the event was read.
+    public private(set) var typedViewChanged = false
 
     /// Creates a chunk.
     public init(
-        id: String, created: Int = 0, provider: String, model: String, choices: [ChunkChoice] = [], usage: TokenUsage? = nil
+        id: String, created: Int = 0, provider: String, model: String, choices: [ChunkChoice] = [], usage: TokenUsage? = nil,
+        extra: JSONObject = [:], wire: WireBody? = nil
     ) {
         self.id = id
         self.created = created
@@ -27,7 +38,12 @@ public struct ChatChunk: Sendable, Hashable {
         self.model = model
         self.choices = choices
         self.usage = usage
+        self.extra = extra
+        self.wire = wire
     }
+
+    /// Whether the chunk carries nothing for a client of another format (a `ping`, a block's end).
+    public var isEmpty: Bool { choices.isEmpty && usage == nil }
 }
 
 /// The delta of one choice in a ``ChatChunk``.
@@ -40,13 +56,71 @@ public struct ChunkChoice: Sendable, Hashable {
     public var content: String?
     /// Why generation stopped, on a choice's last delta.
     public var finishReason: String?
+    /// The delta's other fields, in order: `tool_calls` (by `index`, arguments in pieces),
+    /// `refusal`, `reasoning_content`, … in OpenAI's shape.
+    public var extra: JSONObject
+    /// The choice's other fields, in order (`logprobs`, …).
+    public var choiceExtra: JSONObject
 
     /// Creates a delta.
-    public init(index: Int = 0, role: String? = nil, content: String? = nil, finishReason: String? = nil) {
+    public init(
+        index: Int = 0, role: String? = nil, content: String? = nil, finishReason: String? = nil, extra: JSONObject = [:],
+        choiceExtra: JSONObject = [:]
+    ) {
         self.index = index
         self.role = role
         self.content = content
         self.finishReason = finishReason
+        self.extra = extra
+        self.choiceExtra = choiceExtra
+    }
+
+    /// The tool-call pieces of this delta.
+    public var toolCallDeltas: [ToolCallDelta] {
+        guard case .array(let elements)? = extra["tool_calls"] else { return [] }
+        return elements.enumerated().compactMap { position, element in
+            guard case .object(let call) = element else { return nil }
+            let function = call["function"]
+            return ToolCallDelta(
+                index: call["index"]?.intValue ?? position, id: call["id"]?.stringValue,
+                name: function?.objectField("name")?.stringValue,
+                arguments: function?.objectField("arguments")?.stringValue ?? "")
+        }
+    }
+
+    /// The reasoning text added by this delta, if any.
+    public var reasoning: String? { extra["reasoning_content"]?.stringValue }
+}
+
+/// A piece of a streamed tool call: the first names it (id, name), later ones add arguments.
+public struct ToolCallDelta: Sendable, Hashable {
+    /// The call's position among the choice's tool calls.
+    public var index: Int
+    /// The call's id, on its first piece.
+    public var id: String?
+    /// The function's name, on its first piece.
+    public var name: String?
+    /// A piece of the arguments' JSON text.
+    public var arguments: String
+
+    /// Creates a piece.
+    public init(index: Int, id: String? = nil, name: String? = nil, arguments: String = "") {
+        self.index = index
+        self.id = id
+        self.name = name
+        self.arguments = arguments
+    }
+
+    /// The piece as an element of OpenAI's delta `tool_calls`.
+    public var openAIObject: JSONValue {
+        var call: JSONObject = ["index": .number(JSONNumber(index))]
+        if let id { call["id"] = .string(id) }
+        if id != nil || name != nil { call["type"] = "function" }
+        var function: JSONObject = [:]
+        if let name { function["name"] = .string(name) }
+        function["arguments"] = .string(arguments)
+        call["function"] = .object(function)
+        return .object(call)
     }
 }
 
@@ -126,79 +200,5 @@ public struct ChatStream: AsyncSequence, Sendable {
                 throw BifrostError(status: 502, type: "provider_error", message: "the stream failed: \(error)")
             }
         }
-    }
-}
-
-extension ChatResponse {
-    /// The response as the chunks a provider would have streamed (one content delta per choice).
-    public func replayChunks() -> [ChatChunk] {
-        var chunks: [ChatChunk] = []
-        for (index, choice) in choices.enumerated() {
-            chunks.append(
-                ChatChunk(
-                    id: id, created: created, provider: provider, model: model,
-                    choices: [ChunkChoice(index: index, role: choice.role, content: choice.content)]))
-            chunks.append(
-                ChatChunk(
-                    id: id, created: created, provider: provider, model: model,
-                    choices: [ChunkChoice(index: index, finishReason: choice.finishReason ?? "stop")]))
-        }
-        if var last = chunks.popLast() {
-            last.usage = usage
-            chunks.append(last)
-        }
-        return chunks
-    }
-}
-
-/// Builds the complete response a stream amounted to, for PostHooks, logging and caching.
-///
-/// ```swift
-/// var assembly = StreamAssembly()
-/// for try await chunk in stream { assembly.add(chunk) }
-/// let response = assembly.response
-/// ```
-public struct StreamAssembly: Sendable {
-    private var id = ""
-    private var created = 0
-    private var provider = ""
-    private var model = ""
-    private var roles: [Int: String] = [:]
-    private var contents: [Int: String] = [:]
-    private var finishReasons: [Int: String] = [:]
-    private var usage: TokenUsage?
-    /// How many chunks were added.
-    public private(set) var chunkCount = 0
-
-    /// An empty assembly.
-    public init() {}
-
-    /// Adds one chunk.
-    public mutating func add(_ chunk: ChatChunk) {
-        chunkCount += 1
-        if id.isEmpty { id = chunk.id }
-        if created == 0 { created = chunk.created }
-        if !chunk.provider.isEmpty { provider = chunk.provider }
-        if !chunk.model.isEmpty { model = chunk.model }
-        for choice in chunk.choices {
-            if let role = choice.role { roles[choice.index] = role }
-            if let content = choice.content { contents[choice.index, default: ""] += content }
-            if let reason = choice.finishReason { finishReasons[choice.index] = reason }
-        }
-        if let chunkUsage = chunk.usage { usage = chunkUsage }
-    }
-
-    /// Whether a provider reported usage.
-    public var hasUsage: Bool { usage != nil }
-
-    /// The assembled response; usage is zero unless a chunk carried it.
-    public var response: ChatResponse {
-        let indices = Set(roles.keys).union(contents.keys).union(finishReasons.keys).sorted()
-        return ChatResponse(
-            id: id, created: created, provider: provider, model: model,
-            choices: indices.map { index in
-                ChatChoice(role: roles[index] ?? "assistant", content: contents[index] ?? "", finishReason: finishReasons[index])
-            },
-            usage: usage ?? TokenUsage())
     }
 }

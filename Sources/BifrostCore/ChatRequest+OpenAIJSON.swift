@@ -12,7 +12,8 @@ extension ChatRequest {
 
     /// Reads an OpenAI chat completion request from a parsed JSON value.
     public init(openAIObject value: JSONValue, headers: HeaderFields = HeaderFields()) throws(BifrostError) {
-        var fields = try value.requestFields()
+        let original = try value.requestFields()
+        var fields = original
         let qualifiedModel = try fields.takeModel(example: "mock/echo")
         let messageValues = try fields.takeMessages()
         var messages: [ChatMessage] = []
@@ -23,7 +24,8 @@ extension ChatRequest {
         try Self.validateParameters(fields)
         let (provider, model) = Self.splitModel(qualifiedModel)
         self.init(
-            provider: String(provider), model: String(model), messages: messages, parameters: fields, headers: headers)
+            provider: String(provider), model: String(model), messages: messages, parameters: fields, headers: headers,
+            wire: WireBody(format: .openAIChat, object: original))
     }
 
     /// The request as OpenAI chat JSON, with `model` written as `provider/model`.
@@ -53,23 +55,24 @@ extension ChatRequest {
                 writer.key("content")
                 writer.string(message.content)
             }
-            for name in message.extra.keys.sorted() {
-                writer.key(name)
-                writer.value(message.extra[name]!)
+            for member in message.extra.members.sorted(by: { $0.key < $1.key }) {
+                writer.key(member.key)
+                writer.canonicalValue(member.value)
             }
             writer.endObject()
         }
         writer.endArray()
-        for name in parameters.keys.sorted() where omitted.isEmpty || !omitted.contains(name) {
-            writer.key(name)
-            writer.value(parameters[name]!)
+        for member in parameters.members.sorted(by: { $0.key < $1.key }) where omitted.isEmpty || !omitted.contains(member.key) {
+            writer.key(member.key)
+            writer.canonicalValue(member.value)
         }
         writer.endObject()
     }
 
     /// Checks the parameters whose meaning the gateway knows; others pass through.
-    static func validateParameters(_ parameters: [String: JSONValue]) throws(BifrostError) {
-        for (name, value) in parameters {
+    static func validateParameters(_ parameters: JSONObject) throws(BifrostError) {
+        for member in parameters {
+            let (name, value) = (member.key, member.value)
             if case .null = value { continue }
             switch name {
             case "temperature":
@@ -139,7 +142,10 @@ extension ChatMessage {
         switch fields.removeValue(forKey: "content") {
         case .string(let text)?:
             content = text
-        case .null?, nil:
+        case .null?:
+            content = ""
+            fields["content"] = .null
+        case nil:
             content = ""
         case .array(let parts)?:
             var text = ""
@@ -156,9 +162,7 @@ extension ChatMessage {
                 }
             }
             content = text
-            if !parts.allSatisfy({ $0.objectField("type")?.stringValue == "text" }) {
-                fields["content"] = .array(parts)
-            }
+            fields["content"] = .array(parts)
         case let other?:
             throw .invalidRequest(
                 "\(path).content must be a string or an array of content parts, got \(other.kindDescription)",

@@ -2,7 +2,10 @@
 ///
 /// The client's `model` field `provider/model` is split into ``provider`` and ``model``.
 /// Every top-level field other than `model` and `messages` is kept in ``parameters``
-/// under its OpenAI name, so fields the gateway does not know pass through unchanged.
+/// under its OpenAI name, in the client's order, so fields the gateway does not know pass
+/// through unchanged. ``wire`` keeps the client's body as it came until a plugin changes
+/// ``messages`` or ``parameters``; a provider that speaks the client's format sends it
+/// with only the model (and what the route itself needs) changed.
 ///
 /// ```swift
 /// var request = ChatRequest(provider: "mock", model: "echo", messages: [.init(role: "user", content: "Hi")])
@@ -14,22 +17,25 @@ public struct ChatRequest: Sendable, Hashable {
     /// The model name at that provider, e.g. `gpt-4o-mini`.
     public var model: String
     /// The conversation, in order.
-    public var messages: [ChatMessage]
+    public var messages: [ChatMessage] { didSet { wire = nil } }
     /// Every other request field by its OpenAI name (`temperature`, `max_tokens`, `stop`, …).
-    public var parameters: [String: JSONValue]
+    public var parameters: JSONObject { didSet { wire = nil } }
     /// The client's HTTP request headers (or those an embedding program supplies).
     public var headers: HeaderFields
     /// Free-form metadata for plugins and providers; never sent upstream.
     public var metadata: [String: String]
+    /// The client's body as it arrived, while ``messages`` and ``parameters`` are unchanged.
+    public var wire: WireBody?
 
     /// Creates a request.
     public init(
         provider: String,
         model: String,
         messages: [ChatMessage],
-        parameters: [String: JSONValue] = [:],
+        parameters: JSONObject = [:],
         headers: HeaderFields = HeaderFields(),
-        metadata: [String: String] = [:]
+        metadata: [String: String] = [:],
+        wire: WireBody? = nil
     ) {
         self.provider = provider
         self.model = model
@@ -37,6 +43,7 @@ public struct ChatRequest: Sendable, Hashable {
         self.parameters = parameters
         self.headers = headers
         self.metadata = metadata
+        self.wire = wire
     }
 
     /// `provider/model`, as clients write it.
@@ -69,12 +76,16 @@ public struct ChatMessage: Sendable, Hashable {
     /// `system`, `user`, `assistant` or `tool`.
     public var role: String
     /// The text of the message. For content sent as parts, the text parts joined.
-    public var content: String
-    /// Other fields of the message (`name`, `tool_calls`, content parts, …), passed through.
-    public var extra: [String: JSONValue]
+    ///
+    /// Content that is not a plain string (parts, or `null`) is kept as it came in
+    /// `extra["content"]` and written from there; setting this text replaces it.
+    public var content: String { didSet { extra["content"] = nil } }
+    /// Other fields of the message (`name`, `tool_calls`, `tool_call_id`, content parts, …), in
+    /// their order, passed through.
+    public var extra: JSONObject
 
     /// Creates a message.
-    public init(role: String, content: String, extra: [String: JSONValue] = [:]) {
+    public init(role: String, content: String, extra: JSONObject = [:]) {
         self.role = role
         self.content = content
         self.extra = extra

@@ -1,11 +1,18 @@
 extension ChatResponse {
     /// The response as an OpenAI `chat.completion` object.
     ///
+    /// An answer that came from an OpenAI-compatible upstream, unchanged, goes out as it came;
+    /// otherwise it is written from the typed fields, with every `extra` in its place.
+    ///
     /// ```swift
     /// let body = response.openAIJSON()
     /// ```
     public func openAIJSON() -> [UInt8] {
         var writer = JSONWriter(capacity: 256 + choices.reduce(0) { $0 + $1.content.utf8.count + 96 })
+        if let wire, wire.format == .openAIChat, !typedViewChanged {
+            writer.value(.object(wire.object))
+            return writer.bytes
+        }
         writer.beginObject()
         writer.key("id")
         writer.string(id)
@@ -26,12 +33,16 @@ extension ChatResponse {
             writer.key("role")
             writer.string(choice.role)
             writer.key("content")
-            writer.string(choice.content)
-            for name in choice.extra.keys.sorted() {
-                writer.key(name)
-                writer.value(choice.extra[name]!)
+            if let content = choice.extra["content"] { writer.value(content) } else { writer.string(choice.content) }
+            for member in choice.extra where member.key != "content" {
+                writer.key(member.key)
+                writer.value(member.value)
             }
             writer.endObject()
+            for member in choice.choiceExtra {
+                writer.key(member.key)
+                writer.value(member.value)
+            }
             writer.key("finish_reason")
             writer.optionalString(choice.finishReason)
             writer.endObject()
@@ -39,13 +50,23 @@ extension ChatResponse {
         writer.endArray()
         writer.key("usage")
         usage.writeOpenAI(into: &writer)
+        for member in extra where !Self.openAIResponseFields.contains(member.key) {
+            writer.key(member.key)
+            writer.value(member.value)
+        }
         writer.endObject()
         return writer.bytes
     }
 
+    /// The members of `chat.completion` the typed fields hold.
+    static let openAIResponseFields: Set<String> = ["id", "object", "created", "model", "choices", "usage"]
+
     /// Reads an OpenAI `chat.completion` object; `provider` is not part of the format.
     ///
-    /// Failures are errors with status 502: the text came from somewhere other than the client.
+    /// Every member the typed view does not hold is kept in ``extra`` (top level),
+    /// ``ChatChoice/extra`` (the message) or ``ChatChoice/choiceExtra`` (the choice), and the
+    /// whole object in ``wire``. Failures are errors with status 502: the text came from
+    /// somewhere other than the client.
     public init(openAIJSON bytes: some Collection<UInt8>, provider: String) throws(BifrostError) {
         let value: JSONValue
         do { value = try JSONValue.parse(bytes) } catch {
@@ -55,27 +76,36 @@ extension ChatResponse {
         guard case .array(let choiceValues)? = fields["choices"] else { throw Self.malformed("'choices' must be an array") }
         var choices: [ChatChoice] = []
         for (index, choiceValue) in choiceValues.enumerated() {
-            guard case .object(var message)? = choiceValue.objectField("message") else {
+            guard case .object(var choiceFields) = choiceValue, case .object(var message)? = choiceFields["message"] else {
                 throw Self.malformed("choices[\(index)].message must be an object")
             }
             let role = message.removeValue(forKey: "role")?.stringValue ?? "assistant"
-            let content = message.removeValue(forKey: "content")?.stringValue ?? ""
+            var content = ""
+            switch message["content"] {
+            case .string(let text)?:
+                content = text
+                message.removeValue(forKey: "content")
+            case nil:
+                break
+            default:
+                break  // null or parts: kept in `extra` as they came
+            }
+            let finishReason = choiceFields["finish_reason"]?.stringValue
+            for name in ["index", "message", "finish_reason"] { choiceFields.removeValue(forKey: name) }
             choices.append(
-                ChatChoice(
-                    role: role, content: content, finishReason: choiceValue.objectField("finish_reason")?.stringValue,
-                    extra: message))
+                ChatChoice(role: role, content: content, finishReason: finishReason, extra: message, choiceExtra: choiceFields))
         }
-        let usage = fields["usage"]
+        var extra = fields
+        for name in Self.openAIResponseFields { extra.removeValue(forKey: name) }
         self.init(
             id: fields["id"]?.stringValue ?? "",
             created: fields["created"]?.intValue ?? 0,
             provider: provider,
             model: fields["model"]?.stringValue ?? "",
             choices: choices,
-            usage: TokenUsage(
-                promptTokens: usage?.objectField("prompt_tokens")?.intValue ?? 0,
-                completionTokens: usage?.objectField("completion_tokens")?.intValue ?? 0,
-                totalTokens: usage?.objectField("total_tokens")?.intValue))
+            usage: TokenUsage(openAIObject: fields["usage"]?.objectValue ?? [:]),
+            extra: extra,
+            wire: WireBody(format: .openAIChat, object: fields))
     }
 
     private static func malformed(_ reason: String) -> BifrostError {
@@ -86,7 +116,24 @@ extension ChatResponse {
 }
 
 extension TokenUsage {
-    /// Writes `{"prompt_tokens", "completion_tokens", "total_tokens"}`, OpenAI's usage object.
+    /// Reads OpenAI's usage object, details included (`prompt_tokens_details.cached_tokens`,
+    /// `completion_tokens_details.reasoning_tokens`).
+    ///
+    /// ```swift
+    /// let usage = TokenUsage(openAIObject: ["prompt_tokens": 9, "completion_tokens": 3, "total_tokens": 12])
+    /// ```
+    public init(openAIObject usage: JSONObject) {
+        self.init(
+            promptTokens: usage["prompt_tokens"]?.intValue ?? 0,
+            completionTokens: usage["completion_tokens"]?.intValue ?? 0,
+            totalTokens: usage["total_tokens"]?.intValue,
+            cachedPromptTokens: usage["prompt_tokens_details"]?.objectField("cached_tokens")?.intValue,
+            cacheCreationPromptTokens: usage["prompt_tokens_details"]?.objectField("cache_creation_tokens")?.intValue,
+            reasoningTokens: usage["completion_tokens_details"]?.objectField("reasoning_tokens")?.intValue)
+    }
+
+    /// Writes OpenAI's usage object: `{"prompt_tokens", "completion_tokens", "total_tokens"}`,
+    /// with `prompt_tokens_details` and `completion_tokens_details` when there are details.
     ///
     /// ```swift
     /// usage.writeOpenAI(into: &writer)
@@ -99,6 +146,26 @@ extension TokenUsage {
         writer.number(completionTokens)
         writer.key("total_tokens")
         writer.number(totalTokens)
+        if cachedPromptTokens != nil || cacheCreationPromptTokens != nil {
+            writer.key("prompt_tokens_details")
+            writer.beginObject()
+            if let cachedPromptTokens {
+                writer.key("cached_tokens")
+                writer.number(cachedPromptTokens)
+            }
+            if let cacheCreationPromptTokens {
+                writer.key("cache_creation_tokens")
+                writer.number(cacheCreationPromptTokens)
+            }
+            writer.endObject()
+        }
+        if let reasoningTokens {
+            writer.key("completion_tokens_details")
+            writer.beginObject()
+            writer.key("reasoning_tokens")
+            writer.number(reasoningTokens)
+            writer.endObject()
+        }
         writer.endObject()
     }
 }
@@ -111,6 +178,10 @@ extension BifrostError {
     /// ```
     public func openAIJSON() -> [UInt8] {
         var writer = JSONWriter(capacity: 128 + message.utf8.count)
+        if let wire, wire.format == .openAIChat {
+            writer.value(.object(wire.object))
+            return writer.bytes
+        }
         writer.beginObject()
         writer.key("error")
         writer.beginObject()

@@ -11,13 +11,13 @@ public struct EmbeddingRequest: Sendable, Hashable {
     /// The texts to embed, in order.
     public var inputs: [String]
     /// Other fields (`dimensions`, `encoding_format`, `user`), passed through.
-    public var parameters: [String: JSONValue]
+    public var parameters: JSONObject
     /// The client's request headers.
     public var headers: HeaderFields
 
     /// Creates a request.
     public init(
-        provider: String, model: String, inputs: [String], parameters: [String: JSONValue] = [:],
+        provider: String, model: String, inputs: [String], parameters: JSONObject = [:],
         headers: HeaderFields = HeaderFields()
     ) {
         self.provider = provider

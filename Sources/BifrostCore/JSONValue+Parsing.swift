@@ -45,9 +45,9 @@ extension JSONValue {
 private struct JSONByteParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
-    /// The members of the objects being parsed, innermost last: an object's dictionary is made
-    /// once at its end, at its final size, instead of growing member by member.
-    var members: [(key: String, value: JSONValue)] = []
+    /// The members of the objects being parsed, innermost last: an object is made once at its
+    /// end, at its final size, instead of growing member by member.
+    var members: [JSONObject.Member] = []
 
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -96,7 +96,7 @@ private struct JSONByteParser {
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
-            return .object([:])
+            return .object(JSONObject())
         }
         let first = members.count
         while true {
@@ -112,21 +112,42 @@ private struct JSONByteParser {
             position += 1
             skipWhitespace()
             let value = try parseValue(depth: depth + 1)
-            members.append((key, value))
+            members.append(JSONObject.Member(key: key, value: value))
             skipWhitespace()
             guard position < bytes.count else { throw failure("unexpected end of JSON in object") }
             if bytes[position] == UInt8(ascii: ",") {
                 position += 1
             } else if bytes[position] == UInt8(ascii: "}") {
                 position += 1
-                var object = [String: JSONValue](minimumCapacity: members.count - first)
-                for member in members[first...] { object[member.key] = member.value }  // the last duplicate wins
+                let object = Self.object(members[first...])
                 members.removeSubrange(first...)
                 return .object(object)
             } else {
                 throw failure("expected ',' or '}' in object")
             }
         }
+    }
+
+    /// The object of these members; a repeated key keeps its first place and its last value.
+    static func object(_ parsed: ArraySlice<JSONObject.Member>) -> JSONObject {
+        var unique = true
+        if parsed.count > 1 {
+            if parsed.count <= 16 {
+                outer: for index in parsed.indices.dropFirst() {
+                    for earlier in parsed.startIndex..<index where parsed[earlier].key == parsed[index].key {
+                        unique = false
+                        break outer
+                    }
+                }
+            } else {
+                var seen = Set<String>(minimumCapacity: parsed.count)
+                for member in parsed where !seen.insert(member.key).inserted {
+                    unique = false
+                    break
+                }
+            }
+        }
+        return unique ? JSONObject(uncheckedMembers: Array(parsed)) : JSONObject(members: parsed)
     }
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
@@ -153,7 +174,7 @@ private struct JSONByteParser {
         }
     }
 
-    mutating func parseNumber() throws(JSONParseError) -> Double {
+    mutating func parseNumber() throws(JSONParseError) -> JSONNumber {
         let start = position
         if bytes[position] == UInt8(ascii: "-") { position += 1 }
         let digitsStart = position
@@ -174,9 +195,7 @@ private struct JSONByteParser {
             while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
             guard position > exponentStart else { throw failure("invalid number: digits expected in exponent") }
         }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-        guard let value = Double(text) else { throw failure("invalid number") }
-        return value
+        return JSONNumber(uncheckedText: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self))
     }
 
     mutating func parseString() throws(JSONParseError) -> String {

@@ -17,7 +17,7 @@ extension JSONValue {
     /// ```swift
     /// var fields = try JSONValue.parseRequestBody(body).requestFields()
     /// ```
-    public func requestFields() throws(BifrostError) -> [String: JSONValue] {
+    public func requestFields() throws(BifrostError) -> JSONObject {
         guard case .object(let fields) = self else {
             throw .invalidRequest("request body must be a JSON object, got \(kindDescription)")
         }
@@ -25,7 +25,7 @@ extension JSONValue {
     }
 }
 
-extension Dictionary where Key == String, Value == JSONValue {
+extension JSONObject {
     /// Removes and returns the required `model` field, `provider/model` as clients write it;
     /// missing or not a non-empty string is a 400 that shows `example`.
     ///

@@ -90,6 +90,13 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// Writes a number as it was written.
+    public mutating func number(_ value: JSONNumber) {
+        separate()
+        bytes.append(contentsOf: value.text.utf8)
+        needsComma = true
+    }
+
     /// Writes `true` or `false`.
     public mutating func bool(_ value: Bool) {
         separate()
@@ -104,7 +111,7 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
-    /// Writes any JSON value; object keys in sorted order, so output is stable.
+    /// Writes any JSON value as it is: object members in their order, numbers as written.
     public mutating func value(_ value: JSONValue) {
         switch value {
         case .null: null()
@@ -115,13 +122,33 @@ public struct JSONWriter: Sendable {
             beginArray()
             for element in elements { self.value(element) }
             endArray()
-        case .object(let members):
+        case .object(let object):
             beginObject()
-            for name in members.keys.sorted() {
-                key(name)
-                self.value(members[name]!)
+            for member in object.members {
+                key(member.key)
+                self.value(member.value)
             }
             endObject()
+        }
+    }
+
+    /// Writes any JSON value canonically: object keys sorted at every level, so equal values
+    /// give equal bytes (cache keys, the canonical JSON plugins hash).
+    public mutating func canonicalValue(_ value: JSONValue) {
+        switch value {
+        case .array(let elements):
+            beginArray()
+            for element in elements { canonicalValue(element) }
+            endArray()
+        case .object(let object):
+            beginObject()
+            for member in object.members.sorted(by: { $0.key < $1.key }) {
+                key(member.key)
+                canonicalValue(member.value)
+            }
+            endObject()
+        default:
+            self.value(value)
         }
     }
 

@@ -125,7 +125,7 @@ struct ConfigurationReader {
             let field = path.isEmpty ? key : "\(path).\(key)"
             throw fail(field, "unknown field; expected one of \(allowed.sorted().joined(separator: ", "))")
         }
-        return fields
+        return fields.dictionary
     }
 
     func array(_ value: JSONValue, at path: String) throws(ConfigurationError) -> [JSONValue] {

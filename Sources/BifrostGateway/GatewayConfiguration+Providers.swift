@@ -33,7 +33,7 @@ extension GatewayConfiguration {
         }
         var parser = ProvidersParser(reader: reader, environment: environment)
         var providers: [String: ProviderSettings] = ["mock": defaultMockSettings]
-        for (name, entry) in entries.sorted(by: { $0.key < $1.key }) {
+        for (name, entry) in entries.dictionary.sorted(by: { $0.key < $1.key }) {
             providers[name] = try parser.provider(name, entry, mock: &configuration.mock)
         }
         try parser.checkFallbacks(providers)
@@ -111,7 +111,7 @@ struct ProvidersParser {
                 throw reader.fail(
                     "\(path).headers", "expected an object of header names to values, got \(headers.kindDescription)")
             }
-            for (headerName, headerValue) in pairs.sorted(by: { $0.key < $1.key }) {
+            for (headerName, headerValue) in pairs.dictionary.sorted(by: { $0.key < $1.key }) {
                 let headerPath = "\(path).headers.\(headerName)"
                 guard Self.isToken(headerName) else { throw reader.fail(headerPath, "not a valid HTTP header name") }
                 settings.headers[headerName] = try secret(headerValue, at: headerPath, warnIfLiteral: false)
@@ -162,7 +162,7 @@ struct ProvidersParser {
                 throw reader.fail(
                     fallbackPath, "expected an object of model → [\"provider/model\", …], got \(fallbacks.kindDescription)")
             }
-            for (model, list) in byModel.sorted(by: { $0.key < $1.key }) {
+            for (model, list) in byModel.dictionary.sorted(by: { $0.key < $1.key }) {
                 let modelPath = "\(fallbackPath).\(model)"
                 let served = settings.kind == .mock ? MockProvider().models : settings.models
                 if !served.isEmpty && !served.contains(model) {

@@ -58,16 +58,22 @@ enum HTTPAnswer: Sendable {
 
 /// OpenAI's `chat.completion.chunk` events: `data: {…}\n\n` per chunk, `data: [DONE]\n\n` at the end.
 ///
-/// With `stream_options.include_usage`, every chunk carries `"usage":null` and the usage goes
-/// in one more chunk with `"choices":[]` before `[DONE]`, as OpenAI sends it; without, usage
-/// is stripped. A failure after the first chunk is one `data: {"error":{…}}` event, no `[DONE]`.
+/// A chunk read from an OpenAI-compatible stream that no plugin changed goes out as it came
+/// (every field, in order). The gateway always asks upstream for usage; when the client did
+/// not (`stream_options.include_usage`), the usage-only chunk is held back and `usage` left out
+/// of the others. Other chunks are written from their typed fields and extras; with
+/// `include_usage`, each carries `"usage":null` and the usage goes in one more chunk with
+/// `"choices":[]` before `[DONE]`, as OpenAI sends it. Chunks with nothing for OpenAI (an
+/// Anthropic `ping`) are skipped. A failure after the first chunk is one `data: {"error":{…}}` event, no `[DONE]`.
 struct OpenAIChatStreamEncoder: ChatStreamEncoder {
     /// Whether the client asked for `stream_options.include_usage`.
     let includeUsage: Bool
     private var usage: TokenUsage?
+    private var usageSent = false
     private var id = ""
     private var created = 0
     private var model = ""
+    private var extra: JSONObject = [:]
 
     init(includeUsage: Bool) {
         self.includeUsage = includeUsage
@@ -78,6 +84,21 @@ struct OpenAIChatStreamEncoder: ChatStreamEncoder {
         id = chunk.id
         created = chunk.created
         model = chunk.model
+        extra = chunk.extra
+        if let wire = chunk.wire, wire.format == .openAIChat, !chunk.typedViewChanged {
+            var object = wire.object
+            if !includeUsage {
+                if chunk.choices.isEmpty && chunk.usage != nil { return }
+                object["usage"] = nil
+            } else if chunk.usage != nil {
+                usageSent = true
+            }
+            var writer = JSONWriter(capacity: 256)
+            writer.value(.object(object))
+            Self.event(writer.bytes, into: &buffer)
+            return
+        }
+        if chunk.isEmpty && chunk.extra.isEmpty { return }
         // A usage-only chunk (OpenAI's own last chunk): its usage goes out at the end, if asked.
         if chunk.choices.isEmpty && chunk.usage != nil { return }
         var writer = JSONWriter(capacity: 160 + chunk.choices.reduce(0) { $0 + ($1.content?.utf8.count ?? 0) + 64 })
@@ -97,7 +118,15 @@ struct OpenAIChatStreamEncoder: ChatStreamEncoder {
                 writer.key("content")
                 writer.string(content)
             }
+            for member in choice.extra {
+                writer.key(member.key)
+                writer.value(member.value)
+            }
             writer.endObject()
+            for member in choice.choiceExtra {
+                writer.key(member.key)
+                writer.value(member.value)
+            }
             writer.key("finish_reason")
             writer.optionalString(choice.finishReason)
             writer.endObject()
@@ -107,19 +136,19 @@ struct OpenAIChatStreamEncoder: ChatStreamEncoder {
             writer.key("usage")
             writer.null()
         }
-        writer.endObject()
+        endChunk(&writer)
         Self.event(writer.bytes, into: &buffer)
     }
 
     mutating func finish(into buffer: inout ByteBuffer) {
-        if includeUsage, let usage {
+        if includeUsage, !usageSent, let usage {
             var writer = JSONWriter(capacity: 256)
             beginChunk(&writer)
             writer.beginArray()
             writer.endArray()
             writer.key("usage")
             usage.writeOpenAI(into: &writer)
-            writer.endObject()
+            endChunk(&writer)
             Self.event(writer.bytes, into: &buffer)
         }
         buffer.writeStaticString("data: [DONE]\n\n")
@@ -145,6 +174,15 @@ struct OpenAIChatStreamEncoder: ChatStreamEncoder {
         writer.key("model")
         writer.string(model)
         writer.key("choices")
+    }
+
+    /// The chunk's other top-level fields (`system_fingerprint`, …), then `}`.
+    private func endChunk(_ writer: inout JSONWriter) {
+        for member in extra {
+            writer.key(member.key)
+            writer.value(member.value)
+        }
+        writer.endObject()
     }
 
     /// `data: JSON\n\n`.

@@ -20,9 +20,6 @@ extension HTTPRouter {
         } catch {
             return .complete(HTTPServerResponse(anthropicError: error, requestID: context.requestID))
         }
-        // Anthropic answers with the model as the client named it.
-        let clientModel = request.qualifiedModel
-
         if request.isStreaming {
             switch await bifrost.chatStreamResult(request, context: context) {
             case .success(let stream):
@@ -31,7 +28,7 @@ extension HTTPRouter {
                 return .stream(
                     HTTPStreamingResponse(
                         stream: stream,
-                        encoder: AnthropicChatStreamEncoder(AnthropicStreamEncoder(model: clientModel)),
+                        encoder: AnthropicChatStreamEncoder(AnthropicStreamEncoder()),
                         requestID: context.requestID, provider: request.provider, model: request.model,
                         extraHeaders: extra))
             case .failure(let error):
@@ -43,7 +40,7 @@ extension HTTPRouter {
         switch await bifrost.chatOutcome(request, context: context) {
         case .response(let response):
             return .complete(
-                HTTPServerResponse(anthropicMessage: response, model: clientModel, requestID: context.requestID))
+                HTTPServerResponse(anthropicMessage: response, requestID: context.requestID))
         case .failure(let error):
             logFailure("anthropic messages", error, context: context)
             return .complete(HTTPServerResponse(anthropicError: error, requestID: context.requestID))
@@ -89,9 +86,9 @@ extension HTTPServerResponse {
 
     /// A Messages answer with `x-bifrost-provider`/`x-bifrost-model`, `request-id` and the
     /// response's headers.
-    init(anthropicMessage response: ChatResponse, model: String, requestID: String) {
+    init(anthropicMessage response: ChatResponse, requestID: String) {
         self.init(
-            status: .ok, bytes: response.anthropicJSON(model: model), requestID: requestID,
+            status: .ok, bytes: response.anthropicJSON(), requestID: requestID,
             extra: response.headers)
         headers.replaceOrAdd(name: "x-bifrost-provider", value: response.provider)
         headers.replaceOrAdd(name: "x-bifrost-model", value: response.model)

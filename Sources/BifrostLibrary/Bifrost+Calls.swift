@@ -168,7 +168,7 @@ extension ChatRequest {
     /// ```swift
     /// let request = ChatRequest(model: "mock/echo", messages: [ChatMessage(role: "user", content: "Hi")])
     /// ```
-    public init(model qualifiedModel: String, messages: [ChatMessage], parameters: [String: JSONValue] = [:]) {
+    public init(model qualifiedModel: String, messages: [ChatMessage], parameters: JSONObject = [:]) {
         let (provider, model) = ChatRequest.splitModel(qualifiedModel)
         self.init(provider: String(provider), model: String(model), messages: messages, parameters: parameters)
     }

@@ -129,7 +129,7 @@ public enum NativeHost {
                 session.recordFault("\(function): number is not finite")
                 return (false, nil)
             }
-            return (true, .number(value.number))
+            return (true, .number(JSONNumber(value.number)))
         case BIFROST_VALUE_STRING:
             guard let string = NativeHost.decode(value.string, session, function, "string value") else { return (false, nil) }
             return (true, .string(string))
@@ -155,13 +155,14 @@ public enum NativeHost {
         case .bool(let flag):
             result.kind = BIFROST_VALUE_BOOL
             result.boolean = flag ? 1 : 0
-        case .number(let number):
+        case .number(let number) where number.doubleValue.isFinite:
             result.kind = BIFROST_VALUE_NUMBER
-            result.number = number
+            result.number = number.doubleValue
         case .string(let text):
             result.kind = BIFROST_VALUE_STRING
             result.string = session.arena.borrow(text)
-        case .array, .object:
+        case .array, .object, .number:
+            // A number beyond a double's range goes as its JSON text, so nothing is rounded away.
             var writer = JSONWriter(capacity: 64)
             writer.value(value)
             result.kind = BIFROST_VALUE_JSON

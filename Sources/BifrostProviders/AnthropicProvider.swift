@@ -37,7 +37,8 @@ public struct AnthropicProvider: Provider {
         self.models = settings.models
         self.settings = settings
         self.upstream = UpstreamClient(
-            provider: settings.name, httpClient: httpClient, timeouts: settings.timeouts, logger: logger)
+            provider: settings.name, httpClient: httpClient, timeouts: settings.timeouts, logger: logger,
+            wireFormat: .anthropicMessages)
         messagesURL = UpstreamURL(OpenAIProvider.join(settings.baseURL, "/messages"))
     }
 
@@ -49,7 +50,7 @@ public struct AnthropicProvider: Provider {
     public func chatCompletion(_ request: ChatRequest, credentials: ProviderCredentials, context: RequestContext)
         async throws(BifrostError) -> ChatResponse
     {
-        let outgoing = upstreamRequest(request.anthropicJSON(model: request.model, stream: false), credentials: credentials)
+        let outgoing = upstreamRequest(try request.anthropicJSON(model: request.model, stream: false), credentials: credentials)
         let response = try await upstream.send(outgoing)
         var answer: ChatResponse
         do {
@@ -72,7 +73,7 @@ public struct AnthropicProvider: Provider {
     public func chatCompletionStream(_ request: ChatRequest, credentials: ProviderCredentials, context: RequestContext)
         async throws(BifrostError) -> ChatStream
     {
-        let outgoing = upstreamRequest(request.anthropicJSON(model: request.model, stream: true), credentials: credentials)
+        let outgoing = upstreamRequest(try request.anthropicJSON(model: request.model, stream: true), credentials: credentials)
         let decoder = AnthropicStreamDecoder(provider: name, created: Int(context.arrivalTimeNanoseconds / 1_000_000_000))
         return try await upstream.stream(outgoing, decoder: AnthropicEventDecoder(decoder))
     }

@@ -42,7 +42,8 @@ public struct OpenAIProvider: Provider {
         self.models = settings.models
         self.settings = settings
         self.upstream = UpstreamClient(
-            provider: settings.name, httpClient: httpClient, timeouts: settings.timeouts, logger: logger)
+            provider: settings.name, httpClient: httpClient, timeouts: settings.timeouts, logger: logger,
+            wireFormat: .openAIChat)
         chatURL = UpstreamURL(Self.join(settings.baseURL, "/chat/completions"))
         embeddingsURL = UpstreamURL(Self.join(settings.baseURL, "/embeddings"))
         var headers = HeaderFields([("content-type", "application/json"), ("accept", "application/json, text/event-stream")])
@@ -58,7 +59,7 @@ public struct OpenAIProvider: Provider {
     public func chatCompletion(_ request: ChatRequest, credentials: ProviderCredentials, context: RequestContext)
         async throws(BifrostError) -> ChatResponse
     {
-        let outgoing = upstreamRequest(url: chatURL, body: Self.chatBody(request, stream: false), credentials: credentials)
+        let outgoing = upstreamRequest(url: chatURL, body: try Self.chatBody(request, stream: false), credentials: credentials)
         let response = try await upstream.send(outgoing)
         var answer: ChatResponse
         do {
@@ -82,29 +83,39 @@ public struct OpenAIProvider: Provider {
         async throws(BifrostError) -> ChatStream
     {
         try await upstream.stream(
-            upstreamRequest(url: chatURL, body: Self.chatBody(request, stream: true), credentials: credentials),
+            upstreamRequest(url: chatURL, body: try Self.chatBody(request, stream: true), credentials: credentials),
             decoder: OpenAIChunkDecoder(provider: name, model: request.model))
     }
 
-    /// The request as the body sent upstream: bare model, `stream` set (or removed), and
-    /// `stream_options.include_usage` added when streaming. Messages whose `extra["content"]` holds
-    /// content parts send those parts as `content`.
+    /// The request as the body sent upstream: the bare model, `stream` set (or removed), and
+    /// `stream_options.include_usage` added when streaming. A client's OpenAI body that no
+    /// plugin changed goes out as it came with only those fields changed; otherwise it is
+    /// written from the request, translating what another format sent: Anthropic's `thinking`
+    /// has no counterpart (400), its content blocks' `cache_control` is left out (OpenAI caches
+    /// prompts by itself), and thinking blocks of earlier turns are left out (chat completions
+    /// take no reasoning back).
     ///
     /// ```swift
-    /// let body = OpenAIProvider.chatBody(request, stream: true)
+    /// let body = try OpenAIProvider.chatBody(request, stream: true)
     /// ```
-    public static func chatBody(_ request: ChatRequest, stream: Bool) -> [UInt8] {
-        var parameters = request.parameters
-        if stream {
-            var options: [String: JSONValue] = [:]
-            if case .object(let existing)? = parameters["stream_options"] { options = existing }
-            options["include_usage"] = true
-            parameters["stream_options"] = .object(options)
-            parameters["stream"] = true
-        } else {
-            parameters["stream"] = nil
-            parameters["stream_options"] = nil
+    public static func chatBody(_ request: ChatRequest, stream: Bool) throws(BifrostError) -> [UInt8] {
+        if let wire = request.wire, wire.format == .openAIChat {
+            var body = wire.object
+            body["model"] = .string(request.model)
+            streamFields(&body, stream: stream)
+            var writer = JSONWriter(capacity: 512)
+            writer.value(.object(body))
+            return writer.bytes
         }
+        var parameters = request.parameters
+        if request.wire?.format == .anthropicMessages || parameters["thinking"] != nil {
+            if let thinking = parameters["thinking"], thinking != .null {
+                throw .invalidRequest(
+                    "'thinking' has no counterpart in OpenAI's chat completions (model \(request.qualifiedModel)); remove it",
+                    param: "thinking", code: "unsupported_parameter")
+            }
+        }
+        streamFields(&parameters, stream: stream)
         var writer = JSONWriter(capacity: 256 + request.messages.reduce(0) { $0 + $1.content.utf8.count + 32 })
         writer.beginObject()
         writer.key("model")
@@ -117,25 +128,53 @@ public struct OpenAIProvider: Provider {
             writer.string(message.role)
             writer.key("content")
             if case .array(let parts)? = message.extra["content"] {
-                writer.value(.array(parts))
+                writer.value(.array(openAIParts(parts)))
+            } else if let content = message.extra["content"] {
+                writer.value(content)
             } else if message.content.isEmpty && message.extra["tool_calls"] != nil {
                 writer.null()
             } else {
                 writer.string(message.content)
             }
-            for key in message.extra.keys.sorted() where key != "content" {
-                writer.key(key)
-                writer.value(message.extra[key]!)
+            for member in message.extra where member.key != "content" {
+                writer.key(member.key)
+                writer.value(member.value)
             }
             writer.endObject()
         }
         writer.endArray()
-        for key in parameters.keys.sorted() where key != "model" && key != "messages" {
-            writer.key(key)
-            writer.value(parameters[key]!)
+        for member in parameters where member.key != "model" && member.key != "messages" {
+            writer.key(member.key)
+            writer.value(member.value)
         }
         writer.endObject()
         return writer.bytes
+    }
+
+    /// `stream`, and `stream_options.include_usage` so a stream's last chunk has the usage.
+    private static func streamFields(_ body: inout JSONObject, stream: Bool) {
+        if stream {
+            var options = body["stream_options"]?.objectValue ?? [:]
+            options["include_usage"] = true
+            body["stream"] = true
+            body["stream_options"] = .object(options)
+        } else {
+            body["stream"] = nil
+            body["stream_options"] = nil
+        }
+    }
+
+    /// Content parts for OpenAI: Anthropic's thinking blocks left out, `cache_control` removed.
+    private static func openAIParts(_ parts: [JSONValue]) -> [JSONValue] {
+        parts.compactMap { part in
+            guard case .object(var fields) = part else { return part }
+            switch fields["type"]?.stringValue {
+            case "thinking", "redacted_thinking": return nil
+            default:
+                fields["cache_control"] = nil
+                return .object(fields)
+            }
+        }
     }
 
     func upstreamRequest(url: UpstreamURL, body: [UInt8], credentials: ProviderCredentials) -> UpstreamRequest {
@@ -198,26 +237,34 @@ public struct OpenAIChunkDecoder: ServerSentEventChunkDecoder {
         guard case .object(let fields) = value else { throw Self.malformed("chunk must be a JSON object") }
         if let error = fields["error"] {
             let status = error.objectField("code")?.intValue.flatMap { (400...599).contains($0) ? $0 : nil } ?? 502
-            throw BifrostError(
+            var failure = BifrostError(
                 status: status, type: error.objectField("type")?.stringValue ?? "upstream_error",
                 code: error.objectField("code")?.stringValue,
                 message:
                     "upstream \(provider) failed mid-stream: \(error.objectField("message")?.stringValue ?? "unknown error")",
                 source: .provider(provider))
+            failure.wire = WireBody(format: .openAIChat, object: fields)
+            throw failure
         }
         var choices: [ChunkChoice] = []
         switch fields["choices"] {
         case .array(let choiceValues)?:
             for (position, choice) in choiceValues.enumerated() {
-                let delta = choice.objectField("delta")
-                let reason = choice.objectField("finish_reason")?.stringValue
+                guard case .object(var choiceFields) = choice else { throw Self.malformed("choices[\(position)] must be an object") }
+                var delta = choiceFields.removeValue(forKey: "delta")?.objectValue ?? [:]
+                let reason = choiceFields.removeValue(forKey: "finish_reason")?.stringValue
+                let index = choiceFields.removeValue(forKey: "index")?.intValue ?? position
                 if reason != nil { sawFinishReason = true }
+                let role = delta.removeValue(forKey: "role")?.stringValue
+                var content: String?
+                if case .string(let text)? = delta["content"] {
+                    content = text
+                    delta.removeValue(forKey: "content")
+                }
                 choices.append(
                     ChunkChoice(
-                        index: choice.objectField("index")?.intValue ?? position,
-                        role: delta?.objectField("role")?.stringValue,
-                        content: delta?.objectField("content")?.stringValue,
-                        finishReason: reason))
+                        index: index, role: role, content: content, finishReason: reason, extra: delta,
+                        choiceExtra: choiceFields))
             }
         case .null?, nil:
             break
@@ -225,18 +272,19 @@ public struct OpenAIChunkDecoder: ServerSentEventChunkDecoder {
             throw Self.malformed("'choices' must be an array")
         }
         var usage: TokenUsage?
-        if case .object(let counts)? = fields["usage"] {
-            usage = TokenUsage(
-                promptTokens: counts["prompt_tokens"]?.intValue ?? 0,
-                completionTokens: counts["completion_tokens"]?.intValue ?? 0,
-                totalTokens: counts["total_tokens"]?.intValue)
-        }
+        if case .object(let counts)? = fields["usage"] { usage = TokenUsage(openAIObject: counts) }
+        var extra = fields
+        for name in Self.typedFields { extra.removeValue(forKey: name) }
         return [
             ChatChunk(
                 id: fields["id"]?.stringValue ?? "", created: fields["created"]?.intValue ?? 0, provider: provider,
-                model: fields["model"]?.stringValue ?? model, choices: choices, usage: usage)
+                model: fields["model"]?.stringValue ?? model, choices: choices, usage: usage, extra: extra,
+                wire: WireBody(format: .openAIChat, object: fields))
         ]
     }
+
+    /// The members of `chat.completion.chunk` the typed fields hold.
+    static let typedFields: Set<String> = ["id", "object", "created", "model", "choices", "usage"]
 
     /// Accepts a body that ended after a finish reason; throws 502 `upstream_reset` otherwise.
     ///

@@ -25,7 +25,13 @@ extension UpstreamClient {
         var type: String?
         var code: String?
         var param: String?
+        var wire: WireBody?
         if let value = try? JSONValue.parse(body) {
+            if let wireFormat, case .object(let object) = value, object["error"]?.objectValue != nil,
+                secret.map({ $0.isEmpty || !body.contains($0.utf8) }) ?? true
+            {
+                wire = WireBody(format: wireFormat, object: object)
+            }
             let error = value.objectField("error")
             switch error {
             case .object?:
@@ -47,7 +53,7 @@ extension UpstreamClient {
             if let value = headers[name] { kept[name] = value }
         }
         let text = message.map { "upstream \(provider) answered \(status): \($0)" } ?? "upstream \(provider) answered \(status)"
-        return BifrostError(
+        var error = BifrostError(
             status: known ? status : 502,
             type: type ?? (status < 500 && known ? "invalid_request_error" : "upstream_error"),
             code: known ? code : "unexpected_status",
@@ -55,6 +61,8 @@ extension UpstreamClient {
             message: Self.scrub(text, secret: secret),
             headers: kept,
             source: .provider(provider))
+        if known { error.wire = wire }
+        return error
     }
 
     /// Maps any failure of an attempt to a ``BifrostError`` (see the table on ``UpstreamClient``).

@@ -31,6 +31,8 @@ public struct UpstreamClient: Sendable {
     public let timeouts: ProviderSettings.Timeouts
     /// Where request outcomes are logged, at debug level (never with secrets).
     public let logger: Logger
+    /// The wire format of the upstream's error bodies, kept on errors for clients of that format.
+    public let wireFormat: WireFormat?
 
     /// The largest 2xx body read whole; a larger one is a 502 `malformed_response`.
     static let maxBodyBytes = 256 << 20
@@ -44,8 +46,9 @@ public struct UpstreamClient: Sendable {
     /// ```
     public init(
         provider: String, httpClient: UpstreamHTTPClient, timeouts: ProviderSettings.Timeouts,
-        logger: Logger = Logger(label: "bifrost.upstream")
+        logger: Logger = Logger(label: "bifrost.upstream"), wireFormat: WireFormat? = nil
     ) {
+        self.wireFormat = wireFormat
         self.provider = provider
         self.httpClient = httpClient
         self.timeouts = timeouts

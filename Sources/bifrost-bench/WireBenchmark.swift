@@ -23,7 +23,7 @@ enum WireBenchmark {
                 "read the client's request (\(requestBytes.count) bytes)",
                 measure(iterations) { _ = try? ChatRequest(openAIJSON: requestBytes) }
             ),
-            ("write the upstream body", measure(iterations) { _ = OpenAIProvider.chatBody(request, stream: false) }),
+            ("write the upstream body", measure(iterations) { _ = try? OpenAIProvider.chatBody(request, stream: false) }),
             (
                 "split an upstream URL (once per provider URL, not per request)",
                 measure(iterations) { _ = try? UpstreamEndpoint.parse("http://127.0.0.1:18080/v1/chat/completions") }

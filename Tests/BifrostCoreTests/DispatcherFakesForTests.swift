@@ -6,7 +6,7 @@ struct ScriptedCall: Sendable, Hashable {
     var keyID: String
     var secret: String?
     var model: String
-    var parameters: [String: JSONValue]
+    var parameters: JSONObject
 }
 
 /// What a scripted provider does on one call: answer with a text, fail, or wait on a latch.
@@ -163,7 +163,7 @@ final class SleepRecorder: Sendable {
     var recorded: [Duration] { waits.withLock { $0 } }
 }
 
-func chat(_ qualified: String, parameters: [String: JSONValue] = [:]) -> ChatRequest {
+func chat(_ qualified: String, parameters: JSONObject = [:]) -> ChatRequest {
     let (provider, model) = ChatRequest.splitModel(qualified)
     return ChatRequest(
         provider: String(provider), model: String(model), messages: [ChatMessage(role: "user", content: "hi")],

@@ -28,7 +28,7 @@ struct EmbeddingsTests {
             #expect(data.count == 2)
             for (index, item) in data.enumerated() {
                 #expect(item.objectField("object") == "embedding")
-                #expect(item.objectField("index") == .number(Double(index)))
+                #expect(item.objectField("index") == .number(JSONNumber(index)))
                 guard case .array(let vector)? = item.objectField("embedding") else {
                     Issue.record("no vector in \(item)")
                     continue

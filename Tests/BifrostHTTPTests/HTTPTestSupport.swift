@@ -63,7 +63,7 @@ func quietLogger() -> Logger {
 }
 
 /// The `{"error":{…}}` fields of an error response.
-func errorFields(_ response: HTTPTestResponse) throws -> [String: JSONValue] {
+func errorFields(_ response: HTTPTestResponse) throws -> JSONObject {
     guard case .object(let fields)? = try response.json().objectField("error") else { return [:] }
     return fields
 }

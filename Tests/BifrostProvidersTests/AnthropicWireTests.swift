@@ -63,7 +63,7 @@ import Testing
         #expect(request.parameters["tool_choice"] == "required")
 
         // And back: tool messages become tool_result blocks merged into the next user turn.
-        let back = request.anthropicObject()
+        let back = try request.anthropicObject()
         let messages = try #require(back.objectField("messages"))
         #expect(
             messages
@@ -127,7 +127,7 @@ import Testing
                 .init(role: "user", content: "Good"),
             ],
             parameters: ["stop": "END", "temperature": 1.4, "user": "u-1", "seed": 3, "n": 1, "top_p": 0.5])
-        let body = try JSONValue.parse(request.anthropicJSON(stream: true))
+        let body = try JSONValue.parse(try request.anthropicJSON(stream: true))
         #expect(body.objectField("model") == "claude-3-5-haiku-latest")
         #expect(body.objectField("system") == "Be brief.\n\nNo emojis.")
         #expect(body.objectField("max_tokens") == 4096)
@@ -148,7 +148,7 @@ import Testing
 
         var limited = request
         limited.parameters["max_tokens"] = 100
-        #expect(try JSONValue.parse(limited.anthropicJSON()).objectField("max_tokens") == 100)
+        #expect(try JSONValue.parse(try limited.anthropicJSON()).objectField("max_tokens") == 100)
     }
 
     @Test func imagesTranslateBothWays() throws {
@@ -166,7 +166,7 @@ import Testing
                     ["type": "image_url", "image_url": ["url": "data:image/png;base64,iVBOR"]],
                 ])
         #expect(
-            request.anthropicObject().objectField("messages")
+            try request.anthropicObject().objectField("messages")
                 == [
                     [
                         "role": "user",
@@ -205,7 +205,7 @@ import Testing
             id: "chatcmpl-9", provider: "openai", model: "gpt-4o-mini",
             choices: [ChatChoice(content: "Hi!", finishReason: "length")],
             usage: TokenUsage(promptTokens: 7, completionTokens: 2))
-        let body = try JSONValue.parse(response.anthropicJSON(model: "openai/gpt-4o-mini"))
+        let body = try JSONValue.parse(response.anthropicJSON())
         #expect(
             body
                 == [

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("caching")
 struct ResponseCacheTests {
-    static func request(_ text: String = "Hi", parameters: [String: JSONValue] = [:], headers: [(String, String)] = [])
+    static func request(_ text: String = "Hi", parameters: JSONObject = [:], headers: [(String, String)] = [])
         -> ChatRequest
     {
         var request = ChatRequest.test(text, headers: headers)

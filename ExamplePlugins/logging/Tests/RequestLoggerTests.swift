@@ -19,7 +19,7 @@ struct RequestLoggerTests {
     }
 
     /// Every line of the file as a JSON object.
-    static func lines(_ path: String) throws -> [[String: JSONValue]] {
+    static func lines(_ path: String) throws -> [JSONObject] {
         let text = try readFile(path)
         return try text.split(separator: "\n").map { line in
             guard case .object(let fields) = try JSONValue.parse(String(line)) else {

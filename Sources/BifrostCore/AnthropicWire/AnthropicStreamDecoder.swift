@@ -1,12 +1,13 @@
-/// Turns Anthropic's streamed Messages events into core ``ChatChunk``s, one event at a time.
+/// Turns Anthropic's streamed Messages events into core ``ChatChunk``s, one chunk per event.
 ///
-/// Feed it each server-sent event's name and `data` (any SSE line splitter will do). It remembers
-/// the message id, model and input tokens from `message_start`; `content_block_delta` `text_delta`s
-/// become content chunks; `message_delta` becomes the last chunk, carrying the finish reason and the
-/// usage; `message_stop` sets ``isFinished``; `ping`, `content_block_start`/`stop` and unknown events
-/// yield nothing; an `error` event throws a ``BifrostError`` with Anthropic's status for its type.
-/// Tool-use deltas (`input_json_delta`) and thinking deltas are not representable in a ``ChatChunk``
-/// and are skipped.
+/// Every chunk keeps its event in ``ChatChunk/wire``, so an Anthropic client gets every event
+/// (`ping`, `signature_delta`, `citations_delta`, unknown ones) as it came. The typed view, for
+/// plugins and for clients of other formats: `message_start` is the role chunk; `text_delta`s are
+/// content; `thinking_delta`s are `reasoning_content`; a `tool_use` block's start and its
+/// `input_json_delta`s are OpenAI `tool_calls` pieces (numbered among the message's tool calls);
+/// `message_delta` carries the finish reason and the usage, merged with `message_start`'s; other
+/// events have no typed content. An `error` event throws the upstream's error, its event kept in
+/// ``BifrostError/wire``.
 ///
 /// ```swift
 /// var decoder = AnthropicStreamDecoder(provider: "anthropic")
@@ -26,8 +27,9 @@ public struct AnthropicStreamDecoder: Sendable {
     public private(set) var model = ""
     /// Whether `message_stop` was seen: the stream ended normally.
     public private(set) var isFinished = false
-    private var inputTokens = 0
-    private var outputTokens = 0
+    private var usage: JSONObject = [:]
+    /// The OpenAI tool-call index of each `tool_use` block, by block index.
+    private var toolIndices: [Int: Int] = [:]
 
     /// Creates a decoder.
     ///
@@ -44,60 +46,194 @@ public struct AnthropicStreamDecoder: Sendable {
     /// Throws 502 `malformed_response` for data that is not a JSON object, and the upstream's error for `error` events.
     ///
     /// ```swift
-    /// let chunks = try decoder.decode(event: "message_stop", data: Array(#"{"type":"message_stop"}"#.utf8))  // []
+    /// let chunks = try decoder.decode(event: "message_stop", data: Array(#"{"type":"message_stop"}"#.utf8))
     /// ```
     public mutating func decode(event: String?, data: some Collection<UInt8>) throws(BifrostError) -> [ChatChunk] {
         let value: JSONValue
         do { value = try JSONValue.parse(data) } catch {
             throw AnthropicWire.malformed("stream event is not valid JSON: \(error)")
         }
-        guard case .object(let fields) = value else { throw AnthropicWire.malformed("stream event must be a JSON object") }
-        let name = fields["type"]?.stringValue ?? event ?? ""
-        switch name {
+        guard case .object(var fields) = value else { throw AnthropicWire.malformed("stream event must be a JSON object") }
+        if fields["type"] == nil, let event { fields["type"] = .string(event) }
+        return [try decode(fields)]
+    }
+
+    /// Decodes one parsed event (its `type` names it) into its chunk.
+    public mutating func decode(_ fields: JSONObject) throws(BifrostError) -> ChatChunk {
+        var choice: ChunkChoice?
+        var chunkUsage: TokenUsage?
+        switch fields["type"]?.stringValue ?? "" {
         case "message_start":
             let message = fields["message"]
             id = message?.objectField("id")?.stringValue ?? id
             model = message?.objectField("model")?.stringValue ?? model
-            inputTokens = message?.objectField("usage")?.objectField("input_tokens")?.intValue ?? 0
-            outputTokens = message?.objectField("usage")?.objectField("output_tokens")?.intValue ?? 0
-            return [chunk(ChunkChoice(role: "assistant", content: ""))]
+            usage = message?.objectField("usage")?.objectValue ?? [:]
+            choice = ChunkChoice(role: "assistant", content: "")
         case "content_block_start":
+            let index = fields["index"]?.intValue ?? 0
             let block = fields["content_block"]
-            if block?.objectField("type")?.stringValue == "text", let text = block?.objectField("text")?.stringValue,
-                !text.isEmpty
-            {
-                return [chunk(ChunkChoice(content: text))]
+            switch block?.objectField("type")?.stringValue {
+            case "text":
+                if let text = block?.objectField("text")?.stringValue, !text.isEmpty { choice = ChunkChoice(content: text) }
+            case "thinking":
+                if let text = block?.objectField("thinking")?.stringValue, !text.isEmpty {
+                    choice = ChunkChoice(extra: ["reasoning_content": .string(text)])
+                }
+            case "tool_use", "server_tool_use":
+                let toolIndex = toolIndices.count
+                toolIndices[index] = toolIndex
+                var arguments = ""
+                if case .object(let input)? = block?.objectField("input"), !input.isEmpty {
+                    arguments = AnthropicWire.compactJSON(.object(input))
+                }
+                let piece = ToolCallDelta(
+                    index: toolIndex, id: block?.objectField("id")?.stringValue ?? "",
+                    name: block?.objectField("name")?.stringValue ?? "", arguments: arguments)
+                choice = ChunkChoice(extra: ["tool_calls": [piece.openAIObject]])
+            default:
+                break
             }
-            return []
         case "content_block_delta":
             let delta = fields["delta"]
-            if delta?.objectField("type")?.stringValue == "text_delta", let text = delta?.objectField("text")?.stringValue {
-                return [chunk(ChunkChoice(content: text))]
+            switch delta?.objectField("type")?.stringValue {
+            case "text_delta":
+                choice = ChunkChoice(content: delta?.objectField("text")?.stringValue ?? "")
+            case "thinking_delta":
+                choice = ChunkChoice(extra: ["reasoning_content": delta?.objectField("thinking") ?? ""])
+            case "input_json_delta":
+                if let toolIndex = toolIndices[fields["index"]?.intValue ?? -1] {
+                    let piece = ToolCallDelta(index: toolIndex, arguments: delta?.objectField("partial_json")?.stringValue ?? "")
+                    choice = ChunkChoice(extra: ["tool_calls": [piece.openAIObject]])
+                }
+            default:
+                break
             }
-            return []
         case "message_delta":
-            let usage = fields["usage"]
-            if let input = usage?.objectField("input_tokens")?.intValue { inputTokens = input }
-            if let output = usage?.objectField("output_tokens")?.intValue { outputTokens = output }
+            if case .object(let counts)? = fields["usage"] {
+                for member in counts { usage[member.key] = member.value }
+            }
             let stopReason = fields["delta"]?.objectField("stop_reason")?.stringValue
-            var last = chunk(ChunkChoice(finishReason: AnthropicWire.finishReason(fromStopReason: stopReason) ?? "stop"))
-            last.usage = TokenUsage(promptTokens: inputTokens, completionTokens: outputTokens)
-            return [last]
+            choice = ChunkChoice(finishReason: AnthropicWire.finishReason(fromStopReason: stopReason) ?? "stop")
+            chunkUsage = TokenUsage(anthropicObject: usage)
         case "message_stop":
             isFinished = true
-            return []
         case "error":
             let error = fields["error"]
             let type = error?.objectField("type")?.stringValue ?? "api_error"
-            throw BifrostError(
+            var failure = BifrostError(
                 status: AnthropicWire.status(forErrorType: type), type: "upstream_error", code: type,
                 message: error?.objectField("message")?.stringValue ?? "the upstream stream failed")
+            failure.wire = WireBody(format: .anthropicMessages, object: fields)
+            throw failure
         default:
-            return []
+            break
+        }
+        return ChatChunk(
+            id: id, created: created, provider: provider, model: model, choices: choice.map { [$0] } ?? [], usage: chunkUsage,
+            wire: WireBody(format: .anthropicMessages, object: fields))
+    }
+}
+
+/// Assembles Anthropic stream events into the message they amount to, as Anthropic's SDK
+/// accumulator does: blocks by index, text and thinking joined, signatures kept, tool inputs
+/// parsed from their JSON pieces, citations gathered, `message_delta` and its usage applied.
+struct AnthropicMessageAssembly: Sendable {
+    private var started: JSONObject?
+    private var blocks: [Int: JSONObject] = [:]
+    private var partialInputs: [Int: String] = [:]
+
+    mutating func add(_ event: JSONObject) {
+        switch event["type"]?.stringValue {
+        case "message_start":
+            started = event["message"]?.objectValue
+        case "content_block_start":
+            let index = event["index"]?.intValue ?? 0
+            blocks[index] = event["content_block"]?.objectValue ?? [:]
+        case "content_block_delta":
+            let index = event["index"]?.intValue ?? 0
+            guard var block = blocks[index], case .object(let delta)? = event["delta"] else { return }
+            switch delta["type"]?.stringValue {
+            case "text_delta": block["text"] = .string((block["text"]?.stringValue ?? "") + (delta["text"]?.stringValue ?? ""))
+            case "thinking_delta":
+                block["thinking"] = .string((block["thinking"]?.stringValue ?? "") + (delta["thinking"]?.stringValue ?? ""))
+            case "signature_delta":
+                block["signature"] = .string((block["signature"]?.stringValue ?? "") + (delta["signature"]?.stringValue ?? ""))
+            case "input_json_delta": partialInputs[index, default: ""] += delta["partial_json"]?.stringValue ?? ""
+            case "citations_delta":
+                if let citation = delta["citation"] { block["citations"] = .array((block["citations"]?.arrayValue ?? []) + [citation]) }
+            default: break
+            }
+            blocks[index] = block
+        case "content_block_stop":
+            let index = event["index"]?.intValue ?? 0
+            if let partial = partialInputs.removeValue(forKey: index), !partial.isEmpty, let input = try? JSONValue.parse(partial) {
+                blocks[index]?["input"] = input
+            }
+        case "message_delta":
+            guard started != nil else { return }
+            if case .object(let delta)? = event["delta"] {
+                for member in delta { started?[member.key] = member.value }
+            }
+            if case .object(let counts)? = event["usage"] {
+                var usage = started?["usage"]?.objectValue ?? [:]
+                for member in counts { usage[member.key] = member.value }
+                started?["usage"] = .object(usage)
+            }
+        default:
+            break
         }
     }
 
-    private func chunk(_ choice: ChunkChoice) -> ChatChunk {
-        ChatChunk(id: id, created: created, provider: provider, model: model, choices: [choice])
+    /// The message, once `message_start` was seen.
+    var message: JSONObject? {
+        guard var message = started else { return nil }
+        message["content"] = .array(blocks.keys.sorted().map { .object(blocks[$0]!) })
+        return message
+    }
+}
+
+extension AnthropicWire {
+    /// The events that stream `message`: `message_start` (empty content, the stop reason and
+    /// output tokens held back), per block its start, one delta (text, thinking and then its
+    /// signature, or the tool input as one `input_json_delta`) and its stop, `message_delta`, `message_stop`.
+    static func replayEvents(of message: JSONObject) -> [JSONObject] {
+        var start = message
+        start["content"] = []
+        start["stop_reason"] = .null
+        start["stop_sequence"] = .null
+        var events: [JSONObject] = [["type": "message_start", "message": .object(start)]]
+        for (position, block) in (message["content"]?.arrayValue ?? []).enumerated() {
+            let index = JSONValue.number(JSONNumber(position))
+            guard case .object(let fields) = block else { continue }
+            var opening = fields
+            var deltas: [JSONValue] = []
+            switch fields["type"]?.stringValue {
+            case "text":
+                opening["text"] = ""
+                opening["citations"] = nil
+                deltas.append(["type": "text_delta", "text": fields["text"] ?? ""])
+                for citation in fields["citations"]?.arrayValue ?? [] {
+                    deltas.append(["type": "citations_delta", "citation": citation])
+                }
+            case "thinking":
+                opening["thinking"] = ""
+                opening["signature"] = ""
+                deltas.append(["type": "thinking_delta", "thinking": fields["thinking"] ?? ""])
+                if let signature = fields["signature"] { deltas.append(["type": "signature_delta", "signature": signature]) }
+            case "tool_use", "server_tool_use":
+                opening["input"] = [:]
+                deltas.append(["type": "input_json_delta", "partial_json": .string(compactJSON(fields["input"] ?? [:]))])
+            default:
+                break
+            }
+            events.append(["type": "content_block_start", "index": index, "content_block": .object(opening)])
+            for delta in deltas { events.append(["type": "content_block_delta", "index": index, "delta": delta]) }
+            events.append(["type": "content_block_stop", "index": index])
+        }
+        var delta: JSONObject = ["stop_reason": message["stop_reason"] ?? .null, "stop_sequence": message["stop_sequence"] ?? .null]
+        if let container = message["container"] { delta["container"] = container }
+        events.append(["type": "message_delta", "delta": .object(delta), "usage": message["usage"] ?? [:]])
+        events.append(["type": "message_stop"])
+        return events
     }
 }

@@ -47,25 +47,33 @@ public struct AnthropicStreamEvent: Sendable, Hashable {
 /// Turns core ``ChatChunk``s into Anthropic's streamed Messages events, for `POST /anthropic/v1/messages`.
 ///
 /// Call ``encode(_:)`` for every chunk as it arrives and ``finish()`` once the stream ends normally
-/// (or ``error(_:)`` when it fails). The events follow Anthropic's order: `message_start` first
-/// (on the first chunk), `content_block_start` before the first text, `content_block_delta`
-/// `text_delta`s, then from ``finish()`` `content_block_stop`, `message_delta` (stop reason and
-/// usage, taken from the chunks that carried them, e.g. OpenAI's trailing usage chunk) and
+/// (or ``error(_:)`` when it fails). A chunk read from an Anthropic stream is sent as its own event
+/// (with a plugin's typed change applied). Other chunks are translated in Anthropic's order:
+/// `message_start` first, then a block per kind of content as it arrives (`thinking` for
+/// reasoning, `text`, one `tool_use` per tool call with its arguments as `input_json_delta`s),
+/// each closed by `content_block_stop` before the next opens, and from ``finish()``
+/// `message_delta` (stop reason and usage, e.g. from OpenAI's trailing usage chunk) and
 /// `message_stop`. Only choice 0 is encoded.
 ///
 /// ```swift
-/// var encoder = AnthropicStreamEncoder(model: "anthropic/claude-3-5-haiku-latest")
+/// var encoder = AnthropicStreamEncoder()
 /// for try await chunk in stream {
 ///     for event in encoder.encode(chunk) { write(event.sseBytes) }
 /// }
 /// for event in encoder.finish() { write(event.sseBytes) }
 /// ```
 public struct AnthropicStreamEncoder: Sendable {
+    private enum Block: Equatable {
+        case thinking
+        case text
+        case tool(Int)
+    }
+
     /// The model named in `message_start`; `nil` uses the first chunk's model.
     public let model: String?
     private var messageID: String?
     private var started = false
-    private var blockOpen = false
+    private var openBlock: Block?
     private var blockIndex = 0
     private var finishReason: String?
     private var usage: TokenUsage?
@@ -81,7 +89,7 @@ public struct AnthropicStreamEncoder: Sendable {
         self.messageID = messageID
     }
 
-    /// The events for one chunk: possibly `message_start`, `content_block_start`, and a `text_delta`.
+    /// The events for one chunk.
     ///
     /// ```swift
     /// let events = encoder.encode(ChatChunk(id: "c1", provider: "openai", model: "gpt-4o-mini",
@@ -90,28 +98,36 @@ public struct AnthropicStreamEncoder: Sendable {
     /// ```
     public mutating func encode(_ chunk: ChatChunk) -> [AnthropicStreamEvent] {
         guard !finished else { return [] }
+        if let wire = chunk.wire, wire.format == .anthropicMessages {
+            let object = chunk.typedViewChanged ? AnthropicWire.applying(chunk, to: wire.object) : wire.object
+            let name = object["type"]?.stringValue ?? "message"
+            if name == "message_start" { started = true }
+            if name == "message_stop" { finished = true }
+            return [event(name, .object(object))]
+        }
         var events: [AnthropicStreamEvent] = []
         if !started { events.append(start(id: chunk.id, model: model ?? chunk.model, usage: chunk.usage)) }
         if let chunkUsage = chunk.usage { usage = chunkUsage }
         for choice in chunk.choices where choice.index == 0 {
+            if let reasoning = choice.reasoning, !reasoning.isEmpty {
+                open(.thinking, into: &events)
+                events.append(delta(["type": "thinking_delta", "thinking": .string(reasoning)]))
+            }
             if let text = choice.content, !text.isEmpty {
-                if !blockOpen {
-                    blockOpen = true
-                    events.append(
-                        event(
-                            "content_block_start",
-                            [
-                                "type": "content_block_start", "index": .number(Double(blockIndex)),
-                                "content_block": ["type": "text", "text": ""],
-                            ]))
+                open(.text, into: &events)
+                events.append(delta(["type": "text_delta", "text": .string(text)]))
+            }
+            for piece in choice.toolCallDeltas {
+                if openBlock != .tool(piece.index) {
+                    open(
+                        .tool(piece.index), into: &events,
+                        content: [
+                            "type": "tool_use", "id": .string(piece.id ?? ""), "name": .string(piece.name ?? ""), "input": [:],
+                        ])
                 }
-                events.append(
-                    event(
-                        "content_block_delta",
-                        [
-                            "type": "content_block_delta", "index": .number(Double(blockIndex)),
-                            "delta": ["type": "text_delta", "text": .string(text)],
-                        ]))
+                if !piece.arguments.isEmpty {
+                    events.append(delta(["type": "input_json_delta", "partial_json": .string(piece.arguments)]))
+                }
             }
             if let reason = choice.finishReason { finishReason = reason }
         }
@@ -119,7 +135,8 @@ public struct AnthropicStreamEncoder: Sendable {
     }
 
     /// The closing events: `content_block_stop` (when a block is open), `message_delta` with the stop
-    /// reason and usage, and `message_stop`. Returns nothing when called twice.
+    /// reason and usage, and `message_stop`. Returns nothing when called twice, or when the
+    /// upstream's own `message_stop` was sent.
     ///
     /// ```swift
     /// let closing = encoder.finish()  // [content_block_stop, message_delta, message_stop]
@@ -129,11 +146,7 @@ public struct AnthropicStreamEncoder: Sendable {
         finished = true
         var events: [AnthropicStreamEvent] = []
         if !started { events.append(start(id: "", model: model ?? "", usage: nil)) }
-        if blockOpen {
-            blockOpen = false
-            events.append(event("content_block_stop", ["type": "content_block_stop", "index": .number(Double(blockIndex))]))
-            blockIndex += 1
-        }
+        close(into: &events)
         events.append(
             event(
                 "message_delta",
@@ -142,13 +155,37 @@ public struct AnthropicStreamEncoder: Sendable {
                     "delta": [
                         "stop_reason": .string(AnthropicWire.stopReason(fromFinishReason: finishReason)), "stop_sequence": nil,
                     ],
-                    "usage": [
-                        "input_tokens": .number(Double(usage?.promptTokens ?? 0)),
-                        "output_tokens": .number(Double(usage?.completionTokens ?? 0)),
-                    ],
+                    "usage": .object((usage ?? TokenUsage()).anthropicObject),
                 ]))
         events.append(event("message_stop", ["type": "message_stop"]))
         return events
+    }
+
+    private mutating func open(_ block: Block, into events: inout [AnthropicStreamEvent], content: JSONValue? = nil) {
+        guard openBlock != block else { return }
+        close(into: &events)
+        openBlock = block
+        let opening: JSONValue =
+            switch block {
+            case .thinking: ["type": "thinking", "thinking": "", "signature": ""]
+            case .text: ["type": "text", "text": ""]
+            case .tool: content ?? [:]
+            }
+        events.append(
+            event(
+                "content_block_start",
+                ["type": "content_block_start", "index": .number(JSONNumber(blockIndex)), "content_block": opening]))
+    }
+
+    private mutating func close(into events: inout [AnthropicStreamEvent]) {
+        guard openBlock != nil else { return }
+        openBlock = nil
+        events.append(event("content_block_stop", ["type": "content_block_stop", "index": .number(JSONNumber(blockIndex))]))
+        blockIndex += 1
+    }
+
+    private func delta(_ delta: JSONValue) -> AnthropicStreamEvent {
+        event("content_block_delta", ["type": "content_block_delta", "index": .number(JSONNumber(blockIndex)), "delta": delta])
     }
 
     /// The `error` event for a stream that failed after it started (Anthropic's error shape);
@@ -180,10 +217,7 @@ public struct AnthropicStreamEncoder: Sendable {
                 "message": [
                     "id": .string(id), "type": "message", "role": "assistant", "model": .string(model), "content": [],
                     "stop_reason": nil, "stop_sequence": nil,
-                    "usage": [
-                        "input_tokens": .number(Double(usage?.promptTokens ?? 0)),
-                        "output_tokens": .number(Double(usage?.completionTokens ?? 0)),
-                    ],
+                    "usage": .object((usage ?? TokenUsage()).anthropicObject),
                 ],
             ])
     }

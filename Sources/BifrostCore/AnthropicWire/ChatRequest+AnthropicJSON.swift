@@ -33,7 +33,8 @@ extension ChatRequest {
     ///                                                 "messages": [["role": "user", "content": "Hi"]]])
     /// ```
     public init(anthropicObject value: JSONValue, headers: HeaderFields = HeaderFields()) throws(BifrostError) {
-        var fields = try value.requestFields()
+        let original = try value.requestFields()
+        var fields = original
         let qualifiedModel = try fields.takeModel(example: "anthropic/claude-3-5-haiku-latest")
         let messageValues = try fields.takeMessages()
         var messages: [ChatMessage] = []
@@ -44,7 +45,7 @@ extension ChatRequest {
         for (index, messageValue) in messageValues.enumerated() {
             messages.append(contentsOf: try Self.anthropicMessages(messageValue, path: "messages[\(index)]"))
         }
-        var parameters: [String: JSONValue] = [:]
+        var parameters: JSONObject = [:]
         guard let maxTokens = fields.removeValue(forKey: "max_tokens") else {
             throw .invalidRequest("missing required field 'max_tokens'", param: "max_tokens")
         }
@@ -53,7 +54,8 @@ extension ChatRequest {
                 "'max_tokens' must be an integer of at least 1, got \(Self.describe(maxTokens))", param: "max_tokens")
         }
         parameters["max_tokens"] = maxTokens
-        for (name, value) in fields {
+        for member in fields {
+            let (name, value) = (member.key, member.value)
             if case .null = value { continue }
             switch name {
             case "temperature", "top_p":
@@ -97,7 +99,9 @@ extension ChatRequest {
             }
         }
         let (provider, model) = Self.splitModel(qualifiedModel)
-        self.init(provider: String(provider), model: String(model), messages: messages, parameters: parameters, headers: headers)
+        self.init(
+            provider: String(provider), model: String(model), messages: messages, parameters: parameters, headers: headers,
+            wire: WireBody(format: .anthropicMessages, object: original))
     }
 
     /// The request as an Anthropic Messages request body, for an upstream Anthropic API.
@@ -115,9 +119,9 @@ extension ChatRequest {
     /// ```swift
     /// let body = request.anthropicJSON(stream: true)
     /// ```
-    public func anthropicJSON(model: String? = nil, stream: Bool? = nil) -> [UInt8] {
+    public func anthropicJSON(model: String? = nil, stream: Bool? = nil) throws(BifrostError) -> [UInt8] {
         var writer = JSONWriter(capacity: 256 + messages.reduce(0) { $0 + $1.content.utf8.count + 48 })
-        writer.value(anthropicObject(model: model, stream: stream))
+        writer.value(try anthropicObject(model: model, stream: stream))
         return writer.bytes
     }
 
@@ -127,9 +131,16 @@ extension ChatRequest {
     /// let object = request.anthropicObject()
     /// object.objectField("system")?.stringValue  // the system prompt, if any
     /// ```
-    public func anthropicObject(model: String? = nil, stream: Bool? = nil) -> JSONValue {
-        var body: [String: JSONValue] = [:]
+    public func anthropicObject(model: String? = nil, stream: Bool? = nil) throws(BifrostError) -> JSONValue {
+        if let wire, wire.format == .anthropicMessages {
+            var body = wire.object
+            body["model"] = .string(model ?? self.model)
+            if let stream, stream || body["stream"] != nil { body["stream"] = .bool(stream) }
+            return .object(body)
+        }
+        var body: JSONObject = [:]
         body["model"] = .string(model ?? self.model)
+        var disableParallelToolUse = false
         var systemParts: [String] = []
         var turns: [(role: String, blocks: [JSONValue])] = []
         for message in messages {
@@ -147,7 +158,7 @@ extension ChatRequest {
                 }
             case "tool", "function":
                 role = "user"
-                var result: [String: JSONValue] = [
+                var result: JSONObject = [
                     "type": "tool_result",
                     "tool_use_id": message.extra["tool_call_id"] ?? message.extra["name"] ?? "",
                 ]
@@ -178,7 +189,8 @@ extension ChatRequest {
                 return ["role": .string(turn.role), "content": content]
             })
         var maxTokens: JSONValue = 4096
-        for (name, value) in parameters {
+        for member in parameters {
+            let (name, value) = (member.key, member.value)
             if case .null = value { continue }
             switch name {
             case "max_tokens", "max_completion_tokens":
@@ -190,36 +202,54 @@ extension ChatRequest {
                 default: break
                 }
             case "temperature":
-                if let number = value.doubleValue { body["temperature"] = .number(min(number, 1)) }
+                if let number = value.doubleValue { body["temperature"] = number > 1 ? 1 : value }
             case "user":
-                var metadata: [String: JSONValue] = [:]
+                var metadata: JSONObject = [:]
                 if case .object(let existing)? = body["metadata"] { metadata = existing }
                 metadata["user_id"] = value
                 body["metadata"] = .object(metadata)
             case "metadata":
                 if case .object(var metadata) = value {
-                    if case .object(let existing)? = body["metadata"] { metadata.merge(existing) { _, set in set } }
+                    if case .object(let existing)? = body["metadata"] {
+                        for member in existing { metadata[member.key] = member.value }
+                    }
                     body["metadata"] = .object(metadata)
                 }
             case "tools":
                 body["tools"] = Self.anthropicTools(fromOpenAI: value)
             case "tool_choice":
                 if let choice = Self.anthropicToolChoice(fromOpenAI: value) { body["tool_choice"] = choice }
+            case "parallel_tool_calls":
+                if value.boolValue == false { disableParallelToolUse = true }
             default:
-                if !Self.openAIOnlyParameters.contains(name) { body[name] = value }
+                if Self.gatewayOnlyParameters.contains(name) { continue }
+                if Self.openAIOnlyParameters.contains(name) {
+                    throw .invalidRequest(
+                        "'\(name)' has no counterpart in Anthropic's Messages API (model \(qualifiedModel)); remove it",
+                        param: name, code: "unsupported_parameter")
+                }
+                body[name] = value
             }
+        }
+        if disableParallelToolUse, case .object(var choice) = body["tool_choice"] ?? ["type": "auto"] {
+            choice["disable_parallel_tool_use"] = true
+            body["tool_choice"] = .object(choice)
         }
         body["max_tokens"] = maxTokens
         if let stream { body["stream"] = .bool(stream) }
         return .object(body)
     }
 
-    /// OpenAI request fields with no Anthropic counterpart; dropped when translating.
+    /// OpenAI request fields with no Anthropic counterpart: translating refuses them with a 400.
     static let openAIOnlyParameters: Set<String> = [
         "n", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "seed",
-        "response_format", "stream_options", "parallel_tool_calls", "modalities", "audio", "prediction", "store",
-        "reasoning_effort", "functions", "function_call", "web_search_options", "verbosity",
+        "response_format", "modalities", "audio", "prediction", "reasoning_effort", "functions", "function_call",
+        "web_search_options", "verbosity",
     ]
+
+    /// OpenAI request fields about the exchange itself (how usage is streamed, whether OpenAI
+    /// stores the answer), which the gateway handles and no upstream of another format needs.
+    static let gatewayOnlyParameters: Set<String> = ["stream_options", "store"]
 
     // MARK: Anthropic → core
 
@@ -286,7 +316,8 @@ extension ChatRequest {
                     throw .invalidRequest("\(blockPath).text must be a string", param: "\(blockPath).text")
                 }
                 text += blockText
-                parts.append(["type": "text", "text": .string(blockText)])
+                parts.append(block)
+                if blockFields.count > 2 { needsParts = true }
             case "image":
                 parts.append(try openAIImagePart(fromAnthropic: blockFields, path: blockPath))
                 needsParts = true
@@ -294,12 +325,8 @@ extension ChatRequest {
                 guard case .string(let id)? = blockFields["id"], case .string(let name)? = blockFields["name"] else {
                     throw .invalidRequest("\(blockPath) (tool_use) needs string 'id' and 'name'", param: blockPath)
                 }
-                var writer = JSONWriter(capacity: 64)
-                writer.value(blockFields["input"] ?? [:])
-                toolCalls.append([
-                    "id": .string(id), "type": "function",
-                    "function": ["name": .string(name), "arguments": .string(writer.text)],
-                ])
+                toolCalls.append(
+                    ToolCall(id: id, name: name, arguments: AnthropicWire.compactJSON(blockFields["input"] ?? [:])).openAIObject)
             case "tool_result":
                 guard case .string(let id)? = blockFields["tool_use_id"] else {
                     throw .invalidRequest(
@@ -318,13 +345,14 @@ extension ChatRequest {
                 }
                 toolMessages.append(ChatMessage(role: "tool", content: resultText, extra: ["tool_call_id": .string(id)]))
             case "thinking", "redacted_thinking":
-                continue
+                parts.append(block)
+                needsParts = true
             default:
                 parts.append(block)
                 needsParts = true
             }
         }
-        var extra: [String: JSONValue] = [:]
+        var extra: JSONObject = [:]
         if needsParts { extra["content"] = .array(parts) }
         if !toolCalls.isEmpty { extra["tool_calls"] = .array(toolCalls) }
         var result = toolMessages
@@ -333,7 +361,7 @@ extension ChatRequest {
         return result
     }
 
-    private static func openAIImagePart(fromAnthropic block: [String: JSONValue], path: String) throws(BifrostError)
+    private static func openAIImagePart(fromAnthropic block: JSONObject, path: String) throws(BifrostError)
         -> JSONValue
     {
         guard case .object(let source)? = block["source"], let type = source["type"]?.stringValue else {
@@ -370,7 +398,7 @@ extension ChatRequest {
                 converted.append(tool)  // a server tool (web search, …): passed through as it is
                 continue
             }
-            var function: [String: JSONValue] = ["name": .string(name), "parameters": schema]
+            var function: JSONObject = ["name": .string(name), "parameters": schema]
             if let description = fields["description"] { function["description"] = description }
             converted.append(["type": "function", "function": .object(function)])
         }
@@ -402,9 +430,7 @@ extension ChatRequest {
         for part in parts {
             switch part.objectField("type")?.stringValue {
             case "text":
-                if let text = part.objectField("text")?.stringValue, !text.isEmpty {
-                    blocks.append(["type": "text", "text": .string(text)])
-                }
+                if let text = part.objectField("text")?.stringValue, !text.isEmpty { blocks.append(part) }
             case "image_url":
                 guard let url = part.objectField("image_url")?.objectField("url")?.stringValue else { continue }
                 blocks.append(anthropicImage(url: url))
@@ -450,7 +476,7 @@ extension ChatRequest {
         return .array(
             tools.map { tool in
                 guard case .object(let function)? = tool.objectField("function") else { return tool }
-                var converted: [String: JSONValue] = [
+                var converted: JSONObject = [
                     "name": function["name"] ?? "",
                     "input_schema": function["parameters"] ?? ["type": "object", "properties": [:]],
                 ]

@@ -1,10 +1,11 @@
 extension ChatResponse {
     /// Reads an Anthropic Messages response (`{"type":"message","content":[…],"stop_reason",…}`).
     ///
-    /// Text blocks are joined into the one choice's content; `tool_use` blocks become OpenAI
-    /// `tool_calls` in the choice's `extra`; `stop_reason` is mapped by
-    /// ``AnthropicWire/finishReason(fromStopReason:)``; `usage.input_tokens`/`output_tokens` become
-    /// prompt/completion tokens. `created` is not part of Anthropic's format, so the caller supplies it.
+    /// The message is kept whole in ``wire``, so an Anthropic client gets it as it came. The
+    /// typed view: text blocks joined into the one choice's content; `thinking` blocks' text in
+    /// `extra["reasoning_content"]`; `tool_use` blocks as OpenAI `tool_calls`; `stop_reason`
+    /// mapped by ``AnthropicWire/finishReason(fromStopReason:)``; usage by ``TokenUsage/init(anthropicObject:)``.
+    /// `created` is not part of Anthropic's format, so the caller supplies it.
     ///
     /// Failures are 502 errors with code `malformed_response`: the text came from an upstream.
     ///
@@ -30,25 +31,28 @@ extension ChatResponse {
             throw AnthropicWire.malformed("Anthropic message: 'content' must be an array")
         }
         var text = ""
+        var reasoning: String?
         var toolCalls: [JSONValue] = []
         for block in blocks {
             switch block.objectField("type")?.stringValue {
             case "text":
                 text += block.objectField("text")?.stringValue ?? ""
-            case "tool_use":
-                var writer = JSONWriter(capacity: 64)
-                writer.value(block.objectField("input") ?? [:])
-                toolCalls.append([
-                    "id": block.objectField("id") ?? "", "type": "function",
-                    "function": ["name": block.objectField("name") ?? "", "arguments": .string(writer.text)],
-                ])
+            case "thinking":
+                reasoning = (reasoning ?? "") + (block.objectField("thinking")?.stringValue ?? "")
+            case "tool_use", "server_tool_use":
+                toolCalls.append(
+                    ToolCall(
+                        id: block.objectField("id")?.stringValue ?? "", name: block.objectField("name")?.stringValue ?? "",
+                        arguments: AnthropicWire.compactJSON(block.objectField("input") ?? [:])
+                    ).openAIObject)
             default:
                 continue
             }
         }
-        var extra: [String: JSONValue] = [:]
+        var extra: JSONObject = [:]
+        if text.isEmpty && !toolCalls.isEmpty { extra["content"] = .null }
+        if let reasoning { extra["reasoning_content"] = .string(reasoning) }
         if !toolCalls.isEmpty { extra["tool_calls"] = .array(toolCalls) }
-        let usage = fields["usage"]
         self.init(
             id: fields["id"]?.stringValue ?? "",
             created: created,
@@ -60,71 +64,71 @@ extension ChatResponse {
                     finishReason: AnthropicWire.finishReason(fromStopReason: fields["stop_reason"]?.stringValue),
                     extra: extra)
             ],
-            usage: TokenUsage(
-                promptTokens: usage?.objectField("input_tokens")?.intValue ?? 0,
-                completionTokens: usage?.objectField("output_tokens")?.intValue ?? 0))
+            usage: TokenUsage(anthropicObject: fields["usage"]?.objectValue ?? [:]),
+            wire: WireBody(format: .anthropicMessages, object: fields))
     }
 
     /// The response as an Anthropic Messages response body, for the gateway's `POST /anthropic/v1/messages`.
     ///
-    /// Writes `{"id","type":"message","role":"assistant","model","content":[{"type":"text","text"}…],
-    /// "stop_reason","stop_sequence":null,"usage":{"input_tokens","output_tokens"}}` from the first choice;
-    /// its `tool_calls` become `tool_use` blocks. `model` defaults to ``model``; an empty ``id`` becomes `msg_`.
+    /// An answer that came from Anthropic goes out as it came (with any typed change a plugin
+    /// made applied). Otherwise, from the first choice: `{"id","type":"message","role":"assistant",
+    /// "model","content":[…],"stop_reason","stop_sequence":null,"usage":{…}}`, with a `thinking`
+    /// block for its reasoning, a `text` block, and `tool_use` blocks for its tool calls. An empty
+    /// ``id`` becomes `msg_`.
     ///
     /// ```swift
-    /// let body = response.anthropicJSON(model: "anthropic/claude-3-5-haiku-latest")
+    /// let body = response.anthropicJSON()
     /// ```
-    public func anthropicJSON(model: String? = nil) -> [UInt8] {
-        let choice = choices.first ?? ChatChoice(content: "", finishReason: "stop")
-        var writer = JSONWriter(capacity: 256 + choice.content.utf8.count)
-        writer.beginObject()
-        writer.key("id")
-        writer.string(id.isEmpty ? "msg_" : id)
-        writer.key("type")
-        writer.string("message")
-        writer.key("role")
-        writer.string("assistant")
-        writer.key("model")
-        writer.string(model ?? self.model)
-        writer.key("content")
-        writer.beginArray()
-        if !choice.content.isEmpty || choice.extra["tool_calls"] == nil {
-            writer.beginObject()
-            writer.key("type")
-            writer.string("text")
-            writer.key("text")
-            writer.string(choice.content)
-            writer.endObject()
-        }
-        if case .array(let calls)? = choice.extra["tool_calls"] {
-            for call in calls {
-                let function = call.objectField("function")
-                var input: JSONValue = [:]
-                if let arguments = function?.objectField("arguments")?.stringValue,
-                    let parsed = try? JSONValue.parse(arguments)
-                {
-                    input = parsed
-                }
-                writer.value([
-                    "type": "tool_use", "id": call.objectField("id") ?? "", "name": function?.objectField("name") ?? "",
-                    "input": input,
-                ])
-            }
-        }
-        writer.endArray()
-        writer.key("stop_reason")
-        writer.string(AnthropicWire.stopReason(fromFinishReason: choice.finishReason))
-        writer.key("stop_sequence")
-        writer.null()
-        writer.key("usage")
-        writer.beginObject()
-        writer.key("input_tokens")
-        writer.number(usage.promptTokens)
-        writer.key("output_tokens")
-        writer.number(usage.completionTokens)
-        writer.endObject()
-        writer.endObject()
+    public func anthropicJSON() -> [UInt8] {
+        var writer = JSONWriter(capacity: 512)
+        writer.value(.object(anthropicObject()))
         return writer.bytes
+    }
+
+    /// The response as an Anthropic Messages object; see ``anthropicJSON()``.
+    public func anthropicObject() -> JSONObject {
+        let choice = choices.first ?? ChatChoice(content: "", finishReason: "stop")
+        if let wire, wire.format == .anthropicMessages {
+            return typedViewChanged ? AnthropicWire.applying(self, choice: choice, to: wire.object) : wire.object
+        }
+        var message: JSONObject = [
+            "id": .string(id.isEmpty ? "msg_" : id), "type": "message", "role": "assistant", "model": .string(model),
+        ]
+        message["content"] = .array(AnthropicWire.blocks(of: choice, keeping: []))
+        message["stop_reason"] = .string(AnthropicWire.stopReason(fromFinishReason: choice.finishReason))
+        message["stop_sequence"] = .null
+        message["usage"] = .object(usage.anthropicObject)
+        return message
+    }
+}
+
+extension TokenUsage {
+    /// Reads Anthropic's usage: `input_tokens` counts only uncached prompt tokens, so the prompt
+    /// is `input_tokens + cache_read_input_tokens + cache_creation_input_tokens`.
+    ///
+    /// ```swift
+    /// let usage = TokenUsage(anthropicObject: ["input_tokens": 10, "cache_read_input_tokens": 90, "output_tokens": 5])
+    /// usage.promptTokens  // 100
+    /// ```
+    public init(anthropicObject usage: JSONObject) {
+        let cacheRead = usage["cache_read_input_tokens"]?.intValue
+        let cacheCreation = usage["cache_creation_input_tokens"]?.intValue
+        self.init(
+            promptTokens: (usage["input_tokens"]?.intValue ?? 0) + (cacheRead ?? 0) + (cacheCreation ?? 0),
+            completionTokens: usage["output_tokens"]?.intValue ?? 0,
+            cachedPromptTokens: cacheRead, cacheCreationPromptTokens: cacheCreation)
+    }
+
+    /// The counts as Anthropic's usage object (the inverse of ``init(anthropicObject:)``).
+    public var anthropicObject: JSONObject {
+        let cached = (cachedPromptTokens ?? 0) + (cacheCreationPromptTokens ?? 0)
+        var object: JSONObject = ["input_tokens": .number(JSONNumber(max(0, promptTokens - cached)))]
+        if let cacheCreationPromptTokens {
+            object["cache_creation_input_tokens"] = .number(JSONNumber(cacheCreationPromptTokens))
+        }
+        if let cachedPromptTokens { object["cache_read_input_tokens"] = .number(JSONNumber(cachedPromptTokens)) }
+        object["output_tokens"] = .number(JSONNumber(completionTokens))
+        return object
     }
 }
 
@@ -216,6 +220,105 @@ public enum AnthropicWire {
         }
     }
 
+    /// A JSON value as compact text (a tool call's arguments).
+    static func compactJSON(_ value: JSONValue) -> String {
+        var writer = JSONWriter(capacity: 64)
+        writer.value(value)
+        return writer.text
+    }
+
+    /// Anthropic content blocks for a choice: `thinking` (its reasoning), `text`, `tool_use`s.
+    /// `keeping` are the blocks of the message the choice was read from: thinking blocks keep
+    /// their signatures, and blocks of other types stay where they were.
+    static func blocks(of choice: ChatChoice, keeping original: [JSONValue]) -> [JSONValue] {
+        var blocks: [JSONValue] = []
+        let originalThinking = original.filter { $0.objectField("type")?.stringValue == "thinking" }
+        if let reasoning = choice.reasoning {
+            if originalThinking.count == 1, case .object(var block) = originalThinking[0] {
+                block["thinking"] = .string(reasoning)
+                blocks.append(.object(block))
+            } else if !originalThinking.isEmpty && originalThinking.compactMap({ $0.objectField("thinking")?.stringValue }).joined() == reasoning {
+                blocks.append(contentsOf: originalThinking)
+            } else {
+                blocks.append(["type": "thinking", "thinking": .string(reasoning)])
+            }
+        }
+        for block in original {
+            switch block.objectField("type")?.stringValue {
+            case "thinking", "text", "tool_use": continue
+            default: blocks.append(block)
+            }
+        }
+        let calls = choice.toolCalls
+        if !choice.content.isEmpty || calls.isEmpty {
+            var text: JSONObject = ["type": "text", "text": .string(choice.content)]
+            if let first = original.first(where: { $0.objectField("type")?.stringValue == "text" })?.objectValue {
+                for member in first where member.key != "type" && member.key != "text" { text[member.key] = member.value }
+            }
+            blocks.append(.object(text))
+        }
+        for call in calls {
+            let input = (try? JSONValue.parse(call.arguments)) ?? [:]
+            blocks.append(["type": "tool_use", "id": .string(call.id), "name": .string(call.name), "input": input])
+        }
+        return blocks
+    }
+
+    /// An Anthropic message with a response's typed fields applied: what a plugin changed
+    /// replaces what came, the rest (signatures, citations, unknown fields) stays.
+    static func applying(_ response: ChatResponse, choice: ChatChoice, to message: JSONObject) -> JSONObject {
+        var message = message
+        message["id"] = .string(response.id)
+        message["model"] = .string(response.model)
+        message["content"] = .array(blocks(of: choice, keeping: message["content"]?.arrayValue ?? []))
+        let stopReason = message["stop_reason"]?.stringValue
+        if finishReason(fromStopReason: stopReason) != choice.finishReason {
+            message["stop_reason"] = .string(self.stopReason(fromFinishReason: choice.finishReason))
+        }
+        var usage = message["usage"]?.objectValue ?? [:]
+        for member in response.usage.anthropicObject { usage[member.key] = member.value }
+        message["usage"] = .object(usage)
+        return message
+    }
+
+    /// An Anthropic stream event with a chunk's typed fields applied: a text or thinking delta
+    /// gets the chunk's text, `message_delta` its finish reason and usage, `message_start` its id and model.
+    static func applying(_ chunk: ChatChunk, to event: JSONObject) -> JSONObject {
+        var event = event
+        let choice = chunk.choices.first
+        switch event["type"]?.stringValue {
+        case "message_start":
+            if case .object(var message)? = event["message"] {
+                message["id"] = .string(chunk.id)
+                message["model"] = .string(chunk.model)
+                event["message"] = .object(message)
+            }
+        case "content_block_delta":
+            guard case .object(var delta)? = event["delta"] else { break }
+            switch delta["type"]?.stringValue {
+            case "text_delta": delta["text"] = .string(choice?.content ?? "")
+            case "thinking_delta": delta["thinking"] = .string(choice?.reasoning ?? "")
+            default: break
+            }
+            event["delta"] = .object(delta)
+        case "message_delta":
+            if case .object(var delta)? = event["delta"], let reason = choice?.finishReason,
+                finishReason(fromStopReason: delta["stop_reason"]?.stringValue) != reason
+            {
+                delta["stop_reason"] = .string(stopReason(fromFinishReason: reason))
+                event["delta"] = .object(delta)
+            }
+            if let usage = chunk.usage {
+                var counts = event["usage"]?.objectValue ?? [:]
+                counts["output_tokens"] = .number(JSONNumber(usage.completionTokens))
+                event["usage"] = .object(counts)
+            }
+        default:
+            break
+        }
+        return event
+    }
+
     static func malformed(_ reason: String) -> BifrostError {
         BifrostError(
             status: 502, type: "upstream_error", code: "malformed_response", message: "malformed upstream response: \(reason)")
@@ -232,6 +335,10 @@ extension BifrostError {
     /// ```
     public func anthropicJSON() -> [UInt8] {
         var writer = JSONWriter(capacity: 96 + message.utf8.count)
+        if let wire, wire.format == .anthropicMessages {
+            writer.value(.object(wire.object))
+            return writer.bytes
+        }
         writer.beginObject()
         writer.key("type")
         writer.string("error")
