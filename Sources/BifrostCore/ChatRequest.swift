@@ -52,6 +52,17 @@ public struct ChatRequest: Sendable, Hashable {
     /// Whether the client asked for a streamed answer.
     public var isStreaming: Bool { parameters["stream"]?.boolValue ?? false }
 
+    /// Removes a field meant for the gateway (such as `fallbacks`) from the parameters and from
+    /// the client's body, which stays otherwise as it came.
+    public mutating func removeGatewayField(_ name: String) -> JSONValue? {
+        guard parameters[name] != nil else { return nil }
+        var kept = wire
+        kept?.object.removeValue(forKey: name)
+        let value = parameters.removeValue(forKey: name)
+        wire = kept
+        return value
+    }
+
     /// The same request addressed to another provider and model (one attempt of the dispatcher).
     public func routed(to provider: String, model: String) -> ChatRequest {
         var copy = self

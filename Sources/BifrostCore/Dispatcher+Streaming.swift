@@ -8,7 +8,7 @@
 ///
 /// ```swift
 /// let opened = try await OpenedStream.open(try await provider.chatCompletionStream(request, credentials: .none, context: context))
-/// let stream = opened.forwarding(provider: "mock", model: "echo", slot: permit)
+/// let stream = opened.forwarding(provider: "mock", slot: permit)
 /// ```
 final class OpenedStream: @unchecked Sendable {
     // Safe: `iterator`, `pending`, `finished` and `slot` are only touched by `open` and
@@ -36,13 +36,12 @@ final class OpenedStream: @unchecked Sendable {
     }
 
     /// The stream as the client sees it; `slot` is released when it ends.
-    func forwarding(provider: String, model: String, slot: ProviderGate.Permit) -> ChatStream {
+    func forwarding(provider: String, slot: ProviderGate.Permit) -> ChatStream {
         self.slot = slot
         if finished { slot.release() }
         let base = AsyncThrowingStream<ChatChunk, any Error>(unfolding: { [self] () async throws -> ChatChunk? in
             guard var chunk = try await self.next() else { return nil }
             chunk.provider = provider
-            chunk.model = model
             return chunk
         })
         return ChatStream(base)

@@ -87,7 +87,6 @@ public struct Dispatcher: Sendable {
         case .success(let served):
             var response = served.value
             response.provider = served.provider
-            response.model = served.model
             served.stamp(&response.headers)
             return .response(response)
         case .failure(let error):
@@ -110,7 +109,7 @@ public struct Dispatcher: Sendable {
         }
         switch result {
         case .success(let served):
-            return .success(served.value.forwarding(provider: served.provider, model: served.model, slot: served.slot))
+            return .success(served.value.forwarding(provider: served.provider, slot: served.slot))
         case .failure(let error):
             return .failure(error)
         }
@@ -212,7 +211,7 @@ public struct Dispatcher: Sendable {
     /// Removes the `fallbacks` parameter from the request and returns it: `nil` when absent
     /// (configured fallbacks apply), an empty list to ask for none.
     static func takeFallbacks(from request: inout ChatRequest) throws(BifrostError) -> [String]? {
-        guard let value = request.parameters.removeValue(forKey: "fallbacks") else { return nil }
+        guard let value = request.removeGatewayField("fallbacks") else { return nil }
         switch value {
         case .null:
             return nil

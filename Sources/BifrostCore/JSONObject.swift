@@ -2,7 +2,8 @@
 /// gateway passes through goes out as it came.
 ///
 /// Lookups are linear: wire objects have a handful of members. Setting a member that exists
-/// replaces it in place; a new member goes at the end; setting `nil` removes it.
+/// replaces it in place; a new member goes at the end; setting `nil` removes it. Equality is
+/// JSON's: the same members, in any order (writers keep the order).
 ///
 /// ```swift
 /// var object: JSONObject = ["model": "gpt-4o", "temperature": 0.2]
@@ -82,6 +83,20 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
 
     /// Reserves room for `count` members.
     public mutating func reserveCapacity(_ count: Int) { members.reserveCapacity(count) }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        guard lhs.members.count == rhs.members.count else { return false }
+        if lhs.members == rhs.members { return true }
+        return lhs.members.allSatisfy { member in rhs[member.key] == member.value }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(members.count)
+        // Order-independent, as equality is.
+        var combined = 0
+        for member in members { combined ^= member.hashValue }
+        hasher.combine(combined)
+    }
 
     /// The members as a dictionary (their order is lost).
     public var dictionary: [String: JSONValue] {

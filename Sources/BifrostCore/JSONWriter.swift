@@ -132,6 +132,13 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// `value` as JSON text, members in their order and numbers as written.
+    public static func bytes(of value: JSONValue) -> [UInt8] {
+        var writer = JSONWriter(capacity: 256)
+        writer.value(value)
+        return writer.bytes
+    }
+
     /// Writes any JSON value canonically: object keys sorted at every level, so equal values
     /// give equal bytes (cache keys, the canonical JSON plugins hash).
     public mutating func canonicalValue(_ value: JSONValue) {

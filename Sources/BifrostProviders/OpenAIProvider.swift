@@ -91,7 +91,7 @@ public struct OpenAIProvider: Provider {
     /// `stream_options.include_usage` added when streaming. A client's OpenAI body that no
     /// plugin changed goes out as it came with only those fields changed; otherwise it is
     /// written from the request, translating what another format sent: Anthropic's `thinking`
-    /// has no counterpart (400), its content blocks' `cache_control` is left out (OpenAI caches
+    /// becomes `reasoning_effort`, its content blocks' `cache_control` is left out (OpenAI caches
     /// prompts by itself), and thinking blocks of earlier turns are left out (chat completions
     /// take no reasoning back).
     ///
@@ -108,12 +108,8 @@ public struct OpenAIProvider: Provider {
             return writer.bytes
         }
         var parameters = request.parameters
-        if request.wire?.format == .anthropicMessages || parameters["thinking"] != nil {
-            if let thinking = parameters["thinking"], thinking != .null {
-                throw .invalidRequest(
-                    "'thinking' has no counterpart in OpenAI's chat completions (model \(request.qualifiedModel)); remove it",
-                    param: "thinking", code: "unsupported_parameter")
-            }
+        if let thinking = parameters.removeValue(forKey: "thinking") {
+            parameters["reasoning_effort"] = try reasoningEffort(thinking, model: request.qualifiedModel)
         }
         streamFields(&parameters, stream: stream)
         var writer = JSONWriter(capacity: 256 + request.messages.reduce(0) { $0 + $1.content.utf8.count + 32 })
@@ -149,6 +145,24 @@ public struct OpenAIProvider: Provider {
         }
         writer.endObject()
         return writer.bytes
+    }
+
+    /// OpenAI's `reasoning_effort` for Anthropic's `thinking`: by budget, up to 1,024 tokens
+    /// `low`, up to 8,192 `medium`, beyond `high`; `{"type":"disabled"}` and `null` ask for none.
+    private static func reasoningEffort(_ thinking: JSONValue, model: String) throws(BifrostError) -> JSONValue? {
+        switch thinking.objectField("type")?.stringValue {
+        case nil where thinking == .null, "disabled"?:
+            return nil
+        case "enabled"?:
+            guard let budget = thinking.objectField("budget_tokens")?.intValue else {
+                throw .invalidRequest("'thinking.budget_tokens' must be an integer", param: "thinking.budget_tokens")
+            }
+            return budget <= 1024 ? "low" : budget <= 8192 ? "medium" : "high"
+        default:
+            throw .invalidRequest(
+                "'thinking' of this type has no counterpart in OpenAI's chat completions (model \(model))", param: "thinking",
+                code: "unsupported_parameter")
+        }
     }
 
     /// `stream`, and `stream_options.include_usage` so a stream's last chunk has the usage.

@@ -25,7 +25,7 @@ struct AnthropicMessagesTests {
             let json = try response.json()
             #expect(json.objectField("type") == "message")
             #expect(json.objectField("role") == "assistant")
-            #expect(json.objectField("model") == "mock/echo")
+            #expect(json.objectField("model") == "echo", "the answer names the model that served it")
             #expect(json.objectField("stop_reason") == "end_turn")
             #expect(json.objectField("content") == [["type": "text", "text": "Echo: Hello there"]])
             #expect(json.objectField("usage") == ["input_tokens": 6, "output_tokens": 5])
@@ -127,7 +127,7 @@ struct AnthropicMessagesTests {
             let deltaJSON = try delta.json()
             #expect(deltaJSON.objectField("delta")?.objectField("stop_reason") == "end_turn")
             #expect(deltaJSON.objectField("usage")?.objectField("output_tokens") == 5)
-            #expect(try events[0].json().objectField("message")?.objectField("model") == "mock/echo")
+            #expect(try events[0].json().objectField("message")?.objectField("model") == "echo")
         }
     }
 

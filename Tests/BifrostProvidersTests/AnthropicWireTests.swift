@@ -126,7 +126,7 @@ import Testing
                 .init(role: "developer", content: "No emojis."),
                 .init(role: "user", content: "Good"),
             ],
-            parameters: ["stop": "END", "temperature": 1.4, "user": "u-1", "seed": 3, "n": 1, "top_p": 0.5])
+            parameters: ["stop": "END", "temperature": 1.4, "user": "u-1", "n": 1, "store": false, "top_p": 0.5])
         let body = try JSONValue.parse(try request.anthropicJSON(stream: true))
         #expect(body.objectField("model") == "claude-3-5-haiku-latest")
         #expect(body.objectField("system") == "Be brief.\n\nNo emojis.")
@@ -145,6 +145,15 @@ import Testing
                     ["role": "assistant", "content": "Yes"],
                     ["role": "user", "content": "Good"],
                 ])
+
+        var seeded = request
+        seeded.parameters["seed"] = 3
+        #expect {
+            try seeded.anthropicJSON()
+        } throws: { error in
+            let error = error as! BifrostError
+            return error.status == 400 && error.param == "seed" && error.message.contains("no counterpart")
+        }
 
         var limited = request
         limited.parameters["max_tokens"] = 100
@@ -209,7 +218,7 @@ import Testing
         #expect(
             body
                 == [
-                    "id": "chatcmpl-9", "type": "message", "role": "assistant", "model": "openai/gpt-4o-mini",
+                    "id": "chatcmpl-9", "type": "message", "role": "assistant", "model": "gpt-4o-mini",
                     "content": [["type": "text", "text": "Hi!"]], "stop_reason": "max_tokens", "stop_sequence": nil,
                     "usage": ["input_tokens": 7, "output_tokens": 2],
                 ])
@@ -240,11 +249,13 @@ import Testing
             chunks += try decoder.decode(event: name, data: Array(data.utf8))
         }
         #expect(decoder.isFinished)
-        #expect(chunks.map { $0.choices.first?.content } == ["", "Hello", "!", nil])
+        #expect(chunks.count == Self.anthropicEvents.count, "one chunk per event, each keeping its event")
+        #expect(chunks.map { $0.wire?.object["type"]?.stringValue } == Self.anthropicEvents.map(\.0))
+        #expect(chunks.filter { !$0.choices.isEmpty }.map { $0.choices.first?.content } == ["", "Hello", "!", nil])
         #expect(chunks.first?.choices.first?.role == "assistant")
         #expect(chunks.allSatisfy { $0.id == "msg_1" && $0.model == "claude-3-5-haiku" && $0.created == 5 })
-        #expect(chunks.last?.choices.first?.finishReason == "stop")
-        #expect(chunks.last?.usage == TokenUsage(promptTokens: 25, completionTokens: 15))
+        #expect(chunks.last(where: { !$0.choices.isEmpty })?.choices.first?.finishReason == "stop")
+        #expect(chunks.last(where: { $0.usage != nil })?.usage == TokenUsage(promptTokens: 25, completionTokens: 15))
 
         var assembly = StreamAssembly()
         for chunk in chunks { assembly.add(chunk) }

@@ -221,9 +221,16 @@ extension ChatRequest {
                 if let choice = Self.anthropicToolChoice(fromOpenAI: value) { body["tool_choice"] = choice }
             case "parallel_tool_calls":
                 if value.boolValue == false { disableParallelToolUse = true }
+            case "reasoning_effort":
+                guard let effort = value.stringValue, let budget = Self.thinkingBudgets[effort] else {
+                    throw .invalidRequest(
+                        "'reasoning_effort' must be one of minimal, low, medium, high; got \(value.kindDescription)",
+                        param: name)
+                }
+                body["thinking"] = ["type": "enabled", "budget_tokens": .number(JSONNumber(budget))]
             default:
                 if Self.gatewayOnlyParameters.contains(name) { continue }
-                if Self.openAIOnlyParameters.contains(name) {
+                if Self.openAIOnlyParameters.contains(name) && !Self.isDefault(name, value) {
                     throw .invalidRequest(
                         "'\(name)' has no counterpart in Anthropic's Messages API (model \(qualifiedModel)); remove it",
                         param: name, code: "unsupported_parameter")
@@ -236,6 +243,13 @@ extension ChatRequest {
             body["tool_choice"] = .object(choice)
         }
         body["max_tokens"] = maxTokens
+        if let budget = body["thinking"]?.objectField("budget_tokens")?.intValue, let limit = maxTokens.intValue,
+            limit <= budget
+        {
+            throw .invalidRequest(
+                "'max_tokens' (\(limit)) must exceed the thinking budget of 'reasoning_effort' (\(budget) tokens) for Anthropic",
+                param: "max_tokens")
+        }
         if let stream { body["stream"] = .bool(stream) }
         return .object(body)
     }
@@ -243,9 +257,22 @@ extension ChatRequest {
     /// OpenAI request fields with no Anthropic counterpart: translating refuses them with a 400.
     static let openAIOnlyParameters: Set<String> = [
         "n", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "seed",
-        "response_format", "modalities", "audio", "prediction", "reasoning_effort", "functions", "function_call",
+        "response_format", "modalities", "audio", "prediction", "functions", "function_call",
         "web_search_options", "verbosity",
     ]
+
+    /// Anthropic's thinking budget for each OpenAI `reasoning_effort`.
+    static let thinkingBudgets: [String: Int] = ["minimal": 1024, "low": 1024, "medium": 2048, "high": 4096]
+
+    /// Whether an OpenAI-only field has the value that means what Anthropic does anyway (one choice, no penalty, no logprobs).
+    static func isDefault(_ name: String, _ value: JSONValue) -> Bool {
+        switch name {
+        case "n": value.intValue == 1
+        case "presence_penalty", "frequency_penalty": value.doubleValue == 0
+        case "logprobs": value.boolValue == false
+        default: false
+        }
+    }
 
     /// OpenAI request fields about the exchange itself (how usage is streamed, whether OpenAI
     /// stores the answer), which the gateway handles and no upstream of another format needs.
@@ -398,8 +425,9 @@ extension ChatRequest {
                 converted.append(tool)  // a server tool (web search, …): passed through as it is
                 continue
             }
-            var function: JSONObject = ["name": .string(name), "parameters": schema]
+            var function: JSONObject = ["name": .string(name)]
             if let description = fields["description"] { function["description"] = description }
+            function["parameters"] = schema
             converted.append(["type": "function", "function": .object(function)])
         }
         return .array(converted)

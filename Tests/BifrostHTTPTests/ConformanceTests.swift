@@ -1,0 +1,214 @@
+import BifrostCore
+import BifrostHTTP
+import BifrostProviders
+import BifrostTestSupport
+import Foundation
+import Testing
+
+/// One recorded exchange of `Conformance/`, written from the providers' API references: what
+/// the client sends, what the upstream answers, and for a translation what the client must get.
+struct ConformanceCase: Sendable, CustomTestStringConvertible {
+    /// The file's stem.
+    let name: String
+    let fields: JSONObject
+
+    var testDescription: String { name }
+    var client: WireFormat { fields["client"]?.stringValue == "anthropic" ? .anthropicMessages : .openAIChat }
+    var upstream: WireFormat { fields["upstream"]?.stringValue == "anthropic" ? .anthropicMessages : .openAIChat }
+    var request: JSONObject { fields["request"]?.objectValue ?? [:] }
+    var isStreamed: Bool { fields["upstream_events"] != nil }
+    var upstreamStatus: Int { fields["upstream_status"]?.intValue ?? 200 }
+
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Conformance")
+
+    static let all: [ConformanceCase] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.sorted().compactMap { file in
+            guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent(file).path),
+                case .object(let fields)? = try? JSONValue.parse(Array(data))
+            else { return nil }
+            return ConformanceCase(name: String(file.dropLast(5)), fields: fields)
+        }
+    }()
+
+    /// The upstream's events as server-sent-event text, each `data` on one line as written.
+    var upstreamEventTexts: [String] {
+        (fields["upstream_events"]?.arrayValue ?? []).map { event in
+            var text = ""
+            if let name = event.objectField("event")?.stringValue { text += "event: \(name)\n" }
+            let data = event.objectField("data") ?? .null
+            text += "data: \(data.stringValue ?? compact(data))\n\n"
+            return text
+        }
+    }
+}
+
+/// `value` as compact JSON: members in their order, numbers as written.
+func compact(_ value: JSONValue) -> String {
+    var writer = JSONWriter()
+    writer.value(value)
+    return writer.text
+}
+
+/// Whether `actual` holds everything `expected` does (objects may have more members; arrays
+/// match element by element and have the same length), with a path to the first difference.
+func contains(_ actual: JSONValue?, _ expected: JSONValue, path: String = "$") -> String? {
+    switch (actual, expected) {
+    case (.object(let have)?, .object(let want)):
+        for member in want {
+            if let difference = contains(have[member.key], member.value, path: "\(path).\(member.key)") { return difference }
+        }
+        return nil
+    case (.array(let have)?, .array(let want)):
+        guard have.count == want.count else { return "\(path): \(have.count) elements, expected \(want.count)" }
+        for (index, element) in want.enumerated() {
+            if let difference = contains(have[index], element, path: "\(path)[\(index)]") { return difference }
+        }
+        return nil
+    default:
+        return actual == expected ? nil : "\(path): got \(actual.map(compact) ?? "nothing"), expected \(compact(expected))"
+    }
+}
+
+/// What an OpenAI client's stream amounts to, as the SDK's accumulator builds it.
+func accumulateOpenAI(_ events: [JSONValue]) -> JSONValue {
+    var content: String?
+    var reasoning: String?
+    var role = "assistant"
+    var finishReason: JSONValue = .null
+    var calls: [Int: (id: String, name: String, arguments: String)] = [:]
+    var usage: JSONValue = .null
+    for event in events {
+        if let counts = event.objectField("usage"), counts != .null { usage = counts }
+        for choice in event.objectField("choices")?.arrayValue ?? [] {
+            let delta = choice.objectField("delta")
+            if let text = delta?.objectField("role")?.stringValue { role = text }
+            if let text = delta?.objectField("content")?.stringValue { content = (content ?? "") + text }
+            if let text = delta?.objectField("reasoning_content")?.stringValue { reasoning = (reasoning ?? "") + text }
+            if let reason = choice.objectField("finish_reason"), reason != .null { finishReason = reason }
+            for (position, call) in (delta?.objectField("tool_calls")?.arrayValue ?? []).enumerated() {
+                let index = call.objectField("index")?.intValue ?? position
+                var entry = calls[index] ?? ("", "", "")
+                if let id = call.objectField("id")?.stringValue { entry.id = id }
+                if let name = call.objectField("function")?.objectField("name")?.stringValue { entry.name += name }
+                entry.arguments += call.objectField("function")?.objectField("arguments")?.stringValue ?? ""
+                calls[index] = entry
+            }
+        }
+    }
+    var message: JSONObject = ["role": .string(role), "content": content.map { .string($0) } ?? .null]
+    if let reasoning { message["reasoning_content"] = .string(reasoning) }
+    if !calls.isEmpty {
+        message["tool_calls"] = .array(
+            calls.keys.sorted().map { index in
+                let call = calls[index]!
+                return [
+                    "id": .string(call.id), "type": "function",
+                    "function": ["name": .string(call.name), "arguments": .string(call.arguments)],
+                ]
+            })
+    }
+    return ["choices": [["index": 0, "message": .object(message), "finish_reason": finishReason]], "usage": usage]
+}
+
+/// What an Anthropic client's stream amounts to, as the SDK's accumulator builds it.
+func accumulateAnthropic(_ events: [JSONValue]) -> JSONValue {
+    var message: JSONObject = [:]
+    var blocks: [JSONObject] = []
+    var partial: [Int: String] = [:]
+    for event in events {
+        switch event.objectField("type")?.stringValue {
+        case "message_start":
+            message = event.objectField("message")?.objectValue ?? [:]
+        case "content_block_start":
+            blocks.append(event.objectField("content_block")?.objectValue ?? [:])
+        case "content_block_delta":
+            let index = event.objectField("index")?.intValue ?? 0
+            guard blocks.indices.contains(index), let delta = event.objectField("delta") else { continue }
+            for (key, field) in [("text", "text"), ("thinking", "thinking"), ("signature", "signature")] {
+                if let piece = delta.objectField(field)?.stringValue {
+                    blocks[index][key] = .string((blocks[index][key]?.stringValue ?? "") + piece)
+                }
+            }
+            if let piece = delta.objectField("partial_json")?.stringValue { partial[index, default: ""] += piece }
+        case "content_block_stop":
+            let index = event.objectField("index")?.intValue ?? 0
+            if let text = partial[index], blocks.indices.contains(index) { blocks[index]["input"] = try? JSONValue.parse(text) }
+        case "message_delta":
+            for member in event.objectField("delta")?.objectValue ?? [:] { message[member.key] = member.value }
+            var usage = message["usage"]?.objectValue ?? [:]
+            for member in event.objectField("usage")?.objectValue ?? [:] { usage[member.key] = member.value }
+            message["usage"] = .object(usage)
+        default:
+            break
+        }
+    }
+    message["content"] = .array(blocks.map { .object($0) })
+    return .object(message)
+}
+
+@Suite("conformance corpus: recorded exchanges through the gateway")
+struct ConformanceTests {
+    @Test("the corpus is there", .tags())
+    func corpusIsThere() {
+        #expect(ConformanceCase.all.count >= 40)
+    }
+
+    @Test(arguments: ConformanceCase.all)
+    func exchange(_ exchange: ConformanceCase) async throws {
+        let events = exchange.upstreamEventTexts
+        let responseBody = exchange.fields["upstream_response"].map(compact) ?? "{}"
+        let status = exchange.upstreamStatus
+        let upstream = try await FakeUpstream.start { _ in
+            events.isEmpty ? .json(status: status, body: responseBody) : .sse(chunks: events)
+        }
+        let http = UpstreamHTTPClient()
+        let settings = ProviderSettings(
+            name: "up", kind: exchange.upstream == .openAIChat ? .openai : .anthropic, baseURL: upstream.baseURL,
+            retry: .init(maxAttempts: 1))
+        let provider: any Provider =
+            exchange.upstream == .openAIChat
+            ? OpenAIProvider(settings: settings, httpClient: http) : AnthropicProvider(settings: settings, httpClient: http)
+        let bifrost = try await makeBifrost(providers: [provider])
+        let path = exchange.client == .openAIChat ? "/v1/chat/completions" : "/anthropic/v1/messages"
+        let body = Array(compact(.object(exchange.request)).utf8)
+        let received: [JSONValue]
+        let answerStatus: Int
+        (received, answerStatus) = try await withServer(bifrost) { client, _ in
+            if exchange.isStreamed {
+                return try await client.withEventStream("POST", path, body: body) { stream in
+                    let all = try await stream.collect()
+                    return (try all.map { $0.data == "[DONE]" ? .string("[DONE]") : try $0.json() }, stream.status)
+                }
+            }
+            let response = try await client.postJSON(path, String(decoding: body, as: UTF8.self))
+            return ([try response.json()], response.status)
+        }
+        await upstream.stop()
+        try await http.shutdown()
+
+        let sent = try #require(upstream.requests.first, "the upstream got no request")
+        if exchange.client == exchange.upstream {
+            var expected = exchange.request
+            expected["model"] = .string(String(expected["model"]?.stringValue?.dropFirst(3) ?? ""))
+            #expect(String(decoding: sent.body, as: UTF8.self) == compact(.object(expected)), "upstream body")
+            if exchange.isStreamed {
+                let upstreamEvents = (exchange.fields["upstream_events"]?.arrayValue ?? []).map { $0.objectField("data") ?? .null }
+                #expect(received.map(compact) == upstreamEvents.map(compact), "events")
+            } else {
+                #expect(answerStatus == status)
+                #expect(received.map(compact) == [responseBody], "answer")
+            }
+        } else {
+            let answer: JSONValue =
+                switch (exchange.isStreamed, exchange.client) {
+                case (false, _): received.first ?? .null
+                case (true, .openAIChat): accumulateOpenAI(received)
+                case (true, .anthropicMessages): accumulateAnthropic(received)
+                }
+            let expected = try #require(exchange.fields["expect_client"])
+            let difference = contains(answer, expected)
+            #expect(difference == nil, "\(difference ?? "") in \(compact(answer))")
+        }
+    }
+}
