@@ -40,6 +40,8 @@ public struct Dispatcher: Sendable {
 
     /// The header giving the number of attempts a request took, over every provider tried.
     public static let attemptsHeader = "x-bifrost-attempts"
+    /// The header naming the model the gateway routed to (the body keeps the upstream's name for it).
+    public static let modelHeader = "x-bifrost-model"
     /// The header naming the `provider/model` that answered when it was a fallback.
     public static let fallbackHeader = "x-bifrost-fallback"
 
@@ -258,6 +260,8 @@ public struct Dispatcher: Sendable {
 
         func stamp(_ headers: inout HeaderFields) {
             headers[Dispatcher.attemptsHeader] = String(attempts)
+            // The body names the model as the upstream did; the route is a gateway fact.
+            headers[Dispatcher.modelHeader] = model
             if isFallback { headers[Dispatcher.fallbackHeader] = "\(provider)/\(model)" }
         }
     }

@@ -25,9 +25,9 @@ struct HTTPStreamingResponse: Sendable {
     var encoder: any ChatStreamEncoder
     /// The request's id, for `x-request-id`.
     var requestID: String
-    /// `x-bifrost-provider` and `x-bifrost-model` when the stream ends before a chunk names them.
+    /// `x-bifrost-provider` when the stream ends before a chunk names it.
     var provider: String
-    /// See ``provider``.
+    /// `x-bifrost-model`: the model routed to (chunks name it as the upstream does).
     var model: String
     /// Headers of the wire format (e.g. Anthropic's `request-id`).
     var extraHeaders: HeaderFields = HeaderFields()
@@ -40,7 +40,6 @@ struct HTTPStreamingResponse: Sendable {
         headers.add(name: "cache-control", value: "no-cache")
         headers.add(name: "x-request-id", value: requestID)
         let provider = firstChunk.map(\.provider).flatMap { $0.isEmpty ? nil : $0 } ?? provider
-        let model = firstChunk.map(\.model).flatMap { $0.isEmpty ? nil : $0 } ?? model
         headers.add(name: "x-bifrost-provider", value: provider)
         headers.add(name: "x-bifrost-model", value: model)
         for field in extraHeaders { headers.add(name: field.name, value: field.value) }

@@ -91,7 +91,7 @@ extension HTTPServerResponse {
             status: .ok, bytes: response.anthropicJSON(), requestID: requestID,
             extra: response.headers)
         headers.replaceOrAdd(name: "x-bifrost-provider", value: response.provider)
-        headers.replaceOrAdd(name: "x-bifrost-model", value: response.model)
+        headers.replaceOrAdd(name: "x-bifrost-model", value: response.headers[Dispatcher.modelHeader] ?? response.model)
         headers.replaceOrAdd(name: "request-id", value: requestID)
     }
 }

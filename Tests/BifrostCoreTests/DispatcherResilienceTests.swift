@@ -100,7 +100,8 @@ struct DispatcherRetryTests {
         #expect(response?.headers["x-bifrost-attempts"] == "2")
         #expect(response?.headers["x-bifrost-fallback"] == nil)
         #expect(response?.provider == "p")
-        #expect(response?.model == "m")
+        #expect(response?.model == "upstream-m", "the answer names the model that served it")
+        #expect(response?.headers["x-bifrost-model"] == "m")
         #expect(recorder.recorded.count == 1)
         #expect(recorder.recorded.allSatisfy { $0 >= .zero && $0 <= .milliseconds(1) })
     }
@@ -197,7 +198,8 @@ struct DispatcherRetryTests {
         let provider = ScriptedProvider(name: "local", models: [], answering: "ok")
         let dispatcher = Dispatcher(providers: [provider, MockProvider()])
         let response = await dispatcher.dispatch(chat("local/llama3.1:8b"), context: RequestContext()).response
-        #expect(response?.model == "llama3.1:8b")
+        #expect(response?.model == "upstream-llama3.1:8b")
+        #expect(response?.headers["x-bifrost-model"] == "llama3.1:8b")
         #expect(dispatcher.qualifiedModels.allSatisfy { $0.provider == "mock" })
     }
 
@@ -240,7 +242,8 @@ struct DispatcherFallbackTests {
         let response = await dispatcher.dispatch(chat("a/big"), context: RequestContext()).response
         #expect(response?.choices.first?.content == "from b")
         #expect(response?.provider == "b")
-        #expect(response?.model == "small")
+        #expect(response?.model == "upstream-small")
+        #expect(response?.headers["x-bifrost-model"] == "small")
         #expect(response?.headers["x-bifrost-attempts"] == "3")
         #expect(response?.headers["x-bifrost-fallback"] == "b/small")
         #expect(primary.callCount == 2)
@@ -463,7 +466,7 @@ struct DispatcherStreamTests {
         var assembly = StreamAssembly()
         for chunk in chunks { assembly.add(chunk) }
         #expect(assembly.response.choices.first?.content == "streamed")
-        #expect(chunks.allSatisfy { $0.provider == "p" && $0.model == "m" })
+        #expect(chunks.allSatisfy { $0.provider == "p" })
         #expect(provider.callCount == 2)
     }
 

@@ -230,7 +230,8 @@ extension ChatRequest {
                 body["thinking"] = ["type": "enabled", "budget_tokens": .number(JSONNumber(budget))]
             default:
                 if Self.gatewayOnlyParameters.contains(name) { continue }
-                if Self.openAIOnlyParameters.contains(name) && !Self.isDefault(name, value) {
+                if Self.openAIOnlyParameters.contains(name) {
+                    if Self.isDefault(name, value) { continue }
                     throw .invalidRequest(
                         "'\(name)' has no counterpart in Anthropic's Messages API (model \(qualifiedModel)); remove it",
                         param: name, code: "unsupported_parameter")

@@ -4,7 +4,8 @@ Run by scripts/python-sdk-tests against `bifrost serve` with the built-in mock p
 
     BIFROST_URL=http://127.0.0.1:8080 .build/python-venv/bin/python Tests/BifrostHTTPTests/Python/test_sdks.py
 
-Each `test_*` function is one test (plain asserts). The last line printed is
+Each `test_*` function is one test (plain asserts); with BIFROST_REPLAY set (the gateway's
+providers `up` and `upa` point at replay_upstream.py), test_accumulators.py's tests run too. The last line printed is
 `N passed, M failed`; the exit status is 1 if any test failed.
 """
 
@@ -277,9 +278,14 @@ def _alarm(signum, frame):
 
 def main(argv):
     selected = argv[1:]
+    candidates = dict(globals())
+    if os.environ.get("BIFROST_REPLAY"):
+        import test_accumulators
+
+        candidates.update(test_accumulators.tests(oai, claude))
     tests = [
         (name, function)
-        for name, function in globals().items()
+        for name, function in candidates.items()
         if name.startswith("test_") and callable(function) and (not selected or any(s in name for s in selected))
     ]
     signal.signal(signal.SIGALRM, _alarm)
