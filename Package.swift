@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "bifrost", targets: ["bifrost"]),
         .executable(name: "bifrost-bench", targets: ["BifrostBenchmarks"]),
         .library(name: "BifrostCore", targets: ["BifrostCore"]),
+        .library(name: "BifrostWire", targets: ["BifrostWire"]),
         .library(name: "BifrostNativePlugins", targets: ["BifrostNativePlugins"]),
         .library(name: "BifrostLibrary", targets: ["BifrostLibrary"]),
         .library(name: "BifrostHTTP", targets: ["BifrostHTTP"]),
@@ -57,11 +58,13 @@ let package = Package(
             dependencies: ["CBifrostAtomics", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
+        .target(name: "BifrostWire", dependencies: ["BifrostCore"], swiftSettings: strictSwift),
         .target(name: "CBifrostHostSupport"),
         .target(
             name: "BifrostNativePlugins",
             dependencies: [
-                "BifrostCore", "CBifrostPlugin", "CBifrostHostSupport", .product(name: "Logging", package: "swift-log"),
+                "BifrostCore", "BifrostWire", "CBifrostPlugin", "CBifrostHostSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             // NativeSession is touched by one thread at a time by construction (one session per
             // thread); dynamic exclusivity checks cost more than the hook call itself.
@@ -78,7 +81,7 @@ let package = Package(
         .target(
             name: "BifrostHTTP",
             dependencies: [
-                "BifrostCore", "BifrostLibrary",
+                "BifrostCore", "BifrostWire", "BifrostLibrary",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -89,7 +92,7 @@ let package = Package(
         .target(
             name: "BifrostProviders",
             dependencies: [
-                "BifrostCore",
+                "BifrostCore", "BifrostWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -123,7 +126,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "BifrostBenchmarks",
-            dependencies: ["BifrostCore", "BifrostNativePlugins", "BifrostProviders"],
+            dependencies: ["BifrostCore", "BifrostWire", "BifrostNativePlugins", "BifrostProviders"],
             path: "Sources/bifrost-bench",
             swiftSettings: strictSwift
         ),
@@ -232,7 +235,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BifrostCoreTests",
-            dependencies: ["BifrostCore"],
+            dependencies: ["BifrostCore", "BifrostWire"],
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -243,7 +246,7 @@ let package = Package(
         .testTarget(
             name: "BifrostProvidersTests",
             dependencies: [
-                "BifrostProviders", "BifrostCore", "BifrostTestSupport",
+                "BifrostProviders", "BifrostCore", "BifrostWire", "BifrostTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -253,7 +256,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BifrostHTTPTests",
-            dependencies: ["BifrostHTTP", "BifrostCore", "BifrostTestSupport"],
+            dependencies: ["BifrostHTTP", "BifrostCore", "BifrostWire", "BifrostProviders", "BifrostTestSupport"],
             exclude: ["Python", "Conformance"],
             swiftSettings: strictSwift
         ),

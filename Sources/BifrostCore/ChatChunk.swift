@@ -24,6 +24,9 @@ public struct ChatChunk: Sendable, Hashable {
     public var extra: JSONObject { didSet { typedViewChanged = true } }
     /// The event as the provider sent it.
     public var wire: WireBody?
+    /// On the event that ends a stream, the whole answer it amounts to in the provider's
+    /// format, for decoders that assemble it (Anthropic's: blocks, signatures, tool inputs).
+    public var assembledWire: WireBody?
     /// Whether a typed field changed since the event was read.
     public private(set) var typedViewChanged = false
 
@@ -78,7 +81,7 @@ public struct ChunkChoice: Sendable, Hashable {
     /// The tool-call pieces of this delta.
     public var toolCallDeltas: [ToolCallDelta] {
         guard case .array(let elements)? = extra["tool_calls"] else { return [] }
-        return elements.enumerated().compactMap { position, element in
+        return elements.enumerated().compactMap { position, element -> ToolCallDelta? in
             guard case .object(let call) = element else { return nil }
             let function = call["function"]
             return ToolCallDelta(

@@ -115,7 +115,7 @@ public struct ToolCall: Sendable, Hashable {
     /// The calls of an OpenAI `tool_calls` array (elements that are not calls are skipped).
     public static func list(_ value: JSONValue?) -> [ToolCall] {
         guard case .array(let elements)? = value else { return [] }
-        return elements.compactMap { element in
+        return elements.compactMap { element -> ToolCall? in
             guard case .object(let call) = element else { return nil }
             let function = call["function"]
             return ToolCall(

@@ -33,6 +33,12 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    /// A member of an object value, or `nil`.
+    public func objectField(_ name: String) -> JSONValue? {
+        if case .object(let fields) = self { return fields[name] }
+        return nil
+    }
+
     /// The elements when the value is an array.
     public var arrayValue: [JSONValue]? {
         if case .array(let elements) = self { return elements }

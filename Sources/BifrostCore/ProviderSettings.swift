@@ -6,14 +6,23 @@
 ///                               keys: [APIKey(id: "openai#0", secret: "sk-…")], models: ["gpt-4o-mini"])
 /// ```
 public struct ProviderSettings: Sendable, Hashable {
-    /// The wire protocol a provider speaks.
-    public enum Kind: String, Sendable, Hashable, CaseIterable {
+    /// The wire protocol a provider speaks, by name. The providers target registers the kinds
+    /// it can make (`ProviderKinds`); the core only names the built-in ones.
+    public struct Kind: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        /// The kind's name, as the configuration file writes it.
+        public var rawValue: String
+
+        /// A kind by name.
+        public init(rawValue: String) { self.rawValue = rawValue }
+
         /// OpenAI's API, and every OpenAI-compatible server (vLLM, Ollama, Groq, …).
-        case openai
+        public static let openai = Kind(rawValue: "openai")
         /// Anthropic's Messages API.
-        case anthropic
+        public static let anthropic = Kind(rawValue: "anthropic")
         /// The built-in mock.
-        case mock
+        public static let mock = Kind(rawValue: "mock")
+
+        public var description: String { rawValue }
     }
 
     /// The name clients use as the prefix of `provider/model` (`openai`, `groq`, `local`).

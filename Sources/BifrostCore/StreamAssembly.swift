@@ -2,8 +2,8 @@
 /// as the official SDKs' accumulators do: content, refusals and reasoning joined, tool calls
 /// gathered by index with their arguments joined, `logprobs` joined, the last usage.
 ///
-/// A stream of Anthropic events is also assembled into the Anthropic message it amounts to
-/// (thinking with its signature, tool inputs, citations), kept as the response's ``ChatResponse/wire``.
+/// When the decoder assembled the answer in its own format (``ChatChunk/assembledWire``),
+/// that becomes the response's ``ChatResponse/wire``.
 ///
 /// ```swift
 /// var assembly = StreamAssembly()
@@ -95,7 +95,7 @@ public struct StreamAssembly: Sendable {
     private var extra: JSONObject = [:]
     private var choices: [Int: ChoiceAssembly] = [:]
     private var usage: TokenUsage?
-    private var anthropic: AnthropicMessageAssembly?
+    private var wire: WireBody?
     /// How many chunks were added.
     public private(set) var chunkCount = 0
 
@@ -115,10 +115,7 @@ public struct StreamAssembly: Sendable {
         }
         for delta in chunk.choices { choices[delta.index, default: ChoiceAssembly()].add(delta) }
         if let chunkUsage = chunk.usage { usage = chunkUsage }
-        if let wire = chunk.wire, wire.format == .anthropicMessages {
-            anthropic = anthropic ?? AnthropicMessageAssembly()
-            anthropic?.add(wire.object)
-        }
+        if let assembled = chunk.assembledWire { wire = assembled }
     }
 
     /// Whether a provider reported usage.
@@ -130,19 +127,14 @@ public struct StreamAssembly: Sendable {
             id: id, created: created, provider: provider, model: model,
             choices: choices.keys.sorted().map { choices[$0]!.choice },
             usage: usage ?? TokenUsage(), extra: extra,
-            wire: anthropic?.message.map { WireBody(format: .anthropicMessages, object: $0) })
+            wire: wire)
     }
 }
 
 extension ChatResponse {
     /// The response as the chunks a provider would have streamed: per choice its role and
     /// content, reasoning, refusal and tool calls, then its finish reason; usage on the last.
-    /// An Anthropic message (``wire``) replays as Anthropic's events, blocks and signatures included.
     public func replayChunks() -> [ChatChunk] {
-        if let wire, wire.format == .anthropicMessages, !typedViewChanged {
-            var decoder = AnthropicStreamDecoder(provider: provider, created: created)
-            return AnthropicWire.replayEvents(of: wire.object).compactMap { try? decoder.decode($0) }
-        }
         var chunks: [ChatChunk] = []
         for (index, choice) in choices.enumerated() {
             var delta = JSONObject()

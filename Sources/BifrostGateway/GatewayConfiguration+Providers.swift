@@ -205,14 +205,16 @@ struct ProvidersParser {
     }
 
     func kind(_ name: String, _ value: JSONValue?, at path: String) throws(ConfigurationError) -> ProviderSettings.Kind {
-        let expected = ProviderSettings.Kind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+        let expected = ProviderKinds.names.map { "\"\($0)\"" }.joined(separator: ", ")
         guard let value else {
-            if let kind = ProviderSettings.Kind(rawValue: name) { return kind }
+            let kind = ProviderSettings.Kind(rawValue: name)
+            if ProviderKinds.registered[kind] != nil { return kind }
             throw reader.fail(
                 "\(path).kind", "required for a provider not named openai, anthropic or mock; expected one of \(expected)")
         }
         let text = try reader.string(value, at: "\(path).kind")
-        guard let kind = ProviderSettings.Kind(rawValue: text) else {
+        let kind = ProviderSettings.Kind(rawValue: text)
+        guard ProviderKinds.registered[kind] != nil else {
             throw reader.fail("\(path).kind", "expected one of \(expected), got \"\(text)\"")
         }
         return kind

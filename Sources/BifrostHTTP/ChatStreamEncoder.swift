@@ -1,4 +1,5 @@
 import BifrostCore
+import BifrostWire
 import NIOCore
 import NIOHTTP1
 
@@ -55,139 +56,34 @@ enum HTTPAnswer: Sendable {
     case stream(HTTPStreamingResponse)
 }
 
-/// OpenAI's `chat.completion.chunk` events: `data: {…}\n\n` per chunk, `data: [DONE]\n\n` at the end.
-///
-/// A chunk read from an OpenAI-compatible stream that no plugin changed goes out as it came
-/// (every field, in order). The gateway always asks upstream for usage; when the client did
-/// not (`stream_options.include_usage`), the usage-only chunk is held back and `usage` left out
-/// of the others. Other chunks are written from their typed fields and extras; with
-/// `include_usage`, each carries `"usage":null` and the usage goes in one more chunk with
-/// `"choices":[]` before `[DONE]`, as OpenAI sends it. Chunks with nothing for OpenAI (an
-/// Anthropic `ping`) are skipped. A failure after the first chunk is one `data: {"error":{…}}` event, no `[DONE]`.
+/// OpenAI's `chat.completion.chunk` events, through ``BifrostWire/OpenAIStreamEncoder``.
 struct OpenAIChatStreamEncoder: ChatStreamEncoder {
-    /// Whether the client asked for `stream_options.include_usage`.
-    let includeUsage: Bool
-    private var usage: TokenUsage?
-    private var usageSent = false
-    private var id = ""
-    private var created = 0
-    private var model = ""
-    private var extra: JSONObject = [:]
+    private var base: OpenAIStreamEncoder
+    private var scratch: [UInt8] = []
 
     init(includeUsage: Bool) {
-        self.includeUsage = includeUsage
+        base = OpenAIStreamEncoder(includeUsage: includeUsage)
     }
 
     mutating func encode(_ chunk: ChatChunk, into buffer: inout ByteBuffer) {
-        if let chunkUsage = chunk.usage { usage = chunkUsage }
-        id = chunk.id
-        created = chunk.created
-        model = chunk.model
-        extra = chunk.extra
-        if let wire = chunk.wire, wire.format == .openAIChat, !chunk.typedViewChanged {
-            var object = wire.object
-            if !includeUsage {
-                if chunk.choices.isEmpty && chunk.usage != nil { return }
-                object["usage"] = nil
-            } else if chunk.usage != nil {
-                usageSent = true
-            }
-            var writer = JSONWriter(capacity: 256)
-            writer.value(.object(object))
-            Self.event(writer.bytes, into: &buffer)
-            return
-        }
-        if chunk.isEmpty && chunk.extra.isEmpty { return }
-        // A usage-only chunk (OpenAI's own last chunk): its usage goes out at the end, if asked.
-        if chunk.choices.isEmpty && chunk.usage != nil { return }
-        var writer = JSONWriter(capacity: 160 + chunk.choices.reduce(0) { $0 + ($1.content?.utf8.count ?? 0) + 64 })
-        beginChunk(&writer)
-        writer.beginArray()
-        for choice in chunk.choices {
-            writer.beginObject()
-            writer.key("index")
-            writer.number(choice.index)
-            writer.key("delta")
-            writer.beginObject()
-            if let role = choice.role {
-                writer.key("role")
-                writer.string(role)
-            }
-            if let content = choice.content {
-                writer.key("content")
-                writer.string(content)
-            }
-            for member in choice.extra {
-                writer.key(member.key)
-                writer.value(member.value)
-            }
-            writer.endObject()
-            for member in choice.choiceExtra {
-                writer.key(member.key)
-                writer.value(member.value)
-            }
-            writer.key("finish_reason")
-            writer.optionalString(choice.finishReason)
-            writer.endObject()
-        }
-        writer.endArray()
-        if includeUsage {
-            writer.key("usage")
-            writer.null()
-        }
-        endChunk(&writer)
-        Self.event(writer.bytes, into: &buffer)
+        scratch.removeAll(keepingCapacity: true)
+        base.encode(chunk, into: &scratch)
+        buffer.writeBytes(scratch)
     }
 
     mutating func finish(into buffer: inout ByteBuffer) {
-        if includeUsage, !usageSent, let usage {
-            var writer = JSONWriter(capacity: 256)
-            beginChunk(&writer)
-            writer.beginArray()
-            writer.endArray()
-            writer.key("usage")
-            usage.writeOpenAI(into: &writer)
-            endChunk(&writer)
-            Self.event(writer.bytes, into: &buffer)
-        }
-        buffer.writeStaticString("data: [DONE]\n\n")
+        scratch.removeAll(keepingCapacity: true)
+        base.finish(into: &scratch)
+        buffer.writeBytes(scratch)
     }
 
     mutating func fail(_ error: BifrostError, into buffer: inout ByteBuffer) {
-        Self.event(error.openAIJSON(), into: &buffer)
+        scratch.removeAll(keepingCapacity: true)
+        base.fail(error, into: &scratch)
+        buffer.writeBytes(scratch)
     }
 
     func errorResponse(_ error: BifrostError, requestID: String) -> HTTPServerResponse {
         HTTPServerResponse(error: error, requestID: requestID)
-    }
-
-    /// `{"id":…,"object":"chat.completion.chunk","created":…,"model":…,"choices":` (the array follows).
-    private func beginChunk(_ writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.key("id")
-        writer.string(id)
-        writer.key("object")
-        writer.string("chat.completion.chunk")
-        writer.key("created")
-        writer.number(created)
-        writer.key("model")
-        writer.string(model)
-        writer.key("choices")
-    }
-
-    /// The chunk's other top-level fields (`system_fingerprint`, …), then `}`.
-    private func endChunk(_ writer: inout JSONWriter) {
-        for member in extra {
-            writer.key(member.key)
-            writer.value(member.value)
-        }
-        writer.endObject()
-    }
-
-    /// `data: JSON\n\n`.
-    static func event(_ json: [UInt8], into buffer: inout ByteBuffer) {
-        buffer.writeStaticString("data: ")
-        buffer.writeBytes(json)
-        buffer.writeStaticString("\n\n")
     }
 }

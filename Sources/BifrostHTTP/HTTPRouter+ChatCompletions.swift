@@ -1,5 +1,6 @@
 import BifrostCore
 import BifrostLibrary
+import BifrostWire
 import Logging
 import NIOCore
 import NIOHTTP1

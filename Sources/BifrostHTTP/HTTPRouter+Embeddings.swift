@@ -1,5 +1,6 @@
 import BifrostCore
 import BifrostLibrary
+import BifrostWire
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -7,7 +8,7 @@ import NIOHTTP1
 extension HTTPRouter {
     /// `POST /v1/embeddings`: reads OpenAI's embeddings body, asks the model's provider, and
     /// answers `{"object":"list","data":[{"object":"embedding","index":…,"embedding":[…]}],…}`.
-    /// Runs in a task, off the event loop. Embeddings do not pass through chat plugins.
+    /// Runs in a task, off the event loop, through the plugin chain like chat completions.
     func embeddings(body: ByteBuffer, headers: HTTPHeaders, context: RequestContext) async -> HTTPServerResponse {
         let request: EmbeddingRequest
         let format: EmbeddingsCodec.Format
@@ -32,7 +33,7 @@ extension HTTPRouter {
                 status: .ok, bytes: EmbeddingsCodec.json(response, format: format), requestID: context.requestID,
                 extra: response.headers)
             answer.headers.replaceOrAdd(name: "x-bifrost-provider", value: response.provider)
-            answer.headers.replaceOrAdd(name: "x-bifrost-model", value: response.model)
+            answer.headers.replaceOrAdd(name: "x-bifrost-model", value: response.headers[Dispatcher.modelHeader] ?? response.model)
             return answer
         case .failure(let error):
             logFailure("embeddings", error, context: context)

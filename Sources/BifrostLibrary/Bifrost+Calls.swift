@@ -20,7 +20,23 @@ extension Bifrost {
     public func chatCompletion(_ request: ChatRequest, context: RequestContext = RequestContext()) async throws(BifrostError)
         -> ChatResponse
     {
-        try checkRunning()
+        switch await chatOutcome(request, context: context) {
+        case .response(let response): return response
+        case .failure(let error): throw error
+        }
+    }
+
+    /// ``chatCompletion(_:context:)`` as its outcome: the answer or the error, as a transport
+    /// writes them.
+    ///
+    /// ```swift
+    /// switch await bifrost.chatOutcome(request) {
+    /// case .response(let response): print(response.choices[0].content)
+    /// case .failure(let error): print(error.status, error.message)
+    /// }
+    /// ```
+    public func chatOutcome(_ request: ChatRequest, context: RequestContext = RequestContext()) async -> ChatOutcome {
+        if let error = runningError { return .failure(error) }
         let (chain, dispatcher) = (chain, dispatcher)
         let result = await tracked { () async -> Result<ChatResponse, BifrostError> in
             switch await chain.run(request, context: context, through: dispatcher) {
@@ -28,7 +44,10 @@ extension Bifrost {
             case .failure(let error): return .failure(error)
             }
         }
-        return try result.get()
+        switch result {
+        case .success(let response): return .response(response)
+        case .failure(let error): return .failure(error)
+        }
     }
 
     /// Runs a streamed chat request through the plugins and the provider; the answer arrives
@@ -48,21 +67,35 @@ extension Bifrost {
     public func chatCompletionStream(_ request: ChatRequest, context: RequestContext = RequestContext())
         async throws(BifrostError) -> ChatStream
     {
-        try checkRunning()
+        try await chatStreamResult(request, context: context).get()
+    }
+
+    /// ``chatCompletionStream(_:context:)`` as a `Result`: the stream, or the error before it started.
+    ///
+    /// ```swift
+    /// if case .success(let stream) = await bifrost.chatStreamResult(request) {
+    ///     for try await chunk in stream { print(chunk.choices.first?.content ?? "", terminator: "") }
+    /// }
+    /// ```
+    public func chatStreamResult(_ request: ChatRequest, context: RequestContext = RequestContext()) async -> Result<
+        ChatStream, BifrostError
+    > {
+        if let error = runningError { return .failure(error) }
         let outcome = CallOutcome<ChatStream>()
-        guard let id = inFlight.enter(cancel: { outcome.complete(.failure($0)) }) else { throw .shutDown }
+        guard let id = inFlight.enter(cancel: { outcome.complete(.failure($0)) }) else { return .failure(.shutDown) }
         let (chain, dispatcher) = (chain, dispatcher)
         let opened = await run(outcome) { await chain.runStream(request, context: context, through: dispatcher) }
         switch opened {
         case .success(let stream):
-            return tracking(stream, id: id)
+            return .success(tracking(stream, id: id))
         case .failure(let error):
             inFlight.leave(id)
-            throw error
+            return .failure(error)
         }
     }
 
-    /// Embeds texts with the request's provider (embeddings do not pass through chat plugins).
+    /// Embeds texts with the request's provider, through the plugins (see
+    /// `PluginChain.runEmbeddings(_:context:dispatch:)`: they may reject, answer or re-route it).
     ///
     /// ```swift
     /// let response = try await bifrost.embeddings(EmbeddingRequest(model: "mock/embed", inputs: ["a", "b"]))
@@ -71,9 +104,24 @@ extension Bifrost {
     public func embeddings(_ request: EmbeddingRequest, context: RequestContext = RequestContext()) async throws(BifrostError)
         -> EmbeddingResponse
     {
-        try checkRunning()
-        let dispatcher = dispatcher
-        return try await tracked { await dispatcher.embeddings(request, context: context) }.get()
+        try await embeddingsResult(request, context: context).get()
+    }
+
+    /// ``embeddings(_:context:)`` as a `Result`.
+    ///
+    /// ```swift
+    /// let result = await bifrost.embeddingsResult(EmbeddingRequest(model: "mock/embed", inputs: ["a"]))
+    /// ```
+    public func embeddingsResult(_ request: EmbeddingRequest, context: RequestContext = RequestContext()) async -> Result<
+        EmbeddingResponse, BifrostError
+    > {
+        if let error = runningError { return .failure(error) }
+        let (chain, dispatcher) = (chain, dispatcher)
+        return await tracked {
+            await chain.runEmbeddings(request, context: context) { request, context in
+                await dispatcher.embeddings(request, context: context)
+            }
+        }
     }
 
     /// Every model served, as `provider/model`, in provider order; a provider that accepts

@@ -112,11 +112,16 @@ public final class Bifrost: Sendable {
 
     /// Throws `BifrostError.shutDown` once shutdown has begun.
     func checkRunning() throws(BifrostError) {
+        if let error = runningError { throw error }
+    }
+
+    /// `shutDown` once shutdown has begun, else `nil`.
+    var runningError: BifrostError? {
         let running = phase.withLock { phase in
             if case .running = phase { return true }
             return false
         }
-        guard running else { throw .shutDown }
+        return running ? nil : .shutDown
     }
 }
 

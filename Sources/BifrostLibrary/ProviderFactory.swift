@@ -47,18 +47,17 @@ enum ProviderFactory {
     static func makeDispatcher(settings: [ProviderSettings], custom: [any Provider], logger: Logger) -> (
         Dispatcher, UpstreamHTTPClient?
     ) {
-        let upstream = settings.filter { $0.kind != .mock }
-        let httpClient = upstream.isEmpty ? nil : UpstreamHTTPClient()
-        let configured: [any Provider] = settings.filter { settings in !custom.contains { $0.name == settings.name } }.map {
+        let needsHTTP = settings.contains { ProviderKinds.needsHTTP($0.kind) }
+        // Making a client opens nothing; the mock's factory ignores it.
+        let httpClient = UpstreamHTTPClient()
+        let configured: [any Provider] = settings.filter { settings in !custom.contains { $0.name == settings.name } }.compactMap
+        {
             settings in
-            switch settings.kind {
-            case .mock: MockProvider(name: settings.name, latency: settings.mockLatency)
-            case .openai, .anthropic: settings.makeProvider(httpClient: httpClient!, logger: logger)
-            }
+            settings.makeProvider(httpClient: httpClient, logger: logger)
         }
         let providers = configured + custom
         logger.info("providers: \(providers.map(\.name).joined(separator: ", "))")
-        return (Dispatcher(providers: providers, settings: settings, logger: logger), httpClient)
+        return (Dispatcher(providers: providers, settings: settings, logger: logger), needsHTTP ? httpClient : nil)
     }
 }
 

@@ -1,4 +1,5 @@
 import BifrostCore
+import BifrostWire
 import CBifrostPlugin
 
 extension NativeHost {

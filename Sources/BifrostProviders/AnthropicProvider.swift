@@ -1,4 +1,5 @@
 public import BifrostCore
+import BifrostWire
 public import Logging
 
 /// A provider for Anthropic's Messages API.

@@ -1,4 +1,5 @@
 public import BifrostCore
+import BifrostWire
 public import Logging
 import NIOCore
 import NIOHTTP1

@@ -1,5 +1,6 @@
 import BifrostCore
 import BifrostProviders
+import BifrostWire
 
 #if canImport(Glibc)
     import Glibc
@@ -23,7 +24,7 @@ enum WireBenchmark {
                 "read the client's request (\(requestBytes.count) bytes)",
                 measure(iterations) { _ = try? ChatRequest(openAIJSON: requestBytes) }
             ),
-            ("write the upstream body", measure(iterations) { _ = try? OpenAIProvider.chatBody(request, stream: false) }),
+            ("write the upstream body", measure(iterations) { _ = try? request.openAIUpstreamBody(stream: false) }),
             (
                 "split an upstream URL (once per provider URL, not per request)",
                 measure(iterations) { _ = try? UpstreamEndpoint.parse("http://127.0.0.1:18080/v1/chat/completions") }

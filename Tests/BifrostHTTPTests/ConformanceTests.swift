@@ -193,7 +193,9 @@ struct ConformanceTests {
             expected["model"] = .string(String(expected["model"]?.stringValue?.dropFirst(3) ?? ""))
             #expect(String(decoding: sent.body, as: UTF8.self) == compact(.object(expected)), "upstream body")
             if exchange.isStreamed {
-                let upstreamEvents = (exchange.fields["upstream_events"]?.arrayValue ?? []).map { $0.objectField("data") ?? .null }
+                let upstreamEvents = (exchange.fields["upstream_events"]?.arrayValue ?? []).map {
+                    $0.objectField("data") ?? .null
+                }
                 #expect(received.map(compact) == upstreamEvents.map(compact), "events")
             } else {
                 #expect(answerStatus == status)

@@ -1,6 +1,7 @@
 import BifrostCore
 import BifrostProviders
 import BifrostTestSupport
+import BifrostWire
 import Testing
 
 @Suite(.timeLimit(.minutes(1)))

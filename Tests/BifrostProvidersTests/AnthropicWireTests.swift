@@ -1,5 +1,6 @@
 import BifrostCore
 import BifrostProviders
+import BifrostWire
 import Testing
 
 @Suite struct AnthropicWireTests {

@@ -81,6 +81,8 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
     /// let decision = try cache.preHook(request: request, context: context)  // .respond on a hit
     /// ```
     public func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {
+        // Chat answers only: an embeddings request whose inputs match a chat prompt must not get its answer.
+        if try context.route.hasSuffix("/embeddings") { return .continue }
         if try request.header(Self.header)?.lowercased() == "bypass" {
             try mark(context, "bypass")
             return .continue

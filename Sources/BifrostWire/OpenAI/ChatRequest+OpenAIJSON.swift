@@ -1,3 +1,5 @@
+public import BifrostCore
+
 extension ChatRequest {
     /// Reads an OpenAI chat completion request body, checking every field the gateway uses.
     ///
@@ -28,19 +30,72 @@ extension ChatRequest {
             wire: WireBody(format: .openAIChat, object: original))
     }
 
-    /// The request as OpenAI chat JSON, with `model` written as `provider/model`.
+    /// The request as OpenAI chat JSON, with `model` written as `provider/model`: the canonical
+    /// form plugins and cache keys see.
     ///
-    /// The output is canonical: object keys sorted at every level (after `model`,
-    /// `messages`, and each message's `role` and `content`), no whitespace, so equal requests
-    /// give equal bytes; `omitting` leaves those parameters out (a cache key without `user`).
+    /// Canonical: object keys sorted at every level (after `model`, `messages`, and each
+    /// message's `role` and `content`), no whitespace, so equal requests give equal bytes;
+    /// `omitting` leaves those parameters out (a cache key without `user`).
     public func openAIJSON(omitting omitted: Set<String> = []) -> [UInt8] {
         var writer = JSONWriter(capacity: 256 + messages.reduce(0) { $0 + $1.content.utf8.count + 32 })
-        writeOpenAI(into: &writer, model: qualifiedModel, omitting: omitted)
+        writeOpenAI(into: &writer, model: qualifiedModel, style: .canonical(omitting: omitted))
         return writer.bytes
     }
 
-    /// Writes the request as OpenAI chat JSON with the given `model` field.
-    public func writeOpenAI(into writer: inout JSONWriter, model: String, omitting omitted: Set<String> = []) {
+    /// The request as the body sent to an OpenAI-compatible upstream: the bare model, `stream`
+    /// set (or removed), and `stream_options.include_usage` added when streaming, so a stream's
+    /// last chunk has the usage.
+    ///
+    /// A client's OpenAI body that no plugin changed goes out as it came with only those
+    /// fields changed. Otherwise it is written from the request, in its order, translating what
+    /// another format sent: Anthropic's `thinking` becomes `reasoning_effort` (by budget), its
+    /// blocks' `cache_control` is left out (OpenAI caches prompts by itself), and thinking
+    /// blocks of earlier turns are left out (chat completions take no reasoning back).
+    ///
+    /// ```swift
+    /// let body = try request.openAIUpstreamBody(stream: true)
+    /// ```
+    public func openAIUpstreamBody(stream: Bool) throws(BifrostError) -> [UInt8] {
+        var writer = JSONWriter(capacity: 256 + messages.reduce(0) { $0 + $1.content.utf8.count + 32 })
+        if let wire, wire.format == .openAIChat {
+            var body = wire.object
+            body["model"] = .string(model)
+            Self.setStreamFields(&body, stream: stream)
+            writer.value(.object(body))
+            return writer.bytes
+        }
+        var request = self
+        if let thinking = request.parameters.removeValue(forKey: "thinking") {
+            request.parameters["reasoning_effort"] = try Self.reasoningEffort(thinking, model: qualifiedModel)
+        }
+        Self.setStreamFields(&request.parameters, stream: stream)
+        request.writeOpenAI(into: &writer, model: model, style: .upstream)
+        return writer.bytes
+    }
+
+    /// How ``writeOpenAI(into:model:style:)`` writes.
+    public enum OpenAIStyle: Sendable, Hashable {
+        /// Keys sorted at every level, these parameters left out.
+        case canonical(omitting: Set<String>)
+        /// Members in their order; content parts cleaned of what only Anthropic reads.
+        case upstream
+    }
+
+    /// Writes the request as OpenAI chat JSON with the given `model` field: the one writer of
+    /// the format, for the canonical form and the upstream body alike.
+    public func writeOpenAI(into writer: inout JSONWriter, model: String, style: OpenAIStyle) {
+        let canonical: Bool
+        var omitted: Set<String> = []
+        switch style {
+        case .canonical(let omitting): (canonical, omitted) = (true, omitting)
+        case .upstream: canonical = false
+        }
+        func members(_ object: JSONObject) -> [JSONObject.Member] {
+            canonical ? object.members.sorted { $0.key < $1.key } : object.members
+        }
+        func write(_ value: JSONValue) {
+            if canonical { writer.canonicalValue(value) } else { writer.value(value) }
+        }
         writer.beginObject()
         writer.key("model")
         writer.string(model)
@@ -50,23 +105,69 @@ extension ChatRequest {
             writer.beginObject()
             writer.key("role")
             writer.string(message.role)
-            // Content sent as parts is kept in `extra` and written from there.
-            if message.extra["content"] == nil {
-                writer.key("content")
-                writer.string(message.content)
+            writer.key("content")
+            switch message.extra["content"] {
+            case .array(let parts)?: write(.array(canonical ? parts : Self.upstreamParts(parts)))
+            case let content?: write(content)
+            case nil where message.content.isEmpty && message.extra["tool_calls"] != nil: writer.null()
+            case nil: writer.string(message.content)
             }
-            for member in message.extra.members.sorted(by: { $0.key < $1.key }) {
+            for member in members(message.extra) where member.key != "content" {
                 writer.key(member.key)
-                writer.canonicalValue(member.value)
+                write(member.value)
             }
             writer.endObject()
         }
         writer.endArray()
-        for member in parameters.members.sorted(by: { $0.key < $1.key }) where omitted.isEmpty || !omitted.contains(member.key) {
+        for member in members(parameters) where !omitted.contains(member.key) {
             writer.key(member.key)
-            writer.canonicalValue(member.value)
+            write(member.value)
         }
         writer.endObject()
+    }
+
+    /// `stream`, and `stream_options.include_usage` so a stream's last chunk has the usage.
+    private static func setStreamFields(_ body: inout JSONObject, stream: Bool) {
+        if stream {
+            var options = body["stream_options"]?.objectValue ?? [:]
+            options["include_usage"] = true
+            body["stream"] = true
+            body["stream_options"] = .object(options)
+        } else {
+            body["stream"] = nil
+            body["stream_options"] = nil
+        }
+    }
+
+    /// Content parts for an OpenAI upstream: Anthropic's thinking blocks left out, `cache_control` removed.
+    private static func upstreamParts(_ parts: [JSONValue]) -> [JSONValue] {
+        parts.compactMap { part in
+            guard case .object(var fields) = part else { return part }
+            switch fields["type"]?.stringValue {
+            case "thinking", "redacted_thinking": return nil
+            default:
+                fields["cache_control"] = nil
+                return .object(fields)
+            }
+        }
+    }
+
+    /// OpenAI's `reasoning_effort` for Anthropic's `thinking`: by budget, up to 1,024 tokens
+    /// `low`, up to 8,192 `medium`, beyond `high`; `{"type":"disabled"}` and `null` ask for none.
+    private static func reasoningEffort(_ thinking: JSONValue, model: String) throws(BifrostError) -> JSONValue? {
+        switch thinking.objectField("type")?.stringValue {
+        case nil where thinking == .null, "disabled"?:
+            return nil
+        case "enabled"?:
+            guard let budget = thinking.objectField("budget_tokens")?.intValue else {
+                throw .invalidRequest("'thinking.budget_tokens' must be an integer", param: "thinking.budget_tokens")
+            }
+            return budget <= 1024 ? "low" : budget <= 8192 ? "medium" : "high"
+        default:
+            throw .invalidRequest(
+                "'thinking' of this type has no counterpart in OpenAI's chat completions (model \(model))", param: "thinking",
+                code: "unsupported_parameter")
+        }
     }
 
     /// Checks the parameters whose meaning the gateway knows; others pass through.
@@ -169,13 +270,5 @@ extension ChatMessage {
                 param: "\(path).content")
         }
         self.init(role: role, content: content, extra: fields)
-    }
-}
-
-extension JSONValue {
-    /// A member of an object value, or `nil`.
-    public func objectField(_ name: String) -> JSONValue? {
-        if case .object(let fields) = self { return fields[name] }
-        return nil
     }
 }

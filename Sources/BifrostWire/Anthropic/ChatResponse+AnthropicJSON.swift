@@ -1,3 +1,5 @@
+public import BifrostCore
+
 extension ChatResponse {
     /// Reads an Anthropic Messages response (`{"type":"message","content":[…],"stop_reason",…}`).
     ///
@@ -237,7 +239,9 @@ public enum AnthropicWire {
             if originalThinking.count == 1, case .object(var block) = originalThinking[0] {
                 block["thinking"] = .string(reasoning)
                 blocks.append(.object(block))
-            } else if !originalThinking.isEmpty && originalThinking.compactMap({ $0.objectField("thinking")?.stringValue }).joined() == reasoning {
+            } else if !originalThinking.isEmpty
+                && originalThinking.compactMap({ $0.objectField("thinking")?.stringValue }).joined() == reasoning
+            {
                 blocks.append(contentsOf: originalThinking)
             } else {
                 blocks.append(["type": "thinking", "thinking": .string(reasoning)])

@@ -1,3 +1,5 @@
+public import BifrostCore
+
 extension ChatResponse {
     /// The response as an OpenAI `chat.completion` object.
     ///

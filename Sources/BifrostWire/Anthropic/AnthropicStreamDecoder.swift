@@ -1,3 +1,5 @@
+public import BifrostCore
+
 /// Turns Anthropic's streamed Messages events into core ``ChatChunk``s, one chunk per event.
 ///
 /// Every chunk keeps its event in ``ChatChunk/wire``, so an Anthropic client gets every event
@@ -7,7 +9,8 @@
 /// `input_json_delta`s are OpenAI `tool_calls` pieces (numbered among the message's tool calls);
 /// `message_delta` carries the finish reason and the usage, merged with `message_start`'s; other
 /// events have no typed content. An `error` event throws the upstream's error, its event kept in
-/// ``BifrostError/wire``.
+/// ``BifrostError/wire``. The `message_stop` chunk carries the whole message the events
+/// amount to (``ChatChunk/assembledWire``), as Anthropic's SDK accumulator builds it.
 ///
 /// ```swift
 /// var decoder = AnthropicStreamDecoder(provider: "anthropic")
@@ -30,6 +33,7 @@ public struct AnthropicStreamDecoder: Sendable {
     private var usage: JSONObject = [:]
     /// The OpenAI tool-call index of each `tool_use` block, by block index.
     private var toolIndices: [Int: Int] = [:]
+    private var assembly = AnthropicMessageAssembly()
 
     /// Creates a decoder.
     ///
@@ -60,7 +64,9 @@ public struct AnthropicStreamDecoder: Sendable {
 
     /// Decodes one parsed event (its `type` names it) into its chunk.
     public mutating func decode(_ fields: JSONObject) throws(BifrostError) -> ChatChunk {
+        assembly.add(fields)
         var choice: ChunkChoice?
+        var assembled: WireBody?
         var chunkUsage: TokenUsage?
         switch fields["type"]?.stringValue ?? "" {
         case "message_start":
@@ -117,6 +123,7 @@ public struct AnthropicStreamDecoder: Sendable {
             chunkUsage = TokenUsage(anthropicObject: usage)
         case "message_stop":
             isFinished = true
+            assembled = assembly.message.map { WireBody(format: .anthropicMessages, object: $0) }
         case "error":
             let error = fields["error"]
             let type = error?.objectField("type")?.stringValue ?? "api_error"
@@ -128,9 +135,11 @@ public struct AnthropicStreamDecoder: Sendable {
         default:
             break
         }
-        return ChatChunk(
+        var chunk = ChatChunk(
             id: id, created: created, provider: provider, model: model, choices: choice.map { [$0] } ?? [], usage: chunkUsage,
             wire: WireBody(format: .anthropicMessages, object: fields))
+        chunk.assembledWire = assembled
+        return chunk
     }
 }
 
@@ -160,13 +169,16 @@ struct AnthropicMessageAssembly: Sendable {
                 block["signature"] = .string((block["signature"]?.stringValue ?? "") + (delta["signature"]?.stringValue ?? ""))
             case "input_json_delta": partialInputs[index, default: ""] += delta["partial_json"]?.stringValue ?? ""
             case "citations_delta":
-                if let citation = delta["citation"] { block["citations"] = .array((block["citations"]?.arrayValue ?? []) + [citation]) }
+                if let citation = delta["citation"] {
+                    block["citations"] = .array((block["citations"]?.arrayValue ?? []) + [citation])
+                }
             default: break
             }
             blocks[index] = block
         case "content_block_stop":
             let index = event["index"]?.intValue ?? 0
-            if let partial = partialInputs.removeValue(forKey: index), !partial.isEmpty, let input = try? JSONValue.parse(partial) {
+            if let partial = partialInputs.removeValue(forKey: index), !partial.isEmpty, let input = try? JSONValue.parse(partial)
+            {
                 blocks[index]?["input"] = input
             }
         case "message_delta":
@@ -189,51 +201,5 @@ struct AnthropicMessageAssembly: Sendable {
         guard var message = started else { return nil }
         message["content"] = .array(blocks.keys.sorted().map { .object(blocks[$0]!) })
         return message
-    }
-}
-
-extension AnthropicWire {
-    /// The events that stream `message`: `message_start` (empty content, the stop reason and
-    /// output tokens held back), per block its start, one delta (text, thinking and then its
-    /// signature, or the tool input as one `input_json_delta`) and its stop, `message_delta`, `message_stop`.
-    static func replayEvents(of message: JSONObject) -> [JSONObject] {
-        var start = message
-        start["content"] = []
-        start["stop_reason"] = .null
-        start["stop_sequence"] = .null
-        var events: [JSONObject] = [["type": "message_start", "message": .object(start)]]
-        for (position, block) in (message["content"]?.arrayValue ?? []).enumerated() {
-            let index = JSONValue.number(JSONNumber(position))
-            guard case .object(let fields) = block else { continue }
-            var opening = fields
-            var deltas: [JSONValue] = []
-            switch fields["type"]?.stringValue {
-            case "text":
-                opening["text"] = ""
-                opening["citations"] = nil
-                deltas.append(["type": "text_delta", "text": fields["text"] ?? ""])
-                for citation in fields["citations"]?.arrayValue ?? [] {
-                    deltas.append(["type": "citations_delta", "citation": citation])
-                }
-            case "thinking":
-                opening["thinking"] = ""
-                opening["signature"] = ""
-                deltas.append(["type": "thinking_delta", "thinking": fields["thinking"] ?? ""])
-                if let signature = fields["signature"] { deltas.append(["type": "signature_delta", "signature": signature]) }
-            case "tool_use", "server_tool_use":
-                opening["input"] = [:]
-                deltas.append(["type": "input_json_delta", "partial_json": .string(compactJSON(fields["input"] ?? [:]))])
-            default:
-                break
-            }
-            events.append(["type": "content_block_start", "index": index, "content_block": .object(opening)])
-            for delta in deltas { events.append(["type": "content_block_delta", "index": index, "delta": delta]) }
-            events.append(["type": "content_block_stop", "index": index])
-        }
-        var delta: JSONObject = ["stop_reason": message["stop_reason"] ?? .null, "stop_sequence": message["stop_sequence"] ?? .null]
-        if let container = message["container"] { delta["container"] = container }
-        events.append(["type": "message_delta", "delta": .object(delta), "usage": message["usage"] ?? [:]])
-        events.append(["type": "message_stop"])
-        return events
     }
 }

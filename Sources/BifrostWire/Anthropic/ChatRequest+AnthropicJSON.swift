@@ -1,3 +1,5 @@
+public import BifrostCore
+
 extension ChatRequest {
     /// Reads an Anthropic Messages request body (`POST /v1/messages`), checking every field the gateway uses.
     ///

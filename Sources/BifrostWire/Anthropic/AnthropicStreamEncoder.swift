@@ -1,3 +1,5 @@
+public import BifrostCore
+
 /// One server-sent event of Anthropic's streaming format: a name and its JSON data.
 ///
 /// ```swift
