@@ -132,7 +132,6 @@ public struct Dispatcher: Sendable {
         case .success(let served):
             var response = served.value
             response.provider = served.provider
-            response.model = served.model
             served.stamp(&response.headers)
             return .success(response)
         case .failure(let error):

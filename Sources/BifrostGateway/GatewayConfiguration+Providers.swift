@@ -208,13 +208,13 @@ struct ProvidersParser {
         let expected = ProviderKinds.names.map { "\"\($0)\"" }.joined(separator: ", ")
         guard let value else {
             let kind = ProviderSettings.Kind(rawValue: name)
-            if ProviderKinds.registered[kind] != nil { return kind }
+            if ProviderKinds.factory(for: kind) != nil { return kind }
             throw reader.fail(
                 "\(path).kind", "required for a provider not named openai, anthropic or mock; expected one of \(expected)")
         }
         let text = try reader.string(value, at: "\(path).kind")
         let kind = ProviderSettings.Kind(rawValue: text)
-        guard ProviderKinds.registered[kind] != nil else {
+        guard ProviderKinds.factory(for: kind) != nil else {
             throw reader.fail("\(path).kind", "expected one of \(expected), got \"\(text)\"")
         }
         return kind

@@ -41,8 +41,7 @@ struct HTTPStreamingResponse: Sendable {
         headers.add(name: "cache-control", value: "no-cache")
         headers.add(name: "x-request-id", value: requestID)
         let provider = firstChunk.map(\.provider).flatMap { $0.isEmpty ? nil : $0 } ?? provider
-        headers.add(name: "x-bifrost-provider", value: provider)
-        headers.add(name: "x-bifrost-model", value: model)
+        HTTPServerResponse.stampRoute(&headers, provider: provider, model: model)
         for field in extraHeaders { headers.add(name: field.name, value: field.value) }
         return headers
     }

@@ -89,10 +89,8 @@ extension HTTPServerResponse {
     /// response's headers.
     init(anthropicMessage response: ChatResponse, requestID: String) {
         self.init(
-            status: .ok, bytes: response.anthropicJSON(), requestID: requestID,
-            extra: response.headers)
-        headers.replaceOrAdd(name: "x-bifrost-provider", value: response.provider)
-        headers.replaceOrAdd(name: "x-bifrost-model", value: response.headers[Dispatcher.modelHeader] ?? response.model)
+            answer: response.anthropicJSON(), provider: response.provider, model: response.model, headers: response.headers,
+            requestID: requestID)
         headers.replaceOrAdd(name: "request-id", value: requestID)
     }
 }

@@ -29,12 +29,9 @@ extension HTTPRouter {
                 logFailure("embeddings", error, context: context)
                 return HTTPServerResponse(error: error, requestID: context.requestID)
             }
-            var answer = HTTPServerResponse(
-                status: .ok, bytes: EmbeddingsCodec.json(response, format: format), requestID: context.requestID,
-                extra: response.headers)
-            answer.headers.replaceOrAdd(name: "x-bifrost-provider", value: response.provider)
-            answer.headers.replaceOrAdd(name: "x-bifrost-model", value: response.headers[Dispatcher.modelHeader] ?? response.model)
-            return answer
+            return HTTPServerResponse(
+                answer: EmbeddingsCodec.json(response, format: format), provider: response.provider, model: response.model,
+                headers: response.headers, requestID: context.requestID)
         case .failure(let error):
             logFailure("embeddings", error, context: context)
             return HTTPServerResponse(error: error, requestID: context.requestID)

@@ -53,12 +53,27 @@ struct HTTPServerResponse: Sendable {
             extra: error.headers)
     }
 
-    /// A chat completion with `x-bifrost-provider`/`x-bifrost-model` and the response's headers.
+    /// A chat completion with the route's headers and the response's.
     init(chat response: ChatResponse, requestID: String) {
-        self.init(status: .ok, bytes: response.openAIJSON(), requestID: requestID)
-        headers.add(name: "x-bifrost-provider", value: response.provider)
-        headers.add(name: "x-bifrost-model", value: response.model)
-        if !response.headers.isEmpty { merge(response.headers) }
+        self.init(
+            answer: response.openAIJSON(), provider: response.provider, model: response.model, headers: response.headers,
+            requestID: requestID)
+    }
+
+    /// An answer of any route: `bytes`, the route facts (``stampRoute(_:provider:model:)``), then
+    /// the answer's own headers (the dispatcher's `x-bifrost-*`, plugins'), the one merge for
+    /// every route.
+    init(answer bytes: [UInt8], provider: String, model: String, headers answerHeaders: HeaderFields, requestID: String) {
+        self.init(status: .ok, bytes: bytes, requestID: requestID)
+        Self.stampRoute(&headers, provider: provider, model: model)
+        if !answerHeaders.isEmpty { merge(answerHeaders) }
+    }
+
+    /// `x-bifrost-provider` and `x-bifrost-model`, for whole answers and a stream's head alike;
+    /// the dispatcher's `x-bifrost-model` (the model routed to), merged later, replaces `model`.
+    static func stampRoute(_ headers: inout HTTPHeaders, provider: String, model: String) {
+        headers.add(name: "x-bifrost-provider", value: provider)
+        headers.add(name: "x-bifrost-model", value: model)
     }
 
     /// Headers the server owns; plugins cannot replace them (framing and the request id).
