@@ -85,6 +85,24 @@ func newerHostFunction<Function>(
     return try hostFunction(api.pointee[keyPath: field], name)
 }
 
+/// A host function added in ABI 1.`minor`, or a ``HostCallError`` ("not provided") naming it
+/// when the host is older: its `abi_minor` is below `minor`, or its `struct_size` does not
+/// reach the field.
+@inline(__always)
+func newerHostFunction<Function>(
+    _ api: UnsafePointer<bifrost_host_api>, _ field: KeyPath<bifrost_host_api, Function?>, _ name: StaticString,
+    since minor: UInt16
+) throws -> Function {
+    guard api.pointee.abi_minor >= minor else {
+        throw HostCallError(
+            function: "\(name)", status: HostCallError.notProvided,
+            detail:
+                "added in ABI \(BIFROST_ABI_VERSION_MAJOR).\(minor), the host speaks \(api.pointee.abi_major).\(api.pointee.abi_minor)"
+        )
+    }
+    return try newerHostFunction(api, field, name)
+}
+
 /// Lends several strings to the host as one contiguous `bifrost_str` array.
 func withHostStringArray<R>(_ strings: [String], _ body: (UnsafePointer<bifrost_str>?, Int) throws -> R) rethrows -> R {
     if strings.isEmpty { return try body(nil, 0) }

@@ -52,25 +52,32 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
     /// A refusal is thrown as the host's `PluginLoadError`, its `reason` carrying the
     /// plugin's message.
     ///
+    /// `hostMinor` hands the plugin the host's table as a host of ABI 1.`hostMinor` has it
+    /// (that `abi_minor`, a `struct_size` ending before the services added later, and those
+    /// slots NULL), to test how the plugin copes with an older host; `nil` is this host.
+    ///
     /// ```swift
     /// let harness = try PluginTestHarness(TimingHeaders.self, configuration: #"{"header_prefix": "x-acme"}"#)
+    /// let onOldHost = try PluginTestHarness(ToolGuard.self, hostMinor: 2)
     /// ```
     public init(
         _ type: P.Type,
         configuration: String = "{}",
         failurePolicy: FailurePolicy? = nil,
-        logs: CapturedLogs = CapturedLogs()
+        logs: CapturedLogs = CapturedLogs(),
+        hostMinor: Int? = nil
     ) throws(PluginLoadError) {
         self.logs = logs
         let metrics = MetricsRegistry()
         self.metrics = metrics
+        let olderHost = hostMinor.flatMap(OlderHostTables.table(minor:))
         plugin = try NativePlugin.create(
             source: "\(P.name) (PluginTestHarness)",
             configuration: Array(configuration.utf8),
             logger: logs.logger(label: "bifrost.plugin.\(P.name)"),
             metrics: metrics
         ) { host, token, config, length in
-            exportPlugin(P.self, host: host, token: token, config: config, configLength: length)
+            exportPlugin(P.self, host: olderHost ?? host, token: token, config: config, configLength: length)
         }
         self.failurePolicy = failurePolicy ?? plugin.descriptor.defaultFailurePolicy
     }
@@ -170,6 +177,36 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
     /// ```
     public func shutdown() {
         plugin.shutdown()
+    }
+}
+
+/// The host's table cut back to what the hosts of earlier ABI minors had, for
+/// ``PluginTestHarness/init(_:configuration:failurePolicy:logs:hostMinor:)``.
+enum OlderHostTables {
+    /// The size of a table of minor `m`: it ends where the first service of minor `m + 1` begins.
+    private static let sizes: [Int] = [
+        MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.chunk_choice_count)!,  // 1.1
+        MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.metric_define)!,  // 1.2
+        MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.request_message_tool_call_count)!,  // 1.3
+    ]
+
+    // Built once and kept for the life of the process, as a host keeps its table.
+    nonisolated(unsafe) private static let tables: [UnsafePointer<bifrost_host_api>] = sizes.indices.map { minor in
+        let size = sizes[minor]
+        let table = UnsafeMutablePointer<bifrost_host_api>.allocate(capacity: 1)
+        table.initialize(to: NativeHost.api.pointee)
+        table.pointee.struct_size = UInt32(size)
+        table.pointee.abi_minor = UInt16(minor)
+        // The services a host of that minor does not have are absent, not merely out of range.
+        UnsafeMutableRawPointer(table).advanced(by: size).initializeMemory(
+            as: UInt8.self, repeating: 0, count: MemoryLayout<bifrost_host_api>.size - size)
+        return UnsafePointer(table)
+    }
+
+    /// The table of a host of ABI 1.`minor`; `nil` (the real table) for this host's minor or later.
+    static func table(minor: Int) -> UnsafePointer<bifrost_host_api>? {
+        guard minor >= 0, minor < tables.count, minor < Int(BIFROST_ABI_VERSION_MINOR) else { return nil }
+        return tables[minor]
     }
 }
 

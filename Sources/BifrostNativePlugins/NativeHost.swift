@@ -35,6 +35,7 @@ public enum NativeHost {
         installChunkServices(&api)
         installMetricServices(&api)
         installSeriesServices(&api)
+        installToolCallServices(&api)
         return api
     }
 
@@ -231,12 +232,17 @@ public enum NativeHost {
 
     /// Whether `index` addresses one of `count` elements (or, `allowingEnd`, the end for an
     /// insertion); records a fault naming the function and how many `noun` there are when not.
+    ///
+    /// The index is a C `size_t` imported as `Int`: it is compared unsigned, so `(size_t)-1`
+    /// (here `-1`) is out of range like any other large index, never a negative subscript.
     static func checkIndex(
         _ index: Int, in count: Int, allowingEnd: Bool = false, _ noun: String, _ session: NativeSession,
         _ function: StaticString
     ) -> Bool {
-        guard index < count || (allowingEnd && index == count) else {
-            session.recordFault("\(function): index \(index) out of range (\(count) \(noun))")
+        let position = UInt(bitPattern: index)
+        let limit = UInt(count)
+        guard position < limit || (allowingEnd && position == limit) else {
+            session.recordFault("\(function): index \(position) out of range (\(count) \(noun))")
             return false
         }
         return true

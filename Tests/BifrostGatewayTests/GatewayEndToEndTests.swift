@@ -77,7 +77,7 @@ struct GatewayEndToEndTests {
             #expect(
                 plugins == [
                     [
-                        "name": "model-alias", "version": "1.0.0", "kind": "native", "abi_version": "1.2", "file": .string(file),
+                        "name": "model-alias", "version": "1.0.0", "kind": "native", "abi_version": "1.3", "file": .string(file),
                         "hooks": ["pre_hook", "post_hook"], "failure_policy": "fail_closed", "position": 0,
                     ]
                 ])
@@ -134,7 +134,7 @@ struct CommandLineTests {
         let (status, output) = try await runBifrost(["plugins", "check", file])
         #expect(status == 0)
         #expect(output.contains("model-alias 1.0.0"))
-        #expect(output.contains("abi: 1.2"))
+        #expect(output.contains("abi: 1.3"))
         #expect(output.contains("hooks: pre_hook, post_hook"))
     }
 
@@ -142,7 +142,7 @@ struct CommandLineTests {
         let file = try await CPluginCompiler.compile(zoo: "broken.c", as: "broken.so", defines: ["BROKEN": "4"])
         let (status, output) = try await runBifrost(["plugins", "check", file])
         #expect(status == 1)
-        #expect(output.contains("\(file): refused: built for plugin ABI 2.3, but this host speaks ABI 1.2"))
+        #expect(output.contains("\(file): refused: built for plugin ABI 2.3, but this host speaks ABI 1.3"))
     }
 
     @Test func serveRefusesToStartWithABrokenPlugin() async throws {

@@ -185,7 +185,7 @@ struct ConformanceTests {
             return ([try response.json()], response.status)
         }
         await upstream.stop()
-        try await http.shutdown()
+        await http.shutdown()
 
         let sent = try #require(upstream.requests.first, "the upstream got no request")
         if exchange.client == exchange.upstream {

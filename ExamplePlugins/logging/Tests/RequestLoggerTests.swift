@@ -61,6 +61,43 @@ struct RequestLoggerTests {
         #expect(failed["error_type"]?.stringValue != nil)
     }
 
+    /// Answers with two tool calls and detailed usage, as an agent's turn does.
+    struct AgentTurnProvider: Provider {
+        let name = "mock"
+        let models = ["echo"]
+
+        func chatCompletion(_ request: ChatRequest, credentials: ProviderCredentials, context: RequestContext)
+            async throws(BifrostError) -> ChatResponse
+        {
+            let calls: [JSONValue] = [
+                ToolCall(id: "call_1", name: "get_weather", arguments: #"{"city":"Paris"}"#).openAIObject,
+                ToolCall(id: "call_2", name: "get_time", arguments: #"{"zone":"CET"}"#).openAIObject,
+            ]
+            return ChatResponse(
+                provider: name, model: request.model,
+                choices: [
+                    ChatChoice(content: "", finishReason: "tool_calls", extra: ["content": nil, "tool_calls": .array(calls)])
+                ],
+                usage: TokenUsage(
+                    promptTokens: 2006, completionTokens: 300, cachedPromptTokens: 1920, cacheCreationPromptTokens: 64,
+                    reasoningTokens: 256))
+        }
+    }
+
+    @Test func agentTurnsLogTheirToolCallsAndCachedTokens() async throws {
+        let (path, configuration) = try Self.logFile()
+        let harness = try PluginTestHarness(RequestLogger.self, configuration: configuration)
+        _ = await harness.run(.test("weather and time in Paris?"), provider: AgentTurnProvider())
+        harness.shutdown()
+
+        let line = try #require(try Self.lines(path).first)
+        #expect(line["tool_calls"] == ["get_weather", "get_time"], "names only")
+        #expect(line["cached_tokens"]?.intValue == 1920)
+        #expect(line["cache_creation_tokens"]?.intValue == 64)
+        #expect(line["reasoning_tokens"]?.intValue == 256)
+        #expect(!(try readFile(path)).contains("city"), "no arguments in the line")
+    }
+
     @Test func contentIsLoggedOnlyOnRequestAndKeysNever() async throws {
         let (path, configuration) = try Self.logFile(
             #", "include_content": true, "include_headers": ["authorization", "x-tenant"]"#)

@@ -1,5 +1,5 @@
 /*
- * bifrost_plugin.h — the Bifrost for Swift plugin ABI, version 1 (minor 2).
+ * bifrost_plugin.h — the Bifrost for Swift plugin ABI, version 1 (minor 3).
  *
  * One header, C99, no dependencies beyond <stddef.h> and <stdint.h>. A plugin is a
  * shared object exporting one symbol, `bifrost_plugin_create`:
@@ -22,8 +22,9 @@
  *    the host hands out is borrowed until the hook returns; what a plugin passes in is
  *    copied by the host before the call returns.
  *  - Every host function returns a `bifrost_status`. Misuse (a handle used after its
- *    hook returned, an index out of range, invalid UTF-8) returns an error status and
- *    marks the hook as faulted.
+ *    hook returned, an index out of range, invalid UTF-8, a NULL out-pointer) returns an
+ *    error status and marks the hook as faulted. An index is a `size_t` compared, unsigned,
+ *    with its count: (size_t)-1 is out of range like any other.
  *  - Hooks run concurrently for different requests: instance state must be thread-safe.
  *    Hooks must not block their thread for long.
  *  - `destroy` is called exactly once, at shutdown. The host never unloads the library.
@@ -43,7 +44,7 @@ extern "C" {
 /* ---------------------------------------------------------------------------------- */
 
 #define BIFROST_ABI_VERSION_MAJOR 1
-#define BIFROST_ABI_VERSION_MINOR 2
+#define BIFROST_ABI_VERSION_MINOR 3
 
 /* The name of the one symbol a plugin exports. */
 #define BIFROST_PLUGIN_CREATE_SYMBOL "bifrost_plugin_create"
@@ -105,6 +106,22 @@ typedef struct bifrost_usage {
     int64_t completion_tokens;
     int64_t total_tokens;
 } bifrost_usage;
+
+/* Since 1.3: the details behind a response's token counts, each -1 when the provider did
+ * not report it. Set `struct_size` before the call: the host writes only the fields it
+ * covers, so a plugin built against an older header is never written past its struct. */
+typedef struct bifrost_usage_details {
+    /* sizeof(bifrost_usage_details) as the plugin was compiled. */
+    uint32_t struct_size;
+    /* Prompt tokens read from the provider's prompt cache (OpenAI `cached_tokens`,
+     * Anthropic `cache_read_input_tokens`); prompt_tokens includes them. */
+    int64_t cached_prompt_tokens;
+    /* Prompt tokens written to the prompt cache (Anthropic `cache_creation_input_tokens`). */
+    int64_t cache_creation_prompt_tokens;
+    /* Generated tokens spent reasoning (OpenAI `reasoning_tokens`); completion_tokens
+     * includes them. */
+    int64_t reasoning_tokens;
+} bifrost_usage_details;
 
 /* Since 1.2: kinds of metric. */
 typedef int32_t bifrost_metric_kind;
@@ -436,6 +453,53 @@ typedef struct bifrost_host_api {
      * the plugin's or provider's name (empty for the gateway). A rejection names the
      * plugin that rejected; a plugin fault has code "plugin_fault". */
     bifrost_status (*error_get_source)(bifrost_error *error, bifrost_str *kind_out, bifrost_str *name_out);
+
+    /* --- since 1.3: tool calls, reasoning, usage details ----------------------------- */
+
+    /* The tool calls of a request message (an assistant message's OpenAI `tool_calls`),
+     * by position: `call` from 0 to count - 1 (the count is 0 for a message without calls).
+     * `arguments_out` is the arguments' JSON text as the client sent it. Every out-pointer
+     * is required. */
+    bifrost_status (*request_message_tool_call_count)(bifrost_request *request, size_t message, size_t *count_out);
+    bifrost_status (*request_message_tool_call_get)(
+        bifrost_request *request, size_t message, size_t call, bifrost_str *id_out, bifrost_str *name_out,
+        bifrost_str *arguments_out);
+    /* The id of the call a tool message answers (its `tool_call_id`); NOT_FOUND when the
+     * message has none. */
+    bifrost_status (*request_message_tool_call_id)(bifrost_request *request, size_t message, bifrost_str *id_out);
+
+    /* The tool calls of a response choice, by position, as for a request message. */
+    bifrost_status (*response_tool_call_count)(bifrost_response *response, size_t choice, size_t *count_out);
+    bifrost_status (*response_tool_call_get)(
+        bifrost_response *response, size_t choice, size_t call, bifrost_str *id_out, bifrost_str *name_out,
+        bifrost_str *arguments_out);
+    /* Removes one tool call from a choice (a guardrail refusing it); later calls move down
+     * by one position. When the last call goes and the finish reason is "tool_calls", it
+     * becomes "stop" (another reason, such as "length", is kept). */
+    bifrost_status (*response_remove_tool_call)(bifrost_response *response, size_t choice, size_t call);
+    /* The choice's reasoning text (OpenAI `reasoning_content`, Anthropic thinking);
+     * NOT_FOUND when there is none. */
+    bifrost_status (*response_get_reasoning)(bifrost_response *response, size_t choice, bifrost_str *reasoning_out);
+    /* The choice's refusal text; NOT_FOUND when the model did not refuse. */
+    bifrost_status (*response_get_refusal)(bifrost_response *response, size_t choice, bifrost_str *refusal_out);
+
+    /* The tool-call pieces of one choice's delta, by position: `piece` from 0 to count - 1.
+     * `index_out` is the call's position among the choice's calls, which ties its pieces
+     * together; a call's first piece carries its id and name (both empty on later pieces),
+     * every piece a part of the arguments' JSON text (possibly empty). Every out-pointer is
+     * required. */
+    bifrost_status (*chunk_tool_call_count)(bifrost_chunk *chunk, size_t choice, size_t *count_out);
+    bifrost_status (*chunk_tool_call_get)(
+        bifrost_chunk *chunk, size_t choice, size_t piece, int64_t *index_out, bifrost_str *id_out,
+        bifrost_str *name_out, bifrost_str *arguments_out);
+    /* The reasoning text this delta adds; NOT_FOUND when it adds none. */
+    bifrost_status (*chunk_get_reasoning)(bifrost_chunk *chunk, size_t choice, bifrost_str *reasoning_out);
+
+    /* The usage details of a response, or of a chunk (NOT_FOUND unless the chunk carries
+     * usage, like chunk_get_usage). Set `out->struct_size = sizeof *out` first; a size that
+     * covers no field is INVALID_ARGUMENT. */
+    bifrost_status (*response_get_usage_details)(bifrost_response *response, bifrost_usage_details *out);
+    bifrost_status (*chunk_get_usage_details)(bifrost_chunk *chunk, bifrost_usage_details *out);
 } bifrost_host_api;
 
 /* ---------------------------------------------------------------------------------- */

@@ -163,6 +163,18 @@ public final class RequestLogger: PreHookPlugin, PostHookPlugin {
             line.int("prompt_tokens", usage.promptTokens)
             line.int("completion_tokens", usage.completionTokens)
             line.int("total_tokens", usage.totalTokens)
+            // ABI 1.3 details; a host without them simply leaves them out of the line.
+            if let details = try? response.usageDetails {
+                if let cached = details.cachedPromptTokens { line.int("cached_tokens", cached) }
+                if let written = details.cacheCreationPromptTokens { line.int("cache_creation_tokens", written) }
+                if let reasoning = details.reasoningTokens { line.int("reasoning_tokens", reasoning) }
+            }
+            if try response.choiceCount > 0, let calls = try? response.toolCalls(at: 0), !calls.isEmpty {
+                // Names only: arguments carry the conversation's content.
+                var names = JSONArray()
+                for call in calls { names.string(call.name) }
+                line.json("tool_calls", names.closed)
+            }
         }
         if let cache = try context["caching.status"]?.stringValue { line.string("cache", cache) }
         if case .string(let requestFields)? = try context[Self.requestKey] { line.splice(requestFields) }
