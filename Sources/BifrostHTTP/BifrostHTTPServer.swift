@@ -114,7 +114,8 @@ public final class BifrostHTTPServer: Sendable {
                     }
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: true)
+                        withPipeliningAssistance: true, withErrorHandling: false)
+                    try pipeline.addHandler(HTTPProtocolErrorHandler())
                     try pipeline.addHandler(HTTPHandler(router: router))
                 }
             }

@@ -116,7 +116,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Malformed HTTP: NIO's HTTPServerProtocolErrorHandler already answered 400.
+        // Malformed HTTP: HTTPProtocolErrorHandler already answered with the error's JSON.
         // Anything else (a reset by the peer) ends the connection too; others are unaffected.
         router.logger.debug("closing connection after error", metadata: ["error": "\(error)"])
         state = .closing

@@ -87,12 +87,14 @@ extension UpstreamClient {
         case is HTTPParserError:
             result = failure(502, "malformed_response", "upstream sent an invalid HTTP response (\(error))")
         case let error as NIOConnectionError:
-            let causes = error.connectionErrors.map { "\($0.target): \($0.error)" }
-            let dns = [error.dnsAError, error.dnsAAAAError].compactMap { $0.map { "\($0)" } }
+            let causes = error.connectionErrors.map { attempt in
+                "\(Self.cause(attempt.error)) at \(attempt.target.ipAddress ?? "?") port \(attempt.target.port ?? error.port)"
+            }
+            let dns = [error.dnsAError, error.dnsAAAAError].compactMap { $0.map { Self.cause($0) } }
             let reason =
-                causes.isEmpty ? dns.first.map { "cannot resolve \(error.host) (\($0))" } : causes.joined(separator: "; ")
-            result = failure(
-                502, "upstream_unreachable", "could not connect to \(error.host):\(error.port): \(reason ?? "no address")")
+                causes.isEmpty
+                ? "cannot resolve the host name" + (dns.first.map { ": \($0)" } ?? "") : causes.joined(separator: "; ")
+            result = failure(502, "upstream_unreachable", "could not connect to \(error.host) port \(error.port): \(reason)")
         case is NIOSSLError, is BoringSSLError, is NIOSSLExtraError, is UpstreamTLSUnavailable:
             result = failure(502, "upstream_unreachable", "TLS with upstream failed: \(error)")
         case let error as IOError:
@@ -102,7 +104,8 @@ extension UpstreamClient {
             case ETIMEDOUT:
                 result = failure(504, "upstream_timeout", "upstream connection timed out")
             default:
-                result = failure(502, "upstream_unreachable", "could not reach upstream: \(error)")
+                let endpoint = (try? request.parsedURL.parsed.get().endpoint).map { " to \($0.host) port \($0.port)" } ?? ""
+                result = failure(502, "upstream_unreachable", "could not connect\(endpoint): \(Self.cause(error))")
             }
         case let error as ChannelError:
             switch error {
@@ -134,6 +137,21 @@ extension UpstreamClient {
     private func failure(_ status: Int, _ code: String, _ message: String) -> BifrostError {
         BifrostError(
             status: status, type: "upstream_error", code: code, message: "\(provider): \(message)", source: .provider(provider))
+    }
+
+    /// A socket error in words (`connection refused`, `connection reset`, `host unreachable`, …),
+    /// without the system call's signature.
+    static func cause(_ error: any Error) -> String {
+        guard let error = error as? IOError else { return "\(error)" }
+        switch error.errnoCode {
+        case ECONNREFUSED: return "connection refused"
+        case ECONNRESET: return "connection reset"
+        case EHOSTUNREACH: return "host unreachable"
+        case ENETUNREACH: return "network unreachable"
+        case ETIMEDOUT: return "connection timed out"
+        case EADDRNOTAVAIL: return "address not available"
+        default: return String(cString: strerror(error.errnoCode)).lowercased()
+        }
     }
 
     /// `text` with every occurrence of `secret` replaced by `[redacted]`.

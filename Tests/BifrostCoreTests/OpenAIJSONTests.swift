@@ -26,6 +26,22 @@ struct OpenAIJSONTests {
         #expect(try ChatRequest(openAIJSON: request.openAIJSON()) == request)
     }
 
+    @Test(arguments: ["1e400", "-0", "1e-400", "0.10", "123456789012345678901234567890", "-1.5E+3"])
+    func numbersTheGatewayDoesNotTouchGoUpstreamAsWritten(number: String) throws {
+        let body =
+            #"{"model":"up/x","messages":[{"role":"user","content":"hi"}],"x_number":\#(number),"nested":{"n":[\#(number)]}}"#
+        var request = try decode(body)
+        let upstream = String(decoding: try request.openAIUpstreamBody(stream: false), as: UTF8.self)
+        #expect(
+            upstream
+                == #"{"model":"x","messages":[{"role":"user","content":"hi"}],"x_number":\#(number),"nested":{"n":[\#(number)]}}"#
+        )
+        request.messages[0].content = "changed by a plugin"
+        let rewritten = String(decoding: try request.openAIUpstreamBody(stream: false), as: UTF8.self)
+        #expect(
+            rewritten.contains(#""x_number":\#(number),"nested":{"n":[\#(number)]}"#), "and when a plugin changed the request")
+    }
+
     @Test(arguments: [
         ("{", "request body is not valid JSON"),
         ("[]", "request body must be a JSON object, got an array"),

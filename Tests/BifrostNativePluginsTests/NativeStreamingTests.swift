@@ -39,8 +39,9 @@ struct NativeStreamingTests {
         #expect(error == nil)
         #expect(text == "ECHO: HELLO STREAMING WORLD")
         #expect(context["upper.content"] == .string("ECHO: HELLO STREAMING WORLD"))
-        let usage = try #require(
-            await MockProvider().chatCompletion(chatRequest("hello streaming world"), credentials: .none, context: context).usage)
+        let usage = try await MockProvider().chatCompletion(
+            chatRequest("hello streaming world"), credentials: .none, context: context
+        ).usage
         #expect(context["upper.total_tokens"] == .number(Double(usage.totalTokens)))
     }
 

@@ -232,6 +232,7 @@ struct OpenAIProviderTests {
         await http.shutdown()
         #expect(error?.status == 502)
         #expect(error?.code == "upstream_unreachable")
+        #expect(error?.message == "openai: could not connect to 127.0.0.1 port \(port): connection refused")
         // Refused at once, not after a timeout (generous: the machine may be busy with other tests).
         #expect(ContinuousClock.now - started < .seconds(8))
         #expect(error?.message.contains(testSecret) == false)

@@ -1,6 +1,6 @@
 public import BifrostCore
 public import BifrostGateway
-public import BifrostNativePlugins
+import BifrostNativePlugins
 public import BifrostPluginSDK
 public import CBifrostPlugin
 import Logging
