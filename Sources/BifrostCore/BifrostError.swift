@@ -90,6 +90,23 @@ extension BifrostError {
     /// ```
     public var triedFallbacks: Bool { !fallbacksTried.isEmpty }
 
+    /// A plugin kept asking the request to wait beyond the chain's total bound.
+    public static func waitedTooLong(plugin: String, limit: Duration) -> BifrostError {
+        var headers = HeaderFields()
+        headers["retry-after"] = "1"
+        return BifrostError(
+            status: 503, type: "plugin_wait_exceeded", code: "wait_exceeded",
+            message: "plugin '\(plugin)' kept the request waiting longer than \(limit.wholeMilliseconds) ms in all",
+            headers: headers, source: .plugin(plugin))
+    }
+
+    /// The request was cancelled (its client left) while a plugin had it waiting.
+    public static func cancelledWhileWaiting(plugin: String) -> BifrostError {
+        BifrostError(
+            status: 499, type: "request_cancelled", code: "cancelled",
+            message: "the request was cancelled while plugin '\(plugin)' had it waiting", source: .plugin(plugin))
+    }
+
     /// 400 for a request the gateway cannot read.
     public static func invalidRequest(_ message: String, param: String? = nil, code: String? = nil) -> BifrostError {
         BifrostError(status: 400, type: "invalid_request_error", code: code, param: param, message: message)

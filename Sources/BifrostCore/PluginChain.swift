@@ -33,6 +33,9 @@ public struct PluginChain: Sendable {
     private let hooks: [PluginHooks]
     private let logger: Logger
     private let instruments: ChainInstruments?
+    /// The longest a request may wait in all, over every `wait` its PreHooks ask for; beyond
+    /// it the request fails with 503 naming the plugin that kept it waiting.
+    public let maximumTotalWait: Duration
 
     /// The longest a PreHook may ask a request to wait in one step; longer asks are cut to it.
     public static let maximumWait: Duration = .seconds(60)
@@ -42,7 +45,11 @@ public struct PluginChain: Sendable {
     /// With `metrics`, the chain records each hook's duration per plugin
     /// (`bifrost_plugin_hook_duration_seconds`) and each fault
     /// (`bifrost_plugin_faults_total`).
-    public init(_ entries: [ChainEntry], logger: Logger = Logger(label: "bifrost.chain"), metrics: MetricsRegistry? = nil) {
+    public init(
+        _ entries: [ChainEntry], logger: Logger = Logger(label: "bifrost.chain"), metrics: MetricsRegistry? = nil,
+        maximumTotalWait: Duration = .seconds(60)
+    ) {
+        self.maximumTotalWait = maximumTotalWait
         self.entries = entries
         self.hooks = entries.map(\.plugin.descriptor.hooks)
         self.logger = logger
@@ -68,13 +75,28 @@ public struct PluginChain: Sendable {
     }
 
     /// Runs PreHooks, sleeping (without holding a thread) whenever one asks the request to wait,
-    /// then calling that PreHook again.
+    /// then calling that PreHook again; at most ``maximumTotalWait`` in all (then 503 from the
+    /// plugin that waited), and never after the request was cancelled (its client left: 499,
+    /// and the hook is not called again).
     func runPreHooksWaiting(_ request: ChatRequest, context: RequestContext) async -> (ChatRequest, EnteredPlugins, ChatOutcome?)
     {
         var step = runPreHooks(request, context: context, from: 0, entered: EnteredPlugins(count: entries.count))
+        var waited = Duration.zero
         // Only a waiting request suspends; the common path returns without an await.
         while case .wait(let request, let entered, let delay, let index) = step {
-            try? await Task.sleep(for: min(delay, Self.maximumWait))
+            let pause = min(delay, Self.maximumWait, maximumTotalWait - waited)
+            let name = entries[index].plugin.descriptor.name
+            guard pause > .zero else {
+                step = .done(request, entered, .failure(.waitedTooLong(plugin: name, limit: maximumTotalWait)))
+                break
+            }
+            do {
+                try await Task.sleep(for: pause)
+            } catch {
+                step = .done(request, entered, .failure(.cancelledWhileWaiting(plugin: name)))
+                break
+            }
+            waited += pause
             step = runPreHooks(request, context: context, from: index, entered: entered)
         }
         guard case .done(let request, let entered, let answer) = step else { preconditionFailure("waits are resolved above") }

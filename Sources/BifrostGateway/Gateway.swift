@@ -66,10 +66,11 @@ public final class Gateway: Sendable {
         configuration: GatewayConfiguration, plugins: [PluginSpec], logger: Logger, metrics: MetricsRegistry = MetricsRegistry()
     ) async throws -> Gateway {
         for warning in configuration.warnings { logger.warning("\(warning)") }
-        let bifrost = try await Bifrost(
-            configuration: BifrostConfiguration(
-                account: ConfigurationFileAccount(configuration), plugins: plugins, logger: logger,
-                drainTimeout: configuration.server.shutdownGracePeriod, metrics: metrics))
+        var library = BifrostConfiguration(
+            account: ConfigurationFileAccount(configuration), plugins: plugins, logger: logger,
+            drainTimeout: configuration.server.shutdownGracePeriod, metrics: metrics)
+        library.maximumPluginWait = configuration.maximumPluginWait
+        let bifrost = try await Bifrost(configuration: library)
         let server = BifrostHTTPServer(bifrost: bifrost, configuration: configuration.server, logger: logger)
         let port: Int
         do {

@@ -13,7 +13,7 @@ extension GatewayConfiguration {
     ///
     /// ```json
     /// {
-    ///   "server": {"host": "127.0.0.1", "port": 8080, "max_body_bytes": 10485760},
+    ///   "server": {"host": "127.0.0.1", "port": 8080, "max_body_bytes": 10485760, "max_plugin_wait_ms": 60000},
     ///   "plugin_dir": "plugins",
     ///   "plugins": [{"file": "10-model-alias.so", "failure_policy": "fail_open", "config": {"fast": "mock/echo"}}],
     ///   "providers": {
@@ -53,13 +53,18 @@ extension GatewayConfiguration {
         var configuration = GatewayConfiguration()
         configuration.baseDirectory = directoryOf(file)
         if let server = root["server"] {
-            let fields = try reader.object(server, at: "server", allowed: ["host", "port", "max_body_bytes"])
+            let fields = try reader.object(
+                server, at: "server", allowed: ["host", "port", "max_body_bytes", "max_plugin_wait_ms"])
             if let host = fields["host"] { configuration.server.host = try reader.string(host, at: "server.host") }
             if let port = fields["port"] {
                 configuration.server.port = try reader.integer(port, at: "server.port", in: 0...65535)
             }
             if let limit = fields["max_body_bytes"] {
                 configuration.server.maxBodyBytes = try reader.integer(limit, at: "server.max_body_bytes", in: 1...(1 << 31))
+            }
+            if let wait = fields["max_plugin_wait_ms"] {
+                configuration.maximumPluginWait = .milliseconds(
+                    try reader.integer(wait, at: "server.max_plugin_wait_ms", in: 1...3_600_000))
             }
         }
         if let directory = root["plugin_dir"] {

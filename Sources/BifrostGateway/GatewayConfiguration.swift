@@ -26,6 +26,8 @@ public struct GatewayConfiguration: Sendable {
     public var warnings: [String] = []
     /// Where relative plugin files resolve when there is no plugin directory: the config file's directory.
     public var baseDirectory: String = "."
+    /// The longest a request may wait in all when plugins ask it to (`server.max_plugin_wait_ms`, 60 s).
+    public var maximumPluginWait: Duration = .seconds(60)
 
     /// Creates a configuration with defaults: 127.0.0.1:8080, no plugins, the mock provider.
     public init(

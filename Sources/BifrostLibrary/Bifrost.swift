@@ -70,7 +70,8 @@ public final class Bifrost: Sendable {
         let entries = try PluginChainLoader(configuration.plugins, logger: logger, metrics: configuration.metrics).load()
         (dispatcher, upstream) = ProviderFactory.makeDispatcher(
             settings: settings, custom: configuration.providers, logger: logger)
-        chain = PluginChain(entries, logger: logger, metrics: configuration.metrics)
+        chain = PluginChain(
+            entries, logger: logger, metrics: configuration.metrics, maximumTotalWait: configuration.maximumPluginWait)
         metrics = configuration.metrics
         self.logger = logger
         drainTimeout = configuration.drainTimeout

@@ -39,6 +39,13 @@ public struct BifrostConfiguration: Sendable {
     /// print(configuration.metrics.render())
     /// ```
     public var metrics: MetricsRegistry
+    /// The longest a request may wait in all when its plugins ask it to (`wait`), over every
+    /// ask; beyond it the request fails with 503 naming the plugin.
+    ///
+    /// ```swift
+    /// configuration.maximumPluginWait = .seconds(10)
+    /// ```
+    public var maximumPluginWait: Duration = .seconds(60)
 
     /// Creates a configuration.
     ///
