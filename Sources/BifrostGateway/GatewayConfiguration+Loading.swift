@@ -13,7 +13,9 @@ extension GatewayConfiguration {
     ///
     /// ```json
     /// {
-    ///   "server": {"host": "127.0.0.1", "port": 8080, "max_body_bytes": 10485760, "max_plugin_wait_ms": 60000},
+    ///   "server": {"host": "127.0.0.1", "port": 8080, "max_body_bytes": 10485760, "max_plugin_wait_ms": 60000,
+    ///              "keep_alive_idle_ms": 60000, "header_timeout_ms": 10000, "body_idle_timeout_ms": 30000,
+    ///              "body_timeout_ms": 300000, "max_connections": 10000, "max_header_bytes": 65536, "max_header_count": 100},
     ///   "plugin_dir": "plugins",
     ///   "plugins": [{"file": "10-model-alias.so", "failure_policy": "fail_open", "config": {"fast": "mock/echo"}}],
     ///   "providers": {
@@ -54,13 +56,36 @@ extension GatewayConfiguration {
         configuration.baseDirectory = directoryOf(file)
         if let server = root["server"] {
             let fields = try reader.object(
-                server, at: "server", allowed: ["host", "port", "max_body_bytes", "max_plugin_wait_ms"])
+                server, at: "server",
+                allowed: [
+                    "host", "port", "max_body_bytes", "max_plugin_wait_ms", "keep_alive_idle_ms", "header_timeout_ms",
+                    "body_idle_timeout_ms", "body_timeout_ms", "max_connections", "max_header_bytes", "max_header_count",
+                ])
             if let host = fields["host"] { configuration.server.host = try reader.string(host, at: "server.host") }
             if let port = fields["port"] {
                 configuration.server.port = try reader.integer(port, at: "server.port", in: 0...65535)
             }
             if let limit = fields["max_body_bytes"] {
                 configuration.server.maxBodyBytes = try reader.integer(limit, at: "server.max_body_bytes", in: 1...(1 << 31))
+            }
+            let durations: [(String, WritableKeyPath<HTTPServerConfiguration, Duration>)] = [
+                ("keep_alive_idle_ms", \.keepAliveIdleTimeout), ("header_timeout_ms", \.headerTimeout),
+                ("body_idle_timeout_ms", \.bodyIdleTimeout), ("body_timeout_ms", \.bodyTimeout),
+            ]
+            for (name, field) in durations {
+                if let value = fields[name] {
+                    configuration.server[keyPath: field] = .milliseconds(
+                        try reader.integer(value, at: "server.\(name)", in: 1...86_400_000))
+                }
+            }
+            let counts: [(String, WritableKeyPath<HTTPServerConfiguration, Int>, ClosedRange<Int>)] = [
+                ("max_connections", \.maxConnections, 1...1_000_000), ("max_header_bytes", \.maxHeaderBytes, 1024...(1 << 24)),
+                ("max_header_count", \.maxHeaderCount, 8...10_000),
+            ]
+            for (name, field, range) in counts {
+                if let value = fields[name] {
+                    configuration.server[keyPath: field] = try reader.integer(value, at: "server.\(name)", in: range)
+                }
             }
             if let wait = fields["max_plugin_wait_ms"] {
                 configuration.maximumPluginWait = .milliseconds(

@@ -1,5 +1,6 @@
 import BifrostCore
 public import BifrostLibrary
+import BifrostWire
 public import Logging
 import NIOCore
 import NIOHTTP1
@@ -101,6 +102,9 @@ public final class BifrostHTTPServer: Sendable {
             bifrost: bifrost, models: models, maxBodyBytes: configuration.maxBodyBytes,
             requestExecutor: configuration.requestExecutor, logger: logger)
         let connections = connections
+        let limits = configuration
+        let logger = logger
+        let (timeouts, refused) = Self.connectionMetrics(bifrost.metrics, logger: logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -109,14 +113,19 @@ public final class BifrostHTTPServer: Sendable {
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    guard connections.add(channel) else {
+                    switch connections.add(channel, limit: limits.maxConnections) {
+                    case .shuttingDown:
                         throw ChannelError.ioOnClosedChannel
+                    case .full:
+                        refused?.series([]).add(1)
+                        logger.debug("refusing a connection: \(limits.maxConnections) are open")
+                        try channel.pipeline.syncOperations.addHandler(RefusingConnectionHandler())
+                        return
+                    case .added:
+                        break
                     }
-                    let pipeline = channel.pipeline.syncOperations
-                    try pipeline.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: false)
-                    try pipeline.addHandler(HTTPProtocolErrorHandler())
-                    try pipeline.addHandler(HTTPHandler(router: router))
+                    try Self.configurePipeline(
+                        channel.pipeline.syncOperations, router: router, limits: limits, logger: logger, timeouts: timeouts)
                 }
             }
 
@@ -195,6 +204,75 @@ public final class BifrostHTTPServer: Sendable {
     }
 }
 
+extension BifrostHTTPServer {
+    /// A connection's handlers: NIO's response encoder and request decoder (with the head
+    /// limits), the time limits around the decoder, NIO's pipelining and outbound header
+    /// validation, the JSON answer to parser errors, and the gateway's handler.
+    static func configurePipeline(
+        _ pipeline: ChannelPipeline.SynchronousOperations, router: HTTPRouter, limits: HTTPServerConfiguration,
+        logger: Logger, timeouts: MetricFamily?
+    ) throws {
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
+        decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
+        decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount
+        let clock = HTTPConnectionDeadlines.Clock()
+        let deadlines = HTTPConnectionDeadlines.Deadlines(clock: clock, limits: limits, logger: logger, timeouts: timeouts)
+        try pipeline.addHandlers([
+            HTTPResponseEncoder(),
+            HTTPConnectionDeadlines.ByteActivity(clock: clock, deadlines: deadlines),
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)),
+            deadlines,
+            HTTPServerPipelineHandler(),
+            NIOHTTPResponseHeadersValidator(),
+            HTTPProtocolErrorHandler(),
+            HTTPHandler(router: router),
+        ])
+    }
+
+    /// `bifrost_http_timeouts_total{kind}` and `bifrost_http_connections_refused_total`.
+    static func connectionMetrics(_ metrics: MetricsRegistry, logger: Logger) -> (MetricFamily?, MetricFamily?) {
+        do {
+            let timeouts = try metrics.define(
+                MetricDefinition(
+                    kind: .counter, name: "bifrost_http_timeouts_total",
+                    help: "Client connections closed because a time limit ran out, by limit.", labelNames: ["kind"]))
+            let refused = try metrics.define(
+                MetricDefinition(
+                    kind: .counter, name: "bifrost_http_connections_refused_total",
+                    help: "Client connections refused because server.max_connections were open."))
+            return (timeouts, refused)
+        } catch {
+            logger.error("client connection metrics are off: \(error)")
+            return (nil, nil)
+        }
+    }
+}
+
+/// Answers a connection beyond the limit with 503 in OpenAI's shape, then closes it.
+final class RefusingConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    static let answer: [UInt8] = {
+        let body = BifrostError(
+            status: 503, type: "server_busy", code: "too_many_connections",
+            message: "the gateway has as many connections open as it allows; retry shortly"
+        ).openAIJSON()
+        let head =
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: \(body.count)\r\n"
+            + "retry-after: 1\r\nconnection: close\r\n\r\n"
+        return Array(head.utf8) + body
+    }()
+
+    func channelActive(context: ChannelHandlerContext) {
+        let buffer = context.channel.allocator.buffer(bytes: Self.answer)
+        let channel = context.channel
+        context.writeAndFlush(NIOAny(buffer)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
+
 /// The server's open connections, so that shutdown can close them.
 final class ConnectionRegistry: Sendable {
     private struct Storage {
@@ -204,20 +282,29 @@ final class ConnectionRegistry: Sendable {
 
     private let storage = LockedValue(Storage())
 
-    /// Tracks a new connection until it closes; `false` once the server is shutting down.
-    func add(_ channel: any Channel) -> Bool {
+    /// Whether a connection was added.
+    enum Admission {
+        case added
+        case full
+        case shuttingDown
+    }
+
+    /// Tracks a new connection until it closes, unless `limit` are open or the server is shutting down.
+    func add(_ channel: any Channel, limit: Int = .max) -> Admission {
         let key = ObjectIdentifier(channel)
-        let added = storage.withLock { storage in
-            guard !storage.closed else { return false }
+        let admission = storage.withLock { storage -> Admission in
+            guard !storage.closed else { return .shuttingDown }
+            guard storage.channels.count < limit else { return .full }
             storage.channels[key] = channel
-            return true
+            return .added
         }
+        let added = admission == .added
         if added {
             channel.closeFuture.whenComplete { [self] _ in
                 _ = storage.withLock { $0.channels.removeValue(forKey: key) }
             }
         }
-        return added
+        return admission
     }
 
     /// Refuses further connections and returns the open ones.

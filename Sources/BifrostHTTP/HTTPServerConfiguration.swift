@@ -35,6 +35,28 @@ public struct HTTPServerConfiguration: Sendable, Hashable {
     /// ```
     public var shutdownGracePeriod: Duration = .seconds(5)
 
+    /// How long a connection may stay silent between requests before it is closed (quietly).
+    public var keepAliveIdleTimeout: Duration = .seconds(60)
+
+    /// How long a request's head may take to arrive once its first byte has (then 408).
+    public var headerTimeout: Duration = .seconds(10)
+
+    /// The longest silence inside a request body (then 408).
+    public var bodyIdleTimeout: Duration = .seconds(30)
+
+    /// How long a request body may take in all, from its head (then 408).
+    public var bodyTimeout: Duration = .seconds(300)
+
+    /// The most connections open at once; one more is answered 503 and closed, and counted
+    /// in `bifrost_http_connections_refused_total`.
+    public var maxConnections: Int = 10_000
+
+    /// The largest request head (request line and headers together), in bytes (then 431).
+    public var maxHeaderBytes: Int = 64 * 1024
+
+    /// The most header fields one request may carry (then 431).
+    public var maxHeaderCount: Int = 100
+
     /// Where the task of each chat request runs; ``RequestExecutor/eventLoop`` unless set.
     ///
     /// ```swift

@@ -1,0 +1,209 @@
+import BifrostCore
+import BifrostWire
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The client side's time limits, per connection (DESIGN.md §2: every wait is bounded).
+///
+/// Between requests a connection may stay silent for ``HTTPServerConfiguration/keepAliveIdleTimeout``
+/// (then it is closed quietly). Once its first byte of a request arrives, the whole head must
+/// follow within ``HTTPServerConfiguration/headerTimeout``; a body must keep arriving, with no
+/// silence longer than ``HTTPServerConfiguration/bodyIdleTimeout``, and be complete within
+/// ``HTTPServerConfiguration/bodyTimeout`` of its head. A request that misses one is answered
+/// 408 with OpenAI's error JSON naming the limit and the connection closed. No limit applies
+/// while the answer is produced or written: the provider's and the stream's own timeouts do.
+///
+/// Two handlers share one ``Clock`` on the connection's event loop: ``ByteActivity`` before
+/// the HTTP decoder sees raw bytes arrive (so a head trickling in byte by byte is timed),
+/// ``Deadlines`` after it sees requests begin and end and answers end.
+enum HTTPConnectionDeadlines {
+    /// Where the connection is, as its time limits see it.
+    enum Phase {
+        /// No request is open; `bytesSeen` once the next one has started to arrive.
+        case waiting(bytesSeen: Bool)
+        /// A head arrived at `start`; its body is arriving.
+        case body(start: NIODeadline)
+        /// The request is complete; its answer is being produced or written.
+        case answering
+    }
+
+    /// The shared, loop-confined state of one connection.
+    final class Clock {
+        var phase = Phase.waiting(bytesSeen: false)
+        /// When the first byte of the request being waited for arrived.
+        var headStart = NIODeadline.now()
+        /// When the phase's current silence began: the last byte read, or the phase's start.
+        var lastActivity = NIODeadline.now()
+        var timer: Scheduled<Void>?
+        /// Requests begun and answers ended: a pipelined request that arrives while an answer
+        /// is written is whole already and waits untimed for its turn.
+        var requestsBegun = 0
+        var answersEnded = 0
+    }
+
+    /// Notes raw bytes arriving; placed before the HTTP decoder.
+    final class ByteActivity: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = ByteBuffer
+        typealias InboundOut = ByteBuffer
+
+        let clock: Clock
+        let deadlines: Deadlines
+
+        init(clock: Clock, deadlines: Deadlines) {
+            self.clock = clock
+            self.deadlines = deadlines
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            clock.lastActivity = .now()
+            if case .waiting(bytesSeen: false) = clock.phase {
+                clock.phase = .waiting(bytesSeen: true)
+                clock.headStart = clock.lastActivity
+                deadlines.rearm()
+            }
+            context.fireChannelRead(data)
+        }
+    }
+
+    /// Keeps the connection's one timer for the phase it is in; placed after the HTTP decoder.
+    final class Deadlines: ChannelDuplexHandler, RemovableChannelHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias InboundOut = HTTPServerRequestPart
+        typealias OutboundIn = HTTPServerResponsePart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        let clock: Clock
+        let limits: HTTPServerConfiguration
+        let logger: Logger
+        let timeouts: MetricFamily?
+        private var context: ChannelHandlerContext?
+
+        init(clock: Clock, limits: HTTPServerConfiguration, logger: Logger, timeouts: MetricFamily?) {
+            self.clock = clock
+            self.limits = limits
+            self.logger = logger
+            self.timeouts = timeouts
+        }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            self.context = context
+            rearm()
+        }
+
+        func handlerRemoved(context: ChannelHandlerContext) {
+            clock.timer?.cancel()
+            self.context = nil
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            clock.timer?.cancel()
+            context.fireChannelInactive()
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head:
+                clock.requestsBegun += 1
+                if clock.requestsBegun - clock.answersEnded == 1 {
+                    clock.phase = .body(start: .now())
+                    clock.lastActivity = .now()
+                    rearm()
+                }
+            case .body:
+                break
+            case .end:
+                clock.phase = .answering
+                clock.timer?.cancel()
+            }
+            context.fireChannelRead(data)
+        }
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            if case .end = unwrapOutboundIn(data) {
+                clock.answersEnded += 1
+                if clock.answersEnded == clock.requestsBegun {
+                    if case .answering = clock.phase {
+                        clock.phase = .waiting(bytesSeen: false)
+                        clock.lastActivity = .now()
+                        rearm()
+                    } else {
+                        // Answered before its body ended (a 413): the handler drains and closes.
+                        clock.phase = .answering
+                        clock.timer?.cancel()
+                    }
+                }
+            }
+            context.write(data, promise: promise)
+        }
+
+        /// The moment the current phase's limit runs out, and which limit it is.
+        private func deadline() -> (NIODeadline, Limit)? {
+            switch clock.phase {
+            case .waiting(bytesSeen: false):
+                return (clock.lastActivity + TimeAmount(limits.keepAliveIdleTimeout), .keepAlive)
+            case .waiting(bytesSeen: true):
+                // From the first byte, however the rest trickles in.
+                return (clock.headStart + TimeAmount(limits.headerTimeout), .header)
+            case .body(let start):
+                let idle = clock.lastActivity + TimeAmount(limits.bodyIdleTimeout)
+                let total = start + TimeAmount(limits.bodyTimeout)
+                return idle < total ? (idle, .bodyIdle) : (total, .body)
+            case .answering:
+                return nil
+            }
+        }
+
+        /// Schedules the timer for the current phase (a head's time counts from its first byte).
+        func rearm() {
+            clock.timer?.cancel()
+            guard let context, let (when, _) = deadline() else { return }
+            let loop = context.eventLoop.assumeIsolated()
+            clock.timer = loop.scheduleTask(deadline: when) { [self] in fire() }
+        }
+
+        private func fire() {
+            guard let context, let (when, limit) = deadline() else { return }
+            // A byte arrived since the timer was set: the silence is shorter than it was.
+            guard when <= .now() else { return rearm() }
+            timeouts?.series([limit.rawValue]).add(1)
+            logger.debug(
+                "closing connection: \(limit.description(limits))",
+                metadata: ["peer": "\(context.channel.remoteAddress?.ipAddress ?? "unknown")"])
+            if limit != .keepAlive {
+                let error = BifrostError(
+                    status: 408, type: "invalid_request_error", code: "request_timeout", message: limit.description(limits))
+                var body = context.channel.allocator.buffer(capacity: 160)
+                body.writeBytes(error.openAIJSON())
+                var headers = HTTPHeaders()
+                headers.add(name: "content-type", value: "application/json")
+                headers.add(name: "content-length", value: String(body.readableBytes))
+                headers.add(name: "connection", value: "close")
+                context.write(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .requestTimeout, headers: headers))),
+                    promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            }
+            clock.phase = .answering
+            context.close(promise: nil)
+        }
+    }
+
+    /// Which limit ran out: also the `kind` label of `bifrost_http_timeouts_total`.
+    enum Limit: String {
+        case keepAlive = "keep_alive_idle"
+        case header = "header"
+        case bodyIdle = "body_idle"
+        case body = "body"
+
+        func description(_ limits: HTTPServerConfiguration) -> String {
+            switch self {
+            case .keepAlive: "the connection was idle for \(limits.keepAliveIdleTimeout.wholeMilliseconds) ms between requests"
+            case .header: "the request head did not arrive within \(limits.headerTimeout.wholeMilliseconds) ms of its first byte"
+            case .bodyIdle: "the request body stalled for \(limits.bodyIdleTimeout.wholeMilliseconds) ms"
+            case .body: "the request body did not arrive within \(limits.bodyTimeout.wholeMilliseconds) ms of its head"
+            }
+        }
+    }
+}
