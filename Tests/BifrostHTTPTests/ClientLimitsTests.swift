@@ -4,12 +4,19 @@ import BifrostLibrary
 import BifrostTestSupport
 import Testing
 
+extension HTTPServerConfiguration {
+    /// A test server's configuration (127.0.0.1, a free port) with some limits changed.
+    static func limited(_ adjust: (inout HTTPServerConfiguration) -> Void) -> HTTPServerConfiguration {
+        var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, shutdownGracePeriod: .seconds(2))
+        adjust(&configuration)
+        return configuration
+    }
+}
+
 /// A server with short client-side limits, for tests that wait them out.
 func withLimitedServer<Result: Sendable>(
-    _ adjust: (inout HTTPServerConfiguration) -> Void, _ body: (HTTPTestClient) async throws -> Result
+    _ configuration: HTTPServerConfiguration, _ body: (HTTPTestClient) async throws -> Result
 ) async throws -> Result {
-    var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, shutdownGracePeriod: .seconds(2))
-    adjust(&configuration)
     let server = BifrostHTTPServer(bifrost: try await makeBifrost(), configuration: configuration, logger: quietLogger())
     let client = HTTPTestClient(port: try await server.start())
     do {
@@ -33,7 +40,7 @@ struct ClientLimitsTests {
 
     @Test("a head that never completes gets 408 within the header timeout, even trickling a byte at a time")
     func stalledHead() async throws {
-        try await withLimitedServer({ $0.headerTimeout = .milliseconds(400) }) { client in
+        try await withLimitedServer(.limited { $0.headerTimeout = .milliseconds(400) }) { client in
             try await client.withConnection { connection in
                 let started = ContinuousClock.now
                 for byte in "GET /health HTTP/1.1\r\nHo".utf8 {
@@ -53,7 +60,7 @@ struct ClientLimitsTests {
 
     @Test("a body that stalls gets 408 after the body idle timeout")
     func stalledBody() async throws {
-        try await withLimitedServer({ $0.bodyIdleTimeout = .milliseconds(300) }) { client in
+        try await withLimitedServer(.limited { $0.bodyIdleTimeout = .milliseconds(300) }) { client in
             try await client.withConnection { connection in
                 try await connection.write(
                     Array(
@@ -70,7 +77,7 @@ struct ClientLimitsTests {
 
     @Test("a body that trickles beyond the total body timeout gets 408")
     func slowBody() async throws {
-        try await withLimitedServer({ $0.bodyTimeout = .milliseconds(400) }) { client in
+        try await withLimitedServer(.limited { $0.bodyTimeout = .milliseconds(400) }) { client in
             try await client.withConnection { connection in
                 try await connection.write(
                     Array("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n".utf8))
@@ -87,7 +94,7 @@ struct ClientLimitsTests {
 
     @Test("an idle keep-alive connection is closed quietly after the keep-alive timeout")
     func idleKeepAlive() async throws {
-        try await withLimitedServer({ $0.keepAliveIdleTimeout = .milliseconds(300) }) { client in
+        try await withLimitedServer(.limited { $0.keepAliveIdleTimeout = .milliseconds(300) }) { client in
             try await client.withConnection { connection in
                 #expect(try await connection.send("GET", "/health").status == 200)
                 let (rest, elapsed) = try await Self.untilClosed(connection)
@@ -118,7 +125,7 @@ struct ClientLimitsTests {
 
     @Test("beyond max_connections a connection gets 503 in OpenAI's shape; one closing makes room")
     func connectionLimit() async throws {
-        try await withLimitedServer({ $0.maxConnections = 2 }) { client in
+        try await withLimitedServer(.limited { $0.maxConnections = 2 }) { client in
             try await client.withConnection { second in
                 try await client.withConnection { first in
                     #expect(try await first.send("GET", "/health").status == 200)
@@ -142,10 +149,12 @@ struct ClientLimitsTests {
             "GET /health HTTP/1.1\r\nHost: x\r\n" + (1...20).map { "X-H\($0): v\r\n" }.joined() + "\r\n",
         ])
     func headLimits(request: String) async throws {
-        try await withLimitedServer({
-            $0.maxHeaderBytes = 1024
-            $0.maxHeaderCount = 10
-        }) { client in
+        try await withLimitedServer(
+            .limited {
+                $0.maxHeaderBytes = 1024
+                $0.maxHeaderCount = 10
+            }
+        ) { client in
             let responses = try HTTPTestResponse.parseAll(try await client.sendRaw(Array(request.utf8)))
             #expect(responses.first?.status == 431)
             #expect(responses.first?.headers["content-type"] == "application/json")
