@@ -40,6 +40,8 @@ public struct EmbeddingResponse: Sendable, Hashable {
     public var usage: TokenUsage
     /// Extra headers for the client.
     public var headers: HeaderFields
+    /// The answer as the provider sent it, for a client that asked for the same encoding.
+    public var wire: WireBody?
 
     /// Creates a response.
     public init(provider: String, model: String, vectors: [[Double]], usage: TokenUsage, headers: HeaderFields = HeaderFields()) {

@@ -62,7 +62,10 @@ extension PluginChain {
             guard var response = vectors ?? (try? EmbeddingResponse.from(pluginAnswer: answer).get()) else {
                 return .failure(EmbeddingResponse.notEmbeddings)
             }
-            response.usage = answer.usage
+            if response.usage != answer.usage {
+                response.usage = answer.usage
+                response.wire = nil
+            }
             response.headers = answer.headers
             return .success(response)
         }

@@ -4,6 +4,8 @@ public enum WireFormat: String, Sendable, Hashable {
     case openAIChat = "openai.chat"
     /// Anthropic's Messages API: `message` and its stream events.
     case anthropicMessages = "anthropic.messages"
+    /// OpenAI's embeddings: the `list` of `embedding`s.
+    case openAIEmbeddings = "openai.embeddings"
 }
 
 /// A body, answer or stream event exactly as it arrived, kept beside the typed view of it.

@@ -143,9 +143,14 @@ enum EmbeddingsCodec {
     }
 
     /// `{"object":"list","data":[{"object":"embedding","index":i,"embedding":[…]|"base64"}],"model":…,"usage":{"prompt_tokens","total_tokens"}}`
+    /// An upstream's answer in floats goes to a client that asked for floats as it came.
     static func json(_ response: EmbeddingResponse, format: Format) -> [UInt8] {
         let dimensions = response.vectors.first?.count ?? 0
         var writer = JSONWriter(capacity: 128 + response.vectors.count * (64 + dimensions * 22))
+        if format == .float, let wire = response.wire, wire.format == .openAIEmbeddings {
+            writer.value(.object(wire.object))
+            return writer.bytes
+        }
         writer.beginObject()
         writer.key("object")
         writer.string("list")

@@ -4,7 +4,8 @@ extension OpenAIProvider {
     /// Embeds texts: `POST {baseURL}/embeddings` with `input` as an array of strings and the bare model.
     ///
     /// Vectors are returned in input order (sorted by the upstream's `index`); `encoding_format` is
-    /// not forwarded, so vectors always arrive as floats.
+    /// not forwarded, so vectors always arrive as floats, and the answer is kept as it came
+    /// (``BifrostCore/EmbeddingResponse/wire``) for a client that asked for floats.
     ///
     /// ```swift
     /// let vectors = try await openai.embeddings(
@@ -22,9 +23,9 @@ extension OpenAIProvider {
         writer.beginArray()
         for input in request.inputs { writer.string(input) }
         writer.endArray()
-        for key in request.parameters.keys.sorted() where key != "encoding_format" && key != "model" && key != "input" {
-            writer.key(key)
-            writer.value(request.parameters[key]!)
+        for member in request.parameters where !["encoding_format", "model", "input"].contains(member.key) {
+            writer.key(member.key)
+            writer.value(member.value)
         }
         writer.endObject()
         let outgoing = upstreamRequest(url: embeddingsURL, body: writer.bytes, credentials: credentials)
@@ -61,11 +62,13 @@ extension OpenAIProvider {
         }
         guard indexed.count == count else { throw malformed("expected \(count) embeddings, got \(indexed.count)") }
         let usage = value.objectField("usage")
-        return EmbeddingResponse(
+        var response = EmbeddingResponse(
             provider: provider, model: value.objectField("model")?.stringValue ?? model,
             vectors: indexed.sorted { $0.index < $1.index }.map(\.vector),
             usage: TokenUsage(
                 promptTokens: usage?.objectField("prompt_tokens")?.intValue ?? 0, completionTokens: 0,
                 totalTokens: usage?.objectField("total_tokens")?.intValue))
+        response.wire = value.objectValue.map { WireBody(format: .openAIEmbeddings, object: $0) }
+        return response
     }
 }

@@ -206,11 +206,34 @@ struct ConformanceTests {
                 switch (exchange.isStreamed, exchange.client) {
                 case (false, _): received.first ?? .null
                 case (true, .openAIChat): accumulateOpenAI(received)
-                case (true, .anthropicMessages): accumulateAnthropic(received)
+                case (true, _): accumulateAnthropic(received)
                 }
             let expected = try #require(exchange.fields["expect_client"])
             let difference = contains(answer, expected)
             #expect(difference == nil, "\(difference ?? "") in \(compact(answer))")
         }
+    }
+
+    @Test("embeddings from an OpenAI-compatible upstream reach a client that asked for floats as they came")
+    func embeddingsPassThrough() async throws {
+        let answer =
+            #"{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.0023064255,-0.009327292,1e-7,-0]}],"#
+            + #""model":"text-embedding-3-small","usage":{"prompt_tokens":8,"total_tokens":8},"x_vendor":{"n":1.50}}"#
+        let upstream = try await FakeUpstream.start { _ in .json(body: answer) }
+        let http = UpstreamHTTPClient()
+        let provider = OpenAIProvider(
+            settings: ProviderSettings(name: "up", kind: .openai, baseURL: upstream.baseURL, retry: .init(maxAttempts: 1)),
+            httpClient: http)
+        let bifrost = try await makeBifrost(providers: [provider])
+        let body = try await withServer(bifrost) { client, _ in
+            try await client.postJSON(
+                "/v1/embeddings", #"{"model":"up/text-embedding-3-small","input":"hi","user":"u-1","dimensions":3}"#
+            ).text
+        }
+        await upstream.stop()
+        await http.shutdown()
+        #expect(body == answer)
+        #expect(
+            upstream.requests.first?.text == #"{"model":"text-embedding-3-small","input":["hi"],"user":"u-1","dimensions":3}"#)
     }
 }
