@@ -61,6 +61,21 @@ public enum NativeHost {
     // MARK: Shared helpers
 
     /// Logs a handle used after its hook returned; no hook is running to blame.
+    /// A handle that is no handle of the calling thread's hook: garbage, or one a plugin's own
+    /// thread kept from a hook (which would reach another request's data). Refused unread.
+    /// Logged the first time and then at every power of two, so a plugin's loop cannot flood the log.
+    static func foreignHandleUse(function: StaticString) {
+        let count = foreignHandleUses.withLock { count -> Int in
+            count += 1
+            return count
+        }
+        guard count & (count - 1) == 0 else { return }
+        logger.warning(
+            "a native plugin called \(function) from a thread outside its hooks (\(count) such calls so far); refused unread")
+    }
+
+    private static let foreignHandleUses = LockedValue(0)
+
     static func lateHandleUse(function: StaticString) {
         logger.warning("a native plugin called \(function) with a handle whose hook had already returned; the call was refused")
     }

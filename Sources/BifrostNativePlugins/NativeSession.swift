@@ -8,8 +8,11 @@ import CBifrostPlugin
 
 /// The state behind every handle a native plugin receives during one hook call.
 ///
-/// Handles are this object's address with the handle kind in the low bits, so a handle of
-/// the wrong kind is caught. While a hook runs, the session points at the request in place,
+/// Handles are this object's address with the handle kind in the low bits and the hook call's
+/// generation in the high bits. A handle is honoured only on the thread whose hook it was given
+/// to, during that very hook call, and only for its kind: a garbage value, another thread's
+/// handle (a plugin's own thread writing into someone else's request) or one kept from an
+/// earlier call is refused before anything is dereferenced. While a hook runs, the session points at the request in place,
 /// or holds the outcome moved into it (no copy) until the hook returns; then the session is
 /// closed and a handle touched again is refused.
 ///
@@ -24,6 +27,8 @@ final class NativeSession {
     // Unowned: the caller holds the context for the whole hook call; no refcounting per call.
     private(set) unowned(unsafe) var context: RequestContext?
     var phase = Phase.closed
+    /// Counts this thread's hook calls (16 bits, in the handles' high bits).
+    private(set) var generation: UInt = 0
     /// The PreHook's request, in place: valid only while the hook runs.
     var requestPointer: UnsafeMutablePointer<ChatRequest>?
     var request: ChatRequest {
@@ -152,6 +157,7 @@ final class NativeSession {
 
     func open(_ phase: Phase, context: RequestContext) {
         self.phase = phase
+        generation = (generation &+ 1) & Self.generationMask
         self.context = context
         if _slowPath(fault != nil) { fault = nil }
         if _slowPath(waitNanoseconds != nil) { waitNanoseconds = nil }
@@ -214,21 +220,45 @@ final class NativeSession {
         Self.handle(baseHandle, kind)
     }
 
-    /// This session's address, the base every handle is built on.
-    var baseHandle: UInt { UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque()) }
+    /// This session's address and the running call's generation, the base every handle is built on.
+    var baseHandle: UInt {
+        UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque()) | generation << Self.generationShift
+    }
+
+    /// User-space addresses fit in the low 48 bits; the generation takes the 16 above them.
+    static let generationShift: UInt = 48
+    static let generationMask: UInt = 0xFFFF
+    static let addressMask: UInt = ((1 << generationShift) - 1) & ~0xF
 
     @inline(__always)
     static func handle(_ base: UInt, _ kind: HandleKind) -> OpaquePointer {
         OpaquePointer(bitPattern: base | kind.rawValue).unsafelyUnwrapped
     }
 
-    /// Resolves a handle to its session if it is of the expected kind and its hook is running.
+    /// Resolves a handle to its session if it is of the expected kind and was given to the hook
+    /// running on this thread now. Nothing is dereferenced before the handle is known to be the
+    /// calling thread's own session.
     static func resolve(_ handle: OpaquePointer?, _ kind: HandleKind, _ function: StaticString) -> NativeSession? {
         guard let handle else { return nil }
         let bits = UInt(bitPattern: handle)
         let tag = bits & 0xF
-        guard let base = UnsafeRawPointer(bitPattern: bits & ~0xF) else { return nil }
-        let session = Unmanaged<NativeSession>.fromOpaque(base).takeUnretainedValue()
+        guard let raw = bifrost_host_thread_session(), UInt(bitPattern: raw) == bits & addressMask else {
+            if let running {
+                running.recordFault("\(function) was given a handle that is not one of this hook's")
+            } else {
+                NativeHost.foreignHandleUse(function: function)
+            }
+            return nil
+        }
+        let session = Unmanaged<NativeSession>.fromOpaque(raw).takeUnretainedValue()
+        guard bits >> generationShift == session.generation else {
+            if session.phase == .closed {
+                NativeHost.lateHandleUse(function: function)
+            } else {
+                session.recordFault("\(function) was given a handle of an earlier hook call; handles are valid only in their own")
+            }
+            return nil
+        }
         guard tag == kind.rawValue else {
             let actual = HandleKind(rawValue: tag)?.name ?? "unknown"
             session.recordFault("\(function) was given a \(actual) handle, expected a \(kind.name) handle")

@@ -88,7 +88,7 @@ struct NativeChainTests {
         let outcome = await runChain([try await tracer("stale", ["FAULT_IN_POST": "2"])])
         let error = try #require(outcome.error)
         #expect(error.message.contains("plugin 'stale' failed in PostHook"))
-        #expect(error.message.contains("request handle is only valid in a PreHook"))
+        #expect(error.message.contains("was given a handle of an earlier hook call"))
     }
 
     @Test func destroyRunsExactlyOnce() async throws {
