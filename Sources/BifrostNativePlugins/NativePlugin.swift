@@ -80,6 +80,14 @@ public final class NativePlugin: Plugin {
                 reason: "bifrost_plugin_create returned NULL without a message (call host->set_create_error to say why)")
         }
         let raw = UnsafeRawPointer(table)
+        let memory = MemoryMap.current()
+        if let memory, !memory.isReadable(UInt(bitPattern: raw), count: 8) {
+            throw PluginLoadError(
+                file: source, kind: .invalidTable,
+                reason:
+                    "bifrost_plugin_create returned \(raw), which is not readable memory; return a pointer to a static or allocated bifrost_plugin"
+            )
+        }
         let structSize = Int(raw.load(as: UInt32.self))
         guard structSize >= 8 else {
             throw PluginLoadError(
@@ -100,6 +108,11 @@ public final class NativePlugin: Plugin {
                 file: source, kind: .tableTooSmall,
                 reason: "plugin table struct_size is \(structSize) bytes; ABI 1.0 needs at least \(minimumTableSize)")
         }
+        if let memory, !memory.isReadable(UInt(bitPattern: raw), count: min(structSize, MemoryLayout<bifrost_plugin>.size)) {
+            throw PluginLoadError(
+                file: source, kind: .invalidTable,
+                reason: "the plugin table's struct_size (\(structSize) bytes) runs past readable memory")
+        }
         let plugin = table.pointee
         // Fields appended after 1.0 are read only when the plugin's table is large enough to hold them.
         let hasChunkHook = tableCovers(
@@ -108,6 +121,9 @@ public final class NativePlugin: Plugin {
         let hooks = Hooks(
             instance: plugin.instance, pre: plugin.pre_hook, post: plugin.post_hook, destroy: plugin.destroy,
             chunk: hasChunkHook ? plugin.chunk_hook : nil)
+        if let memory, let problem = Self.problem(withPointersOf: hooks, plugin: plugin, memory: memory) {
+            throw PluginLoadError(file: source, kind: .invalidTable, reason: problem)
+        }
         let name = plugin.name.map { String(cString: $0) }
         if let problem = Self.problem(withName: name) {
             hooks.destroy?(hooks.instance)
@@ -128,6 +144,28 @@ public final class NativePlugin: Plugin {
             file: source,
             defaultFailurePolicy: failOpen ? .failOpen : .failClosed)
         return NativePlugin(descriptor: descriptor, hooks: hooks)
+    }
+
+    /// Which pointer of the table points nowhere it should, or `nil`: hooks and `destroy` must
+    /// be executable code, `name` and `version` readable strings. Checked before any is called or read.
+    private static func problem(withPointersOf hooks: Hooks, plugin: bifrost_plugin, memory: MemoryMap) -> String? {
+        let functions: [(String, UInt?)] = [
+            ("pre_hook", hooks.pre.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) }),
+            ("post_hook", hooks.post.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) }),
+            ("chunk_hook", hooks.chunk.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) }),
+            ("destroy", hooks.destroy.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) }),
+        ]
+        for case (let field, let address?) in functions where !memory.isCode(address) {
+            return
+                "the plugin table's \(field) (0x\(String(address, radix: 16))) does not point to code; set it to a function or NULL"
+        }
+        let strings: [(String, UInt?)] = [
+            ("name", plugin.name.map { UInt(bitPattern: $0) }), ("version", plugin.version.map { UInt(bitPattern: $0) }),
+        ]
+        for case (let field, let address?) in strings where !memory.isReadableString(address) {
+            return "the plugin table's \(field) (0x\(String(address, radix: 16))) is not a readable NUL-terminated string"
+        }
+        return nil
     }
 
     /// Why a name is not allowed, or `nil` if it is fine.

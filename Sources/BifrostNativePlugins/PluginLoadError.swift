@@ -20,6 +20,8 @@ public struct PluginLoadError: Error, Sendable, Hashable, CustomStringConvertibl
         case abiMismatch
         /// The plugin's table is smaller than this ABI version requires.
         case tableTooSmall
+        /// The table, or a hook or string it points to, is not where the host can use it.
+        case invalidTable
         /// The plugin's name is empty or not allowed.
         case invalidName
         /// Another plugin in the chain has the same name.

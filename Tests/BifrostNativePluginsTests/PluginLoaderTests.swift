@@ -13,6 +13,18 @@ struct PluginLoaderTests {
         #expect(error.description.contains("no 'bifrost_plugin_create' symbol"))
     }
 
+    @Test(arguments: [
+        (9, "the plugin table's pre_hook (0x1234) does not point to code"),
+        (10, "the plugin table's name (0x10) is not a readable NUL-terminated string"),
+        (11, "bifrost_plugin_create returned 0x00000000dead0000, which is not readable memory"),
+    ])
+    func tablesPointingNowhereAreRefusedBeforeAnyIsUsed(mode: Int, reason: String) async throws {
+        let (file, error) = try await refusal(ofBroken: mode)
+        #expect(error.kind == .invalidTable)
+        #expect(error.description.hasPrefix("\(file): refused: "))
+        #expect(error.reason.contains(reason), "\(error.reason)")
+    }
+
     @Test func nullResultQuotesThePluginsOwnMessage() async throws {
         let (file, error) = try await refusal(ofBroken: 2)
         #expect(error.kind == .refused)

@@ -1,9 +1,12 @@
 /* One deliberately broken plugin per BROKEN mode, each breaking one ABI rule:
  *   1 no bifrost_plugin_create symbol      2 NULL with a message     3 NULL without a message
  *   4 ABI major 2                          5 struct_size too small   6 empty name
- *   7 invalid name                         8 NULL name */
+ *   7 invalid name                         8 NULL name
+ *   9 a pre_hook pointing to no code      10 a name pointing nowhere
+ *  11 a table pointer to nowhere */
 #include <bifrost_plugin.h>
 #include <stddef.h>
+#include <stdint.h>
 
 __attribute__((unused)) static void destroy(void *instance) { (void)instance; }
 
@@ -39,6 +42,15 @@ BIFROST_EXPORT const bifrost_plugin *bifrost_plugin_create(
 #elif BROKEN == 8
     (void)host; (void)token;
     table.name = NULL;
+#elif BROKEN == 9
+    (void)host; (void)token;
+    table.pre_hook = (bifrost_pre_hook_fn)(uintptr_t)0x1234;
+#elif BROKEN == 10
+    (void)host; (void)token;
+    table.name = (const char *)(uintptr_t)0x10;
+#elif BROKEN == 11
+    (void)host; (void)token;
+    return (const bifrost_plugin *)(uintptr_t)0xdead0000;
 #endif
     return &table;
 }
