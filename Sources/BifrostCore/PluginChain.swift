@@ -81,10 +81,13 @@ public struct PluginChain: Sendable {
     func runPreHooksWaiting(_ request: ChatRequest, context: RequestContext) async -> (ChatRequest, EnteredPlugins, ChatOutcome?)
     {
         var step = runPreHooks(request, context: context, from: 0, entered: EnteredPlugins(count: entries.count))
-        var waited = Duration.zero
-        // Only a waiting request suspends; the common path returns without an await.
+        // Only a waiting request reads the clock or suspends; the common path does neither.
+        var deadline: ContinuousClock.Instant?
         while case .wait(let request, let entered, let delay, let index) = step {
-            let pause = min(delay, Self.maximumWait, maximumTotalWait - waited)
+            let now = ContinuousClock.now
+            let end = deadline ?? now + maximumTotalWait
+            deadline = end
+            let pause = min(delay, Self.maximumWait, end - now)
             let name = entries[index].plugin.descriptor.name
             guard pause > .zero else {
                 step = .done(request, entered, .failure(.waitedTooLong(plugin: name, limit: maximumTotalWait)))
@@ -96,7 +99,6 @@ public struct PluginChain: Sendable {
                 step = .done(request, entered, .failure(.cancelledWhileWaiting(plugin: name)))
                 break
             }
-            waited += pause
             step = runPreHooks(request, context: context, from: index, entered: entered)
         }
         guard case .done(let request, let entered, let answer) = step else { preconditionFailure("waits are resolved above") }

@@ -32,8 +32,8 @@ struct PluginChainWaitTests {
         #expect(outcome.error?.source == .plugin("waiter"))
         #expect(outcome.error?.message.contains("200 ms") == true)
         #expect(outcome.error?.headers["retry-after"] == "1")
-        #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(5))
-        #expect((2...12).contains(waiter.calls.withLock { $0 }), "asked about every 20 ms, not in a loop")
+        #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(10))
+        #expect((1...12).contains(waiter.calls.withLock { $0 }), "asked about every 20 ms, not in a loop")
     }
 
     @Test("cancelling the request (its client left) stops the hook calls at once")
