@@ -81,6 +81,11 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
         return members.remove(at: position).value
     }
 
+    /// Sets every member of `other` here: one that exists is replaced in place, a new one appended.
+    public mutating func merge(_ other: JSONObject) {
+        for member in other.members { self[member.key] = member.value }
+    }
+
     /// Reserves room for `count` members.
     public mutating func reserveCapacity(_ count: Int) { members.reserveCapacity(count) }
 

@@ -132,6 +132,15 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// Writes the members of `object` into the object being written, in their order, leaving
+    /// out the member named `excluded`.
+    public mutating func members(of object: JSONObject, excluding excluded: String? = nil) {
+        for member in object.members where member.key != excluded {
+            key(member.key)
+            value(member.value)
+        }
+    }
+
     /// `value` as JSON text, members in their order and numbers as written.
     public static func bytes(of value: JSONValue) -> [UInt8] {
         var writer = JSONWriter(capacity: 256)

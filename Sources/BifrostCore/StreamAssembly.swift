@@ -80,7 +80,7 @@ public struct StreamAssembly: Sendable {
                         return ToolCall(id: call.id, name: call.name, arguments: call.arguments).openAIObject
                     })
             }
-            for member in otherDelta { extra[member.key] = member.value }
+            extra.merge(otherDelta)
             var choiceExtra = otherChoice
             if let logprobs { choiceExtra["logprobs"] = ["content": .array(logprobs)] }
             return ChatChoice(

@@ -17,16 +17,7 @@ extension HTTPServerConfiguration {
 func withLimitedServer<Result: Sendable>(
     _ configuration: HTTPServerConfiguration, _ body: (HTTPTestClient) async throws -> Result
 ) async throws -> Result {
-    let server = BifrostHTTPServer(bifrost: try await makeBifrost(), configuration: configuration, logger: quietLogger())
-    let client = HTTPTestClient(port: try await server.start())
-    do {
-        let result = try await body(client)
-        try await server.shutdown()
-        return result
-    } catch {
-        try? await server.shutdown()
-        throw error
-    }
+    try await withServer(configuration: configuration) { client, _ in try await body(client) }
 }
 
 @Suite("client-side limits: stalled heads and bodies, idle keep-alive, connection and header limits")

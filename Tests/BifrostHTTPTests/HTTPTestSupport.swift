@@ -32,6 +32,7 @@ func withServer<Result: Sendable>(
     _ bifrost: Bifrost? = nil,
     maxBodyBytes: Int = 10 * 1024 * 1024,
     requestExecutor: RequestExecutor = .eventLoop,
+    configuration: HTTPServerConfiguration? = nil,
     _ body: (HTTPTestClient, BifrostHTTPServer) async throws -> Result
 ) async throws -> Result {
     let logger = quietLogger()
@@ -39,9 +40,10 @@ func withServer<Result: Sendable>(
     if core == nil { core = try await makeBifrost() }
     let server = BifrostHTTPServer(
         bifrost: core!,
-        configuration: HTTPServerConfiguration(
-            host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, shutdownGracePeriod: .seconds(2),
-            requestExecutor: requestExecutor),
+        configuration: configuration
+            ?? HTTPServerConfiguration(
+                host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, shutdownGracePeriod: .seconds(2),
+                requestExecutor: requestExecutor),
         logger: logger)
     let port = try await server.start()
     let client = HTTPTestClient(port: port)

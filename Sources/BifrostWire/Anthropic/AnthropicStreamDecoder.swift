@@ -116,7 +116,7 @@ public struct AnthropicStreamDecoder: Sendable {
             }
         case "message_delta":
             if case .object(let counts)? = fields["usage"] {
-                for member in counts { usage[member.key] = member.value }
+                usage.merge(counts)
             }
             let stopReason = fields["delta"]?.objectField("stop_reason")?.stringValue
             choice = ChunkChoice(finishReason: AnthropicWire.finishReason(fromStopReason: stopReason) ?? "stop")
@@ -184,11 +184,11 @@ struct AnthropicMessageAssembly: Sendable {
         case "message_delta":
             guard started != nil else { return }
             if case .object(let delta)? = event["delta"] {
-                for member in delta { started?[member.key] = member.value }
+                started?.merge(delta)
             }
             if case .object(let counts)? = event["usage"] {
                 var usage = started?["usage"]?.objectValue ?? [:]
-                for member in counts { usage[member.key] = member.value }
+                usage.merge(counts)
                 started?["usage"] = .object(usage)
             }
         default:

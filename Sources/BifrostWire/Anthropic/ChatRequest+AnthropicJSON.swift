@@ -213,7 +213,7 @@ extension ChatRequest {
             case "metadata":
                 if case .object(var metadata) = value {
                     if case .object(let existing)? = body["metadata"] {
-                        for member in existing { metadata[member.key] = member.value }
+                        metadata.merge(existing)
                     }
                     body["metadata"] = .object(metadata)
                 }

@@ -280,7 +280,7 @@ public enum AnthropicWire {
             message["stop_reason"] = .string(self.stopReason(fromFinishReason: choice.finishReason))
         }
         var usage = message["usage"]?.objectValue ?? [:]
-        for member in response.usage.anthropicObject { usage[member.key] = member.value }
+        usage.merge(response.usage.anthropicObject)
         message["usage"] = .object(usage)
         return message
     }

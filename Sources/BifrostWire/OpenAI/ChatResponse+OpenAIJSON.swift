@@ -36,15 +36,9 @@ extension ChatResponse {
             writer.string(choice.role)
             writer.key("content")
             if let content = choice.extra["content"] { writer.value(content) } else { writer.string(choice.content) }
-            for member in choice.extra where member.key != "content" {
-                writer.key(member.key)
-                writer.value(member.value)
-            }
+            writer.members(of: choice.extra, excluding: "content")
             writer.endObject()
-            for member in choice.choiceExtra {
-                writer.key(member.key)
-                writer.value(member.value)
-            }
+            writer.members(of: choice.choiceExtra)
             writer.key("finish_reason")
             writer.optionalString(choice.finishReason)
             writer.endObject()

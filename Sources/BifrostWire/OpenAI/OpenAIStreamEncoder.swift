@@ -68,15 +68,9 @@ public struct OpenAIStreamEncoder: Sendable {
                 writer.key("content")
                 writer.string(content)
             }
-            for member in choice.extra {
-                writer.key(member.key)
-                writer.value(member.value)
-            }
+            writer.members(of: choice.extra)
             writer.endObject()
-            for member in choice.choiceExtra {
-                writer.key(member.key)
-                writer.value(member.value)
-            }
+            writer.members(of: choice.choiceExtra)
             writer.key("finish_reason")
             writer.optionalString(choice.finishReason)
             writer.endObject()
@@ -126,10 +120,7 @@ public struct OpenAIStreamEncoder: Sendable {
 
     /// The chunk's other top-level fields (`system_fingerprint`, …), then `}`.
     private func endChunk(_ writer: inout JSONWriter) {
-        for member in extra {
-            writer.key(member.key)
-            writer.value(member.value)
-        }
+        writer.members(of: extra)
         writer.endObject()
     }
 
