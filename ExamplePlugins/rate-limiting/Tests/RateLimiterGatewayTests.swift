@@ -20,7 +20,8 @@ struct RateLimiterGatewayTests {
 
             let second = try await client.postJSON("/v1/chat/completions", body, headers: alice)
             #expect(second.status == 429)
-            #expect((55...60).contains(Int(second.headers["retry-after"] ?? "") ?? 0), "\(second.headers)")
+            // About a minute for 1 request a minute; the parallel suite may stall this test for seconds.
+            #expect((40...60).contains(Int(second.headers["retry-after"] ?? "") ?? 0), "\(second.headers)")
             #expect(second.headers["x-ratelimit-remaining-requests"] == "0")
             guard case .object(let root) = try second.json(), case .object(let error)? = root["error"] else {
                 Issue.record("not an OpenAI error body: \(String(decoding: second.body, as: UTF8.self))")
