@@ -59,8 +59,9 @@ struct UpstreamHTTPClientTests {
                 var contents: [String] = []
                 for try await chunk in stream { contents.append(chunk.choices.first?.content ?? "") }
                 #expect(contents == ["Hi"])
-                // The stream ended at [DONE]; the end of the body follows, then the connection is parked.
-                try await Task.sleep(for: .milliseconds(50))
+                // The stream ended at [DONE]; the end of the body follows, then the connection is parked
+                // (give that time under the thread sanitizer too).
+                try await Task.sleep(for: .milliseconds(250))
             }
             #expect(server.openedConnections <= min(Self.loops(http), 5))
         }
