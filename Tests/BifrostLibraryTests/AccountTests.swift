@@ -33,7 +33,8 @@ final class TestAccount: Account, Sendable {
         guard provider == "up" else { return ProviderSettings(name: "mock", kind: .mock, baseURL: "") }
         return ProviderSettings(
             name: "up", kind: .openai, baseURL: baseURL, models: ["small", "broken"],
-            timeouts: .init(connect: .seconds(2), request: .seconds(5), streamIdle: .seconds(5)),
+            // Generous, so a parallel suite under the thread sanitizer cannot turn an attempt into a timeout.
+            timeouts: .init(connect: .seconds(20), request: .seconds(60), streamIdle: .seconds(60)),
             retry: .init(maxAttempts: 2, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20)),
             fallbacks: fallbacks)
     }
