@@ -39,12 +39,11 @@ final class OpenedStream: @unchecked Sendable {
     func forwarding(provider: String, slot: ProviderGate.Permit) -> ChatStream {
         self.slot = slot
         if finished { slot.release() }
-        let base = AsyncThrowingStream<ChatChunk, any Error>(unfolding: { [self] () async throws -> ChatChunk? in
+        return ChatStream(unfolding: { [self] () async throws(BifrostError) -> ChatChunk? in
             guard var chunk = try await self.next() else { return nil }
             chunk.provider = provider
             return chunk
         })
-        return ChatStream(base)
     }
 
     private func next() async throws(BifrostError) -> ChatChunk? {

@@ -39,14 +39,14 @@ public struct MockProvider: Provider {
                     id: response.id, created: response.created, provider: response.provider, model: response.model,
                     choices: [choice], usage: usage)
             }
-            continuation.yield(chunk(ChunkChoice(role: "assistant", content: "")))
+            await continuation.yield(chunk(ChunkChoice(role: "assistant", content: "")))
             for (index, word) in words.enumerated() {
                 if latency > .zero {
                     do { try await Task.sleep(for: latency) } catch { throw Self.cancelled }
                 }
-                continuation.yield(chunk(ChunkChoice(content: index == 0 ? String(word) : " " + word)))
+                await continuation.yield(chunk(ChunkChoice(content: index == 0 ? String(word) : " " + word)))
             }
-            continuation.yield(chunk(ChunkChoice(finishReason: "stop"), usage: response.usage))
+            await continuation.yield(chunk(ChunkChoice(finishReason: "stop"), usage: response.usage))
         }
     }
 

@@ -59,7 +59,7 @@ extension PluginChain {
                     switch runChunkHooks(&chunk, entered: entered, context: context) {
                     case .continue:
                         assembly.add(chunk)
-                        continuation.yield(chunk)
+                        await continuation.yield(chunk)
                     case .drop:
                         continue
                     case .fail(let error):

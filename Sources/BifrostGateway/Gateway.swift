@@ -70,6 +70,7 @@ public final class Gateway: Sendable {
             account: ConfigurationFileAccount(configuration), plugins: plugins, logger: logger,
             drainTimeout: configuration.server.shutdownGracePeriod, metrics: metrics)
         library.maximumPluginWait = configuration.maximumPluginWait
+        library.streamBufferChunks = configuration.streamBufferChunks
         let bifrost = try await Bifrost(configuration: library)
         let server = BifrostHTTPServer(bifrost: bifrost, configuration: configuration.server, logger: logger)
         let port: Int

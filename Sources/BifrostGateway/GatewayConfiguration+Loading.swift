@@ -15,7 +15,8 @@ extension GatewayConfiguration {
     /// {
     ///   "server": {"host": "127.0.0.1", "port": 8080, "max_body_bytes": 10485760, "max_plugin_wait_ms": 60000,
     ///              "keep_alive_idle_ms": 60000, "header_timeout_ms": 10000, "body_idle_timeout_ms": 30000,
-    ///              "body_timeout_ms": 300000, "max_connections": 10000, "max_header_bytes": 65536, "max_header_count": 100},
+    ///              "body_timeout_ms": 300000, "write_stall_timeout_ms": 30000, "stream_buffer_chunks": 16,
+    ///              "max_connections": 10000, "max_header_bytes": 65536, "max_header_count": 100},
     ///   "plugin_dir": "plugins",
     ///   "plugins": [{"file": "10-model-alias.so", "failure_policy": "fail_open", "config": {"fast": "mock/echo"}}],
     ///   "providers": {
@@ -59,7 +60,8 @@ extension GatewayConfiguration {
                 server, at: "server",
                 allowed: [
                     "host", "port", "max_body_bytes", "max_plugin_wait_ms", "keep_alive_idle_ms", "header_timeout_ms",
-                    "body_idle_timeout_ms", "body_timeout_ms", "max_connections", "max_header_bytes", "max_header_count",
+                    "body_idle_timeout_ms", "body_timeout_ms", "write_stall_timeout_ms", "stream_buffer_chunks",
+                    "max_connections", "max_header_bytes", "max_header_count",
                 ])
             if let host = fields["host"] { configuration.server.host = try reader.string(host, at: "server.host") }
             if let port = fields["port"] {
@@ -71,6 +73,7 @@ extension GatewayConfiguration {
             let durations: [(String, WritableKeyPath<HTTPServerConfiguration, Duration>)] = [
                 ("keep_alive_idle_ms", \.keepAliveIdleTimeout), ("header_timeout_ms", \.headerTimeout),
                 ("body_idle_timeout_ms", \.bodyIdleTimeout), ("body_timeout_ms", \.bodyTimeout),
+                ("write_stall_timeout_ms", \.writeStallTimeout),
             ]
             for (name, field) in durations {
                 if let value = fields[name] {
@@ -86,6 +89,9 @@ extension GatewayConfiguration {
                 if let value = fields[name] {
                     configuration.server[keyPath: field] = try reader.integer(value, at: "server.\(name)", in: range)
                 }
+            }
+            if let chunks = fields["stream_buffer_chunks"] {
+                configuration.streamBufferChunks = try reader.integer(chunks, at: "server.stream_buffer_chunks", in: 1...4096)
             }
             if let wait = fields["max_plugin_wait_ms"] {
                 configuration.maximumPluginWait = .milliseconds(

@@ -28,6 +28,9 @@ public struct GatewayConfiguration: Sendable {
     public var baseDirectory: String = "."
     /// The longest a request may wait in all when plugins ask it to (`server.max_plugin_wait_ms`, 60 s).
     public var maximumPluginWait: Duration = .seconds(60)
+    /// How many chunks of an upstream stream wait for a slow client before the upstream's
+    /// socket is no longer read (`server.stream_buffer_chunks`, 16).
+    public var streamBufferChunks: Int = 16
 
     /// Creates a configuration with defaults: 127.0.0.1:8080, no plugins, the mock provider.
     public init(

@@ -78,6 +78,8 @@ enum HTTPConnectionDeadlines {
         let logger: Logger
         let timeouts: MetricFamily?
         private var context: ChannelHandlerContext?
+        /// Runs while the output is above its high-water mark: the client is not reading.
+        private var writeStall: Scheduled<Void>?
 
         init(clock: Clock, limits: HTTPServerConfiguration, logger: Logger, timeouts: MetricFamily?) {
             self.clock = clock
@@ -98,7 +100,29 @@ enum HTTPConnectionDeadlines {
 
         func channelInactive(context: ChannelHandlerContext) {
             clock.timer?.cancel()
+            writeStall?.cancel()
+            writeStall = nil
             context.fireChannelInactive()
+        }
+
+        /// Times how long the client reads nothing: from the output passing its high-water
+        /// mark until it drains below the low one.
+        func channelWritabilityChanged(context: ChannelHandlerContext) {
+            if context.channel.isWritable {
+                writeStall?.cancel()
+                writeStall = nil
+            } else if writeStall == nil {
+                let loop = context.eventLoop.assumeIsolated()
+                writeStall = loop.scheduleTask(in: TimeAmount(limits.writeStallTimeout)) { [self] in
+                    writeStall = nil
+                    timeouts?.series([Limit.writeStall.rawValue]).add(1)
+                    logger.debug(
+                        "closing connection: \(Limit.writeStall.description(limits))",
+                        metadata: ["peer": "\(context.channel.remoteAddress?.ipAddress ?? "unknown")"])
+                    context.close(promise: nil)
+                }
+            }
+            context.fireChannelWritabilityChanged()
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -196,6 +220,7 @@ enum HTTPConnectionDeadlines {
         case header = "header"
         case bodyIdle = "body_idle"
         case body = "body"
+        case writeStall = "write_stall"
 
         func description(_ limits: HTTPServerConfiguration) -> String {
             switch self {
@@ -203,6 +228,7 @@ enum HTTPConnectionDeadlines {
             case .header: "the request head did not arrive within \(limits.headerTimeout.wholeMilliseconds) ms of its first byte"
             case .bodyIdle: "the request body stalled for \(limits.bodyIdleTimeout.wholeMilliseconds) ms"
             case .body: "the request body did not arrive within \(limits.bodyTimeout.wholeMilliseconds) ms of its head"
+            case .writeStall: "the client read none of the answer for \(limits.writeStallTimeout.wholeMilliseconds) ms"
             }
         }
     }

@@ -47,6 +47,11 @@ public struct HTTPServerConfiguration: Sendable, Hashable {
     /// How long a request body may take in all, from its head (then 408).
     public var bodyTimeout: Duration = .seconds(300)
 
+    /// How long an answer may wait for a client that reads nothing (the connection's output
+    /// stays above its high-water mark) before the connection is closed; a stream's upstream
+    /// is then cancelled and its PostHooks see the stream cut short.
+    public var writeStallTimeout: Duration = .seconds(30)
+
     /// The most connections open at once; one more is answered 503 and closed, and counted
     /// in `bifrost_http_connections_refused_total`.
     public var maxConnections: Int = 10_000

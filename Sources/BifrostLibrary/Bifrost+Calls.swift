@@ -159,24 +159,27 @@ extension Bifrost {
     }
 
     /// The stream, counted in flight until it ends; shutdown may end it with its error.
+    /// Its task reads no further ahead of the consumer than one bounded buffer.
     private func tracking(_ stream: ChatStream, id: UInt64) -> ChatStream {
-        let (tracked, continuation) = AsyncThrowingStream<ChatChunk, any Error>.makeStream(bufferingPolicy: .unbounded)
+        let buffer = ChatChunkBuffer(capacity: ChatStream.defaultBufferCapacity)
         let inFlight = inFlight
         let forwarding = Task {
             defer { inFlight.leave(id) }
-            do {
-                for try await chunk in stream { continuation.yield(chunk) }
-                continuation.finish()
+            do throws(BifrostError) {
+                for try await chunk in stream {
+                    guard await buffer.send(chunk) else { return }
+                }
+                buffer.finish()
             } catch {
-                continuation.finish(throwing: error)
+                buffer.finish(throwing: error)
             }
         }
-        continuation.onTermination = { _ in forwarding.cancel() }
+        buffer.onCancel { forwarding.cancel() }
         inFlight.replaceCancel(of: id) { error in
-            continuation.finish(throwing: error)
+            buffer.terminate(with: error)
             forwarding.cancel()
         }
-        return ChatStream(tracked)
+        return ChatStream(buffer)
     }
 }
 

@@ -69,7 +69,8 @@ public final class Bifrost: Sendable {
         try ProviderFactory.check(settings, custom: configuration.providers)
         let entries = try PluginChainLoader(configuration.plugins, logger: logger, metrics: configuration.metrics).load()
         (dispatcher, upstream) = ProviderFactory.makeDispatcher(
-            settings: settings, custom: configuration.providers, logger: logger)
+            settings: settings, custom: configuration.providers, streamBufferChunks: configuration.streamBufferChunks,
+            logger: logger)
         chain = PluginChain(
             entries, logger: logger, metrics: configuration.metrics, maximumTotalWait: configuration.maximumPluginWait)
         metrics = configuration.metrics

@@ -46,6 +46,13 @@ public struct BifrostConfiguration: Sendable {
     /// configuration.maximumPluginWait = .seconds(10)
     /// ```
     public var maximumPluginWait: Duration = .seconds(60)
+    /// How many chunks of a streamed answer from an upstream wait for a reader that is behind
+    /// before the gateway stops reading the upstream's socket (back-pressure instead of memory).
+    ///
+    /// ```swift
+    /// configuration.streamBufferChunks = 64
+    /// ```
+    public var streamBufferChunks: Int = ChatStream.defaultBufferCapacity
 
     /// Creates a configuration.
     ///

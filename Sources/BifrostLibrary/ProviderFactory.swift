@@ -44,12 +44,13 @@ enum ProviderFactory {
 
     /// The dispatcher over these providers (and the `custom` ones, after them) and the upstream
     /// HTTP client they share (to shut down with Bifrost; none when only the mock is configured).
-    static func makeDispatcher(settings: [ProviderSettings], custom: [any Provider], logger: Logger) -> (
-        Dispatcher, UpstreamHTTPClient?
-    ) {
+    static func makeDispatcher(
+        settings: [ProviderSettings], custom: [any Provider], streamBufferChunks: Int = ChatStream.defaultBufferCapacity,
+        logger: Logger
+    ) -> (Dispatcher, UpstreamHTTPClient?) {
         let needsHTTP = settings.contains { ProviderKinds.needsHTTP($0.kind) }
         // Making a client opens nothing; the mock's factory ignores it.
-        let httpClient = UpstreamHTTPClient()
+        let httpClient = UpstreamHTTPClient(configuration: .init(streamBufferChunks: streamBufferChunks))
         let configured: [any Provider] = settings.filter { settings in !custom.contains { $0.name == settings.name } }.compactMap
         {
             settings in

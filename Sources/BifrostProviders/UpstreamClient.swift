@@ -92,6 +92,11 @@ public struct UpstreamClient: Sendable {
     /// stream ends at the decoder's end marker (the rest of the body is drained so the connection
     /// can be reused). Cancelling the stream's consumer closes the upstream connection.
     ///
+    /// Back-pressure: when ``UpstreamHTTPClient/Configuration/streamBufferChunks`` chunks wait
+    /// for the consumer, the connection stops reading its socket until the consumer has taken
+    /// half of them, so the upstream is slowed by TCP rather than buffered in memory. A consumer
+    /// that takes nothing for `timeouts.streamIdle` while reading is paused ends the stream.
+    ///
     /// ```swift
     /// let stream = try await client.stream(request, decoder: OpenAIChunkDecoder(provider: "openai", model: "gpt-4o"))
     /// ```
@@ -100,21 +105,19 @@ public struct UpstreamClient: Sendable {
     {
         let started = ContinuousClock.now
         let pool = httpClient.pool()
-        // Unbounded: a slow consumer must not lose chunks; the body is bounded by max_tokens.
-        let (stream, continuation) = AsyncThrowingStream<ChatChunk, any Error>.makeStream(bufferingPolicy: .unbounded)
+        let buffer = ChatChunkBuffer(capacity: httpClient.configuration.streamBufferChunks)
         let exchange = StreamingExchange(
             client: self, request: request, started: started, decoder: decoder, opened: pool.eventLoop.makePromise(),
-            continuation: continuation)
-        continuation.onTermination = { termination in
-            if case .cancelled = termination { pool.eventLoop.execute { exchange.cancel() } }
-        }
+            buffer: buffer)
+        buffer.onDemand { pool.eventLoop.execute { exchange.resumeReading() } }
+        buffer.onCancel { pool.eventLoop.execute { exchange.cancel() } }
         do {
             try await run(exchange, request, on: pool, until: exchange.opened.futureResult)
         } catch {
-            continuation.finish()
+            buffer.finish()
             throw classify(error, request: request, started: started)
         }
-        return ChatStream(stream)
+        return ChatStream(buffer)
     }
 
     /// Starts `exchange` on `pool` within the provider's timeouts and waits for `answered`;
@@ -199,7 +202,7 @@ final class CollectingExchange: UpstreamExchange, @unchecked Sendable {
 final class StreamingExchange<Decoder: ServerSentEventChunkDecoder>: UpstreamExchange, @unchecked Sendable {
     /// Succeeds at a 2xx head; fails with the upstream's error, or why there was no answer.
     let opened: EventLoopPromise<Void>
-    private let continuation: AsyncThrowingStream<ChatChunk, any Error>.Continuation
+    private let buffer: ChatChunkBuffer
     private let client: UpstreamClient
     private let request: UpstreamRequest
     private let started: ContinuousClock.Instant
@@ -212,23 +215,45 @@ final class StreamingExchange<Decoder: ServerSentEventChunkDecoder>: UpstreamExc
     private var isFlowing = false
     /// Whether the chunk stream ended (the connection may still be draining).
     private var isFinished = false
+    /// Whether reading is paused because the buffer is full.
+    private var isPaused = false
 
     init(
         client: UpstreamClient, request: UpstreamRequest, started: ContinuousClock.Instant, decoder: Decoder,
-        opened: EventLoopPromise<Void>, continuation: AsyncThrowingStream<ChatChunk, any Error>.Continuation
+        opened: EventLoopPromise<Void>, buffer: ChatChunkBuffer
     ) {
         self.client = client
         self.request = request
         self.started = started
         self.decoder = decoder
         self.opened = opened
-        self.continuation = continuation
+        self.buffer = buffer
     }
 
     override var timeoutReason: String {
-        isFlowing
+        if isPaused {
+            return "the stream's reader took nothing for more than \(client.timeouts.streamIdle.wholeMilliseconds) ms"
+        }
+        return isFlowing
             ? "upstream stream idle for more than \(client.timeouts.streamIdle.wholeMilliseconds) ms"
             : "no response from upstream within \(client.timeouts.request.wholeMilliseconds) ms"
+    }
+
+    /// The consumer has room again: the socket is read again, and the idle time counts anew.
+    func resumeReading() {
+        guard isPaused, !isEnded else { return }
+        isPaused = false
+        connection?.resumeReading()
+        connection?.extendDeadline(to: .now() + TimeAmount(client.timeouts.streamIdle))
+    }
+
+    private func forward(_ chunks: [ChatChunk]) {
+        for chunk in chunks {
+            if buffer.yield(chunk) == .full, !isPaused {
+                isPaused = true
+                connection?.pauseReading()
+            }
+        }
     }
 
     override func receivedHead(_ head: HTTPResponseHead) {
@@ -253,14 +278,14 @@ final class StreamingExchange<Decoder: ServerSentEventChunkDecoder>: UpstreamExc
         guard !isFinished else { return }  // drained, so the connection can be reused
         do {
             for event in try parser.feed(buffer.readableBytesView) where !decoder.isFinished {
-                for chunk in try decoder.decode(event) { continuation.yield(chunk) }
+                forward(try decoder.decode(event))
             }
         } catch {
             return abort(error)
         }
         if decoder.isFinished {
             isFinished = true
-            continuation.finish()
+            self.buffer.finish()
         }
     }
 
@@ -270,12 +295,12 @@ final class StreamingExchange<Decoder: ServerSentEventChunkDecoder>: UpstreamExc
         isFinished = true
         do {
             for event in parser.finish() where !decoder.isFinished {
-                for chunk in try decoder.decode(event) { continuation.yield(chunk) }
+                forward(try decoder.decode(event))
             }
             if !decoder.isFinished { try decoder.finish() }
-            continuation.finish()
+            buffer.finish()
         } catch {
-            continuation.finish(throwing: client.classify(error, request: request, started: started))
+            buffer.finish(throwing: client.classify(error, request: request, started: started))
         }
     }
 
@@ -285,7 +310,7 @@ final class StreamingExchange<Decoder: ServerSentEventChunkDecoder>: UpstreamExc
             opened.fail(error)
         } else if !isFinished {
             isFinished = true
-            continuation.finish(throwing: client.classify(error, request: request, started: started))
+            buffer.finish(throwing: client.classify(error, request: request, started: started))
         }
     }
 

@@ -64,6 +64,8 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler, 
     private(set) var context: ChannelHandlerContext?
     private var exchange: UpstreamExchange?
     private var responseKeepsAlive = true
+    /// Whether the socket is not being read because the exchange's consumer is behind.
+    private var isReadingPaused = false
     /// When the running exchange times out, or when the parked connection closes. One timer
     /// serves both and every exchange: it is re-armed only when it fires early or when the
     /// deadline moves earlier than it, so an exchange usually schedules no timer at all (each
@@ -102,6 +104,7 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler, 
         self.exchange = exchange
         exchange.connection = self
         responseKeepsAlive = true
+        resumeReading()
         extendDeadline(to: deadline)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
@@ -113,6 +116,21 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler, 
     func extendDeadline(to deadline: NIODeadline) {
         self.deadline = deadline
         if timer == nil || deadline < timerFiresAt { arm() }
+    }
+
+    /// Stops reading the socket, so the upstream's writes back up into TCP's windows rather
+    /// than into memory; what the HTTP decoder holds already still arrives.
+    func pauseReading() {
+        guard !isReadingPaused, let context else { return }
+        isReadingPaused = true
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+    }
+
+    /// Reads the socket again after ``pauseReading()``.
+    func resumeReading() {
+        guard isReadingPaused, let context else { return }
+        isReadingPaused = false
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
     }
 
     /// Ends the current exchange with `error` and closes the connection.
@@ -142,6 +160,8 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler, 
         case .end:
             self.exchange = nil
             exchange.isEnded = true
+            // A parked connection must read, to notice the upstream closing it.
+            resumeReading()
             exchange.receivedEnd()
             if responseKeepsAlive && context.channel.isActive {
                 onReusable?(self)

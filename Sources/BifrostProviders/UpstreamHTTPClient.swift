@@ -1,4 +1,4 @@
-import BifrostCore
+public import BifrostCore
 public import NIOCore
 import NIOHTTP1
 public import NIOPosix
@@ -40,6 +40,9 @@ public final class UpstreamHTTPClient: Sendable {
         public var maxIdleConnectionsPerEndpoint: Int
         /// TLS for `https` endpoints: full verification against the system's roots by default.
         public var tls: TLSConfiguration
+        /// How many decoded chunks of a streamed answer wait for a consumer that is behind
+        /// before the client stops reading the upstream's socket (TCP back-pressure).
+        public var streamBufferChunks: Int
 
         /// Creates a configuration.
         ///
@@ -48,11 +51,13 @@ public final class UpstreamHTTPClient: Sendable {
         /// ```
         public init(
             idleTimeout: TimeAmount = .seconds(60),
-            maxIdleConnectionsPerEndpoint: Int = 64, tls: TLSConfiguration = .makeClientConfiguration()
+            maxIdleConnectionsPerEndpoint: Int = 64, tls: TLSConfiguration = .makeClientConfiguration(),
+            streamBufferChunks: Int = ChatStream.defaultBufferCapacity
         ) {
             self.idleTimeout = idleTimeout
             self.maxIdleConnectionsPerEndpoint = maxIdleConnectionsPerEndpoint
             self.tls = tls
+            self.streamBufferChunks = streamBufferChunks
         }
     }
 

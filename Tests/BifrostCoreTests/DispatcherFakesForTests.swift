@@ -101,12 +101,12 @@ final class ScriptedProvider: Provider {
             return ChatStream(failing: error)
         case .failAfterFirstChunk(let error):
             return ChatStream { continuation throws(BifrostError) in
-                continuation.yield(chunk)
+                await continuation.yield(chunk)
                 throw error
             }
         case .streamThenWait(let latch):
             return ChatStream { continuation throws(BifrostError) in
-                continuation.yield(chunk)
+                await continuation.yield(chunk)
                 try await latch.wait()
             }
         }

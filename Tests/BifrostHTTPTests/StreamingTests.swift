@@ -31,7 +31,8 @@ struct EndlessProvider: Provider {
         let started = started
         return ChatStream { continuation throws(BifrostError) in
             started.withLock { $0 = true }
-            continuation.yield(ChatChunk(id: "c1", provider: "endless", model: "forever", choices: [.init(role: "assistant")]))
+            await continuation.yield(
+                ChatChunk(id: "c1", provider: "endless", model: "forever", choices: [.init(role: "assistant")]))
             while true {
                 do {
                     try await Task.sleep(for: interval)
@@ -39,7 +40,8 @@ struct EndlessProvider: Provider {
                     cancelled.withLock { $0 = true }
                     throw BifrostError(status: 499, type: "request_cancelled", message: "cancelled")
                 }
-                continuation.yield(ChatChunk(id: "c1", provider: "endless", model: "forever", choices: [.init(content: "tick")]))
+                await continuation.yield(
+                    ChatChunk(id: "c1", provider: "endless", model: "forever", choices: [.init(content: "tick")]))
             }
         }
     }
@@ -65,8 +67,10 @@ struct BrokenStreamProvider: Provider {
                 status: 502, type: "provider_error", code: "upstream_reset", message: "upstream connection reset",
                 source: .provider("broken"))
             if failFirst { throw error }
-            continuation.yield(ChatChunk(id: "b1", provider: "broken", model: "midway", choices: [.init(role: "assistant")]))
-            continuation.yield(ChatChunk(id: "b1", provider: "broken", model: "midway", choices: [.init(content: "partial")]))
+            await continuation.yield(
+                ChatChunk(id: "b1", provider: "broken", model: "midway", choices: [.init(role: "assistant")]))
+            await continuation.yield(
+                ChatChunk(id: "b1", provider: "broken", model: "midway", choices: [.init(content: "partial")]))
             throw error
         }
     }

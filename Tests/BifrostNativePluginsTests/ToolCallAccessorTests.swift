@@ -66,7 +66,7 @@ private struct ToolCallingProvider: Provider {
     {
         let chunks = Self.chunks(model: request.model)
         return ChatStream { continuation throws(BifrostError) in
-            for chunk in chunks { continuation.yield(chunk) }
+            for chunk in chunks { await continuation.yield(chunk) }
         }
     }
 }

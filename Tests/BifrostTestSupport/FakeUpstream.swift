@@ -35,6 +35,10 @@ public enum FakeReply: Sendable {
     case sseThenHang(first: String)
     /// Writes these bytes as they are (no HTTP framing added), then closes the connection.
     case raw(String)
+    /// `events` OpenAI chunk events of `contentBytes` characters each, as fast as the socket
+    /// takes them (each write of a batch waits until it is in the socket), then `[DONE]`; the content of
+    /// event `n` starts with `n` and a space. ``FakeUpstream/bodyBytesWritten`` counts them.
+    case sseFlood(events: Int, contentBytes: Int)
 }
 
 /// A small HTTP/1.1 server on 127.0.0.1 whose replies a test scripts; it records what it received.
@@ -57,6 +61,7 @@ public final class FakeUpstream: Sendable {
         public var closedConnections: [ContinuousClock.Instant] = []
         public var openedConnections = 0
         public var lastChunkWritten: ContinuousClock.Instant?
+        public var bodyBytesWritten = 0
     }
 
     /// Every request received so far.
@@ -67,6 +72,9 @@ public final class FakeUpstream: Sendable {
     public var closedConnections: [ContinuousClock.Instant] { state.withLock { $0.closedConnections } }
     /// When the last chunk of the last `.sse` reply was written.
     public var lastChunkWritten: ContinuousClock.Instant? { state.withLock { $0.lastChunkWritten } }
+
+    /// How many body bytes `.sseFlood` replies have written into their sockets so far.
+    public var bodyBytesWritten: Int { state.withLock { $0.bodyBytesWritten } }
 
     /// `http://127.0.0.1:<port>/v1`, or `https://…` when the server speaks TLS.
     public var baseURL: String { "\(usesTLS ? "https" : "http")://127.0.0.1:\(port)/v1" }
@@ -114,6 +122,7 @@ public final class FakeUpstream: Sendable {
     fileprivate func record(_ request: RecordedRequest) { state.withLock { $0.requests.append(request) } }
     fileprivate func recordClose() { state.withLock { $0.closedConnections.append(.now) } }
     fileprivate func recordLastChunk() { state.withLock { $0.lastChunkWritten = .now } }
+    fileprivate func recordWritten(_ bytes: Int) { state.withLock { $0.bodyBytesWritten += bytes } }
 }
 
 private final class FakeUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -193,6 +202,26 @@ private func performFakeReply(_ reply: FakeReply, on channel: any Channel, serve
                 try await channel.writeAndFlush(chunk(data + "\n\n")).get()
                 try await Task.sleep(for: interval)
             }
+        case .sseFlood(let events, let contentBytes):
+            try await channel.writeAndFlush(head(200, sseHeaders)).get()
+            let padding = [UInt8](repeating: UInt8(ascii: "x"), count: contentBytes)
+            // Events go out in writes of about 256 KiB, so the flood outruns any reader.
+            let perWrite = max(1, (256 << 10) / (contentBytes + 64))
+            for first in stride(from: 0, to: events, by: perWrite) {
+                var batch = channel.allocator.buffer(capacity: perWrite * (contentBytes + 80))
+                for number in first..<min(events, first + perWrite) {
+                    batch.writeString(#"data: {"id":"f","choices":[{"index":0,"delta":{"content":""#)
+                    batch.writeString(String(number))
+                    batch.writeString(" ")
+                    batch.writeBytes(padding)
+                    batch.writeString(#""}}]}"# + "\n\n")
+                }
+                let size = batch.readableBytes
+                try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(batch))).get()
+                server()?.recordWritten(size)
+            }
+            try await channel.writeAndFlush(chunk("data: [DONE]\n\n")).get()
+            try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
         case .hang:
             break
         case .reset:

@@ -52,7 +52,7 @@ private struct ToolCallingProvider: Provider {
         chunks.append(chunk(ChunkChoice(finishReason: "tool_calls"), usage: Self.usage))
         let stream = chunks
         return ChatStream { continuation throws(BifrostError) in
-            for chunk in stream { continuation.yield(chunk) }
+            for chunk in stream { await continuation.yield(chunk) }
         }
     }
 }
