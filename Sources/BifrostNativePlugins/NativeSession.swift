@@ -129,6 +129,7 @@ final class NativeSession {
         let session = NativeSession()
         let raw = Unmanaged.passRetained(session).toOpaque()
         bifrost_host_set_thread_session(raw)
+        bifrost_host_prepare_thread_for_faults()
         // The pthread key only releases the session when the thread exits.
         pthread_setspecific(releaseKey, raw)
         return session

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BifrostGateway
 import BifrostLibrary
+import BifrostNativePlugins
 import Dispatch
 import Logging
 
@@ -37,6 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap()
+        if !FatalSignalReport.install() {
+            logger.warning("the fatal-signal report could not be installed; a crash prints the Swift runtime's report")
+        }
         var configuration = GatewayConfiguration()
         if let config {
             do {

@@ -40,7 +40,7 @@ struct GatewayConfigurationTests {
 
     @Test func theClientSideLimitsAreRead() throws {
         let configuration = try load(
-            #"{"server": {"keep_alive_idle_ms": 1500, "header_timeout_ms": 2000, "body_idle_timeout_ms": 3000, "body_timeout_ms": 4000, "max_connections": 50, "max_header_bytes": 4096, "max_header_count": 20, "max_plugin_wait_ms": 5000}}"#
+            #"{"server": {"keep_alive_idle_ms": 1500, "header_timeout_ms": 2000, "body_idle_timeout_ms": 3000, "body_timeout_ms": 4000, "max_connections": 50, "max_header_bytes": 4096, "max_header_count": 20, "max_plugin_wait_ms": 5000, "write_stall_timeout_ms": 6000, "stream_buffer_chunks": 64}}"#
         )
         #expect(configuration.server.keepAliveIdleTimeout == .milliseconds(1500))
         #expect(configuration.server.headerTimeout == .seconds(2))
@@ -50,6 +50,8 @@ struct GatewayConfigurationTests {
         #expect(configuration.server.maxHeaderBytes == 4096)
         #expect(configuration.server.maxHeaderCount == 20)
         #expect(configuration.maximumPluginWait == .seconds(5))
+        #expect(configuration.server.writeStallTimeout == .seconds(6))
+        #expect(configuration.streamBufferChunks == 64)
     }
 
     @Test(arguments: [
@@ -60,10 +62,11 @@ struct GatewayConfigurationTests {
         (#"{"server": {"port": 70000}}"#, "server.port: expected an integer from 0 to 65535, got 70000"),
         (
             #"{"server": {"prot": 1}}"#,
-            "server.prot: unknown field; expected one of body_idle_timeout_ms, body_timeout_ms, header_timeout_ms, host, keep_alive_idle_ms, max_body_bytes, max_connections, max_header_bytes, max_header_count, max_plugin_wait_ms, port"
+            "server.prot: unknown field; expected one of body_idle_timeout_ms, body_timeout_ms, header_timeout_ms, host, keep_alive_idle_ms, max_body_bytes, max_connections, max_header_bytes, max_header_count, max_plugin_wait_ms, port, stream_buffer_chunks, write_stall_timeout_ms"
         ),
         (#"{"server": {"header_timeout_ms": 0}}"#, "server.header_timeout_ms: expected an integer from 1 to 86400000, got 0"),
         (#"{"server": {"max_connections": "many"}}"#, "server.max_connections: expected an integer"),
+        (#"{"server": {"stream_buffer_chunks": 0}}"#, "server.stream_buffer_chunks: expected an integer from 1 to 4096, got 0"),
         (#"{"plugins": [{"optional": true}]}"#, "plugins[0].file: required"),
         (#"{"plugins": {"file": "a.so"}}"#, "plugins: expected an array, got an object"),
         (#"{"providers": {"mock": {"latency_ms": "slow"}}}"#, "providers.mock.latency_ms: expected an integer, got a string"),

@@ -6,4 +6,15 @@
 void *bifrost_host_thread_session(void);
 void bifrost_host_set_thread_session(void *session);
 
+/* Replaces the handlers of the fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP,
+ * SIGSYS) with one that writes the signal and the stack (frame addresses and the names of
+ * their shared objects and symbols; never memory contents) to standard error and then ends
+ * the process with the same signal. The process always ends within a few seconds, even when
+ * the stack overflowed or the report itself would block. Returns 0, or -1 with errno set. */
+int bifrost_host_install_fatal_signal_report(void);
+
+/* Gives the calling thread an alternate signal stack, so a stack overflow on it can still be
+ * reported; does nothing until the report is installed, or if the thread has one already. */
+void bifrost_host_prepare_thread_for_faults(void);
+
 #endif
