@@ -125,6 +125,12 @@ extension UpstreamClient {
             }
         }
         result.message = Self.scrub(result.message, secret: request.secret)
+        // An error event kept for pass-through must not carry the key to the client either.
+        if let secret = request.secret, !secret.isEmpty, let wire = result.wire,
+            JSONWriter.bytes(of: .object(wire.object)).contains(secret.utf8)
+        {
+            result.wire = nil
+        }
         logger.debug(
             "upstream attempt failed",
             metadata: [

@@ -83,3 +83,39 @@ struct StreamBackPressureTests {
         }
     }
 }
+
+@Suite("upstream stream error events never carry the key to the client", .timeLimit(.minutes(1)))
+struct StreamErrorSecretTests {
+    @Test("an error event that echoes the key loses the key in its message and is not passed through", arguments: [false, true])
+    func errorEventEchoingTheKey(anthropic: Bool) async throws {
+        let event =
+            anthropic
+            ? #"event: error"# + "\n"
+                + #"data: {"type":"error","error":{"type":"authentication_error","message":"bad key \#(testSecret)"}}"# + "\n\n"
+            : #"data: {"error":{"message":"Incorrect API key provided: \#(testSecret)","type":"invalid_request_error"}}"#
+                + "\n\n"
+        let first =
+            anthropic
+            ? "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude\",\"content\":[],\"usage\":{\"input_tokens\":1,\"output_tokens\":0}}}\n\n"
+            : #"data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"a"}}]}"#
+                + "\n\n"
+        try await withUpstream(reply: .sse(chunks: [first, event])) { server, http in
+            let settings = testSettings(anthropic ? .anthropic : .openai, baseURL: server.baseURL)
+            let provider: any Provider =
+                anthropic
+                ? AnthropicProvider(settings: settings, httpClient: http) : OpenAIProvider(settings: settings, httpClient: http)
+            let stream = try await provider.chatCompletionStream(
+                OpenAIProviderTests.request(stream: true), credentials: testCredentials, context: RequestContext())
+            var failure: BifrostError?
+            do throws(BifrostError) {
+                for try await _ in stream {}
+            } catch {
+                failure = error
+            }
+            let error = try #require(failure)
+            #expect(!error.message.contains(testSecret), "\(error.message)")
+            #expect(error.message.contains("[redacted]"))
+            #expect(error.wire == nil, "the event with the key is not forwarded as it was")
+        }
+    }
+}
