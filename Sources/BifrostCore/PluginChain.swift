@@ -1,16 +1,24 @@
 public import Logging
 
-/// One plugin in a chain, with the failure policy it runs under.
+/// One plugin in a chain, with the failure policy it runs under and its hook deadline.
 public struct ChainEntry: Sendable {
+    /// How long one hook call may take before it is reported as an overrun, unless set.
+    public static let defaultHookDeadline: Duration = .seconds(1)
+
     /// The plugin.
     public var plugin: any Plugin
     /// What a fault of this plugin does to a request.
     public var failurePolicy: FailurePolicy
+    /// How long one hook call may take. An in-process hook cannot be stopped, so a longer one
+    /// is reported (a warning, at most one per plugin every ten seconds, and
+    /// `bifrost_plugin_hook_overruns_total`) rather than cut.
+    public var hookDeadline: Duration
 
     /// Creates an entry; the policy defaults to the plugin's own default.
-    public init(_ plugin: any Plugin, failurePolicy: FailurePolicy? = nil) {
+    public init(_ plugin: any Plugin, failurePolicy: FailurePolicy? = nil, hookDeadline: Duration? = nil) {
         self.plugin = plugin
         self.failurePolicy = failurePolicy ?? plugin.descriptor.defaultFailurePolicy
+        self.hookDeadline = hookDeadline ?? Self.defaultHookDeadline
     }
 }
 
@@ -43,8 +51,9 @@ public struct PluginChain: Sendable {
     /// Creates a chain; the entries run in the given order.
     ///
     /// With `metrics`, the chain records each hook's duration per plugin
-    /// (`bifrost_plugin_hook_duration_seconds`) and each fault
-    /// (`bifrost_plugin_faults_total`).
+    /// (`bifrost_plugin_hook_duration_seconds`), each fault (`bifrost_plugin_faults_total`)
+    /// and each call longer than the entry's ``ChainEntry/hookDeadline``
+    /// (`bifrost_plugin_hook_overruns_total`).
     public init(
         _ entries: [ChainEntry], logger: Logger = Logger(label: "bifrost.chain"), metrics: MetricsRegistry? = nil,
         maximumTotalWait: Duration = .seconds(60)

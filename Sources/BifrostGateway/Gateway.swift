@@ -72,7 +72,15 @@ public final class Gateway: Sendable {
         library.maximumPluginWait = configuration.maximumPluginWait
         library.streamBufferChunks = configuration.streamBufferChunks
         let bifrost = try await Bifrost(configuration: library)
-        let server = BifrostHTTPServer(bifrost: bifrost, configuration: configuration.server, logger: logger)
+        var serverConfiguration = configuration.server
+        let blocking = configuration.plugins.filter(\.blocking).map(\.file)
+        if !blocking.isEmpty, serverConfiguration.requestExecutor == .eventLoop {
+            // A blocking hook on an event loop would stall every connection of that loop.
+            serverConfiguration.requestExecutor = .global
+            logger.info(
+                "plugin(s) marked blocking (\(blocking.joined(separator: ", "))): requests run off the network event loops")
+        }
+        let server = BifrostHTTPServer(bifrost: bifrost, configuration: serverConfiguration, logger: logger)
         let port: Int
         do {
             port = try await server.start()

@@ -13,9 +13,11 @@ extension GatewayConfiguration {
     /// ```
     public var pluginSpecs: [PluginSpec] {
         var specs = plugins.map { entry in
-            PluginSpec.native(
+            var spec = PluginSpec.native(
                 entry.file.hasPrefix("/") ? entry.file : "\(pluginDirectory ?? baseDirectory)/\(entry.file)",
                 configuration: entry.configuration, failurePolicy: entry.failurePolicy, optional: entry.optional)
+            spec.hookDeadline = entry.hookDeadline
+            return spec
         }
         if let pluginDirectory { specs.append(.directory(pluginDirectory)) }
         return specs

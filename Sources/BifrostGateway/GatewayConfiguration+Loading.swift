@@ -18,7 +18,8 @@ extension GatewayConfiguration {
     ///              "body_timeout_ms": 300000, "write_stall_timeout_ms": 30000, "stream_buffer_chunks": 16,
     ///              "max_connections": 10000, "max_header_bytes": 65536, "max_header_count": 100},
     ///   "plugin_dir": "plugins",
-    ///   "plugins": [{"file": "10-model-alias.so", "failure_policy": "fail_open", "config": {"fast": "mock/echo"}}],
+    ///   "plugins": [{"file": "10-model-alias.so", "failure_policy": "fail_open", "timeout_ms": 1000, "blocking": false,
+    ///                "config": {"fast": "mock/echo"}}],
     ///   "providers": {
     ///     "mock": {"latency_ms": 0},
     ///     "openai": {"base_url": "https://api.openai.com/v1", "keys": [{"value": "env.OPENAI_API_KEY"}]}
@@ -105,12 +106,17 @@ extension GatewayConfiguration {
         if let plugins = root["plugins"] {
             for (index, entry) in try reader.array(plugins, at: "plugins").enumerated() {
                 let path = "plugins[\(index)]"
-                let fields = try reader.object(entry, at: path, allowed: ["file", "optional", "failure_policy", "config"])
+                let fields = try reader.object(
+                    entry, at: path, allowed: ["file", "optional", "failure_policy", "config", "timeout_ms", "blocking"])
                 guard let fileValue = fields["file"] else {
                     throw ConfigurationError(file: file, path: "\(path).file", message: "required: the plugin's .so file")
                 }
                 var plugin = PluginEntry(file: try reader.string(fileValue, at: "\(path).file"))
                 if let optional = fields["optional"] { plugin.optional = try reader.bool(optional, at: "\(path).optional") }
+                if let blocking = fields["blocking"] { plugin.blocking = try reader.bool(blocking, at: "\(path).blocking") }
+                if let timeout = fields["timeout_ms"] {
+                    plugin.hookDeadline = .milliseconds(try reader.integer(timeout, at: "\(path).timeout_ms", in: 1...3_600_000))
+                }
                 if let policy = fields["failure_policy"] {
                     let name = try reader.string(policy, at: "\(path).failure_policy")
                     guard let parsed = FailurePolicy(rawValue: name) else {

@@ -55,6 +55,11 @@ public struct GatewayConfiguration: Sendable {
         public var failurePolicy: FailurePolicy?
         /// The plugin's configuration as JSON bytes; `nil` uses the sidecar `<stem>.json`.
         public var configuration: [UInt8]?
+        /// How long one hook call may take before it is reported as an overrun (`timeout_ms`).
+        public var hookDeadline: Duration?
+        /// Whether the plugin's hooks may block (`blocking`): then requests run off the
+        /// network event loops, so a slow hook delays only its own requests.
+        public var blocking = false
 
         /// Creates an entry.
         public init(file: String, optional: Bool = false, failurePolicy: FailurePolicy? = nil, configuration: [UInt8]? = nil) {

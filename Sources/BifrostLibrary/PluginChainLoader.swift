@@ -27,7 +27,8 @@ public struct PluginChainLoader: Sendable {
         /// An in-process plugin, used as given.
         case instance(ChainEntry)
         /// A `.so` file to load with its configuration bytes; an optional one may be skipped if refused.
-        case native(file: String, configuration: [UInt8], optional: Bool, failurePolicy: FailurePolicy?)
+        case native(
+            file: String, configuration: [UInt8], optional: Bool, failurePolicy: FailurePolicy?, hookDeadline: Duration?)
     }
 
     /// The plugins to load, in chain order.
@@ -65,13 +66,16 @@ public struct PluginChainLoader: Sendable {
         for spec in specs {
             switch spec.source {
             case .instance(let plugin):
-                planned.append(.instance(ChainEntry(plugin, failurePolicy: spec.failurePolicy)))
+                planned.append(
+                    .instance(ChainEntry(plugin, failurePolicy: spec.failurePolicy, hookDeadline: spec.hookDeadline)))
             case .file(let file, let configuration, let optional):
                 do throws(PluginLoadError) {
                     var bytes = configuration ?? []
                     if configuration == nil { bytes = try Self.sidecarConfiguration(forPlugin: file) }
                     planned.append(
-                        .native(file: file, configuration: bytes, optional: optional, failurePolicy: spec.failurePolicy))
+                        .native(
+                            file: file, configuration: bytes, optional: optional, failurePolicy: spec.failurePolicy,
+                            hookDeadline: spec.hookDeadline))
                 } catch {
                     if optional { logger.warning("\(error); optional, skipped") } else { problems.append(error) }
                 }
@@ -94,7 +98,7 @@ public struct PluginChainLoader: Sendable {
                         planned.append(
                             .native(
                                 file: file, configuration: try Self.sidecarConfiguration(forPlugin: file), optional: false,
-                                failurePolicy: spec.failurePolicy))
+                                failurePolicy: spec.failurePolicy, hookDeadline: spec.hookDeadline))
                     } catch {
                         problems.append(error)
                     }
@@ -132,7 +136,7 @@ public struct PluginChainLoader: Sendable {
                 entries.append(entry)
                 logger.info(
                     "added in-process plugin \(name) \(entry.plugin.descriptor.version) (\(entry.failurePolicy.rawValue))")
-            case .native(let file, let configuration, let optional, let failurePolicy):
+            case .native(let file, let configuration, let optional, let failurePolicy, let hookDeadline):
                 do throws(PluginLoadError) {
                     let plugin = try PluginLoader.load(
                         file: file, configuration: configuration, logger: logger, metrics: metrics)
@@ -144,7 +148,7 @@ public struct PluginChainLoader: Sendable {
                             reason: "duplicate plugin name '\(name)': already loaded from \(other)")
                     }
                     loadedFrom[name] = file
-                    let entry = ChainEntry(plugin, failurePolicy: failurePolicy)
+                    let entry = ChainEntry(plugin, failurePolicy: failurePolicy, hookDeadline: hookDeadline)
                     entries.append(entry)
                     loaded.append(entry)
                     logger.info(

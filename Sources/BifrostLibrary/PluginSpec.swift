@@ -29,6 +29,14 @@ public struct PluginSpec: Sendable {
     /// spec.failurePolicy = .failOpen
     /// ```
     public var failurePolicy: FailurePolicy?
+    /// How long one of the plugin's hook calls may take before it is reported as an overrun
+    /// (``BifrostCore/ChainEntry/defaultHookDeadline`` unless set).
+    ///
+    /// ```swift
+    /// var spec = PluginSpec.native("/opt/bifrost/plugins/audit.so")
+    /// spec.hookDeadline = .milliseconds(50)
+    /// ```
+    public var hookDeadline: Duration?
 
     /// An in-process plugin: any type conforming to `Plugin`.
     ///
