@@ -104,6 +104,8 @@ public struct PluginDescriptor: Sendable, Hashable {
     public var abiVersion: String?
     /// The file a native plugin was loaded from.
     public var file: String?
+    /// The SHA-256 of the file's content as it was loaded (native plugins), in hexadecimal.
+    public var contentHash: String?
     /// The failure policy the plugin asked for when its configuration names none.
     public var defaultFailurePolicy: FailurePolicy
 

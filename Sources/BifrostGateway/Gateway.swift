@@ -76,7 +76,7 @@ public final class Gateway: Sendable {
         let blocking = configuration.plugins.filter(\.blocking).map(\.file)
         if !blocking.isEmpty, serverConfiguration.requestExecutor == .eventLoop {
             // A blocking hook on an event loop would stall every connection of that loop.
-            serverConfiguration.requestExecutor = .global
+            serverConfiguration.requestExecutor = .blockingPool
             logger.info(
                 "plugin(s) marked blocking (\(blocking.joined(separator: ", "))): requests run off the network event loops")
         }

@@ -60,7 +60,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var peerAddress = "unknown"
     private var lingeringClose: Scheduled<Void>?
     /// Runs this connection's chat tasks on its event loop; `nil` for the global executor.
-    private var taskExecutor: EventLoopTaskExecutor?
+    private var taskExecutor: (any TaskExecutor)?
 
     init(router: HTTPRouter) {
         self.router = router
@@ -69,7 +69,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         if let address = context.channel.remoteAddress?.ipAddress { peerAddress = address }
-        if router.requestExecutor == .eventLoop { taskExecutor = EventLoopTaskExecutor(context.eventLoop) }
+        switch router.requestExecutor {
+        case .eventLoop: taskExecutor = EventLoopTaskExecutor(context.eventLoop)
+        case .blockingPool: taskExecutor = ThreadPoolTaskExecutor.shared
+        case .global: taskExecutor = nil
+        }
     }
 
     func channelActive(context: ChannelHandlerContext) {

@@ -112,4 +112,12 @@ public enum RequestExecutor: Sendable, Hashable {
     /// let isolated = HTTPServerConfiguration(requestExecutor: .global)
     /// ```
     case global
+    /// On a pool of threads of the server's own (``ThreadPoolTaskExecutor/threadCount`` of them),
+    /// for plugins whose hooks block: a blocked hook holds one pool thread, so it delays only
+    /// the requests waiting for it; the network event loops and Swift's global executor stay free.
+    ///
+    /// ```swift
+    /// let blocking = HTTPServerConfiguration(requestExecutor: .blockingPool)
+    /// ```
+    case blockingPool
 }

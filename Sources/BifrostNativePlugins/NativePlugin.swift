@@ -61,6 +61,7 @@ public final class NativePlugin: Plugin {
         configuration: [UInt8],
         logger: Logger,
         metrics: MetricsRegistry = .shared,
+        contentHash: String? = nil,
         factory: NativePluginFactory
     ) throws(PluginLoadError) -> NativePlugin {
         let identity = PluginIdentity(source: source, logger: logger, metrics: metrics)
@@ -135,7 +136,7 @@ public final class NativePlugin: Plugin {
         if hooks.post != nil { presentHooks.insert(.post) }
         if hooks.chunk != nil { presentHooks.insert(.chunk) }
         let failOpen = plugin.flags & UInt64(BIFROST_PLUGIN_FLAG_FAIL_OPEN_BY_DEFAULT) != 0
-        let descriptor = PluginDescriptor(
+        var descriptor = PluginDescriptor(
             name: name!,
             version: plugin.version.map { String(cString: $0) } ?? "",
             hooks: presentHooks,
@@ -143,6 +144,7 @@ public final class NativePlugin: Plugin {
             abiVersion: "\(major).\(minor)",
             file: source,
             defaultFailurePolicy: failOpen ? .failOpen : .failClosed)
+        descriptor.contentHash = contentHash
         return NativePlugin(descriptor: descriptor, hooks: hooks)
     }
 

@@ -26,11 +26,14 @@ public enum PluginLoader {
             throw PluginLoadError(
                 file: file, kind: .fileNotFound, reason: "cannot read the file: \(String(cString: strerror(errno)))")
         }
+        let staged = try PluginFileStore.shared.stage(file)
         _ = dlerror()
-        // A bare file name would make dlopen search the library path instead of opening the file.
-        let path = file.contains("/") ? file : "./" + file
-        guard let library = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
-            let message = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
+        let opened = dlopen(staged.path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)
+        // Mapped now (or refused): the copy's name is all the loader keeps, so the same content
+        // opened again finds the same library, and nothing is left on disk.
+        unlink(staged.path)
+        guard let library = opened else {
+            let message = (dlerror().map { String(cString: $0) } ?? "unknown dlopen error").replacing(staged.path, with: file)
             throw PluginLoadError(file: file, kind: .notLoadable, reason: "not a loadable shared object: \(message)")
         }
         guard let symbol = dlsym(library, BIFROST_PLUGIN_CREATE_SYMBOL) else {
@@ -41,8 +44,9 @@ public enum PluginLoader {
             )
         }
         let create = unsafeBitCast(symbol, to: bifrost_plugin_create_fn.self)
-        return try NativePlugin.create(source: file, configuration: configuration, logger: logger, metrics: metrics) {
-            host, token, config, length in
+        return try NativePlugin.create(
+            source: file, configuration: configuration, logger: logger, metrics: metrics, contentHash: staged.hash
+        ) { host, token, config, length in
             create(host, token, config, length)
         }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -16,9 +18,12 @@ public struct CounterProbe {
     /// A library that is not loaded yet, or lacks the counters.
     public struct NotLoaded: Error { public var file: String }
 
-    /// Finds the already-loaded library by path (never loads a new one).
+    /// Finds the already-loaded library of `file` (never loads a new one). The host opens a
+    /// content-named copy of each plugin file, `<hash>-<file name>`, so the library is found by
+    /// that name among the loaded objects.
     public init(file: String) throws {
-        guard let library = dlopen(file, RTLD_NOW | RTLD_NOLOAD),
+        guard let loaded = Self.loadedName(endingWith: "-" + (file.split(separator: "/").last.map(String.init) ?? file)),
+            let library = dlopen(loaded, RTLD_NOW | RTLD_NOLOAD),
             let pre = dlsym(library, "counter_pre_calls"),
             let post = dlsym(library, "counter_post_calls"),
             let destroy = dlsym(library, "counter_destroy_calls")
@@ -26,6 +31,22 @@ public struct CounterProbe {
         self.pre = unsafeBitCast(pre, to: (@convention(c) () -> UInt64).self)
         self.post = unsafeBitCast(post, to: (@convention(c) () -> UInt64).self)
         self.destroy = unsafeBitCast(destroy, to: (@convention(c) () -> UInt64).self)
+    }
+
+    /// The last mapped file, in `/proc/self/maps`, whose path ends with `suffix` (a copy the
+    /// host unlinked after opening it shows as `(deleted)`).
+    private static func loadedName(endingWith suffix: String) -> String? {
+        // Read as a stream: procfs files report a size of zero.
+        guard let data = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() else { return nil }
+        let maps = String(decoding: data, as: UTF8.self)
+        var found: String?
+        for line in maps.split(separator: "\n") {
+            guard let slash = line.firstIndex(of: "/") else { continue }
+            var path = String(line[slash...])
+            if path.hasSuffix(" (deleted)") { path.removeLast(" (deleted)".count) }
+            if path.hasSuffix(suffix) { found = path }
+        }
+        return found
     }
 
     /// PreHook calls so far.
