@@ -140,6 +140,7 @@ extension ChatRequest {
             if let stream, stream || body["stream"] != nil { body["stream"] = .bool(stream) }
             return .object(body)
         }
+        if let refusal = serverStateRefusal(provider: provider) { throw refusal }
         var body: JSONObject = [:]
         body["model"] = .string(model ?? self.model)
         var disableParallelToolUse = false
