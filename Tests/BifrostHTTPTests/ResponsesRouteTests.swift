@@ -66,6 +66,25 @@ struct CachedAnswer: Plugin {
     func postHook(_ outcome: inout ChatOutcome, context: RequestContext) throws {}
 }
 
+/// Ends every stream with a 429 at its third chunk, as a token budget might.
+struct StreamCutter: Plugin {
+    let descriptor = PluginDescriptor(name: "cutter", version: "1.0.0", hooks: [.pre, .chunk])
+    let seen = LockedValue(0)
+
+    func preHook(_ request: inout ChatRequest, context: RequestContext) throws -> PreHookResult { .continue }
+
+    func postHook(_ outcome: inout ChatOutcome, context: RequestContext) throws {}
+
+    func chunkHook(_ chunk: inout ChatChunk, context: RequestContext) throws -> ChunkHookResult {
+        let count = seen.withLock { seen in
+            seen += 1
+            return seen
+        }
+        guard count == 3 else { return .continue }
+        return .fail(BifrostError(status: 429, type: "budget", code: "token_budget_exceeded", message: "Budget spent"))
+    }
+}
+
 @Suite("POST /v1/responses through the plugin chain")
 struct ResponsesRouteTests {
     /// The recorded exchange named `name`.
@@ -223,6 +242,21 @@ struct ResponsesRouteTests {
                 "usage": ["input_tokens": 20, "input_tokens_details": ["cached_tokens": 16], "output_tokens": 9],
             ])
         #expect(difference == nil, "\(difference ?? "")")
+    }
+
+    @Test("a plugin that ends a stream mid-way: the client's last event is an error event in sequence")
+    func pluginEndsStream() async throws {
+        let bifrost = try await makeBifrost([ChainEntry(StreamCutter())])
+        let body = Array(#"{"model":"mock/echo","input":"one two three four","stream":true}"#.utf8)
+        let events = try await withServer(bifrost) { client, _ in
+            try await client.withEventStream("POST", "/v1/responses", body: body) { try await $0.collect() }
+        }
+        let values = try events.map { try $0.json() }
+        #expect(values.map { $0.objectField("sequence_number")?.intValue } == Array(0..<values.count))
+        #expect(events.last?.event == "error")
+        #expect(values.last?.objectField("code") == "token_budget_exceeded")
+        #expect(values.last?.objectField("message") == "Budget spent")
+        #expect(!values.contains { $0.objectField("type") == "response.completed" })
     }
 
     @Test("a plugin's answer comes back whole as a response object")
