@@ -86,6 +86,27 @@ struct ResponsesWireTests {
         #expect(throws: BifrostError.self) { try request.routed(to: "claude", model: "x").anthropicObject() }
     }
 
+    @Test(
+        "the Responses API's own fields Anthropic cannot express are a 400 naming them; their defaults pass",
+        arguments: [
+            (#""include":["reasoning.encrypted_content"]"#, "include"),
+            (#""truncation":"auto""#, "truncation"),
+            (#""text":{"format":{"type":"json_object"}}"#, "response_format"),
+            (#""include":[],"truncation":"disabled","store":false"#, nil),
+        ])
+    func anthropicRefusesWhatItCannotExpress(fields: String, param: String?) throws {
+        let body = #"{"model":"anthropic/claude-sonnet-4-5","input":"Hi","# + fields + "}"
+        let request = try ChatRequest(responsesJSON: Array(body.utf8))
+        do {
+            let translated = try request.anthropicObject()
+            #expect(param == nil, "translated although '\(param ?? "")' has no counterpart")
+            #expect(translated.objectField("include") == nil && translated.objectField("store") == nil)
+        } catch {
+            #expect(error.param == param)
+            #expect(error.status == 400)
+        }
+    }
+
     @Test func aResponseBecomesAChoiceAndBack() throws {
         let body = #"""
             {"id":"resp_1","object":"response","created_at":1741476542,"status":"completed","model":"o4-mini","output":[
