@@ -27,7 +27,8 @@ extension HTTPRouter {
             case .success(let stream):
                 return .stream(
                     HTTPStreamingResponse(
-                        stream: stream, encoder: ResponsesChatStreamEncoder(), requestID: context.requestID,
+                        stream: stream, encoder: ResponsesChatStreamEncoder(echoing: request.responsesEcho),
+                        requestID: context.requestID,
                         provider: request.provider, model: request.model))
             case .failure(let error):
                 logFailure("responses stream", error, context: context)
@@ -38,7 +39,8 @@ extension HTTPRouter {
         case .response(let response):
             return .complete(
                 HTTPServerResponse(
-                    answer: response.responsesJSON(), provider: response.provider, model: response.model,
+                    answer: response.responsesJSON(echoing: request.responsesEcho), provider: response.provider,
+                    model: response.model,
                     headers: response.headers, requestID: context.requestID))
         case .failure(let error):
             logFailure("responses", error, context: context)

@@ -5,8 +5,12 @@ import NIOCore
 /// The Responses API's typed events, through ``BifrostWire/ResponsesStreamEncoder``; a failure
 /// after the first event is an `error` event, one before it a complete error answer.
 struct ResponsesChatStreamEncoder: ChatStreamEncoder {
-    private var base = ResponsesStreamEncoder()
+    private var base: ResponsesStreamEncoder
     private var scratch: [UInt8] = []
+
+    init(echoing echo: JSONObject) {
+        base = ResponsesStreamEncoder(echoing: echo)
+    }
 
     mutating func encode(_ chunk: ChatChunk, into buffer: inout ByteBuffer) {
         scratch.removeAll(keepingCapacity: true)

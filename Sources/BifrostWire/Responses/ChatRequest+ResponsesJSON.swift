@@ -172,6 +172,24 @@ extension ChatRequest {
         return body
     }
 
+    /// The request's settings a `response` object echoes (`instructions`, `tools`, `tool_choice`,
+    /// `text`, `reasoning`, `metadata`, `max_output_tokens`, `temperature`, …), from the
+    /// client's body, or written from the typed view when a plugin changed it.
+    public var responsesEcho: JSONObject {
+        let body = wire.flatMap { $0.format == .openAIResponses ? $0.object : nil } ?? responsesObject(model: model)
+        var echo: JSONObject = [:]
+        for name in Self.echoedFields {
+            if let value = body[name] { echo[name] = value }
+        }
+        return echo
+    }
+
+    /// The request fields a `response` object repeats.
+    static let echoedFields = [
+        "instructions", "max_output_tokens", "metadata", "parallel_tool_calls", "previous_response_id", "reasoning",
+        "store", "temperature", "text", "tool_choice", "tools", "top_p", "truncation", "user",
+    ]
+
     // MARK: Responses → chat
 
     private static func chatTools(fromResponses value: JSONValue) throws(BifrostError) -> JSONValue {

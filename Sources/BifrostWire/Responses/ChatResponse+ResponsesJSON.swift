@@ -72,25 +72,26 @@ extension ChatResponse {
     /// The response as a Responses API `response` object, for `POST /v1/responses`.
     ///
     /// An answer read from a Responses API upstream that nothing changed goes out as it came;
-    /// otherwise ``responsesObject()`` writes it.
+    /// otherwise ``responsesObject(echoing:)`` writes it, with the request's settings echoed.
     ///
     /// ```swift
-    /// let body = response.responsesJSON()
+    /// let body = response.responsesJSON(echoing: request.responsesEcho)
     /// ```
-    public func responsesJSON() -> [UInt8] {
+    public func responsesJSON(echoing echo: JSONObject = [:]) -> [UInt8] {
         var writer = JSONWriter(capacity: 512 + choices.reduce(0) { $0 + $1.content.utf8.count + 256 })
         if let wire, wire.format == .openAIResponses, !typedViewChanged {
             writer.value(.object(wire.object))
         } else {
-            writer.value(.object(responsesObject()))
+            writer.value(.object(responsesObject(echoing: echo)))
         }
         return writer.bytes
     }
 
     /// The response written from its typed fields as a Responses API `response` object (choice
     /// 0's reasoning, message and function calls as output items, usage with its details),
-    /// over the upstream's own object when it came from one (its other fields kept).
-    public func responsesObject() -> JSONObject {
+    /// over the upstream's own object when it came from one (its other fields kept), else with
+    /// the request's settings in `echo` (``BifrostCore/ChatRequest/responsesEcho``), as the API echoes them.
+    public func responsesObject(echoing echo: JSONObject = [:]) -> JSONObject {
         let responseID = ResponsesWire.responseID(id)
         let choice = choices.first ?? ChatChoice(content: "")
         let (status, incomplete) = ResponsesWire.status(forFinishReason: choice.finishReason)
@@ -103,6 +104,7 @@ extension ChatResponse {
                 "instructions": nil, "metadata": [:], "model": "", "output": [], "parallel_tool_calls": true,
                 "temperature": nil, "tool_choice": "auto", "tools": [], "top_p": nil,
             ]
+            object.merge(echo)
         }
         object["id"] = .string(responseID)
         object["created_at"] = .number(JSONNumber(created))

@@ -56,8 +56,17 @@ public struct ResponsesStreamEncoder: Sendable {
     private var finishReason: String?
     private var usage: TokenUsage?
 
-    /// Creates an encoder for one stream.
-    public init() {}
+    /// The request's settings the translated `response` objects echo (``BifrostCore/ChatRequest/responsesEcho``).
+    public let echo: JSONObject
+
+    /// Creates an encoder for one stream whose translated `response` objects echo `echo`.
+    ///
+    /// ```swift
+    /// var encoder = ResponsesStreamEncoder(echoing: request.responsesEcho)
+    /// ```
+    public init(echoing echo: JSONObject = [:]) {
+        self.echo = echo
+    }
 
     /// Appends the events of one chunk (or nothing, when it carries nothing for the Responses API).
     public mutating func encode(_ chunk: ChatChunk, into buffer: inout [UInt8]) {
@@ -148,12 +157,14 @@ public struct ResponsesStreamEncoder: Sendable {
     }
 
     private func responseObject(status: String) -> JSONObject {
-        [
+        var object: JSONObject = [
             "id": .string(responseID), "object": "response", "created_at": .number(JSONNumber(created)),
             "status": .string(status), "error": nil, "incomplete_details": nil, "instructions": nil, "metadata": [:],
             "model": .string(model), "output": .array(status == "in_progress" ? [] : items), "parallel_tool_calls": true,
             "temperature": nil, "tool_choice": "auto", "tools": [], "top_p": nil, "usage": nil,
         ]
+        object.merge(echo)
+        return object
     }
 
     private mutating func reasoningDelta(_ text: String, into buffer: inout [UInt8]) {
