@@ -37,12 +37,12 @@ public enum ResponsesWire {
     }
 
     /// A `message` output item with its text (and refusal) parts.
-    static func messageItem(id: String, text: String?, refusal: String?, status: String = "completed") -> JSONObject {
+    static func messageItem(id: String, text: String?, refusal: String?) -> JSONObject {
         var parts: [JSONValue] = []
         if let text { parts.append(["type": "output_text", "text": .string(text), "annotations": []]) }
         if let refusal { parts.append(["type": "refusal", "refusal": .string(refusal)]) }
         return [
-            "type": "message", "id": .string(id), "status": .string(status), "role": "assistant", "content": .array(parts),
+            "type": "message", "id": .string(id), "status": "completed", "role": "assistant", "content": .array(parts),
         ]
     }
 
