@@ -171,7 +171,7 @@ func accumulateAnthropic(_ events: [JSONValue]) -> JSONValue {
 }
 
 /// What a Responses API client's stream amounts to, as the SDK's `responses.stream` state
-/// builds it from the deltas (items added, parts added, text and arguments appended), with the
+/// builds it from the deltas (items added, parts added, text, refusals and arguments appended), with the
 /// status and usage of the final event; checks that `sequence_number`s count up from the first.
 func accumulateResponses(_ events: [JSONValue]) throws -> JSONValue {
     var response: JSONObject = [:]
@@ -207,6 +207,10 @@ func accumulateResponses(_ events: [JSONValue]) throws -> JSONValue {
         case "response.output_text.delta" where hasItem:
             append(
                 event.objectField("delta"), to: "text", of: "content", at: event.objectField("content_index")?.intValue,
+                in: &output[outputIndex])
+        case "response.refusal.delta" where hasItem:
+            append(
+                event.objectField("delta"), to: "refusal", of: "content", at: event.objectField("content_index")?.intValue,
                 in: &output[outputIndex])
         case "response.reasoning_summary_text.delta" where hasItem:
             append(
