@@ -8,7 +8,7 @@ extension HTTPRouter {
     /// `POST /v1/responses`: OpenAI's Responses API, so the official SDKs' `responses.create`
     /// and `responses.stream` work with only their base URL changed.
     ///
-    /// The body is read into the core's request (``BifrostCore/ChatRequest/init(responsesJSON:headers:)``,
+    /// The body is read into the core's request (`ChatRequest(responsesJSON:headers:)` of BifrostWire,
     /// which keeps it as it came), runs through the same plugin chain and providers as chat
     /// completions, and the answer is a `response` object, or with `"stream": true` the API's
     /// typed events (`response.created` … `response.completed`). An OpenAI-compatible provider

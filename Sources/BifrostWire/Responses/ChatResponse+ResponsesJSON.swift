@@ -90,7 +90,7 @@ extension ChatResponse {
     /// The response written from its typed fields as a Responses API `response` object (choice
     /// 0's reasoning, message and function calls as output items, usage with its details),
     /// over the upstream's own object when it came from one (its other fields kept), else with
-    /// the request's settings in `echo` (``BifrostCore/ChatRequest/responsesEcho``), as the API echoes them.
+    /// the request's settings in `echo` (``ChatRequest/responsesEcho``), as the API echoes them.
     public func responsesObject(echoing echo: JSONObject = [:]) -> JSONObject {
         let responseID = ResponsesWire.responseID(id)
         let choice = choices.first ?? ChatChoice(content: "")

@@ -56,7 +56,7 @@ public struct ResponsesStreamEncoder: Sendable {
     private var finishReason: String?
     private var usage: TokenUsage?
 
-    /// The request's settings the translated `response` objects echo (``BifrostCore/ChatRequest/responsesEcho``).
+    /// The request's settings the translated `response` objects echo (``ChatRequest/responsesEcho``).
     public let echo: JSONObject
 
     /// Creates an encoder for one stream whose translated `response` objects echo `echo`.
