@@ -5,7 +5,7 @@ import BifrostTestSupport
 import Testing
 
 /// Records what the chain shows a plugin: each chunk, and the outcome its PostHook sees.
-struct OutcomeRecorder: Plugin {
+struct ResponsesOutcomeRecorder: Plugin {
     let descriptor = PluginDescriptor(name: "recorder", version: "1.0.0", hooks: [.pre, .post, .chunk])
     let chunks = LockedValue<[ChatChunk]>([])
     let outcomes = LockedValue<[ChatOutcome]>([])
@@ -150,7 +150,7 @@ struct ResponsesRouteTests {
         let provider = OpenAIProvider(
             settings: ProviderSettings(name: "up", kind: .openai, baseURL: upstream.baseURL, retry: .init(maxAttempts: 1)),
             httpClient: http)
-        let recorder = OutcomeRecorder()
+        let recorder = ResponsesOutcomeRecorder()
         let bifrost = try await makeBifrost([ChainEntry(recorder)], providers: [provider])
         let body = Array(compact(.object(exchange.request)).utf8)
         let received = try await withServer(bifrost) { client, _ in
@@ -183,7 +183,7 @@ struct ResponsesRouteTests {
         let provider = OpenAIProvider(
             settings: ProviderSettings(name: "up", kind: .openai, baseURL: upstream.baseURL, retry: .init(maxAttempts: 1)),
             httpClient: http)
-        let recorder = OutcomeRecorder()
+        let recorder = ResponsesOutcomeRecorder()
         let bifrost = try await makeBifrost([ChainEntry(recorder)], providers: [provider])
         let body = Array(compact(.object(exchange.request)).utf8)
         _ = try await withServer(bifrost) { client, _ in
