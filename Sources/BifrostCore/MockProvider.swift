@@ -81,6 +81,7 @@ public struct MockProvider: Provider {
     }
 
     private func answer(_ request: ChatRequest, context: RequestContext) throws(BifrostError) -> ChatResponse {
+        if let refusal = request.serverStateRefusal(provider: name) { throw refusal }
         if request.model == "fail" {
             throw BifrostError(
                 status: 503, type: "provider_error", code: "mock_failure",

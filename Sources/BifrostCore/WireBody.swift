@@ -2,6 +2,8 @@
 public enum WireFormat: String, Sendable, Hashable {
     /// OpenAI's chat completions: `chat.completion`, `chat.completion.chunk`.
     case openAIChat = "openai.chat"
+    /// OpenAI's Responses API: `response` objects and their typed stream events.
+    case openAIResponses = "openai.responses"
     /// Anthropic's Messages API: `message` and its stream events.
     case anthropicMessages = "anthropic.messages"
     /// OpenAI's embeddings: the `list` of `embedding`s.

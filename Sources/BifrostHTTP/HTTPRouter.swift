@@ -12,6 +12,8 @@ struct HTTPRouter: Sendable {
     enum Route: Sendable, Hashable {
         /// `POST /v1/chat/completions`
         case chatCompletions
+        /// `POST /v1/responses`
+        case responses
         /// `POST /v1/embeddings`
         case embeddings
         /// `POST /anthropic/v1/messages`
@@ -29,7 +31,7 @@ struct HTTPRouter: Sendable {
         /// core); the others are answered at once on the event loop.
         var isAsynchronous: Bool {
             switch self {
-            case .chatCompletions, .embeddings, .anthropicMessages: true
+            case .chatCompletions, .responses, .embeddings, .anthropicMessages: true
             case .models, .health, .plugins, .metrics: false
             }
         }
@@ -61,7 +63,7 @@ struct HTTPRouter: Sendable {
 
     /// Every route, for the 404 message.
     private static let routeList =
-        "POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, POST /anthropic/v1/messages, GET /health, "
+        "POST /v1/chat/completions, POST /v1/responses, POST /v1/embeddings, GET /v1/models, POST /anthropic/v1/messages, GET /health, "
         + "GET /api/plugins, GET /metrics"
 
     init(bifrost: Bifrost, models: [ServedModel], maxBodyBytes: Int, requestExecutor: RequestExecutor, logger: Logger) {
@@ -78,6 +80,8 @@ struct HTTPRouter: Sendable {
         switch path {
         case "/v1/chat/completions":
             return method == .POST ? .route(.chatCompletions) : .methodNotAllowed(allow: "POST")
+        case ResponsesWire.route:
+            return method == .POST ? .route(.responses) : .methodNotAllowed(allow: "POST")
         case "/v1/embeddings":
             return method == .POST ? .route(.embeddings) : .methodNotAllowed(allow: "POST")
         case "/anthropic/v1/messages":
@@ -124,7 +128,7 @@ struct HTTPRouter: Sendable {
                 status: .ok, body: HTTPServerResponse.allocator.buffer(string: bifrost.metrics.render()), requestID: requestID)
             response.headers.replaceOrAdd(name: "content-type", value: MetricsRegistry.contentType)
             return response
-        case .chatCompletions, .embeddings, .anthropicMessages:
+        case .chatCompletions, .responses, .embeddings, .anthropicMessages:
             // These run in a task; see `answer(_:body:headers:context:)`.
             preconditionFailure("\(route) is not answered synchronously")
         }
@@ -150,6 +154,8 @@ struct HTTPRouter: Sendable {
         switch route {
         case .chatCompletions:
             return await chatCompletions(body: body, headers: headers, context: context)
+        case .responses:
+            return await responses(body: body, headers: headers, context: context)
         case .embeddings:
             return .complete(await embeddings(body: body, headers: headers, context: context))
         case .anthropicMessages:

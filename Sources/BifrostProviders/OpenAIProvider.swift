@@ -5,6 +5,7 @@ public import Logging
 /// A provider for OpenAI's API and every OpenAI-compatible server (vLLM, Ollama, Groq, LM Studio, …).
 ///
 /// Chat: `POST {baseURL}/chat/completions` with the bare model name (no provider prefix);
+/// a request of the Responses API goes to `POST {baseURL}/responses` instead (see `OpenAIProvider+Responses.swift`);
 /// streaming always asks for `stream_options.include_usage` so the last chunk carries usage;
 /// embeddings: `POST {baseURL}/embeddings`. Sends `Authorization: Bearer <secret>` when the
 /// credentials have a secret, and every `settings.headers` field. One attempt per call: the
@@ -28,6 +29,8 @@ public struct OpenAIProvider: Provider {
     public let upstream: UpstreamClient
     private let chatURL: UpstreamURL
     let embeddingsURL: UpstreamURL
+    /// `{baseURL}/responses`, for clients of the Responses API.
+    let responsesURL: UpstreamURL
     /// The headers every request carries (the key is added per request).
     private let baseHeaders: HeaderFields
 
@@ -47,6 +50,7 @@ public struct OpenAIProvider: Provider {
             wireFormat: .openAIChat)
         chatURL = UpstreamURL(Self.join(settings.baseURL, "/chat/completions"))
         embeddingsURL = UpstreamURL(Self.join(settings.baseURL, "/embeddings"))
+        responsesURL = UpstreamURL(Self.join(settings.baseURL, "/responses"))
         var headers = HeaderFields([("content-type", "application/json"), ("accept", "application/json, text/event-stream")])
         for (name, value) in settings.headers.sorted(by: { $0.key < $1.key }) { headers[name] = value }
         baseHeaders = headers
@@ -60,6 +64,9 @@ public struct OpenAIProvider: Provider {
     public func chatCompletion(_ request: ChatRequest, credentials: ProviderCredentials, context: RequestContext)
         async throws(BifrostError) -> ChatResponse
     {
+        if Self.speaksResponses(request, context: context) {
+            return try await responsesCompletion(request, credentials: credentials, context: context)
+        }
         let outgoing = upstreamRequest(
             url: chatURL, body: try request.openAIUpstreamBody(stream: false), credentials: credentials)
         let response = try await upstream.send(outgoing)
@@ -84,7 +91,10 @@ public struct OpenAIProvider: Provider {
     public func chatCompletionStream(_ request: ChatRequest, credentials: ProviderCredentials, context: RequestContext)
         async throws(BifrostError) -> ChatStream
     {
-        try await upstream.stream(
+        if Self.speaksResponses(request, context: context) {
+            return try await responsesStream(request, credentials: credentials, context: context)
+        }
+        return try await upstream.stream(
             upstreamRequest(url: chatURL, body: try request.openAIUpstreamBody(stream: true), credentials: credentials),
             decoder: OpenAIChunkDecoder(provider: name, model: request.model))
     }

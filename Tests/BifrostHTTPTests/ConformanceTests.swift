@@ -13,8 +13,31 @@ struct ConformanceCase: Sendable, CustomTestStringConvertible {
     let fields: JSONObject
 
     var testDescription: String { name }
-    var client: WireFormat { fields["client"]?.stringValue == "anthropic" ? .anthropicMessages : .openAIChat }
-    var upstream: WireFormat { fields["upstream"]?.stringValue == "anthropic" ? .anthropicMessages : .openAIChat }
+    var client: WireFormat {
+        switch fields["client"]?.stringValue {
+        case "anthropic": .anthropicMessages
+        case "responses": .openAIResponses
+        default: .openAIChat
+        }
+    }
+    /// The upstream's format: an OpenAI-compatible upstream answers a Responses client in the Responses API.
+    var upstream: WireFormat {
+        switch fields["upstream"]?.stringValue {
+        case "anthropic": .anthropicMessages
+        case "openai" where client == .openAIResponses: .openAIResponses
+        default: .openAIChat
+        }
+    }
+    /// Whether the built-in mock answers, with no upstream.
+    var upstreamIsMock: Bool { fields["upstream"]?.stringValue == "mock" }
+    /// The route the client posts to.
+    var path: String {
+        switch client {
+        case .anthropicMessages: "/anthropic/v1/messages"
+        case .openAIResponses: "/v1/responses"
+        default: "/v1/chat/completions"
+        }
+    }
     var request: JSONObject { fields["request"]?.objectValue ?? [:] }
     var isStreamed: Bool { fields["upstream_events"] != nil }
     var upstreamStatus: Int { fields["upstream_status"]?.intValue ?? 200 }
@@ -147,11 +170,75 @@ func accumulateAnthropic(_ events: [JSONValue]) -> JSONValue {
     return .object(message)
 }
 
+/// What a Responses API client's stream amounts to, as the SDK's `responses.stream` state
+/// builds it from the deltas (items added, parts added, text, refusals and arguments appended), with the
+/// status and usage of the final event; checks that `sequence_number`s count up from the first.
+func accumulateResponses(_ events: [JSONValue]) throws -> JSONValue {
+    var response: JSONObject = [:]
+    var output: [JSONObject] = []
+    let numbers = events.compactMap { $0.objectField("sequence_number")?.intValue }
+    #expect(numbers.count == events.count && numbers == Array(numbers.first.map { $0..<($0 + numbers.count) } ?? 0..<0))
+    func append(_ piece: JSONValue?, to field: String, of list: String?, at index: Int?, in item: inout JSONObject) {
+        guard let piece = piece?.stringValue else { return }
+        guard let list, let index else {
+            item[field] = .string((item[field]?.stringValue ?? "") + piece)
+            return
+        }
+        var elements = item[list]?.arrayValue ?? []
+        guard elements.indices.contains(index), case .object(var element) = elements[index] else { return }
+        element[field] = .string((element[field]?.stringValue ?? "") + piece)
+        elements[index] = .object(element)
+        item[list] = .array(elements)
+    }
+    for event in events {
+        let outputIndex = event.objectField("output_index")?.intValue ?? 0
+        let hasItem = output.indices.contains(outputIndex)
+        switch event.objectField("type")?.stringValue {
+        case "response.created":
+            response = event.objectField("response")?.objectValue ?? [:]
+        case "response.output_item.added":
+            output.append(event.objectField("item")?.objectValue ?? [:])
+        case "response.content_part.added" where hasItem:
+            output[outputIndex]["content"] = .array(
+                (output[outputIndex]["content"]?.arrayValue ?? []) + [event.objectField("part") ?? [:]])
+        case "response.reasoning_summary_part.added" where hasItem:
+            output[outputIndex]["summary"] = .array(
+                (output[outputIndex]["summary"]?.arrayValue ?? []) + [event.objectField("part") ?? [:]])
+        case "response.output_text.delta" where hasItem:
+            append(
+                event.objectField("delta"), to: "text", of: "content", at: event.objectField("content_index")?.intValue,
+                in: &output[outputIndex])
+        case "response.refusal.delta" where hasItem:
+            append(
+                event.objectField("delta"), to: "refusal", of: "content", at: event.objectField("content_index")?.intValue,
+                in: &output[outputIndex])
+        case "response.reasoning_summary_text.delta" where hasItem:
+            append(
+                event.objectField("delta"), to: "text", of: "summary", at: event.objectField("summary_index")?.intValue,
+                in: &output[outputIndex])
+        case "response.function_call_arguments.delta" where hasItem:
+            append(event.objectField("delta"), to: "arguments", of: nil, at: nil, in: &output[outputIndex])
+        case "response.output_item.done" where hasItem:
+            output[outputIndex]["status"] = event.objectField("item")?.objectField("status")
+        case "response.completed", "response.incomplete":
+            let final = try #require(event.objectField("response")?.objectValue)
+            response["status"] = final["status"]
+            response["usage"] = final["usage"]
+            #expect(final["output"] == .array(output.map { .object($0) }), "response.completed's output is what the deltas built")
+        default:
+            break
+        }
+    }
+    response["output"] = .array(output.map { .object($0) })
+    return .object(response)
+}
+
 @Suite("conformance corpus: recorded exchanges through the gateway")
 struct ConformanceTests {
     @Test("the corpus is there", .tags())
     func corpusIsThere() {
         #expect(ConformanceCase.all.count >= 40)
+        #expect(ConformanceCase.all.filter { $0.client == .openAIResponses }.count >= 15)
     }
 
     @Test(arguments: ConformanceCase.all)
@@ -167,15 +254,20 @@ struct ConformanceTests {
             name: "up", kind: exchange.upstream == .openAIChat ? .openai : .anthropic, baseURL: upstream.baseURL,
             retry: .init(maxAttempts: 1))
         let provider: any Provider =
-            exchange.upstream == .openAIChat
-            ? OpenAIProvider(settings: settings, httpClient: http) : AnthropicProvider(settings: settings, httpClient: http)
+            if exchange.upstreamIsMock {
+                MockProvider(name: "up")
+            } else if exchange.upstream == .anthropicMessages {
+                AnthropicProvider(settings: settings, httpClient: http)
+            } else {
+                OpenAIProvider(settings: settings, httpClient: http)
+            }
         let bifrost = try await makeBifrost(providers: [provider])
-        let path = exchange.client == .openAIChat ? "/v1/chat/completions" : "/anthropic/v1/messages"
+        let path = exchange.path
         let body = Array(compact(.object(exchange.request)).utf8)
         let received: [JSONValue]
         let answerStatus: Int
         (received, answerStatus) = try await withServer(bifrost) { client, _ in
-            if exchange.isStreamed {
+            if exchange.isStreamed || exchange.request["stream"] == true {
                 return try await client.withEventStream("POST", path, body: body) { stream in
                     let all = try await stream.collect()
                     return (try all.map { $0.data == "[DONE]" ? .string("[DONE]") : try $0.json() }, stream.status)
@@ -187,8 +279,9 @@ struct ConformanceTests {
         await upstream.stop()
         await http.shutdown()
 
-        let sent = try #require(upstream.requests.first, "the upstream got no request")
         if exchange.client == exchange.upstream {
+            let sent = try #require(upstream.requests.first, "the upstream got no request")
+            if exchange.client == .openAIResponses { #expect(sent.path == "/v1/responses") }
             var expected = exchange.request
             expected["model"] = .string(String(expected["model"]?.stringValue?.dropFirst(3) ?? ""))
             #expect(String(decoding: sent.body, as: UTF8.self) == compact(.object(expected)), "upstream body")
@@ -202,10 +295,20 @@ struct ConformanceTests {
                 #expect(received.map(compact) == [responseBody], "answer")
             }
         } else {
+            if let expectedBody = exchange.fields["expect_upstream"] {
+                let sent = try #require(upstream.requests.first, "the upstream got no request")
+                let difference = contains(try JSONValue.parse(sent.body), expectedBody)
+                #expect(difference == nil, "upstream body: \(difference ?? "")")
+            }
+            if let expectedStatus = exchange.fields["expect_status"]?.intValue {
+                #expect(answerStatus == expectedStatus)
+                #expect(upstream.requests.isEmpty, "a refused request reached the upstream")
+            }
             let answer: JSONValue =
-                switch (exchange.isStreamed, exchange.client) {
+                switch (exchange.isStreamed || exchange.request["stream"] == true, exchange.client) {
                 case (false, _): received.first ?? .null
                 case (true, .openAIChat): accumulateOpenAI(received)
+                case (true, .openAIResponses): try accumulateResponses(received)
                 case (true, _): accumulateAnthropic(received)
                 }
             let expected = try #require(exchange.fields["expect_client"])

@@ -140,6 +140,7 @@ extension ChatRequest {
             if let stream, stream || body["stream"] != nil { body["stream"] = .bool(stream) }
             return .object(body)
         }
+        if let refusal = serverStateRefusal(provider: provider) { throw refusal }
         var body: JSONObject = [:]
         body["model"] = .string(model ?? self.model)
         var disableParallelToolUse = false
@@ -262,17 +263,23 @@ extension ChatRequest {
         "n", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "seed",
         "response_format", "modalities", "audio", "prediction", "functions", "function_call",
         "web_search_options", "verbosity",
+        // The Responses API's own (``init(responsesObject:headers:)`` keeps them by name).
+        "include", "truncation", "background", "prompt", "prompt_cache_key", "safety_identifier", "max_tool_calls",
     ]
 
     /// Anthropic's thinking budget for each OpenAI `reasoning_effort`.
     static let thinkingBudgets: [String: Int] = ["minimal": 1024, "low": 1024, "medium": 2048, "high": 4096]
 
-    /// Whether an OpenAI-only field has the value that means what Anthropic does anyway (one choice, no penalty, no logprobs).
+    /// Whether an OpenAI-only field has the value that means what Anthropic does anyway (one choice, no penalty, no
+    /// logprobs, nothing more included, no truncation, not in the background).
     static func isDefault(_ name: String, _ value: JSONValue) -> Bool {
         switch name {
         case "n": value.intValue == 1
         case "presence_penalty", "frequency_penalty": value.doubleValue == 0
         case "logprobs": value.boolValue == false
+        case "include": value.arrayValue?.isEmpty == true
+        case "truncation": value.stringValue == "disabled"
+        case "background": value.boolValue == false
         default: false
         }
     }

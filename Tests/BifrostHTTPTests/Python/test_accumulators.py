@@ -1,6 +1,7 @@
 """The official SDKs' own stream accumulators through the gateway, on recorded agent traffic.
 
-`client.chat.completions.stream(...).get_final_completion()` and
+`client.chat.completions.stream(...).get_final_completion()`,
+`client.responses.stream(...).get_final_response()` and
 `client.messages.stream(...).get_final_message()` are run against the gateway, whose providers
 `up` (OpenAI-compatible) and `upa` (Anthropic) point at replay_upstream.py: each request's
 model names the exchange of Tests/BifrostHTTPTests/Conformance/ the upstream replays. What the
@@ -88,6 +89,20 @@ def same_protocol_anthropic(claude, name):
     return final
 
 
+def responses_final(oai, provider, name):
+    arguments = request_arguments(name)
+    with oai.responses.stream(model="%s/%s" % (provider, name), **arguments) as stream:
+        return stream.get_final_response().model_dump(exclude_none=True)
+
+
+def same_protocol_responses(oai, name):
+    final = responses_final(oai, "up", name)
+    twin = exchange(name[: -len("-streamed")])["upstream_response"]
+    contains(final["output"], twin["output"], "output")
+    contains(final["usage"], twin["usage"], "usage")
+    return final
+
+
 def tests(oai, claude):
     """The test functions, by name, for test_sdks.py's runner."""
 
@@ -131,5 +146,24 @@ def tests(oai, claude):
     def test_accumulate_anthropic_client_openai_tools_stream():
         name = "anthropic-openai-tools-streamed"
         contains(anthropic_final(claude, "up", name), exchange(name)["expect_client"])
+
+    def test_responses_create_function_call():
+        name = "responses-openai-tools"
+        response = oai.responses.create(model="up/" + name, **request_arguments(name)).model_dump(exclude_none=True)
+        contains(response["output"], exchange(name)["upstream_response"]["output"], "output")
+
+    def test_accumulate_responses_function_call_stream():
+        final = same_protocol_responses(oai, "responses-openai-tools-streamed")
+        assert final["output"][0]["type"] == "function_call"
+        assert json.loads(final["output"][0]["arguments"]) == {"location": "Boston, MA", "unit": "celsius"}
+
+    def test_accumulate_responses_reasoning_stream():
+        final = same_protocol_responses(oai, "responses-openai-reasoning-streamed")
+        assert final["output"][0]["encrypted_content"], "the reasoning the next turn needs arrived"
+        assert final["usage"]["output_tokens_details"]["reasoning_tokens"] == 64
+
+    def test_accumulate_responses_client_anthropic_stream():
+        name = "responses-anthropic-thinking-tools-streamed"
+        contains(responses_final(oai, "upa", name), exchange(name)["expect_client"])
 
     return {name: function for name, function in locals().items() if name.startswith("test_")}

@@ -193,6 +193,81 @@ def test_openai_provider_failure():
         raise AssertionError("expected openai.InternalServerError")
 
 
+# MARK: openai responses
+
+
+def test_openai_responses_create():
+    response = oai.responses.create(model="mock/echo", input=PROMPT)
+    assert response.object == "response"
+    assert response.status == "completed"
+    assert response.model == "echo"
+    assert response.output_text == ANSWER
+    assert response.output[0].type == "message"
+    assert response.usage.input_tokens == PROMPT_TOKENS
+    assert response.usage.output_tokens == COMPLETION_TOKENS
+    assert response.usage.total_tokens == PROMPT_TOKENS + COMPLETION_TOKENS
+
+
+def test_openai_responses_items_and_instructions():
+    response = oai.responses.create(
+        model="mock/echo",
+        instructions="Be brief.",
+        input=[{"role": "user", "content": [{"type": "input_text", "text": "Ping"}]}],
+    )
+    assert response.output_text == "Echo: Ping"
+
+
+def test_openai_responses_stream():
+    with oai.responses.stream(model="mock/echo", input=PROMPT) as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    deltas = [event.delta for event in events if event.type == "response.output_text.delta"]
+    assert "".join(deltas) == ANSWER
+    assert len(deltas) >= 2
+    numbers = [event.sequence_number for event in events]
+    assert numbers == list(range(len(events))), "sequence numbers count up from 0"
+    assert events[0].type == "response.created"
+    assert events[-1].type == "response.completed"
+    assert final.output_text == ANSWER
+    assert final.usage.output_tokens == COMPLETION_TOKENS
+
+
+def test_openai_responses_create_stream_events():
+    kinds = [event.type for event in oai.responses.create(model="mock/echo", input=PROMPT, stream=True)]
+    for kind in ("response.output_item.added", "response.content_part.added", "response.output_text.done"):
+        assert kind in kinds, kind
+
+
+def test_openai_responses_bad_request():
+    try:
+        oai.responses.create(model="mock/echo", input=PROMPT, max_output_tokens=0)
+    except openai.BadRequestError as error:
+        assert error.status_code == 400
+        assert error.param == "max_output_tokens"
+    else:
+        raise AssertionError("expected openai.BadRequestError")
+
+
+def test_openai_responses_state_on_mock():
+    try:
+        oai.responses.create(model="mock/echo", input=PROMPT, previous_response_id="resp_123")
+    except openai.BadRequestError as error:
+        assert error.param == "previous_response_id"
+    else:
+        raise AssertionError("expected openai.BadRequestError")
+
+
+def test_openai_responses_not_found():
+    try:
+        with oai.responses.stream(model="mock/gpt-9", input=PROMPT) as stream:
+            for _ in stream:
+                pass
+    except openai.NotFoundError as error:
+        assert error.status_code == 404
+    else:
+        raise AssertionError("expected openai.NotFoundError")
+
+
 # MARK: anthropic
 
 

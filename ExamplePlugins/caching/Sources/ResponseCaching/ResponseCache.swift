@@ -8,7 +8,7 @@ public import BifrostPluginSDK
 /// `stream` and `stream_options`. Answers expire after `ttl_seconds` and the store is
 /// bounded by entries and bytes (least recently used out first). Every answer carries
 /// `x-bifrost-cache: hit`, `miss` or `bypass`; a request header `x-bifrost-cache: bypass`
-/// skips the cache. Errors, multi-choice and tool-call answers are never stored.
+/// or the parameter `"store": false` skips the cache. Errors, multi-choice and tool-call answers are never stored.
 ///
 /// ```swift
 /// let cache = try ResponseCache(configuration: PluginConfiguration(text: #"{"ttl_seconds": 60}"#))
@@ -83,7 +83,8 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
     public func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {
         // Chat answers only: an embeddings request whose inputs match a chat prompt must not get its answer.
         if try context.route.hasSuffix("/embeddings") { return .continue }
-        if try request.header(Self.header)?.lowercased() == "bypass" {
+        // `store: false` (the Responses API's and chat completions' "keep nothing of this") is honoured by keeping nothing.
+        if try request.header(Self.header)?.lowercased() == "bypass" || request.param("store") == .bool(false) {
             try mark(context, "bypass")
             return .continue
         }
