@@ -176,7 +176,7 @@ struct Instance<P> {
 /// Exports `$plugin` as this library's `bifrost_plugin_create`, with the listed hooks
 /// (`pre_hook`, `post_hook`, `chunk_hook`; each needs its trait).
 ///
-/// ```ignore
+/// ```text
 /// bifrost_plugin::export_plugin!(ModelAlias, pre_hook, post_hook);
 /// ```
 ///

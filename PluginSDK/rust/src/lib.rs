@@ -12,7 +12,7 @@
 //! - [`Plugin`], [`PreHook`], [`PostHook`], [`ChunkHook`] and [`export_plugin!`]: the table,
 //!   version checks, and hooks whose errors and panics become faults, never crashes.
 //!
-//! ```ignore
+//! ```no_run
 //! use bifrost_plugin::{export_plugin, Config, Context, Fault, Host, Outcome, Plugin, PreAction, PreHook, Request};
 //!
 //! struct Hello;
