@@ -164,7 +164,8 @@ impl LogLevel {
 
 /// The host's table and this plugin's token: logging attributed to the plugin, the clock,
 /// metrics. Both stay valid for the life of the process (the header's rule), so a `Host` may
-/// be kept in the plugin and used from any thread.
+/// be kept in the plugin (clone it in [`crate::Plugin::create`]) and used from any thread.
+#[derive(Clone)]
 pub struct Host {
     api: &'static sys::bifrost_host_api,
     token: *mut sys::bifrost_plugin_token,

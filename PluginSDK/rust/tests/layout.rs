@@ -123,7 +123,7 @@ fn parse_header(text: &str) -> Header {
                         Field { name, signature: Some(signature) }
                     } else {
                         // `const char *name`: the name is the identifier after the last space or '*'.
-                        let cut = declaration.rfind(|c: char| c == ' ' || c == '*').unwrap();
+                        let cut = declaration.rfind([' ', '*']).unwrap();
                         let c_type = declaration[..cut + 1].trim();
                         // A field whose type is a function-pointer typedef is a slot too.
                         let signature = typedefs.get(c_type).cloned();
