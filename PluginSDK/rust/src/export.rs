@@ -161,9 +161,8 @@ impl<P: Plugin> Hooks<P> {
     }
 }
 
-/// What the table's `instance` points to. The table comes first so the table pointer handed
-/// to the host is also the instance's.
-#[repr(C)]
+/// What the table's `instance` points to. The table lives inside it, so the table, its strings
+/// and the plugin stay valid together until `destroy` frees them (the header's rule).
 struct Instance<P> {
     table: sys::bifrost_plugin,
     host: Host,
