@@ -33,10 +33,8 @@ enum ModelAliasCost {
         defer { for (_, plugin) in plugins { plugin.shutdown() } }
 
         // Bare model names, as clients of an alias send them.
-        var miss = HookBenchmark.request
-        (miss.provider, miss.model) = ("", "unaliased")
-        var hit = HookBenchmark.request
-        (hit.provider, hit.model) = ("", "fast")
+        let miss = bareRequest(model: "unaliased")
+        let hit = bareRequest(model: "fast")
         let iterations = 1_000_000
         print("| model-alias plugin | PreHook, no alias matches (ns) | PreHook + PostHook, alias rewritten (ns) |")
         print("|---|---|---|")
@@ -45,6 +43,13 @@ enum ModelAliasCost {
             let rewritten = try await HookBenchmark.median { try requestLoop(plugin, hit, iterations: iterations) }
             print("| \(language) | \(HookBenchmark.format(missed)) | \(HookBenchmark.format(rewritten)) |")
         }
+    }
+
+    /// The benchmark's request with a bare model name.
+    static func bareRequest(model: String) -> ChatRequest {
+        var request = HookBenchmark.request
+        (request.provider, request.model) = ("", model)
+        return request
     }
 
     /// ns per PreHook call on a request no alias matches: two reads and the comparisons.

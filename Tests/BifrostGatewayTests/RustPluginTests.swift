@@ -28,6 +28,7 @@ enum RustPlugins {
     /// Builds the crate in `crate` (relative to the repository) in release mode, offline, and
     /// copies its `lib<library>.so` to `directory/fileName`: a fresh path, since `dlopen` of a
     /// path already loaded would return the library loaded before.
+    @discardableResult
     static func build(_ crate: String, library: String, as fileName: String, in directory: String) async throws -> String {
         let manifest = CPluginCompiler.repositoryRoot + "/" + crate + "/Cargo.toml"
         let (status, output) = try await CPluginCompiler.run(
@@ -39,11 +40,13 @@ enum RustPlugins {
     }
 
     /// The Rust example, `ExamplePlugins/model-alias-rust`.
+    @discardableResult
     static func modelAlias(as fileName: String, in directory: String) async throws -> String {
         try await build("ExamplePlugins/model-alias-rust", library: "model_alias_rust", as: fileName, in: directory)
     }
 
     /// The zoo's `Tests/PluginZoo/panicker`, which panics in the hook a message names.
+    @discardableResult
     static func panicker(as fileName: String, in directory: String) async throws -> String {
         try await build("Tests/PluginZoo/panicker", library: "panicker", as: fileName, in: directory)
     }
