@@ -7,8 +7,8 @@
 //! Configuration: `{"aliases": {"fast": "mock/echo", "smart": "openai/gpt-4o"}}`
 
 use bifrost_plugin::{
-    export_plugin, Config, Context, Fault, Host, Json, LogLevel, Outcome, Plugin, PostHook, PreAction, PreHook, Request,
-    Series, Value,
+    export_plugin, Config, Context, Fault, Host, Json, LogLevel, Outcome, Plugin, PostHook, PreAction, PreHook, Request, Series,
+    Value,
 };
 
 /// The C example's limits, so both builds accept and refuse the same configurations.
@@ -48,9 +48,7 @@ fn parse_aliases(config: &Json) -> Result<Vec<Alias>, String> {
     if let Some((key, _)) = members.iter().find(|(key, _)| key != "aliases") {
         return Err(format!("unknown field \"{}\"; expected \"aliases\"", key));
     }
-    let aliases = config
-        .get("aliases")
-        .ok_or(r#"missing "aliases": expected {"aliases": {"name": "provider/model"}}"#)?;
+    let aliases = config.get("aliases").ok_or(r#"missing "aliases": expected {"aliases": {"name": "provider/model"}}"#)?;
     let entries = aliases.as_object().ok_or_else(|| format!("aliases: expected an object, got {}", aliases.kind()))?;
     if entries.len() > MAX_ALIASES {
         return Err(format!("more than {} aliases", MAX_ALIASES));

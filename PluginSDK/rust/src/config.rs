@@ -143,9 +143,8 @@ impl<'a> Config<'a> {
 
     /// The bytes as UTF-8 text.
     pub fn text(&self) -> Result<&'a str, ConfigError> {
-        std::str::from_utf8(self.bytes).map_err(|error| {
-            ConfigError::new(format!("invalid configuration: not UTF-8 at byte {}", error.valid_up_to()))
-        })
+        std::str::from_utf8(self.bytes)
+            .map_err(|error| ConfigError::new(format!("invalid configuration: not UTF-8 at byte {}", error.valid_up_to())))
     }
 
     /// The configuration parsed as JSON; a refusal says `invalid configuration: not valid JSON (…)`.
@@ -458,10 +457,8 @@ mod tests {
 
     #[test]
     fn kinds_name_values_for_messages() {
-        let kinds: Vec<&str> = ["null", "true", "1", "\"s\"", "[]", "{}"]
-            .iter()
-            .map(|text| Json::parse(text).unwrap().kind())
-            .collect();
+        let kinds: Vec<&str> =
+            ["null", "true", "1", "\"s\"", "[]", "{}"].iter().map(|text| Json::parse(text).unwrap().kind()).collect();
         assert_eq!(kinds, ["null", "a boolean", "a number", "a string", "an array", "an object"]);
     }
 }

@@ -321,11 +321,7 @@ pub(crate) fn name_problem(name: &str) -> Option<String> {
         return Some(format!("plugin name '{}' must start with a lowercase letter or digit", name));
     }
     if let Some(&bad) = bytes.iter().find(|&&byte| !(lower_alphanumeric(byte) || b"._-".contains(&byte))) {
-        return Some(format!(
-            "plugin name '{}' may only contain a-z, 0-9, '.', '_' and '-'; found '{}'",
-            name,
-            bad as char
-        ));
+        return Some(format!("plugin name '{}' may only contain a-z, 0-9, '.', '_' and '-'; found '{}'", name, bad as char));
     }
     None
 }
@@ -423,11 +419,7 @@ unsafe extern "C" fn chunk_hook_trampoline<P: ChunkHook>(
     run_hook(&this.host, context, || {
         // SAFETY: the handles of this hook call; the views do not outlive it.
         let (chunk, context, outcome) = unsafe {
-            (
-                Chunk::from_raw(chunk, &this.host),
-                Context::from_raw(context, &this.host),
-                Outcome::from_raw(outcome, &this.host),
-            )
+            (Chunk::from_raw(chunk, &this.host), Context::from_raw(context, &this.host), Outcome::from_raw(outcome, &this.host))
         };
         Ok(match this.plugin.chunk_hook(&chunk, &context, &outcome)? {
             ChunkAction::Continue => sys::BIFROST_ACTION_CONTINUE,

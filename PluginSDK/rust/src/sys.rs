@@ -305,8 +305,7 @@ pub struct bifrost_host_api {
     /// Replaces one message.
     pub request_message_set: Option<unsafe extern "C" fn(request: Request, index: usize, role: Str, content: Str) -> Status>,
     /// Inserts before `index`; `index == count` appends.
-    pub request_message_insert:
-        Option<unsafe extern "C" fn(request: Request, index: usize, role: Str, content: Str) -> Status>,
+    pub request_message_insert: Option<unsafe extern "C" fn(request: Request, index: usize, role: Str, content: Str) -> Status>,
     /// Removes one message.
     pub request_message_remove: Option<unsafe extern "C" fn(request: Request, index: usize) -> Status>,
 
@@ -350,8 +349,7 @@ pub struct bifrost_host_api {
     /// Sets a choice's content.
     pub response_set_content: Option<unsafe extern "C" fn(response: Response, choice: usize, content: Str) -> Status>,
     /// A choice's finish reason.
-    pub response_get_finish_reason:
-        Option<unsafe extern "C" fn(response: Response, choice: usize, reason_out: StrOut) -> Status>,
+    pub response_get_finish_reason: Option<unsafe extern "C" fn(response: Response, choice: usize, reason_out: StrOut) -> Status>,
     /// Sets a choice's finish reason.
     pub response_set_finish_reason: Option<unsafe extern "C" fn(response: Response, choice: usize, reason: Str) -> Status>,
     /// Appends an assistant choice.
@@ -436,9 +434,8 @@ pub struct bifrost_host_api {
     pub request_param_name: Option<unsafe extern "C" fn(request: Request, index: usize, name_out: StrOut) -> Status>,
 
     /// Since 1.2: the request as canonical JSON without the listed parameters.
-    pub request_to_canonical_json: Option<
-        unsafe extern "C" fn(request: Request, omit_params: *const Str, omit_count: usize, json_out: StrOut) -> Status,
-    >,
+    pub request_to_canonical_json:
+        Option<unsafe extern "C" fn(request: Request, omit_params: *const Str, omit_count: usize, json_out: StrOut) -> Status>,
 
     /// Since 1.2: a header of the client's answer, whatever it turns out to be.
     pub context_set_response_header: Option<unsafe extern "C" fn(context: Context, name: Str, value: Str) -> Status>,
@@ -480,8 +477,7 @@ pub struct bifrost_host_api {
     /// Since 1.3: removes one tool call from a choice.
     pub response_remove_tool_call: Option<unsafe extern "C" fn(response: Response, choice: usize, call: usize) -> Status>,
     /// Since 1.3: a choice's reasoning text.
-    pub response_get_reasoning:
-        Option<unsafe extern "C" fn(response: Response, choice: usize, reasoning_out: StrOut) -> Status>,
+    pub response_get_reasoning: Option<unsafe extern "C" fn(response: Response, choice: usize, reasoning_out: StrOut) -> Status>,
     /// Since 1.3: a choice's refusal text.
     pub response_get_refusal: Option<unsafe extern "C" fn(response: Response, choice: usize, refusal_out: StrOut) -> Status>,
 
@@ -503,8 +499,7 @@ pub struct bifrost_host_api {
     pub chunk_get_reasoning: Option<unsafe extern "C" fn(chunk: Chunk, choice: usize, reasoning_out: StrOut) -> Status>,
 
     /// Since 1.3: a response's usage details.
-    pub response_get_usage_details:
-        Option<unsafe extern "C" fn(response: Response, out: *mut bifrost_usage_details) -> Status>,
+    pub response_get_usage_details: Option<unsafe extern "C" fn(response: Response, out: *mut bifrost_usage_details) -> Status>,
     /// Since 1.3: a chunk's usage details; NOT_FOUND unless it carries usage.
     pub chunk_get_usage_details: Option<unsafe extern "C" fn(chunk: Chunk, out: *mut bifrost_usage_details) -> Status>,
 }

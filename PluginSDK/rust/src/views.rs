@@ -108,8 +108,10 @@ pub struct UsageDetails {
 }
 
 impl UsageDetails {
-    fn read(call: impl FnOnce(*mut sys::bifrost_usage_details) -> sys::bifrost_status, function: &'static str)
-        -> Result<Option<UsageDetails>, HostError> {
+    fn read(
+        call: impl FnOnce(*mut sys::bifrost_usage_details) -> sys::bifrost_status,
+        function: &'static str,
+    ) -> Result<Option<UsageDetails>, HostError> {
         // -1 is the header's "not reported"; fields a shorter host does not write stay -1.
         let mut raw = sys::bifrost_usage_details {
             struct_size: std::mem::size_of::<sys::bifrost_usage_details>() as u32,
@@ -177,10 +179,7 @@ fn read_required<'h>(
     unsafe { borrow(out, function) }
 }
 
-fn read_count(
-    function: &'static str,
-    call: impl FnOnce(*mut usize) -> sys::bifrost_status,
-) -> Result<usize, HostError> {
+fn read_count(function: &'static str, call: impl FnOnce(*mut usize) -> sys::bifrost_status) -> Result<usize, HostError> {
     let mut count = 0usize;
     check(call(&mut count), function)?;
     Ok(count)
@@ -194,9 +193,7 @@ fn read_tool_call<'h>(
     let (mut id, mut name, mut arguments) = (empty(), empty(), empty());
     check(call(&mut id, &mut name, &mut arguments), function)?;
     // SAFETY: the host just handed the strings out during this hook.
-    unsafe {
-        Ok(ToolCall { id: borrow(id, function)?, name: borrow(name, function)?, arguments: borrow(arguments, function)? })
-    }
+    unsafe { Ok(ToolCall { id: borrow(id, function)?, name: borrow(name, function)?, arguments: borrow(arguments, function)? }) }
 }
 
 /// The per-request context: values shared by every hook of one request, and fixed facts.

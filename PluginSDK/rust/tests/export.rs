@@ -4,7 +4,9 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 use bifrost_plugin::sys;
-use bifrost_plugin::{export_plugin, Config, Context, Fault, Host, LogLevel, Outcome, Plugin, PostHook, PreAction, PreHook, Request};
+use bifrost_plugin::{
+    export_plugin, Config, Context, Fault, Host, LogLevel, Outcome, Plugin, PostHook, PreAction, PreHook, Request,
+};
 use std::cell::{Cell, RefCell};
 use std::ffi::CStr;
 use std::os::raw::c_char;

@@ -53,7 +53,11 @@ fn rust_type(c_type: &str, typedefs: &BTreeMap<String, Vec<String>>) -> String {
         "void" => "c_void".to_string(),
         "char" => short(type_name::<std::os::raw::c_char>()),
         "size_t" => "usize".into(),
-        "int32_t" | "bifrost_status" | "bifrost_value_kind" | "bifrost_metric_kind" | "bifrost_log_level"
+        "int32_t"
+        | "bifrost_status"
+        | "bifrost_value_kind"
+        | "bifrost_metric_kind"
+        | "bifrost_log_level"
         | "bifrost_hook_action" => "i32".into(),
         "uint64_t" => "u64".into(),
         "int64_t" => "i64".into(),
@@ -268,15 +272,34 @@ fn rust_layout() -> RustLayout {
         response_get_refusal, chunk_tool_call_count, chunk_tool_call_get, chunk_get_reasoning,
         response_get_usage_details, chunk_get_usage_details,
     });
-    record_constants!(layout,
-        BIFROST_ABI_VERSION_MAJOR, BIFROST_ABI_VERSION_MINOR,
-        BIFROST_OK, BIFROST_ERR_NOT_FOUND, BIFROST_ERR_INVALID_ARGUMENT, BIFROST_ERR_INVALID_HANDLE,
-        BIFROST_ERR_OUT_OF_RANGE, BIFROST_ERR_WRONG_STATE,
-        BIFROST_VALUE_NULL, BIFROST_VALUE_BOOL, BIFROST_VALUE_NUMBER, BIFROST_VALUE_STRING, BIFROST_VALUE_JSON,
-        BIFROST_METRIC_COUNTER, BIFROST_METRIC_GAUGE, BIFROST_METRIC_HISTOGRAM,
-        BIFROST_LOG_DEBUG, BIFROST_LOG_INFO, BIFROST_LOG_WARNING, BIFROST_LOG_ERROR,
-        BIFROST_ACTION_CONTINUE, BIFROST_ACTION_SHORT_CIRCUIT, BIFROST_ACTION_FAULT, BIFROST_ACTION_DROP,
-        BIFROST_ACTION_WAIT, BIFROST_PLUGIN_FLAG_FAIL_OPEN_BY_DEFAULT,
+    record_constants!(
+        layout,
+        BIFROST_ABI_VERSION_MAJOR,
+        BIFROST_ABI_VERSION_MINOR,
+        BIFROST_OK,
+        BIFROST_ERR_NOT_FOUND,
+        BIFROST_ERR_INVALID_ARGUMENT,
+        BIFROST_ERR_INVALID_HANDLE,
+        BIFROST_ERR_OUT_OF_RANGE,
+        BIFROST_ERR_WRONG_STATE,
+        BIFROST_VALUE_NULL,
+        BIFROST_VALUE_BOOL,
+        BIFROST_VALUE_NUMBER,
+        BIFROST_VALUE_STRING,
+        BIFROST_VALUE_JSON,
+        BIFROST_METRIC_COUNTER,
+        BIFROST_METRIC_GAUGE,
+        BIFROST_METRIC_HISTOGRAM,
+        BIFROST_LOG_DEBUG,
+        BIFROST_LOG_INFO,
+        BIFROST_LOG_WARNING,
+        BIFROST_LOG_ERROR,
+        BIFROST_ACTION_CONTINUE,
+        BIFROST_ACTION_SHORT_CIRCUIT,
+        BIFROST_ACTION_FAULT,
+        BIFROST_ACTION_DROP,
+        BIFROST_ACTION_WAIT,
+        BIFROST_PLUGIN_FLAG_FAIL_OPEN_BY_DEFAULT,
     );
     layout
 }

@@ -4,8 +4,8 @@
 //! faults only its own request and the gateway serves the next one.
 
 use bifrost_plugin::{
-    export_plugin, Chunk, ChunkAction, ChunkHook, Config, Context, Fault, Host, Outcome, Plugin, PostHook, PreAction,
-    PreHook, Request, Value,
+    export_plugin, Chunk, ChunkAction, ChunkHook, Config, Context, Fault, Host, Outcome, Plugin, PostHook, PreAction, PreHook,
+    Request, Value,
 };
 
 /// Tells the later hooks of a request where to panic.
