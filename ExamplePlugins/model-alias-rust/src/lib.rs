@@ -45,32 +45,43 @@ impl Alias {
 /// with the same messages.
 fn parse_aliases(config: &Json) -> Result<Vec<Alias>, String> {
     let members = config.as_object().ok_or_else(|| format!("expected an object, got {}", config.kind()))?;
-    if let Some((key, _)) = members.iter().find(|(key, _)| key != "aliases") {
-        return Err(format!("unknown field \"{}\"; expected \"aliases\"", key));
+    let mut aliases = Vec::new();
+    let mut saw_aliases = false;
+    // In order, as the C reader meets them: the first problem in the text is the one reported.
+    for (key, table) in members {
+        if key != "aliases" {
+            return Err(format!("unknown field \"{}\"; expected \"aliases\"", key));
+        }
+        saw_aliases = true;
+        let entries = table.as_object().ok_or_else(|| format!("aliases: expected an object, got {}", table.kind()))?;
+        for (from, target) in entries {
+            if aliases.len() == MAX_ALIASES {
+                return Err(format!("more than {} aliases", MAX_ALIASES));
+            }
+            aliases.push(parse_alias(from, target)?);
+        }
     }
-    let aliases = config.get("aliases").ok_or(r#"missing "aliases": expected {"aliases": {"name": "provider/model"}}"#)?;
-    let entries = aliases.as_object().ok_or_else(|| format!("aliases: expected an object, got {}", aliases.kind()))?;
-    if entries.len() > MAX_ALIASES {
-        return Err(format!("more than {} aliases", MAX_ALIASES));
+    if !saw_aliases {
+        return Err(r#"missing "aliases": expected {"aliases": {"name": "provider/model"}}"#.to_string());
     }
-    entries
-        .iter()
-        .map(|(from, target)| {
-            if from.is_empty() {
-                return Err("empty alias name".to_string());
-            }
-            let target = target.as_str().ok_or_else(|| format!("aliases.{}: expected a \"provider/model\" string", from))?;
-            if from.len() > MAX_TEXT || target.len() > MAX_TEXT {
-                return Err(format!("aliases.{}: string longer than {} bytes", from, MAX_TEXT));
-            }
-            match target.split_once('/') {
-                Some((provider, model)) if !provider.is_empty() && !model.is_empty() => {
-                    Ok(Alias { from: from.clone(), provider: provider.to_string(), model: model.to_string() })
-                }
-                _ => Err(format!("aliases.{}: expected \"provider/model\", got \"{}\"", from, target)),
-            }
-        })
-        .collect()
+    Ok(aliases)
+}
+
+/// One `"name": "provider/model"` entry.
+fn parse_alias(from: &str, target: &Json) -> Result<Alias, String> {
+    if from.is_empty() {
+        return Err("empty alias name".to_string());
+    }
+    let target = target.as_str().ok_or_else(|| format!("aliases.{}: expected a \"provider/model\" string", from))?;
+    if from.len() > MAX_TEXT || target.len() > MAX_TEXT {
+        return Err(format!("aliases.{}: string longer than {} bytes", from, MAX_TEXT));
+    }
+    match target.split_once('/') {
+        Some((provider, model)) if !provider.is_empty() && !model.is_empty() => {
+            Ok(Alias { from: from.to_string(), provider: provider.to_string(), model: model.to_string() })
+        }
+        _ => Err(format!("aliases.{}: expected \"provider/model\", got \"{}\"", from, target)),
+    }
 }
 
 /// The plugin: the alias table (read-only after creation, so the hooks need no locks) and one
@@ -163,6 +174,11 @@ mod tests {
         for (config, message) in cases {
             assert_eq!(parse(config), Err(message.to_string()), "config {}", config);
         }
+        // The first problem in the text, as the C reader meets it.
+        assert_eq!(
+            parse(r#"{"aliases": {"fast": "bad"}, "extra": 1}"#),
+            Err(r#"aliases.fast: expected "provider/model", got "bad""#.to_string())
+        );
         let long = format!(r#"{{"aliases": {{"fast": "mock/{}"}}}}"#, "e".repeat(MAX_TEXT));
         assert_eq!(parse(&long), Err("aliases.fast: string longer than 255 bytes".to_string()));
         let many: Vec<String> = (0..=MAX_ALIASES).map(|i| format!(r#""a{}": "mock/echo""#, i)).collect();
