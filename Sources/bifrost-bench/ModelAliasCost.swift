@@ -11,13 +11,14 @@ import Logging
 /// Swift (`PluginSDK/BifrostPluginSDK`): the same work through the same host adapter, the
 /// first two `dlopen`ed, the Swift one created in-process through `exportPlugin`.
 ///
-/// Usage: `bifrost-bench --model-alias DIR`, DIR holding `c.so` (`ExamplePlugins/model-alias`)
-/// and, when cargo built it, `rust.so` (`ExamplePlugins/model-alias-rust`); `scripts/bench-hooks`
-/// lays them out.
+/// Usage: `bifrost-bench --model-alias DIR`, DIR holding `noop.so` (`Tests/PluginZoo/noop.c`, the
+/// loop and the adapter alone), `c.so` (`ExamplePlugins/model-alias`) and, when cargo built it,
+/// `rust.so` (`ExamplePlugins/model-alias-rust`); `scripts/bench-hooks` lays them out.
 enum ModelAliasCost {
     static let configuration = Array(#"{"aliases": {"fast": "mock/echo", "smart": "openai/gpt-4o"}}"#.utf8)
 
     static func run(directory: String) async throws {
+        let noop = try PluginLoader.load(file: "\(directory)/noop.so")
         var plugins: [(String, NativePlugin)] = [
             ("C", try PluginLoader.load(file: "\(directory)/c.so", configuration: configuration))
         ]
@@ -30,19 +31,34 @@ enum ModelAliasCost {
             exportPlugin(SwiftModelAlias.self, host: host, token: token, config: config, configLength: length)
         }
         plugins.append(("Swift", swift))
-        defer { for (_, plugin) in plugins { plugin.shutdown() } }
+        defer {
+            noop.shutdown()
+            for (_, plugin) in plugins { plugin.shutdown() }
+        }
 
         // Bare model names, as clients of an alias send them.
         let miss = bareRequest(model: "unaliased")
         let hit = bareRequest(model: "fast")
         let iterations = 1_000_000
-        print("| model-alias plugin | PreHook, no alias matches (ns) | PreHook + PostHook, alias rewritten (ns) |")
-        print("|---|---|---|")
+        let loopMiss = try await HookBenchmark.median { try preHookLoop(noop, miss, iterations: iterations) }
+        let loopHit = try await HookBenchmark.median { try requestLoop(noop, hit, rewrites: false, iterations: iterations) }
+        print(
+            "| model-alias plugin | PreHook, no alias matches | added to the no-op | PreHook + PostHook, alias rewritten | added to the no-op |"
+        )
+        print("|---|---|---|---|---|")
+        print(
+            "| no-op C plugin: the loop and the adapter alone | \(HookBenchmark.format(loopMiss)) | | \(HookBenchmark.format(loopHit)) | |"
+        )
         for (language, plugin) in plugins {
             let missed = try await HookBenchmark.median { try preHookLoop(plugin, miss, iterations: iterations) }
-            let rewritten = try await HookBenchmark.median { try requestLoop(plugin, hit, iterations: iterations) }
-            print("| \(language) | \(HookBenchmark.format(missed)) | \(HookBenchmark.format(rewritten)) |")
+            let rewritten = try await HookBenchmark.median {
+                try requestLoop(plugin, hit, rewrites: true, iterations: iterations)
+            }
+            print(
+                "| \(language) | \(HookBenchmark.format(missed)) | \(HookBenchmark.format(missed - loopMiss)) "
+                    + "| \(HookBenchmark.format(rewritten)) | \(HookBenchmark.format(rewritten - loopHit)) |")
         }
+        print("\n(ns per call, median of 5 runs of \(iterations))")
     }
 
     /// The benchmark's request with a bare model name.
@@ -65,7 +81,9 @@ enum ModelAliasCost {
 
     /// ns per request's PreHook (rewrite, context write) and PostHook (context read, header),
     /// each request with a fresh copy of the request, context and answer.
-    static func requestLoop(_ plugin: NativePlugin, _ template: ChatRequest, iterations: Int) throws -> Double {
+    static func requestLoop(_ plugin: NativePlugin, _ template: ChatRequest, rewrites: Bool, iterations: Int) throws
+        -> Double
+    {
         var sink = 0
         let start = ContinuousClock.now
         for _ in 0..<iterations {
@@ -76,7 +94,7 @@ enum ModelAliasCost {
             try plugin.postHook(&outcome, context: context)
             if request.model == "echo" { sink &+= 1 }
         }
-        precondition(sink == iterations, "the alias was not rewritten")
+        precondition(sink == (rewrites ? iterations : 0), "the alias was rewritten \(sink) times in \(iterations)")
         return HookBenchmark.nanoseconds(ContinuousClock.now - start) / Double(iterations)
     }
 }
