@@ -126,7 +126,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "BifrostBenchmarks",
-            dependencies: ["BifrostCore", "BifrostWire", "BifrostNativePlugins", "BifrostProviders"],
+            dependencies: [
+                "BifrostCore", "BifrostWire", "BifrostNativePlugins", "BifrostProviders", "BifrostPluginSDK",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Sources/bifrost-bench",
             swiftSettings: strictSwift
         ),

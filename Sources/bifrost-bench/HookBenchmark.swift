@@ -30,6 +30,10 @@ struct HookBenchmark {
             try await ExamplePluginCost.run(directory: arguments[2])
             return
         }
+        if arguments.count == 3, arguments[1] == "--model-alias" {
+            try await ModelAliasCost.run(directory: arguments[2])
+            return
+        }
         if arguments.count == 3, arguments[1] == "--wire" {
             try WireBenchmark.run(directory: arguments[2])
             return
