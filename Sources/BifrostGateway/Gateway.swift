@@ -25,11 +25,66 @@ public final class Gateway: Sendable {
     /// ```
     public let port: Int
     private let server: BifrostHTTPServer
+    private let configuration: GatewayConfiguration
+    /// The in-process plugins given at start: a reload keeps them in front of the configured ones.
+    private let inProcessPlugins: [PluginSpec]
+    private let watcher = LockedValue<PluginDirectoryWatcher?>(nil)
 
-    private init(bifrost: Bifrost, server: BifrostHTTPServer, port: Int) {
+    private init(
+        bifrost: Bifrost, server: BifrostHTTPServer, port: Int, configuration: GatewayConfiguration,
+        inProcessPlugins: [PluginSpec]
+    ) {
         self.bifrost = bifrost
         self.server = server
         self.port = port
+        self.configuration = configuration
+        self.inProcessPlugins = inProcessPlugins
+    }
+
+    /// Reloads the plugins: the configuration file is read again (its plugin list, order,
+    /// configurations, failure policies and deadlines; the plugin directory stays the one the
+    /// gateway started with, and its sidecar files are read again), and the new chain takes new
+    /// requests once every plugin loaded (see ``BifrostLibrary/Bifrost/reloadPlugins(_:)``). A
+    /// refusal leaves the running chain as it is; either way ``BifrostLibrary/Bifrost/lastReload`` says how it went.
+    ///
+    /// ```swift
+    /// let status = gateway.reloadPlugins()
+    /// print(status.succeeded, status.message)
+    /// ```
+    @discardableResult
+    public func reloadPlugins() -> PluginReloadStatus {
+        var next = configuration
+        if let file = configuration.file {
+            do {
+                next = try GatewayConfiguration.load(file: file)
+            } catch {
+                bifrost.recordRefusedReload("\(error)")
+                bifrost.logger.error("plugin reload refused, the chain is unchanged: \(error)")
+                return bifrost.lastReload!
+            }
+            next.pluginDirectory = configuration.pluginDirectory
+        }
+        do {
+            return try bifrost.reloadPlugins(inProcessPlugins + next.pluginSpecs)
+        } catch {
+            return bifrost.lastReload!
+        }
+    }
+
+    /// Watches the plugin directory and reloads when a file in it changes (written, moved in or
+    /// removed), once writing has paused for `debounce`, so a file is never loaded half-written.
+    ///
+    /// ```swift
+    /// try gateway.watchPluginDirectory()
+    /// ```
+    public func watchPluginDirectory(debounce: Duration = .milliseconds(300)) throws {
+        guard let directory = configuration.pluginDirectory else { return }
+        let started = try PluginDirectoryWatcher(directory: directory, debounce: debounce, logger: bifrost.logger) {
+            [weak self] in
+            self?.reloadPlugins()
+        }
+        watcher.withLock { $0 = started }
+        bifrost.logger.info("watching \(directory) for plugin changes")
     }
 
     /// Loads the configured plugins, starts Bifrost and starts serving.
@@ -80,7 +135,10 @@ public final class Gateway: Sendable {
             logger.info(
                 "plugin(s) marked blocking (\(blocking.joined(separator: ", "))): requests run off the network event loops")
         }
-        let server = BifrostHTTPServer(bifrost: bifrost, configuration: serverConfiguration, logger: logger)
+        let reloader = GatewayReloader()
+        let server = BifrostHTTPServer(
+            bifrost: bifrost, configuration: serverConfiguration, logger: logger,
+            reloadPlugins: { reloader.gateway?.reloadPlugins() })
         let port: Int
         do {
             port = try await server.start()
@@ -89,7 +147,11 @@ public final class Gateway: Sendable {
             throw error
         }
         logger.info("bifrost listening on http://\(configuration.server.host):\(port) with \(bifrost.plugins.count) plugin(s)")
-        return Gateway(bifrost: bifrost, server: server, port: port)
+        let gateway = Gateway(
+            bifrost: bifrost, server: server, port: port, configuration: configuration,
+            inProcessPlugins: plugins.filter(\.isInProcess))
+        reloader.gateway = gateway
+        return gateway
     }
 
     /// Stops the server, then shuts Bifrost down: upstream connections close and every
@@ -99,7 +161,22 @@ public final class Gateway: Sendable {
     /// try await gateway.shutdown()
     /// ```
     public func shutdown() async throws {
+        watcher.withLock { $0 = nil }
         try await server.shutdown()
         await bifrost.shutdown()
+    }
+}
+
+/// Lets the server's reload route reach the gateway, which is made after the server.
+private final class GatewayReloader: Sendable {
+    private let reference = LockedValue<WeakGateway>(WeakGateway())
+
+    var gateway: Gateway? {
+        get { reference.withLock { $0.gateway } }
+        set { reference.withLock { $0.gateway = newValue } }
+    }
+
+    private struct WeakGateway {
+        weak var gateway: Gateway?
     }
 }

@@ -39,7 +39,9 @@ extension GatewayConfiguration {
         do { value = try JSONValue.parse(bytes) } catch {
             throw ConfigurationError(file: file, path: "", message: "not valid JSON: \(error)")
         }
-        return try parse(value, file: file, environment: environment)
+        var configuration = try parse(value, file: file, environment: environment)
+        configuration.file = file
+        return configuration
     }
 
     /// Reads a configuration from a parsed JSON value; `file` names it in errors.

@@ -26,6 +26,9 @@ public struct GatewayConfiguration: Sendable {
     public var warnings: [String] = []
     /// Where relative plugin files resolve when there is no plugin directory: the config file's directory.
     public var baseDirectory: String = "."
+    /// The file this configuration was read from (``load(file:environment:)``), which a reload
+    /// reads again; `nil` for one built in code.
+    public var file: String?
     /// The longest a request may wait in all when plugins ask it to (`server.max_plugin_wait_ms`, 60 s).
     public var maximumPluginWait: Duration = .seconds(60)
     /// How many chunks of an upstream stream wait for a slow client before the upstream's

@@ -53,17 +53,23 @@ public final class BifrostHTTPServer: Sendable {
     /// ```
     public let configuration: HTTPServerConfiguration
     private let logger: Logger
+    private let reloadPlugins: (@Sendable () -> PluginReloadStatus?)?
     private let group: any EventLoopGroup
     private let state = LockedValue(State.idle)
     private let connections = ConnectionRegistry()
 
-    /// Creates a server; nothing is bound until ``start()``.
+    /// Creates a server; nothing is bound until ``start()``. `reloadPlugins`, when given, is
+    /// what `POST /api/plugins/reload` runs (asked from the loopback interface only).
     ///
     /// ```swift
     /// let server = BifrostHTTPServer(
     ///     bifrost: bifrost, configuration: HTTPServerConfiguration(port: 8080), logger: Logger(label: "bifrost.http"))
     /// ```
-    public init(bifrost: Bifrost, configuration: HTTPServerConfiguration, logger: Logger) {
+    public init(
+        bifrost: Bifrost, configuration: HTTPServerConfiguration, logger: Logger,
+        reloadPlugins: (@Sendable () -> PluginReloadStatus?)? = nil
+    ) {
+        self.reloadPlugins = reloadPlugins
         self.bifrost = bifrost
         self.configuration = configuration
         self.logger = logger
@@ -100,7 +106,7 @@ public final class BifrostHTTPServer: Sendable {
         }
         let router = HTTPRouter(
             bifrost: bifrost, models: models, maxBodyBytes: configuration.maxBodyBytes,
-            requestExecutor: configuration.requestExecutor, logger: logger)
+            requestExecutor: configuration.requestExecutor, logger: logger, reloadPlugins: reloadPlugins)
         let connections = connections
         let limits = configuration
         let logger = logger

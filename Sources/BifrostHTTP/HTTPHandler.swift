@@ -176,6 +176,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         pending = nil
         let keepAlive = request.head.isKeepAlive
         switch request.resolution {
+        case .route(.reloadPlugins) where !HTTPRequestIdentity.isLoopback(peerAddress):
+            body = nil
+            let response = router.reloadFromElsewhere(requestID: request.requestID)
+            write(response, version: request.head.version, keepAlive: keepAlive, context: context)
         case .route(let route) where route.isAsynchronous:
             let requestBody = body ?? ByteBuffer()
             body = nil

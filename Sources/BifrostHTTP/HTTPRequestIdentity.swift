@@ -35,6 +35,11 @@ enum HTTPRequestIdentity {
     /// `Authorization: Bearer <key>` (OpenAI's clients) or `x-api-key: <key>` (Anthropic's),
     /// otherwise the peer's address. Never the key itself. The same key gives the same id
     /// whichever header carries it.
+    /// Whether a peer address is this host's loopback interface (`127.0.0.0/8`, `::1`).
+    static func isLoopback(_ peerAddress: String) -> Bool {
+        peerAddress.hasPrefix("127.") || peerAddress == "::1" || peerAddress.hasPrefix("::ffff:127.")
+    }
+
     static func clientID(from headers: HTTPHeaders, peerAddress: String) -> String {
         if let authorization = headers.first(name: "authorization"), let key = bearerKey(authorization) {
             return "key:" + hex16(fnv1a64(key.utf8))

@@ -1,9 +1,14 @@
 import BifrostCore
 import BifrostLibrary
 import BifrostWire
+import Dispatch
 import Logging
 import NIOCore
 import NIOHTTP1
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Maps a method and path to a route and builds the answers of the routes that need no
 /// plugin chain. Immutable and `Sendable`: one per server, shared by every connection.
@@ -24,6 +29,8 @@ struct HTTPRouter: Sendable {
         case health
         /// `GET /api/plugins`
         case plugins
+        /// `POST /api/plugins/reload` (from the loopback interface only)
+        case reloadPlugins
         /// `GET /metrics`
         case metrics
 
@@ -31,7 +38,7 @@ struct HTTPRouter: Sendable {
         /// core); the others are answered at once on the event loop.
         var isAsynchronous: Bool {
             switch self {
-            case .chatCompletions, .responses, .embeddings, .anthropicMessages: true
+            case .chatCompletions, .responses, .embeddings, .anthropicMessages, .reloadPlugins: true
             case .models, .health, .plugins, .metrics: false
             }
         }
@@ -55,6 +62,9 @@ struct HTTPRouter: Sendable {
     let requestExecutor: RequestExecutor
     /// For request-level diagnostics.
     let logger: Logger
+    /// Reloads the plugin chain (the gateway's reload, which reads its configuration again);
+    /// `nil` when the server runs without one.
+    let reloadPlugins: (@Sendable () -> PluginReloadStatus?)?
     /// `/v1/models`: the providers cannot change while the server runs, so written once.
     private let modelsBody: ByteBuffer
 
@@ -66,7 +76,11 @@ struct HTTPRouter: Sendable {
         "POST /v1/chat/completions, POST /v1/responses, POST /v1/embeddings, GET /v1/models, POST /anthropic/v1/messages, GET /health, "
         + "GET /api/plugins, GET /metrics"
 
-    init(bifrost: Bifrost, models: [ServedModel], maxBodyBytes: Int, requestExecutor: RequestExecutor, logger: Logger) {
+    init(
+        bifrost: Bifrost, models: [ServedModel], maxBodyBytes: Int, requestExecutor: RequestExecutor, logger: Logger,
+        reloadPlugins: (@Sendable () -> PluginReloadStatus?)? = nil
+    ) {
+        self.reloadPlugins = reloadPlugins
         self.bifrost = bifrost
         self.maxBodyBytes = maxBodyBytes
         self.requestExecutor = requestExecutor
@@ -92,6 +106,8 @@ struct HTTPRouter: Sendable {
             return method == .GET ? .route(.health) : .methodNotAllowed(allow: "GET")
         case "/api/plugins":
             return method == .GET ? .route(.plugins) : .methodNotAllowed(allow: "GET")
+        case "/api/plugins/reload":
+            return method == .POST ? .route(.reloadPlugins) : .methodNotAllowed(allow: "POST")
         case "/metrics":
             return method == .GET ? .route(.metrics) : .methodNotAllowed(allow: "GET")
         default:
@@ -122,13 +138,16 @@ struct HTTPRouter: Sendable {
             return HTTPServerResponse(status: .ok, body: modelsBody, requestID: requestID)
         case .plugins:
             return HTTPServerResponse(
-                status: .ok, bytes: Self.pluginsJSON(bifrost.plugins), requestID: requestID)
+                status: .ok,
+                bytes: Self.pluginsJSON(
+                    bifrost.loadedPlugins, generation: bifrost.chainGeneration, lastReload: bifrost.lastReload),
+                requestID: requestID)
         case .metrics:
             var response = HTTPServerResponse(
                 status: .ok, body: HTTPServerResponse.allocator.buffer(string: bifrost.metrics.render()), requestID: requestID)
             response.headers.replaceOrAdd(name: "content-type", value: MetricsRegistry.contentType)
             return response
-        case .chatCompletions, .responses, .embeddings, .anthropicMessages:
+        case .chatCompletions, .responses, .embeddings, .anthropicMessages, .reloadPlugins:
             // These run in a task; see `answer(_:body:headers:context:)`.
             preconditionFailure("\(route) is not answered synchronously")
         }
@@ -160,9 +179,57 @@ struct HTTPRouter: Sendable {
             return .complete(await embeddings(body: body, headers: headers, context: context))
         case .anthropicMessages:
             return await anthropicMessages(body: body, headers: headers, context: context)
+        case .reloadPlugins:
+            return .complete(await reload(requestID: context.requestID))
         case .models, .health, .plugins, .metrics:
             return .complete(respond(to: route, requestID: context.requestID))
         }
+    }
+
+    /// Reloads the chain off the event loop (loading plugins opens files and runs their
+    /// `create`): 200 with the new generation, or 422 with why the old chain stays.
+    private func reload(requestID: String) async -> HTTPServerResponse {
+        guard let reloadPlugins else {
+            return HTTPServerResponse(
+                error: BifrostError(
+                    status: 503, type: "service_unavailable", code: "reload_unavailable",
+                    message: "this server cannot reload its plugins (it was started without a gateway configuration)"),
+                requestID: requestID)
+        }
+        let status = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: reloadPlugins()) }
+        }
+        guard let status else {
+            return HTTPServerResponse(
+                error: BifrostError(
+                    status: 503, type: "service_unavailable", code: "reload_unavailable", message: "the gateway is stopping"),
+                requestID: requestID)
+        }
+        guard status.succeeded else {
+            return HTTPServerResponse(
+                error: BifrostError(
+                    status: 422, type: "invalid_request_error", code: "reload_refused", message: status.message),
+                requestID: requestID)
+        }
+        var writer = JSONWriter(capacity: 128 + status.message.utf8.count)
+        writer.beginObject()
+        writer.key("reloaded")
+        writer.bool(true)
+        writer.key("generation")
+        writer.number(Int(status.generation))
+        writer.key("message")
+        writer.string(status.message)
+        writer.endObject()
+        return HTTPServerResponse(status: .ok, bytes: writer.bytes, requestID: requestID)
+    }
+
+    /// 403 for the reload route asked from another host than this one.
+    func reloadFromElsewhere(requestID: String) -> HTTPServerResponse {
+        HTTPServerResponse(
+            error: BifrostError(
+                status: 403, type: "permission_error", code: "loopback_only",
+                message: "POST /api/plugins/reload is accepted from the loopback interface only"),
+            requestID: requestID)
     }
 
     /// The request's headers as the core's ``BifrostCore/HeaderFields``.
@@ -237,14 +304,30 @@ struct HTTPRouter: Sendable {
         return writer.bytes
     }
 
-    /// `{"plugins":[{"name","version","kind","abi_version","file","hooks","failure_policy","position"},…]}`
-    /// in chain order.
-    static func pluginsJSON(_ entries: [ChainEntry]) -> [UInt8] {
-        var writer = JSONWriter(capacity: 32 + entries.count * 200)
+    /// `{"generation":n,"last_reload":{…}|null,"plugins":[{"name","version","kind","abi_version","file",
+    /// "content_hash","generation","loaded_at","hooks","failure_policy","hook_deadline_ms","position"},…]}` in chain order.
+    static func pluginsJSON(_ plugins: [LoadedPluginStatus], generation: UInt64, lastReload: PluginReloadStatus?) -> [UInt8] {
+        var writer = JSONWriter(capacity: 160 + plugins.count * 300)
         writer.beginObject()
+        writer.key("generation")
+        writer.number(Int(generation))
+        writer.key("last_reload")
+        if let lastReload {
+            writer.beginObject()
+            writer.key("at")
+            writer.string(Self.timestamp(lastReload.finishedAtNanoseconds))
+            writer.key("succeeded")
+            writer.bool(lastReload.succeeded)
+            writer.key("message")
+            writer.string(lastReload.message)
+            writer.endObject()
+        } else {
+            writer.null()
+        }
         writer.key("plugins")
         writer.beginArray()
-        for (position, entry) in entries.enumerated() {
+        for (position, plugin) in plugins.enumerated() {
+            let entry = plugin.entry
             let descriptor = entry.plugin.descriptor
             writer.beginObject()
             writer.key("name")
@@ -257,12 +340,20 @@ struct HTTPRouter: Sendable {
             writer.optionalString(descriptor.abiVersion)
             writer.key("file")
             writer.optionalString(descriptor.file)
+            writer.key("content_hash")
+            writer.optionalString(descriptor.contentHash)
+            writer.key("generation")
+            writer.number(Int(plugin.generation))
+            writer.key("loaded_at")
+            writer.string(Self.timestamp(plugin.loadedAtNanoseconds))
             writer.key("hooks")
             writer.beginArray()
             for name in descriptor.hooks.names { writer.string(name) }
             writer.endArray()
             writer.key("failure_policy")
             writer.string(entry.failurePolicy.rawValue)
+            writer.key("hook_deadline_ms")
+            writer.number(Int(entry.hookDeadline.wholeMilliseconds))
             writer.key("position")
             writer.number(position)
             writer.endObject()
@@ -270,5 +361,15 @@ struct HTTPRouter: Sendable {
         writer.endArray()
         writer.endObject()
         return writer.bytes
+    }
+
+    /// `2026-12-01T12:00:00Z` for a time in nanoseconds since the Unix epoch.
+    static func timestamp(_ nanoseconds: UInt64) -> String {
+        var seconds = time_t(nanoseconds / 1_000_000_000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var text = [CChar](repeating: 0, count: 32)
+        let count = strftime(&text, text.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+        return String(decoding: text.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -37,9 +37,9 @@ extension Bifrost {
     /// ```
     public func chatOutcome(_ request: ChatRequest, context: RequestContext = RequestContext()) async -> ChatOutcome {
         if let error = runningError { return .failure(error) }
-        let (chain, dispatcher) = (chain, dispatcher)
+        let (generation, dispatcher) = (currentGeneration, dispatcher)
         let result = await tracked { () async -> Result<ChatResponse, BifrostError> in
-            switch await chain.run(request, context: context, through: dispatcher) {
+            switch await generation.chain.run(request, context: context, through: dispatcher) {
             case .response(let response): return .success(response)
             case .failure(let error): return .failure(error)
             }
@@ -83,8 +83,10 @@ extension Bifrost {
         if let error = runningError { return .failure(error) }
         let outcome = CallOutcome<ChatStream>()
         guard let id = inFlight.enter(cancel: { outcome.complete(.failure($0)) }) else { return .failure(.shutDown) }
-        let (chain, dispatcher) = (chain, dispatcher)
-        let opened = await run(outcome) { await chain.runStream(request, context: context, through: dispatcher) }
+        let (generation, dispatcher) = (currentGeneration, dispatcher)
+        let opened = await run(outcome) {
+            await generation.chain.runStream(request, context: context, through: dispatcher)
+        }
         switch opened {
         case .success(let stream):
             return .success(tracking(stream, id: id))
@@ -116,9 +118,9 @@ extension Bifrost {
         EmbeddingResponse, BifrostError
     > {
         if let error = runningError { return .failure(error) }
-        let (chain, dispatcher) = (chain, dispatcher)
+        let (generation, dispatcher) = (currentGeneration, dispatcher)
         return await tracked {
-            await chain.runEmbeddings(request, context: context) { request, context in
+            await generation.chain.runEmbeddings(request, context: context) { request, context in
                 await dispatcher.embeddings(request, context: context)
             }
         }

@@ -24,7 +24,35 @@ public final class Bifrost: Sendable {
     /// ```swift
     /// for entry in bifrost.plugins { print(entry.plugin.descriptor.name, entry.failurePolicy) }
     /// ```
-    public var plugins: [ChainEntry] { chain.entries }
+    public var plugins: [ChainEntry] { loadedPlugins.map(\.entry) }
+
+    /// The plugins of the current chain with the generation that loaded each instance and when.
+    ///
+    /// ```swift
+    /// for plugin in bifrost.loadedPlugins { print(plugin.entry.plugin.descriptor.name, plugin.generation) }
+    /// ```
+    public var loadedPlugins: [LoadedPluginStatus] {
+        currentGeneration.leases.map {
+            LoadedPluginStatus(
+                entry: ChainEntry($0.base, failurePolicy: $0.failurePolicy, hookDeadline: $0.hookDeadline),
+                generation: $0.generation, loadedAtNanoseconds: $0.loadedAtNanoseconds)
+        }
+    }
+
+    /// The number of the chain serving new calls: 1 at start, one more for each reload that
+    /// took over.
+    ///
+    /// ```swift
+    /// print("chain generation", bifrost.chainGeneration)
+    /// ```
+    public var chainGeneration: UInt64 { currentGeneration.number }
+
+    /// How the last reload went; `nil` before the first.
+    ///
+    /// ```swift
+    /// if let reload = bifrost.lastReload { print(reload.succeeded, reload.message) }
+    /// ```
+    public var lastReload: PluginReloadStatus? { reloads.withLock { $0 } }
 
     /// The logger given in the configuration.
     ///
@@ -41,7 +69,13 @@ public final class Bifrost: Sendable {
     /// ```
     public let metrics: MetricsRegistry
 
-    let chain: PluginChain
+    private let generations: LockedValue<ChainGeneration>
+    /// Held for the whole of a reload, so reloads run one at a time (never across a hook).
+    private let reloadLock = LockedValue(())
+    private let reloads = LockedValue<PluginReloadStatus?>(nil)
+    private let pluginSpecs: [PluginSpec]
+    private let chainSettings: (logger: Logger, metrics: MetricsRegistry, maximumWait: Duration)
+    private let reloadCounter: MetricFamily?
     let dispatcher: Dispatcher
     let inFlight = InFlightRequests()
     private let upstream: UpstreamHTTPClient?
@@ -67,12 +101,25 @@ public final class Bifrost: Sendable {
         let logger = configuration.logger
         let settings = try await ProviderFactory.settings(of: configuration.account)
         try ProviderFactory.check(settings, custom: configuration.providers)
-        let entries = try PluginChainLoader(configuration.plugins, logger: logger, metrics: configuration.metrics).load()
+        let loaded = try PluginChainLoader(configuration.plugins, logger: logger, metrics: configuration.metrics).load(
+            reusing: [:])
         (dispatcher, upstream) = ProviderFactory.makeDispatcher(
             settings: settings, custom: configuration.providers, streamBufferChunks: configuration.streamBufferChunks,
             logger: logger)
-        chain = PluginChain(
-            entries, logger: logger, metrics: configuration.metrics, maximumTotalWait: configuration.maximumPluginWait)
+        let leases = loaded.map { PluginLease($0, generation: 1) }
+        generations = LockedValue(
+            ChainGeneration(
+                number: 1,
+                chain: PluginChain(
+                    leases.map(\.entry), logger: logger, metrics: configuration.metrics,
+                    maximumTotalWait: configuration.maximumPluginWait),
+                leases: leases))
+        pluginSpecs = configuration.plugins
+        chainSettings = (logger, configuration.metrics, configuration.maximumPluginWait)
+        reloadCounter = try? configuration.metrics.define(
+            MetricDefinition(
+                kind: .counter, name: "bifrost_plugin_reloads_total",
+                help: "Plugin chain reloads, by result (ok or refused).", labelNames: ["result"]))
         metrics = configuration.metrics
         self.logger = logger
         drainTimeout = configuration.drainTimeout
@@ -107,9 +154,95 @@ public final class Bifrost: Sendable {
             }
         }
         await upstream?.shutdown()
-        chain.shutdown()
+        for lease in currentGeneration.leases.reversed() { lease.shutdown() }
         phase.withLock { $0 = .shutDown }
         logger.info("bifrost shut down")
+    }
+
+    /// The chain serving new calls; a call keeps the one it got until it ends.
+    var currentGeneration: ChainGeneration { generations.withLock { $0 } }
+
+    /// Loads the plugins anew from `specs` (the configuration's, when `nil`) and, if every one
+    /// loads, swaps the new chain in for new calls; calls in flight finish on the chain they
+    /// began with.
+    ///
+    /// A plugin whose file content, configuration and settings did not change keeps its
+    /// instance (and its state). A retired instance gets its `shutdown` (`destroy`) after the
+    /// last call that uses it, exactly once. If any plugin is refused the current chain keeps
+    /// serving unchanged, and the refusal is thrown (and kept in ``lastReload``). Reloads run
+    /// one at a time.
+    ///
+    /// ```swift
+    /// let status = try bifrost.reloadPlugins()
+    /// print("now serving generation", status.generation)
+    /// ```
+    @discardableResult
+    public func reloadPlugins(_ specs: [PluginSpec]? = nil) throws(PluginStartupError) -> PluginReloadStatus {
+        let result = reloadLock.withLock { _ in reloadNow(specs ?? pluginSpecs) }
+        let status: PluginReloadStatus
+        switch result {
+        case .success(let done): status = done
+        case .failure(let refusal):
+            let failed = PluginReloadStatus(
+                finishedAtNanoseconds: RequestContext.wallClockNanoseconds(), succeeded: false,
+                message: "reload refused, the chain is unchanged: " + refusal.refusals.map(\.description).joined(separator: "; "),
+                generation: chainGeneration)
+            reloads.withLock { $0 = failed }
+            reloadCounter?.series(["refused"]).add(1)
+            logger.error("\(failed.message)")
+            throw refusal
+        }
+        reloads.withLock { $0 = status }
+        reloadCounter?.series(["ok"]).add(1)
+        logger.info("\(status.message)")
+        return status
+    }
+
+    /// Records a reload that failed before any plugin was loaded (an unreadable configuration
+    /// file), so ``lastReload`` and the metric show it.
+    ///
+    /// ```swift
+    /// bifrost.recordRefusedReload("bifrost.json: plugins[0].file: required")
+    /// ```
+    public func recordRefusedReload(_ message: String) {
+        reloads.withLock {
+            $0 = PluginReloadStatus(
+                finishedAtNanoseconds: RequestContext.wallClockNanoseconds(), succeeded: false,
+                message: "reload refused, the chain is unchanged: \(message)", generation: chainGeneration)
+        }
+        reloadCounter?.series(["refused"]).add(1)
+    }
+
+    private func reloadNow(_ specs: [PluginSpec]) -> Result<PluginReloadStatus, PluginStartupError> {
+        let current = currentGeneration
+        let number = current.number + 1
+        var existing: [PluginOrigin: PluginLease] = [:]
+        for lease in current.leases { existing[lease.origin] = lease }
+        let loaded: [LoadedPlugin]
+        do throws(PluginStartupError) {
+            loaded = try PluginChainLoader(specs, logger: chainSettings.logger, metrics: chainSettings.metrics).load(
+                reusing: existing.mapValues {
+                    ChainEntry($0.base, failurePolicy: $0.failurePolicy, hookDeadline: $0.hookDeadline)
+                })
+        } catch {
+            return .failure(error)
+        }
+        let leases = loaded.map { existing[$0.origin] ?? PluginLease($0, generation: number) }
+        let next = ChainGeneration(
+            number: number,
+            chain: PluginChain(
+                leases.map(\.entry), logger: chainSettings.logger, metrics: chainSettings.metrics,
+                maximumTotalWait: chainSettings.maximumWait),
+            leases: leases)
+        generations.withLock { $0 = next }
+        let kept = loaded.filter(\.isKept).count
+        let retired = current.leases.count - kept
+        return .success(
+            PluginReloadStatus(
+                finishedAtNanoseconds: RequestContext.wallClockNanoseconds(), succeeded: true,
+                message:
+                    "plugins reloaded: generation \(number) serves new requests with \(leases.count) plugin(s): \(kept) kept, \(leases.count - kept) loaded, \(retired) retired after their last request",
+                generation: number))
     }
 
     /// Throws `BifrostError.shutDown` once shutdown has begun.

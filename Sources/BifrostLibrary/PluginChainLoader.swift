@@ -117,7 +117,19 @@ public struct PluginChainLoader: Sendable {
     /// let chain = PluginChain(try loader.load(), logger: logger)
     /// ```
     public func load() throws(PluginStartupError) -> [ChainEntry] {
-        var entries: [ChainEntry] = []
+        try load(reusing: [:]).map(\.entry)
+    }
+
+    /// Loads every planned plugin as ``load()`` does, except that a plugin whose
+    /// ``PluginOrigin`` is in `existing` (the same file content, configuration and settings; the
+    /// same in-process instance) keeps that entry, instance and state included, and is not
+    /// loaded again. On a refusal only the plugins this call loaded are shut down.
+    ///
+    /// ```swift
+    /// let next = try loader.load(reusing: Dictionary(uniqueKeysWithValues: current.map { ($0.origin, $0.entry) }))
+    /// ```
+    public func load(reusing existing: [PluginOrigin: ChainEntry]) throws(PluginStartupError) -> [LoadedPlugin] {
+        var result: [LoadedPlugin] = []
         var loaded: [ChainEntry] = []
         var loadedFrom: [String: String] = [:]
         var refusals: [PluginLoadError] = []
@@ -133,11 +145,29 @@ public struct PluginChainLoader: Sendable {
                     continue
                 }
                 loadedFrom[name] = "in-process plugin \(name)"
-                entries.append(entry)
-                logger.info(
-                    "added in-process plugin \(name) \(entry.plugin.descriptor.version) (\(entry.failurePolicy.rawValue))")
+                let origin = PluginOrigin(instance: entry)
+                result.append(LoadedPlugin(entry: existing[origin] ?? entry, origin: origin, isKept: existing[origin] != nil))
+                if existing[origin] == nil {
+                    logger.info(
+                        "added in-process plugin \(name) \(entry.plugin.descriptor.version) (\(entry.failurePolicy.rawValue))")
+                }
             case .native(let file, let configuration, let optional, let failurePolicy, let hookDeadline):
                 do throws(PluginLoadError) {
+                    let hash = try PluginLoader.contentHash(of: file)
+                    let origin = PluginOrigin(
+                        file: file, contentHash: hash, configuration: configuration, failurePolicy: failurePolicy,
+                        hookDeadline: hookDeadline)
+                    if let kept = existing[origin] {
+                        let name = kept.plugin.descriptor.name
+                        if let other = loadedFrom[name] {
+                            throw PluginLoadError(
+                                file: file, kind: .duplicateName,
+                                reason: "duplicate plugin name '\(name)': already loaded from \(other)")
+                        }
+                        loadedFrom[name] = file
+                        result.append(LoadedPlugin(entry: kept, origin: origin, isKept: true))
+                        continue
+                    }
                     let plugin = try PluginLoader.load(
                         file: file, configuration: configuration, logger: logger, metrics: metrics)
                     let name = plugin.descriptor.name
@@ -149,10 +179,10 @@ public struct PluginChainLoader: Sendable {
                     }
                     loadedFrom[name] = file
                     let entry = ChainEntry(plugin, failurePolicy: failurePolicy, hookDeadline: hookDeadline)
-                    entries.append(entry)
+                    result.append(LoadedPlugin(entry: entry, origin: origin, isKept: false))
                     loaded.append(entry)
                     logger.info(
-                        "loaded plugin \(name) \(plugin.descriptor.version) from \(file) (ABI \(plugin.descriptor.abiVersion ?? "?"), hooks: \(plugin.descriptor.hooks.names.joined(separator: ", ")), \(entry.failurePolicy.rawValue))"
+                        "loaded plugin \(name) \(plugin.descriptor.version) from \(file) (ABI \(plugin.descriptor.abiVersion ?? "?"), hooks: \(plugin.descriptor.hooks.names.joined(separator: ", ")), \(entry.failurePolicy.rawValue), sha256 \(hash.prefix(16)))"
                     )
                 } catch {
                     if optional {
@@ -168,7 +198,7 @@ public struct PluginChainLoader: Sendable {
             for entry in loaded.reversed() { entry.plugin.shutdown() }
             throw PluginStartupError(refusals: refusals)
         }
-        return entries
+        return result
     }
 
     /// The sidecar `<stem>.json` beside a `.so`, checked to be JSON; `{}` when absent.
@@ -261,4 +291,42 @@ package enum FileBytes {
         }
         return ferror(handle) == 0 ? bytes : nil
     }
+}
+
+/// What a plugin in a chain was made from: a reload keeps a plugin's instance when this is
+/// unchanged, and loads it anew otherwise.
+public struct PluginOrigin: Sendable, Hashable {
+    private enum Source: Hashable {
+        case instance(name: String)
+        case native(file: String, contentHash: String, configuration: [UInt8])
+    }
+
+    private let source: Source
+    private let failurePolicy: FailurePolicy?
+    private let hookDeadline: Duration?
+
+    /// An in-process plugin, by its name (its instance cannot change while Bifrost runs).
+    init(instance entry: ChainEntry) {
+        source = .instance(name: entry.plugin.descriptor.name)
+        failurePolicy = entry.failurePolicy
+        hookDeadline = entry.hookDeadline
+    }
+
+    /// A native plugin: its file, the SHA-256 of the file's content, its configuration bytes
+    /// and its settings.
+    init(file: String, contentHash: String, configuration: [UInt8], failurePolicy: FailurePolicy?, hookDeadline: Duration?) {
+        source = .native(file: PluginChainLoader.canonical(file), contentHash: contentHash, configuration: configuration)
+        self.failurePolicy = failurePolicy
+        self.hookDeadline = hookDeadline
+    }
+}
+
+/// A plugin ``PluginChainLoader/load(reusing:)`` put in the chain.
+public struct LoadedPlugin: Sendable {
+    /// The entry: a new instance, or the one kept.
+    public var entry: ChainEntry
+    /// What it was made from.
+    public var origin: PluginOrigin
+    /// Whether the entry was kept from `existing` rather than loaded.
+    public var isKept: Bool
 }

@@ -38,6 +38,13 @@ public struct PluginSpec: Sendable {
     /// ```
     public var hookDeadline: Duration?
 
+    /// Whether this is an in-process plugin (``plugin(_:failurePolicy:)``) rather than a file
+    /// or directory.
+    public var isInProcess: Bool {
+        if case .instance = source { return true }
+        return false
+    }
+
     /// An in-process plugin: any type conforming to `Plugin`.
     ///
     /// ```swift

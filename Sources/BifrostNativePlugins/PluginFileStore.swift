@@ -27,12 +27,14 @@ final class PluginFileStore: Sendable {
         directory = "\(base)/bifrost-plugins-\(getuid())-\(getpid())"
     }
 
+    /// The SHA-256 of `file`'s content, in hexadecimal.
+    func contentHash(of file: String) throws(PluginLoadError) -> String {
+        SHA256.hexDigest(of: try Self.bytes(of: file))
+    }
+
     /// Copies `file` into the store under its content's name; the copy is only for `dlopen`.
     func stage(_ file: String) throws(PluginLoadError) -> Staged {
-        guard let bytes = Self.contents(of: file) else {
-            throw PluginLoadError(
-                file: file, kind: .fileNotFound, reason: "cannot read the file: \(String(cString: strerror(errno)))")
-        }
+        let bytes = try Self.bytes(of: file)
         let hash = SHA256.hexDigest(of: bytes)
         let name = file.split(separator: "/").last.map(String.init) ?? "plugin.so"
         let path = "\(directory)/\(hash.prefix(16))-\(name)"
@@ -67,6 +69,14 @@ final class PluginFileStore: Sendable {
                 file: file, kind: .notLoadable, reason: "cannot copy the plugin into \(directory): \(reason)")
         }
         return Staged(path: path, hash: hash)
+    }
+
+    private static func bytes(of file: String) throws(PluginLoadError) -> [UInt8] {
+        guard let bytes = contents(of: file) else {
+            throw PluginLoadError(
+                file: file, kind: .fileNotFound, reason: "cannot read the file: \(String(cString: strerror(errno)))")
+        }
+        return bytes
     }
 
     private static func contents(of path: String) -> [UInt8]? {

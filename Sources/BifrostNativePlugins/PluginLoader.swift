@@ -15,6 +15,16 @@ public import Logging
 /// let plugin = try PluginLoader.load(file: "plugins/10-alias.so", configuration: Array(#"{"fast":"mock/echo"}"#.utf8))
 /// ```
 public enum PluginLoader {
+    /// The SHA-256 of `file`'s content in hexadecimal: what ``load(file:configuration:logger:metrics:)``
+    /// would record as the plugin's ``BifrostCore/PluginDescriptor/contentHash``.
+    ///
+    /// ```swift
+    /// let changed = try PluginLoader.contentHash(of: file) != plugin.descriptor.contentHash
+    /// ```
+    public static func contentHash(of file: String) throws(PluginLoadError) -> String {
+        try PluginFileStore.shared.contentHash(of: file)
+    }
+
     /// Opens `file`, finds `bifrost_plugin_create`, creates the plugin and checks its table.
     public static func load(
         file: String,

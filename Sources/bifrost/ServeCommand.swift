@@ -34,6 +34,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port to listen on (default 8080; 0 picks a free one).")
     var port: Int?
 
+    @Flag(
+        name: .long, inversion: .prefixedNo,
+        help:
+            "Reload the plugins when a .so or .json file of the plugin directory changes (SIGHUP and POST /api/plugins/reload always reload)."
+    )
+    var watch = true
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -72,9 +79,26 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
+        if watch, configuration.pluginDirectory != nil {
+            do {
+                try gateway.watchPluginDirectory()
+            } catch {
+                logger.warning("\(error); reload with SIGHUP or POST /api/plugins/reload instead")
+            }
+        }
+        Self.reloadOnHangup { gateway.reloadPlugins() }
         let signal = await Self.waitForTerminationSignal()
         logger.info("received \(signal), shutting down")
         try await gateway.shutdown()
+    }
+
+    /// Runs `reload` on every SIGHUP.
+    static func reloadOnHangup(_ reload: @escaping @Sendable () -> Void) {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "bifrost.reload"))
+        source.setEventHandler { reload() }
+        source.resume()
+        SignalSources.keep(source)
     }
 
     /// Suspends until SIGINT or SIGTERM arrives; returns its name.

@@ -1,5 +1,6 @@
 import BifrostCore
 import BifrostGateway
+import BifrostNativePlugins
 import BifrostTestSupport
 import Foundation
 import Testing
@@ -73,12 +74,15 @@ struct GatewayEndToEndTests {
         let directory = try PluginDirectory()
         let file = try await directory.modelAlias()
         try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { client, _ in
-            let plugins = try await client.get("/api/plugins").json().objectField("plugins")
+            let listing = PluginListing.normalized(try await client.get("/api/plugins").text)
+            let plugins = try JSONValue.parse(listing).objectField("plugins")
             #expect(
                 plugins == [
                     [
                         "name": "model-alias", "version": "1.0.0", "kind": "native", "abi_version": "1.3", "file": .string(file),
-                        "hooks": ["pre_hook", "post_hook"], "failure_policy": "fail_closed", "position": 0,
+                        "content_hash": .string(try PluginLoader.contentHash(of: file)), "generation": 1, "loaded_at": "<time>",
+                        "hooks": ["pre_hook", "post_hook"], "failure_policy": "fail_closed", "hook_deadline_ms": 1000,
+                        "position": 0,
                     ]
                 ])
         }

@@ -70,13 +70,15 @@ struct RustPluginTests {
                 try response.json().objectField("choices") == [
                     ["index": 0, "message": ["role": "assistant", "content": "Echo: Hello"], "finish_reason": "stop"]
                 ])
-            let plugins = try await client.get("/api/plugins").json().objectField("plugins")
+            let listing = PluginListing.normalized(try await client.get("/api/plugins").text)
+            let plugins = try JSONValue.parse(listing).objectField("plugins")
             #expect(
                 plugins == [
                     [
                         "name": "model-alias-rust", "version": "1.0.0", "kind": "native", "abi_version": "1.3",
-                        "file": .string(file), "hooks": ["pre_hook", "post_hook"], "failure_policy": "fail_closed",
-                        "position": 0,
+                        "file": .string(file), "content_hash": .string(try PluginLoader.contentHash(of: file)),
+                        "generation": 1, "loaded_at": "<time>", "hooks": ["pre_hook", "post_hook"],
+                        "failure_policy": "fail_closed", "hook_deadline_ms": 1000, "position": 0,
                     ]
                 ])
             let metrics = try await client.get("/metrics").text

@@ -46,15 +46,17 @@ struct GatewayEndpointsTests {
             let response = try await client.get("/api/plugins")
             #expect(response.status == 200)
             #expect(
-                response.text
-                    == #"{"plugins":["#
+                PluginListing.normalized(response.text)
+                    == #"{"generation":1,"last_reload":null,"plugins":["#
                     + #"{"name":"limiter","version":"1.2.3","kind":"swift","abi_version":null,"file":null,"#
-                    + #""hooks":["pre_hook"],"failure_policy":"fail_closed","position":0},"#
+                    + #""content_hash":null,"generation":1,"loaded_at":"<time>","#
+                    + #""hooks":["pre_hook"],"failure_policy":"fail_closed","hook_deadline_ms":1000,"position":0},"#
                     + #"{"name":"native-one","version":"2.0.0","kind":"native","abi_version":"1.0","#
-                    + #""file":"/plugins/native-one.so","hooks":["pre_hook","post_hook"],"#
-                    + #""failure_policy":"fail_open","position":1},"#
+                    + #""file":"/plugins/native-one.so","content_hash":null,"generation":1,"loaded_at":"<time>","#
+                    + #""hooks":["pre_hook","post_hook"],"failure_policy":"fail_open","hook_deadline_ms":1000,"position":1},"#
                     + #"{"name":"faulty","version":"0.0.1","kind":"swift","abi_version":null,"file":null,"#
-                    + #""hooks":["pre_hook","post_hook"],"failure_policy":"fail_open","position":2}]}"#)
+                    + #""content_hash":null,"generation":1,"loaded_at":"<time>","#
+                    + #""hooks":["pre_hook","post_hook"],"failure_policy":"fail_open","hook_deadline_ms":1000,"position":2}]}"#)
         }
     }
 
@@ -62,7 +64,7 @@ struct GatewayEndpointsTests {
     func noPlugins() async throws {
         try await withServer { client, _ in
             let response = try await client.get("/api/plugins")
-            #expect(response.text == #"{"plugins":[]}"#)
+            #expect(response.text == #"{"generation":1,"last_reload":null,"plugins":[]}"#)
         }
     }
 

@@ -20,9 +20,11 @@ public struct CounterProbe {
 
     /// Finds the already-loaded library of `file` (never loads a new one). The host opens a
     /// content-named copy of each plugin file, `<hash>-<file name>`, so the library is found by
-    /// that name among the loaded objects.
-    public init(file: String) throws {
-        guard let loaded = Self.loadedName(endingWith: "-" + (file.split(separator: "/").last.map(String.init) ?? file)),
+    /// that name among the loaded objects; give `contentHash` (the file's SHA-256) to pick
+    /// one content among several loaded from the same file name.
+    public init(file: String, contentHash: String? = nil) throws {
+        let name = file.split(separator: "/").last.map(String.init) ?? file
+        guard let loaded = Self.loadedName(endingWith: (contentHash.map { String($0.prefix(16)) } ?? "") + "-" + name),
             let library = dlopen(loaded, RTLD_NOW | RTLD_NOLOAD),
             let pre = dlsym(library, "counter_pre_calls"),
             let post = dlsym(library, "counter_post_calls"),
