@@ -23,6 +23,6 @@ BIFROST_EXPORT const bifrost_plugin *bifrost_plugin_create(
     const bifrost_host_api *host, bifrost_plugin_token *token, const char *config, size_t config_len) {
     (void)host; (void)token; (void)config; (void)config_len;
     table = (bifrost_plugin){sizeof table, BIFROST_ABI_VERSION_MAJOR, BIFROST_ABI_VERSION_MINOR, "sleeper", "1.0.0", 0,
-                             NULL, pre_hook, NULL, destroy};
+                             NULL, pre_hook, NULL, destroy, NULL};
     return &table;
 }

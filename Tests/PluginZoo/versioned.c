@@ -49,6 +49,6 @@ BIFROST_EXPORT const bifrost_plugin *bifrost_plugin_create(
     (void)token; (void)config; (void)config_len;
     host = api;
     table = (bifrost_plugin){sizeof table, BIFROST_ABI_VERSION_MAJOR, BIFROST_ABI_VERSION_MINOR, "stamp", VERSION, 0,
-                             NULL, pre_hook, post_hook, destroy};
+                             NULL, pre_hook, post_hook, destroy, NULL};
     return &table;
 }

@@ -268,6 +268,34 @@ def test_openai_responses_not_found():
         raise AssertionError("expected openai.NotFoundError")
 
 
+def test_openai_responses_through_a_rewriting_plugin():
+    raw = oai.responses.with_raw_response.create(model="fast", input=PROMPT)
+    response = raw.parse()
+    assert raw.headers.get("x-bifrost-model-alias") == "fast"
+    assert raw.headers.get("x-bifrost-provider") == "mock"
+    assert response.output_text == ANSWER
+    with oai.responses.stream(model="fast", input=PROMPT) as stream:
+        final = stream.get_final_response()
+    assert final.output_text == ANSWER
+
+
+def test_openai_responses_rejected_by_a_plugin():
+    for streamed in (False, True):
+        try:
+            if streamed:
+                with oai.responses.stream(model="mock/forbidden", input=PROMPT) as stream:
+                    for _ in stream:
+                        pass
+            else:
+                oai.responses.create(model="mock/forbidden", input=PROMPT)
+        except openai.PermissionDeniedError as error:
+            assert error.status_code == 403
+            assert "closed by the gatekeeper plugin" in error.message
+            assert error.type == "permission_error"
+        else:
+            raise AssertionError("expected openai.PermissionDeniedError")
+
+
 # MARK: anthropic
 
 
