@@ -55,13 +55,29 @@ enum HTTPAnswer: Sendable {
     case stream(HTTPStreamingResponse)
 }
 
-/// OpenAI's `chat.completion.chunk` events, through ``BifrostWire/OpenAIStreamEncoder``.
-struct OpenAIChatStreamEncoder: ChatStreamEncoder {
-    private var base: OpenAIStreamEncoder
+/// A wire format's stream encoder that writes its events into a byte array (OpenAI's chat
+/// chunks, the Responses API's typed events).
+protocol ByteStreamEncoder: Sendable {
+    /// The events for one chunk.
+    mutating func encode(_ chunk: ChatChunk, into buffer: inout [UInt8])
+    /// The events that end a stream that completed.
+    mutating func finish(into buffer: inout [UInt8])
+    /// The events that end a stream that failed after its first chunk.
+    mutating func fail(_ error: BifrostError, into buffer: inout [UInt8])
+}
+
+extension OpenAIStreamEncoder: ByteStreamEncoder {}
+extension ResponsesStreamEncoder: ByteStreamEncoder {}
+
+/// The events of an OpenAI wire format (chat chunks through ``BifrostWire/OpenAIStreamEncoder``,
+/// the Responses API's through ``BifrostWire/ResponsesStreamEncoder``), whose errors before the
+/// first event are answered in OpenAI's error shape, which both APIs share.
+struct OpenAIShapedStreamEncoder<Base: ByteStreamEncoder>: ChatStreamEncoder {
+    private var base: Base
     private var scratch: [UInt8] = []
 
-    init(includeUsage: Bool) {
-        base = OpenAIStreamEncoder(includeUsage: includeUsage)
+    init(_ base: Base) {
+        self.base = base
     }
 
     mutating func encode(_ chunk: ChatChunk, into buffer: inout ByteBuffer) {

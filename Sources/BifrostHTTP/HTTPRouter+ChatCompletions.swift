@@ -24,7 +24,7 @@ extension HTTPRouter {
             case .success(let stream):
                 return .stream(
                     HTTPStreamingResponse(
-                        stream: stream, encoder: OpenAIChatStreamEncoder(includeUsage: includeUsage),
+                        stream: stream, encoder: OpenAIShapedStreamEncoder(OpenAIStreamEncoder(includeUsage: includeUsage)),
                         requestID: context.requestID, provider: request.provider, model: request.model))
             case .failure(let error):
                 logFailure("chat completion stream", error, context: context)

@@ -27,11 +27,13 @@ extension HTTPRouter {
             case .success(let stream):
                 return .stream(
                     HTTPStreamingResponse(
-                        stream: stream, encoder: ResponsesChatStreamEncoder(echoing: request.responsesEcho),
+                        stream: stream,
+                        encoder: OpenAIShapedStreamEncoder(ResponsesStreamEncoder(echoing: request.responsesEcho)),
                         requestID: context.requestID,
                         provider: request.provider, model: request.model))
-            case .failure(let error):
+            case .failure(var error):
                 logFailure("responses stream", error, context: context)
+                error.param = error.param.map(ResponsesWire.fieldName(forChatParameter:))
                 return .complete(HTTPServerResponse(error: error, requestID: context.requestID))
             }
         }
@@ -42,8 +44,9 @@ extension HTTPRouter {
                     answer: response.responsesJSON(echoing: request.responsesEcho), provider: response.provider,
                     model: response.model,
                     headers: response.headers, requestID: context.requestID))
-        case .failure(let error):
+        case .failure(var error):
             logFailure("responses", error, context: context)
+            error.param = error.param.map(ResponsesWire.fieldName(forChatParameter:))
             return .complete(HTTPServerResponse(error: error, requestID: context.requestID))
         }
     }

@@ -107,7 +107,7 @@ struct PluginReloadTests {
             let seen = versions.withLock { $0 }
             #expect(Set(seen.keys).isSubset(of: ["1", "2"]), "every answer carries exactly one version: \(seen)")
             // 21 instances: generation 1 and one per reload; all but the current one retired.
-            try await StampWaits.eventually {
+            try await Polling.eventually {
                 ((try? stamp.probe("1").destroyCalls()) ?? 0) + ((try? stamp.probe("2").destroyCalls()) ?? 0) == 20
             }
             #expect(try stamp.probe("1").destroyCalls() == 10)
@@ -182,13 +182,5 @@ struct PluginReloadTests {
             let bound: Duration = ProcessInfo.processInfo.environment["BIFROST_SANITIZER"] == "thread" ? .seconds(5) : .seconds(1)
             #expect(live < bound, "the new version served after \(live)")
         }
-    }
-}
-
-/// Polling with a bound, for what other threads bring about.
-enum StampWaits {
-    static func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) async throws {
-        let started = ContinuousClock.now
-        while !condition(), ContinuousClock.now - started < limit { try await Task.sleep(for: .milliseconds(20)) }
     }
 }

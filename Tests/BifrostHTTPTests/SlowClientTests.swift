@@ -75,11 +75,11 @@ struct SlowClientTests {
                 #expect(written < 64 << 20, "the upstream wrote \(written >> 20) MiB for a client that reads nothing")
                 #expect(try await client.get("/health").status == 200, "everyone else is served")
 
-                try await StreamBackPressureWaits.eventually { upstream.closedConnections.count == 1 }
+                try await Polling.eventually { upstream.closedConnections.count == 1 }
                 let cut = ContinuousClock.now - stalled
                 #expect(upstream.closedConnections.count == 1, "the upstream connection is closed")
                 #expect(cut >= .milliseconds(5_900) && cut < .seconds(15), "cut after \(cut)")
-                try await StreamBackPressureWaits.eventually { !recorder.seen.isEmpty }
+                try await Polling.eventually { !recorder.seen.isEmpty }
                 #expect(recorder.seen == [499], "the PostHook saw the stream cut short")
                 #expect(bifrost.metrics.render().contains(#"bifrost_http_timeouts_total{kind="write_stall"} 1"#))
                 let rest = try? await connection.readRaw(atLeast: .max)
@@ -89,13 +89,5 @@ struct SlowClientTests {
         }
         await upstream.stop()
         await http.shutdown()
-    }
-}
-
-/// Polling with a bound, for conditions another thread brings about.
-enum StreamBackPressureWaits {
-    static func eventually(within limit: Duration = .seconds(15), _ condition: () -> Bool) async throws {
-        let started = ContinuousClock.now
-        while !condition(), ContinuousClock.now - started < limit { try await Task.sleep(for: .milliseconds(20)) }
     }
 }

@@ -107,6 +107,16 @@ struct ResponsesWireTests {
         }
     }
 
+    @Test(
+        "an error about the chat-shaped view names the field a Responses client wrote",
+        arguments: [
+            ("response_format", "text.format"), ("max_tokens", "max_output_tokens"), ("reasoning_effort", "reasoning.effort"),
+            ("messages", "input"), ("temperature", "temperature"),
+        ])
+    func errorsNameTheClientsField(chat: String, responses: String) {
+        #expect(ResponsesWire.fieldName(forChatParameter: chat) == responses)
+    }
+
     @Test func aResponseBecomesAChoiceAndBack() throws {
         let body = #"""
             {"id":"resp_1","object":"response","created_at":1741476542,"status":"completed","model":"o4-mini","output":[

@@ -9,12 +9,6 @@ struct StreamBackPressureTests {
         provider: "openai", model: "gpt-4o-mini", messages: [.init(role: "user", content: "flood")],
         parameters: ["stream": true])
 
-    /// Waits until `condition` holds, up to `limit`.
-    static func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) async throws {
-        let started = ContinuousClock.now
-        while !condition(), ContinuousClock.now - started < limit { try await Task.sleep(for: .milliseconds(20)) }
-    }
-
     @Test("a stalled reader stops the upstream's writes; reading again delivers every chunk in order")
     func stalledReaderThenEverything() async throws {
         let events = 4_000
@@ -54,7 +48,7 @@ struct StreamBackPressureTests {
                 _ = try await iterator.next()
                 try await Task.sleep(for: .milliseconds(300))
             }
-            try await Self.eventually { server.closedConnections.count == 1 }
+            try await Polling.eventually { server.closedConnections.count == 1 }
             #expect(server.closedConnections.count == 1)
             #expect(server.bodyBytesWritten < 64 << 20)
         }
@@ -70,7 +64,7 @@ struct StreamBackPressureTests {
             var iterator = stream.makeAsyncIterator()
             _ = try await iterator.next()
             try await Task.sleep(for: .milliseconds(900))
-            try await Self.eventually { server.closedConnections.count == 1 }
+            try await Polling.eventually { server.closedConnections.count == 1 }
             #expect(server.closedConnections.count == 1, "the upstream connection is closed")
             var error: BifrostError?
             do throws(BifrostError) {

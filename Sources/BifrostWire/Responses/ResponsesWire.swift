@@ -2,6 +2,24 @@ public import BifrostCore
 
 /// What the Responses API codecs share: the route, item ids, item shapes and status mapping.
 public enum ResponsesWire {
+    /// The Responses API's name for a field of the chat-shaped view it was read into, so an
+    /// error raised about the view (a provider refusing `response_format`) names the field the
+    /// client wrote (`text.format`).
+    ///
+    /// ```swift
+    /// error.param = error.param.map(ResponsesWire.fieldName(forChatParameter:))
+    /// ```
+    public static func fieldName(forChatParameter name: String) -> String {
+        switch name {
+        case "response_format": "text.format"
+        case "verbosity": "text.verbosity"
+        case "reasoning_effort": "reasoning.effort"
+        case "max_tokens", "max_completion_tokens": "max_output_tokens"
+        case "messages": "input"
+        default: name
+        }
+    }
+
     /// The route of OpenAI's Responses API, on the gateway and (after the base URL) upstream.
     public static let route = "/v1/responses"
 
