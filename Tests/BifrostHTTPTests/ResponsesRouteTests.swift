@@ -111,6 +111,30 @@ struct ResponsesRouteTests {
         try #require(ConformanceCase.all.first { $0.name == name })
     }
 
+    /// Streams a conformance exchange's request through the gateway to a fake upstream replaying
+    /// its events, with a recording plugin: the upstream's events, what the client received, and
+    /// what the plugin saw.
+    static func streamThroughRecorder(_ name: String) async throws -> (
+        events: [String], received: [BifrostTestSupport.ServerSentEvent], recorder: ResponsesOutcomeRecorder
+    ) {
+        let exchange = try Self.exchange(name)
+        let events = exchange.upstreamEventTexts
+        let upstream = try await FakeUpstream.start { _ in .sse(chunks: events) }
+        let http = UpstreamHTTPClient()
+        let provider = OpenAIProvider(
+            settings: ProviderSettings(name: "up", kind: .openai, baseURL: upstream.baseURL, retry: .init(maxAttempts: 1)),
+            httpClient: http)
+        let recorder = ResponsesOutcomeRecorder()
+        let bifrost = try await makeBifrost([ChainEntry(recorder)], providers: [provider])
+        let body = Array(compact(.object(exchange.request)).utf8)
+        let received = try await withServer(bifrost) { client, _ in
+            try await client.withEventStream("POST", "/v1/responses", body: body) { try await $0.collect() }
+        }
+        await upstream.stop()
+        await http.shutdown()
+        return (events, received, recorder)
+    }
+
     @Test("a plugin's rejection has the Responses API's error shape and status", arguments: [false, true])
     func rejection(streamed: Bool) async throws {
         let bifrost = try await makeBifrost([ChainEntry(RejectingPlugin())])
@@ -143,21 +167,7 @@ struct ResponsesRouteTests {
 
     @Test("streamed from an OpenAI-compatible upstream, chunk hooks see every event and PostHooks the assembled answer")
     func streamedPassThroughAssembles() async throws {
-        let exchange = try Self.exchange("responses-openai-reasoning-streamed")
-        let events = exchange.upstreamEventTexts
-        let upstream = try await FakeUpstream.start { _ in .sse(chunks: events) }
-        let http = UpstreamHTTPClient()
-        let provider = OpenAIProvider(
-            settings: ProviderSettings(name: "up", kind: .openai, baseURL: upstream.baseURL, retry: .init(maxAttempts: 1)),
-            httpClient: http)
-        let recorder = ResponsesOutcomeRecorder()
-        let bifrost = try await makeBifrost([ChainEntry(recorder)], providers: [provider])
-        let body = Array(compact(.object(exchange.request)).utf8)
-        let received = try await withServer(bifrost) { client, _ in
-            try await client.withEventStream("POST", "/v1/responses", body: body) { try await $0.collect() }
-        }
-        await upstream.stop()
-        await http.shutdown()
+        let (events, received, recorder) = try await Self.streamThroughRecorder("responses-openai-reasoning-streamed")
         #expect(received.count == events.count)
         #expect(recorder.chunks.withLock { $0.count } == events.count)
         guard case .response(let response)? = recorder.outcomes.withLock({ $0.first }) else {
@@ -176,21 +186,7 @@ struct ResponsesRouteTests {
 
     @Test("a streamed function call reaches PostHooks as a tool call")
     func streamedToolCallAssembles() async throws {
-        let exchange = try Self.exchange("responses-openai-tools-streamed")
-        let events = exchange.upstreamEventTexts
-        let upstream = try await FakeUpstream.start { _ in .sse(chunks: events) }
-        let http = UpstreamHTTPClient()
-        let provider = OpenAIProvider(
-            settings: ProviderSettings(name: "up", kind: .openai, baseURL: upstream.baseURL, retry: .init(maxAttempts: 1)),
-            httpClient: http)
-        let recorder = ResponsesOutcomeRecorder()
-        let bifrost = try await makeBifrost([ChainEntry(recorder)], providers: [provider])
-        let body = Array(compact(.object(exchange.request)).utf8)
-        _ = try await withServer(bifrost) { client, _ in
-            try await client.withEventStream("POST", "/v1/responses", body: body) { try await $0.collect() }
-        }
-        await upstream.stop()
-        await http.shutdown()
+        let (_, _, recorder) = try await Self.streamThroughRecorder("responses-openai-tools-streamed")
         guard case .response(let response)? = recorder.outcomes.withLock({ $0.first }) else {
             Issue.record("the PostHook saw no response")
             return
