@@ -64,10 +64,24 @@ protocol ByteStreamEncoder: Sendable {
     mutating func finish(into buffer: inout [UInt8])
     /// The events that end a stream that failed after its first chunk.
     mutating func fail(_ error: BifrostError, into buffer: inout [UInt8])
+    /// `error` as the format's clients name things (an error about the chat-shaped view names
+    /// the field the client wrote).
+    func clientFacing(_ error: BifrostError) -> BifrostError
+}
+
+extension ByteStreamEncoder {
+    func clientFacing(_ error: BifrostError) -> BifrostError { error }
 }
 
 extension OpenAIStreamEncoder: ByteStreamEncoder {}
-extension ResponsesStreamEncoder: ByteStreamEncoder {}
+
+extension ResponsesStreamEncoder: ByteStreamEncoder {
+    func clientFacing(_ error: BifrostError) -> BifrostError {
+        var error = error
+        error.param = error.param.map(ResponsesWire.fieldName(forChatParameter:))
+        return error
+    }
+}
 
 /// The events of an OpenAI wire format (chat chunks through ``BifrostWire/OpenAIStreamEncoder``,
 /// the Responses API's through ``BifrostWire/ResponsesStreamEncoder``), whose errors before the
@@ -99,6 +113,6 @@ struct OpenAIShapedStreamEncoder<Base: ByteStreamEncoder>: ChatStreamEncoder {
     }
 
     func errorResponse(_ error: BifrostError, requestID: String) -> HTTPServerResponse {
-        HTTPServerResponse(error: error, requestID: requestID)
+        HTTPServerResponse(error: base.clientFacing(error), requestID: requestID)
     }
 }

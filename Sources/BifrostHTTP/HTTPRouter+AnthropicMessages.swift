@@ -21,30 +21,13 @@ extension HTTPRouter {
         } catch {
             return .complete(HTTPServerResponse(anthropicError: error, requestID: context.requestID))
         }
-        if request.isStreaming {
-            switch await bifrost.chatStreamResult(request, context: context) {
-            case .success(let stream):
-                var extra = HeaderFields()
-                extra["request-id"] = context.requestID
-                return .stream(
-                    HTTPStreamingResponse(
-                        stream: stream,
-                        encoder: AnthropicChatStreamEncoder(AnthropicStreamEncoder()),
-                        requestID: context.requestID, provider: request.provider, model: request.model,
-                        extraHeaders: extra))
-            case .failure(let error):
-                logFailure("anthropic messages stream", error, context: context)
-                return .complete(HTTPServerResponse(anthropicError: error, requestID: context.requestID))
-            }
-        }
-
-        switch await bifrost.chatOutcome(request, context: context) {
-        case .response(let response):
-            return .complete(
-                HTTPServerResponse(anthropicMessage: response, requestID: context.requestID))
-        case .failure(let error):
-            logFailure("anthropic messages", error, context: context)
-            return .complete(HTTPServerResponse(anthropicError: error, requestID: context.requestID))
+        var streamHeaders = HeaderFields()
+        streamHeaders["request-id"] = context.requestID
+        return await answerChat(
+            request, context: context, route: "anthropic messages",
+            encoder: AnthropicChatStreamEncoder(AnthropicStreamEncoder()), streamHeaders: streamHeaders
+        ) { response in
+            HTTPServerResponse(anthropicMessage: response, requestID: context.requestID)
         }
     }
 }

@@ -19,25 +19,11 @@ extension HTTPRouter {
             return .complete(HTTPServerResponse(error: error, requestID: context.requestID))
         }
 
-        if request.isStreaming {
-            switch await bifrost.chatStreamResult(request, context: context) {
-            case .success(let stream):
-                return .stream(
-                    HTTPStreamingResponse(
-                        stream: stream, encoder: OpenAIShapedStreamEncoder(OpenAIStreamEncoder(includeUsage: includeUsage)),
-                        requestID: context.requestID, provider: request.provider, model: request.model))
-            case .failure(let error):
-                logFailure("chat completion stream", error, context: context)
-                return .complete(HTTPServerResponse(error: error, requestID: context.requestID))
-            }
-        }
-
-        switch await bifrost.chatOutcome(request, context: context) {
-        case .response(let response):
-            return .complete(HTTPServerResponse(chat: response, requestID: context.requestID))
-        case .failure(let error):
-            logFailure("chat completion", error, context: context)
-            return .complete(HTTPServerResponse(error: error, requestID: context.requestID))
+        return await answerChat(
+            request, context: context, route: "chat completion",
+            encoder: OpenAIShapedStreamEncoder(OpenAIStreamEncoder(includeUsage: includeUsage))
+        ) { response in
+            HTTPServerResponse(chat: response, requestID: context.requestID)
         }
     }
 
@@ -64,6 +50,34 @@ extension HTTPRouter {
         default:
             throw .invalidRequest(
                 "'stream_options' must be an object, got \(options.kindDescription)", param: "stream_options")
+        }
+    }
+
+    /// Runs a request read from any route's wire format through the library: streamed as
+    /// `encoder`'s events, or whole as `answer` writes it. An error before the stream or the
+    /// answer is logged (5xx) and answered in the route's own shape (`encoder.errorResponse`).
+    func answerChat(
+        _ request: ChatRequest, context: RequestContext, route: String, encoder: some ChatStreamEncoder,
+        streamHeaders: HeaderFields = HeaderFields(), answer: (ChatResponse) -> HTTPServerResponse
+    ) async -> HTTPAnswer {
+        if request.isStreaming {
+            switch await bifrost.chatStreamResult(request, context: context) {
+            case .success(let stream):
+                return .stream(
+                    HTTPStreamingResponse(
+                        stream: stream, encoder: encoder, requestID: context.requestID, provider: request.provider,
+                        model: request.model, extraHeaders: streamHeaders))
+            case .failure(let error):
+                logFailure("\(route) stream", error, context: context)
+                return .complete(encoder.errorResponse(error, requestID: context.requestID))
+            }
+        }
+        switch await bifrost.chatOutcome(request, context: context) {
+        case .response(let response):
+            return .complete(answer(response))
+        case .failure(let error):
+            logFailure(route, error, context: context)
+            return .complete(encoder.errorResponse(error, requestID: context.requestID))
         }
     }
 }

@@ -22,32 +22,13 @@ extension HTTPRouter {
         } catch {
             return .complete(HTTPServerResponse(error: error, requestID: context.requestID))
         }
-        if request.isStreaming {
-            switch await bifrost.chatStreamResult(request, context: context) {
-            case .success(let stream):
-                return .stream(
-                    HTTPStreamingResponse(
-                        stream: stream,
-                        encoder: OpenAIShapedStreamEncoder(ResponsesStreamEncoder(echoing: request.responsesEcho)),
-                        requestID: context.requestID,
-                        provider: request.provider, model: request.model))
-            case .failure(var error):
-                logFailure("responses stream", error, context: context)
-                error.param = error.param.map(ResponsesWire.fieldName(forChatParameter:))
-                return .complete(HTTPServerResponse(error: error, requestID: context.requestID))
-            }
-        }
-        switch await bifrost.chatOutcome(request, context: context) {
-        case .response(let response):
-            return .complete(
-                HTTPServerResponse(
-                    answer: response.responsesJSON(echoing: request.responsesEcho), provider: response.provider,
-                    model: response.model,
-                    headers: response.headers, requestID: context.requestID))
-        case .failure(var error):
-            logFailure("responses", error, context: context)
-            error.param = error.param.map(ResponsesWire.fieldName(forChatParameter:))
-            return .complete(HTTPServerResponse(error: error, requestID: context.requestID))
+        return await answerChat(
+            request, context: context, route: "responses",
+            encoder: OpenAIShapedStreamEncoder(ResponsesStreamEncoder(echoing: request.responsesEcho))
+        ) { response in
+            HTTPServerResponse(
+                answer: response.responsesJSON(echoing: request.responsesEcho), provider: response.provider,
+                model: response.model, headers: response.headers, requestID: context.requestID)
         }
     }
 }
