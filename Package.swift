@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "BifrostCore", targets: ["BifrostCore"]),
         .library(name: "BifrostWire", targets: ["BifrostWire"]),
         .library(name: "BifrostNativePlugins", targets: ["BifrostNativePlugins"]),
+        .library(name: "BifrostPluginIsolation", targets: ["BifrostPluginIsolation"]),
         .library(name: "BifrostLibrary", targets: ["BifrostLibrary"]),
         .library(name: "BifrostHTTP", targets: ["BifrostHTTP"]),
         .library(name: "BifrostPluginSDK", targets: ["BifrostPluginSDK"]),
@@ -71,9 +72,17 @@ let package = Package(
             swiftSettings: strictSwift + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(
+            name: "BifrostPluginIsolation",
+            dependencies: [
+                "BifrostCore", "BifrostNativePlugins", "CBifrostHostSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
             name: "BifrostLibrary",
             dependencies: [
-                "BifrostCore", "BifrostNativePlugins", "BifrostProviders",
+                "BifrostCore", "BifrostNativePlugins", "BifrostPluginIsolation", "BifrostProviders",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -104,7 +113,8 @@ let package = Package(
         .target(
             name: "BifrostGateway",
             dependencies: [
-                "BifrostCore", "BifrostNativePlugins", "BifrostLibrary", "BifrostHTTP", "BifrostProviders",
+                "BifrostCore", "BifrostNativePlugins", "BifrostPluginIsolation", "BifrostLibrary", "BifrostHTTP",
+                "BifrostProviders",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -112,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "bifrost",
             dependencies: [
-                "BifrostGateway", "BifrostLibrary", "BifrostNativePlugins", "BifrostCore",
+                "BifrostGateway", "BifrostLibrary", "BifrostNativePlugins", "BifrostPluginIsolation", "BifrostCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -47,7 +47,7 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
     }
 
     /// Members appended without checking for a repeated key (the parser has checked).
-    init(uncheckedMembers: [Member]) { members = uncheckedMembers }
+    package init(uncheckedMembers: [Member]) { members = uncheckedMembers }
 
     public var startIndex: Int { members.startIndex }
     public var endIndex: Int { members.endIndex }

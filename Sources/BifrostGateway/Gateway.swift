@@ -63,6 +63,8 @@ public final class Gateway: Sendable {
                 return bifrost.lastReload!
             }
             next.pluginDirectory = configuration.pluginDirectory
+            // `--isolation` on the command line outlives a re-read of the file that does not say.
+            if next.pluginDefaults.isolation == nil { next.pluginDefaults.isolation = configuration.pluginDefaults.isolation }
         }
         do {
             return try bifrost.reloadPlugins(inProcessPlugins + next.pluginSpecs)
@@ -134,6 +136,11 @@ public final class Gateway: Sendable {
             serverConfiguration.requestExecutor = .blockingPool
             logger.info(
                 "plugin(s) marked blocking (\(blocking.joined(separator: ", "))): requests run off the network event loops")
+        }
+        if configuration.usesProcessIsolation, serverConfiguration.requestExecutor == .eventLoop {
+            // A call into a worker waits on its socket; that wait must not hold a network event loop.
+            serverConfiguration.requestExecutor = .blockingPool
+            logger.info("plugin(s) isolated in worker processes: requests run off the network event loops")
         }
         let reloader = GatewayReloader()
         let server = BifrostHTTPServer(

@@ -17,9 +17,14 @@ extension GatewayConfiguration {
                 entry.file.hasPrefix("/") ? entry.file : "\(pluginDirectory ?? baseDirectory)/\(entry.file)",
                 configuration: entry.configuration, failurePolicy: entry.failurePolicy, optional: entry.optional)
             spec.hookDeadline = entry.hookDeadline
+            spec.isolation = entry.isolation ?? pluginDefaults.isolation ?? .inProcess
             return spec
         }
-        if let pluginDirectory { specs.append(.directory(pluginDirectory)) }
+        if let pluginDirectory {
+            var spec = PluginSpec.directory(pluginDirectory)
+            spec.isolation = pluginDefaults.isolation ?? .inProcess
+            specs.append(spec)
+        }
         return specs
     }
 }

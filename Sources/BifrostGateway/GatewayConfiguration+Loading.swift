@@ -18,8 +18,9 @@ extension GatewayConfiguration {
     ///              "body_timeout_ms": 300000, "write_stall_timeout_ms": 30000, "stream_buffer_chunks": 16,
     ///              "max_connections": 10000, "max_header_bytes": 65536, "max_header_count": 100},
     ///   "plugin_dir": "plugins",
+    ///   "plugin_defaults": {"isolation": "in_process", "worker": {"concurrency": 8, "memory_limit_mb": 1024}},
     ///   "plugins": [{"file": "10-model-alias.so", "failure_policy": "fail_open", "timeout_ms": 1000, "blocking": false,
-    ///                "config": {"fast": "mock/echo"}}],
+    ///                "isolation": "process", "config": {"fast": "mock/echo"}}],
     ///   "providers": {
     ///     "mock": {"latency_ms": 0},
     ///     "openai": {"base_url": "https://api.openai.com/v1", "keys": [{"value": "env.OPENAI_API_KEY"}]}
@@ -55,7 +56,8 @@ extension GatewayConfiguration {
         -> GatewayConfiguration
     {
         let reader = ConfigurationReader(file: file)
-        let root = try reader.object(value, at: "", allowed: ["server", "plugin_dir", "plugins", "providers"])
+        let root = try reader.object(
+            value, at: "", allowed: ["server", "plugin_dir", "plugins", "plugin_defaults", "providers"])
         var configuration = GatewayConfiguration()
         configuration.baseDirectory = directoryOf(file)
         if let server = root["server"] {
@@ -105,17 +107,33 @@ extension GatewayConfiguration {
             let path = try reader.string(directory, at: "plugin_dir")
             configuration.pluginDirectory = resolve(path, relativeTo: directoryOf(file))
         }
+        if let defaults = root["plugin_defaults"] {
+            let fields = try reader.object(defaults, at: "plugin_defaults", allowed: isolationFields)
+            let parsed = try parseIsolation(
+                fields, at: "plugin_defaults", base: configuration.pluginDefaults.workerSettings, reader: reader)
+            configuration.pluginDefaults.isolation = parsed.isolation
+            configuration.pluginDefaults.workerSettings = parsed.settings
+        }
         if let plugins = root["plugins"] {
             for (index, entry) in try reader.array(plugins, at: "plugins").enumerated() {
                 let path = "plugins[\(index)]"
                 let fields = try reader.object(
-                    entry, at: path, allowed: ["file", "optional", "failure_policy", "config", "timeout_ms", "blocking"])
+                    entry, at: path,
+                    allowed: isolationFields.union(["file", "optional", "failure_policy", "config", "timeout_ms", "blocking"]))
                 guard let fileValue = fields["file"] else {
                     throw ConfigurationError(file: file, path: "\(path).file", message: "required: the plugin's .so file")
                 }
                 var plugin = PluginEntry(file: try reader.string(fileValue, at: "\(path).file"))
                 if let optional = fields["optional"] { plugin.optional = try reader.bool(optional, at: "\(path).optional") }
                 if let blocking = fields["blocking"] { plugin.blocking = try reader.bool(blocking, at: "\(path).blocking") }
+                let isolation = try parseIsolation(
+                    fields, at: path, base: configuration.pluginDefaults.workerSettings, reader: reader)
+                if fields["worker"] != nil, isolation.isolation == nil, configuration.pluginDefaults.isolation == nil {
+                    throw ConfigurationError(
+                        file: file, path: "\(path).worker",
+                        message: "worker settings apply only to a plugin with \"isolation\": \"process\"")
+                }
+                plugin.isolation = isolation.isolation ?? (fields["worker"] != nil ? .process(isolation.settings) : nil)
                 if let timeout = fields["timeout_ms"] {
                     plugin.hookDeadline = .milliseconds(try reader.integer(timeout, at: "\(path).timeout_ms", in: 1...3_600_000))
                 }

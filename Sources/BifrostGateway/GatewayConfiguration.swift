@@ -1,5 +1,6 @@
 public import BifrostCore
 public import BifrostHTTP
+public import BifrostLibrary
 
 /// Everything `bifrost serve` runs with: server settings, plugins, providers.
 ///
@@ -34,6 +35,8 @@ public struct GatewayConfiguration: Sendable {
     /// How many chunks of an upstream stream wait for a slow client before the upstream's
     /// socket is no longer read (`server.stream_buffer_chunks`, 16).
     public var streamBufferChunks: Int = 16
+    /// What applies to every plugin unless its entry says otherwise (`plugin_defaults`).
+    public var pluginDefaults = PluginDefaults()
 
     /// Creates a configuration with defaults: 127.0.0.1:8080, no plugins, the mock provider.
     public init(
@@ -63,6 +66,8 @@ public struct GatewayConfiguration: Sendable {
         /// Whether the plugin's hooks may block (`blocking`): then requests run off the
         /// network event loops, so a slow hook delays only its own requests.
         public var blocking = false
+        /// Where the plugin's hooks run (`isolation`, `worker`); `nil` follows ``GatewayConfiguration/pluginDefaults``.
+        public var isolation: PluginIsolation?
 
         /// Creates an entry.
         public init(file: String, optional: Bool = false, failurePolicy: FailurePolicy? = nil, configuration: [UInt8]? = nil) {

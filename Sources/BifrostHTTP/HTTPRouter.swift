@@ -305,7 +305,8 @@ struct HTTPRouter: Sendable {
     }
 
     /// `{"generation":n,"last_reload":{…}|null,"plugins":[{"name","version","kind","abi_version","file",
-    /// "content_hash","generation","loaded_at","hooks","failure_policy","hook_deadline_ms","position"},…]}` in chain order.
+    /// "content_hash","generation","loaded_at","hooks","failure_policy","hook_deadline_ms","isolation","worker"?,"position"},…]}`
+    /// in chain order.
     static func pluginsJSON(_ plugins: [LoadedPluginStatus], generation: UInt64, lastReload: PluginReloadStatus?) -> [UInt8] {
         var writer = JSONWriter(capacity: 160 + plugins.count * 300)
         writer.beginObject()
@@ -354,6 +355,7 @@ struct HTTPRouter: Sendable {
             writer.string(entry.failurePolicy.rawValue)
             writer.key("hook_deadline_ms")
             writer.number(Int(entry.hookDeadline.wholeMilliseconds))
+            Self.writeIsolation(of: entry.plugin, to: &writer)
             writer.key("position")
             writer.number(position)
             writer.endObject()
@@ -361,6 +363,33 @@ struct HTTPRouter: Sendable {
         writer.endArray()
         writer.endObject()
         return writer.bytes
+    }
+
+    /// `"isolation":"in_process"`, or `"isolation":"process","worker":{"state","pid","crashes",
+    /// "restarts","last_crash","last_crash_at"}` for a plugin in a worker process.
+    static func writeIsolation(of plugin: any Plugin, to writer: inout JSONWriter) {
+        writer.key("isolation")
+        guard let supervised = plugin as? any SupervisedPlugin else {
+            writer.string("in_process")
+            return
+        }
+        let status = supervised.supervision
+        writer.string("process")
+        writer.key("worker")
+        writer.beginObject()
+        writer.key("state")
+        writer.string(status.state.rawValue)
+        writer.key("pid")
+        if let processID = status.processID { writer.number(Int(processID)) } else { writer.null() }
+        writer.key("crashes")
+        writer.number(status.crashes)
+        writer.key("restarts")
+        writer.number(status.restarts)
+        writer.key("last_crash")
+        writer.optionalString(status.lastCrash)
+        writer.key("last_crash_at")
+        writer.optionalString(status.lastCrashTimeNanoseconds.map(Self.timestamp))
+        writer.endObject()
     }
 
     /// `2026-12-01T12:00:00Z` for a time in nanoseconds since the Unix epoch.

@@ -227,7 +227,10 @@ public final class Bifrost: Sendable {
         } catch {
             return .failure(error)
         }
-        let leases = loaded.map { existing[$0.origin] ?? PluginLease($0, generation: number) }
+        let leases = loaded.map { plugin in
+            plugin.isKept
+                ? existing[plugin.origin] ?? PluginLease(plugin, generation: number) : PluginLease(plugin, generation: number)
+        }
         let next = ChainGeneration(
             number: number,
             chain: PluginChain(

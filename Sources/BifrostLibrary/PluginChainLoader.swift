@@ -1,5 +1,6 @@
 public import BifrostCore
 public import BifrostNativePlugins
+import BifrostPluginIsolation
 public import Logging
 
 #if canImport(Glibc)
@@ -21,14 +22,15 @@ public struct PluginChainLoader: Sendable {
     /// One plugin to put in the chain, after resolving files and configuration.
     ///
     /// ```swift
-    /// if case .native(let file, _, _, _) = planned { print("will load", file) }
+    /// if case .native(let file, _, _, _, _, _) = planned { print("will load", file) }
     /// ```
     public enum PlannedPlugin: Sendable {
         /// An in-process plugin, used as given.
         case instance(ChainEntry)
         /// A `.so` file to load with its configuration bytes; an optional one may be skipped if refused.
         case native(
-            file: String, configuration: [UInt8], optional: Bool, failurePolicy: FailurePolicy?, hookDeadline: Duration?)
+            file: String, configuration: [UInt8], optional: Bool, failurePolicy: FailurePolicy?, hookDeadline: Duration?,
+            isolation: PluginIsolation)
     }
 
     /// The plugins to load, in chain order.
@@ -75,7 +77,7 @@ public struct PluginChainLoader: Sendable {
                     planned.append(
                         .native(
                             file: file, configuration: bytes, optional: optional, failurePolicy: spec.failurePolicy,
-                            hookDeadline: spec.hookDeadline))
+                            hookDeadline: spec.hookDeadline, isolation: spec.isolation))
                 } catch {
                     if optional { logger.warning("\(error); optional, skipped") } else { problems.append(error) }
                 }
@@ -98,7 +100,7 @@ public struct PluginChainLoader: Sendable {
                         planned.append(
                             .native(
                                 file: file, configuration: try Self.sidecarConfiguration(forPlugin: file), optional: false,
-                                failurePolicy: spec.failurePolicy, hookDeadline: spec.hookDeadline))
+                                failurePolicy: spec.failurePolicy, hookDeadline: spec.hookDeadline, isolation: spec.isolation))
                     } catch {
                         problems.append(error)
                     }
@@ -151,13 +153,14 @@ public struct PluginChainLoader: Sendable {
                     logger.info(
                         "added in-process plugin \(name) \(entry.plugin.descriptor.version) (\(entry.failurePolicy.rawValue))")
                 }
-            case .native(let file, let configuration, let optional, let failurePolicy, let hookDeadline):
+            case .native(let file, let configuration, let optional, let failurePolicy, let hookDeadline, let isolation):
                 do throws(PluginLoadError) {
                     let hash = try PluginLoader.contentHash(of: file)
                     let origin = PluginOrigin(
                         file: file, contentHash: hash, configuration: configuration, failurePolicy: failurePolicy,
-                        hookDeadline: hookDeadline)
-                    if let kept = existing[origin] {
+                        hookDeadline: hookDeadline, isolation: isolation)
+                    // A plugin marked failed is started anew by a reload: that is how an operator revives it.
+                    if let kept = existing[origin], (kept.plugin as? any SupervisedPlugin)?.supervision.state != .failed {
                         let name = kept.plugin.descriptor.name
                         if let other = loadedFrom[name] {
                             throw PluginLoadError(
@@ -168,8 +171,9 @@ public struct PluginChainLoader: Sendable {
                         result.append(LoadedPlugin(entry: kept, origin: origin, isKept: true))
                         continue
                     }
-                    let plugin = try PluginLoader.load(
-                        file: file, configuration: configuration, logger: logger, metrics: metrics)
+                    let plugin = try Self.create(
+                        file: file, configuration: configuration, isolation: isolation,
+                        hookDeadline: hookDeadline ?? ChainEntry.defaultHookDeadline, logger: logger, metrics: metrics)
                     let name = plugin.descriptor.name
                     if let other = loadedFrom[name] {
                         plugin.shutdown()
@@ -182,7 +186,7 @@ public struct PluginChainLoader: Sendable {
                     result.append(LoadedPlugin(entry: entry, origin: origin, isKept: false))
                     loaded.append(entry)
                     logger.info(
-                        "loaded plugin \(name) \(plugin.descriptor.version) from \(file) (ABI \(plugin.descriptor.abiVersion ?? "?"), hooks: \(plugin.descriptor.hooks.names.joined(separator: ", ")), \(entry.failurePolicy.rawValue), sha256 \(hash.prefix(16)))"
+                        "loaded plugin \(name) \(plugin.descriptor.version) from \(file) (ABI \(plugin.descriptor.abiVersion ?? "?"), hooks: \(plugin.descriptor.hooks.names.joined(separator: ", ")), \(entry.failurePolicy.rawValue), \(isolation.name), sha256 \(hash.prefix(16)))"
                     )
                 } catch {
                     if optional {
@@ -199,6 +203,20 @@ public struct PluginChainLoader: Sendable {
             throw PluginStartupError(refusals: refusals)
         }
         return result
+    }
+
+    private static func create(
+        file: String, configuration: [UInt8], isolation: PluginIsolation, hookDeadline: Duration, logger: Logger,
+        metrics: MetricsRegistry
+    ) throws(PluginLoadError) -> any Plugin {
+        switch isolation {
+        case .inProcess:
+            return try PluginLoader.load(file: file, configuration: configuration, logger: logger, metrics: metrics)
+        case .process(let settings):
+            return try IsolatedPlugin.launch(
+                file: file, configuration: configuration, settings: settings, hookDeadline: hookDeadline, logger: logger,
+                metrics: metrics)
+        }
     }
 
     /// The sidecar `<stem>.json` beside a `.so`, checked to be JSON; `{}` when absent.
@@ -304,20 +322,26 @@ public struct PluginOrigin: Sendable, Hashable {
     private let source: Source
     private let failurePolicy: FailurePolicy?
     private let hookDeadline: Duration?
+    private let isolation: PluginIsolation
 
     /// An in-process plugin, by its name (its instance cannot change while Bifrost runs).
     init(instance entry: ChainEntry) {
         source = .instance(name: entry.plugin.descriptor.name)
         failurePolicy = entry.failurePolicy
         hookDeadline = entry.hookDeadline
+        isolation = .inProcess
     }
 
     /// A native plugin: its file, the SHA-256 of the file's content, its configuration bytes
-    /// and its settings.
-    init(file: String, contentHash: String, configuration: [UInt8], failurePolicy: FailurePolicy?, hookDeadline: Duration?) {
+    /// and its settings (isolation included: moving a plugin in or out of a worker loads it anew).
+    init(
+        file: String, contentHash: String, configuration: [UInt8], failurePolicy: FailurePolicy?, hookDeadline: Duration?,
+        isolation: PluginIsolation
+    ) {
         source = .native(file: PluginChainLoader.canonical(file), contentHash: contentHash, configuration: configuration)
         self.failurePolicy = failurePolicy
         self.hookDeadline = hookDeadline
+        self.isolation = isolation
     }
 }
 

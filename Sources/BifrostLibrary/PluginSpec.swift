@@ -1,4 +1,5 @@
 public import BifrostCore
+public import BifrostPluginIsolation
 
 /// One element of ``BifrostConfiguration/plugins``: an in-process Swift plugin, a native
 /// `.so` file, or every `.so` of a directory.
@@ -37,6 +38,14 @@ public struct PluginSpec: Sendable {
     /// spec.hookDeadline = .milliseconds(50)
     /// ```
     public var hookDeadline: Duration?
+    /// Where a native plugin's hooks run: in the gateway's process (the default), or in a
+    /// supervised worker process; for a directory, applies to each of its plugins.
+    ///
+    /// ```swift
+    /// var spec = PluginSpec.native("/opt/bifrost/plugins/guard.so")
+    /// spec.isolation = .process(IsolationSettings(memoryLimitMegabytes: 512))
+    /// ```
+    public var isolation: PluginIsolation = .inProcess
 
     /// Whether this is an in-process plugin (``plugin(_:failurePolicy:)``) rather than a file
     /// or directory.
@@ -77,5 +86,29 @@ public struct PluginSpec: Sendable {
     /// ```
     public static func directory(_ path: String, failurePolicy: FailurePolicy? = nil) -> PluginSpec {
         PluginSpec(source: .directory(path), failurePolicy: failurePolicy)
+    }
+}
+
+/// Where a native plugin's hooks run.
+///
+/// In process, a hook is a function call (tens of nanoseconds of overhead) and a crash in it
+/// ends the gateway; in a worker process, each call crosses a socket (microseconds) and a
+/// crash, hang or stray write ends only the worker, which is restarted.
+///
+/// ```swift
+/// let isolation = PluginIsolation.process(IsolationSettings())
+/// ```
+public enum PluginIsolation: Sendable, Hashable {
+    /// In the gateway's process: for plugins you trust.
+    case inProcess
+    /// In a supervised worker process started from the `bifrost` executable.
+    case process(IsolationSettings)
+
+    /// `in_process` or `process`, as configuration files and `/api/plugins` write it.
+    public var name: String {
+        switch self {
+        case .inProcess: "in_process"
+        case .process: "process"
+        }
     }
 }

@@ -41,7 +41,20 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var watch = true
 
+    @Option(
+        name: .long,
+        help:
+            "Where plugins' hooks run unless their configuration entry says: in_process, or process (a supervised worker process per plugin)."
+    )
+    var isolation: String?
+
     @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard isolation == nil || isolation == "process" || isolation == "in_process" else {
+            throw ValidationError("--isolation must be in_process or process, got '\(isolation!)'")
+        }
+    }
 
     func run() async throws {
         let logger = logging.bootstrap()
@@ -58,6 +71,12 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         if let pluginDir { configuration.pluginDirectory = pluginDir }
+        switch isolation {
+        case "process"?:
+            configuration.pluginDefaults.isolation = .process(configuration.pluginDefaults.workerSettings)
+        case "in_process"?: configuration.pluginDefaults.isolation = .inProcess
+        default: break
+        }
         if let host { configuration.server.host = host }
         if let port {
             guard (0...65535).contains(port) else {

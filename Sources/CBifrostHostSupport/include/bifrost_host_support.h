@@ -17,4 +17,14 @@ int bifrost_host_install_fatal_signal_report(void);
  * reported; does nothing until the report is installed, or if the thread has one already. */
 void bifrost_host_prepare_thread_for_faults(void);
 
+/* Starts `path` with `argv` (NULL-terminated) as a worker process whose descriptors 3, 4, ...
+ * are `descriptors[0..count-1]` and whose 0, 1 and 2 are the caller's; no other descriptor of
+ * the caller is inherited. The worker starts in its own process group, so a terminal's
+ * interrupt reaches the gateway, which then stops its workers itself. Returns the pid, or -1
+ * with errno set. */
+int bifrost_host_spawn_worker(const char *path, char *const argv[], const int *descriptors, int count);
+
+/* Closes every descriptor from `first` up (a worker drops what it inherited by accident). */
+void bifrost_host_close_descriptors_from(int first);
+
 #endif
