@@ -66,9 +66,11 @@ public final class NativePlugin: Plugin {
     ) throws(PluginLoadError) -> NativePlugin {
         let identity = PluginIdentity(source: source, logger: logger, metrics: metrics)
         let config = configuration.isEmpty ? Array("{}".utf8) : configuration
-        let result = (config + [0]).withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                factory(NativeHost.api, identity.makeToken(), chars.baseAddress!, config.count)
+        let result = WorkingDirectory.preserved(for: source, logger: logger) {
+            (config + [0]).withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { chars in
+                    factory(NativeHost.api, identity.makeToken(), chars.baseAddress!, config.count)
+                }
             }
         }
         identity.isCreating = false
