@@ -137,7 +137,8 @@ let package = Package(
         .executableTarget(
             name: "BifrostBenchmarks",
             dependencies: [
-                "BifrostCore", "BifrostWire", "BifrostNativePlugins", "BifrostProviders", "BifrostPluginSDK",
+                "BifrostCore", "BifrostWire", "BifrostNativePlugins", "BifrostPluginIsolation", "BifrostProviders",
+                "BifrostPluginSDK",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/bifrost-bench",

@@ -21,11 +21,16 @@ public final class IsolatedPlugin: SupervisedPlugin {
     public let descriptor: PluginDescriptor
     private let supervisor: WorkerSupervisor
     private let hookDeadline: Duration
+    private let metrics: MetricsRegistry
+    private let metricsSource: UInt64
 
-    private init(descriptor: PluginDescriptor, supervisor: WorkerSupervisor, hookDeadline: Duration) {
+    private init(descriptor: PluginDescriptor, supervisor: WorkerSupervisor, hookDeadline: Duration, metrics: MetricsRegistry) {
         self.descriptor = descriptor
         self.supervisor = supervisor
         self.hookDeadline = hookDeadline
+        self.metrics = metrics
+        // The plugin's own metrics live in its worker; /metrics asks for them when scraped.
+        metricsSource = metrics.addExpositionSource { [weak supervisor] in supervisor?.renderMetrics() ?? "" }
     }
 
     /// Starts a worker for the plugin in `file` and creates the plugin there with `configuration`.
@@ -33,7 +38,8 @@ public final class IsolatedPlugin: SupervisedPlugin {
     /// - Parameters:
     ///   - hookDeadline: how long one hook call may take, waiting for a free or restarted worker
     ///     included; the chain entry's ``BifrostCore/ChainEntry/hookDeadline``.
-    ///   - metrics: where the worker metrics (`bifrost_plugin_worker_*`) are recorded.
+    ///   - metrics: where the worker metrics (`bifrost_plugin_worker_*`) are recorded, and whose
+    ///     exposition includes the metrics the plugin defines in its worker.
     /// - Throws: the plugin's refusal, as an in-process load would report it, or why the worker
     ///   could not be started.
     public static func launch(
@@ -52,7 +58,7 @@ public final class IsolatedPlugin: SupervisedPlugin {
             abiVersion: creation.abiVersion, file: file,
             defaultFailurePolicy: creation.failsOpenByDefault ? .failOpen : .failClosed)
         descriptor.contentHash = contentHash
-        return IsolatedPlugin(descriptor: descriptor, supervisor: supervisor, hookDeadline: hookDeadline)
+        return IsolatedPlugin(descriptor: descriptor, supervisor: supervisor, hookDeadline: hookDeadline, metrics: metrics)
     }
 
     public var supervision: PluginSupervision { supervisor.supervision }
@@ -127,7 +133,10 @@ public final class IsolatedPlugin: SupervisedPlugin {
     }
 
     /// Stops the worker: it runs the plugin's `destroy` and exits.
-    public func shutdown() { supervisor.stop() }
+    public func shutdown() {
+        metrics.removeExpositionSource(metricsSource)
+        supervisor.stop()
+    }
 
     // MARK: Exchanging
 

@@ -143,6 +143,15 @@ private struct WorkerServer: Sendable {
                 } catch {
                     _exit(0)
                 }
+            case .metrics?:
+                // The worker's registry holds only what its plugin defined.
+                var writer = WorkerWriter(.metricsText)
+                writer.write(MetricsRegistry.shared.render())
+                do throws(WorkerChannelError) {
+                    try channel.send(writer.finished())
+                } catch {
+                    _exit(0)
+                }
             case .destroy?:
                 plugin.shutdown()
                 try? channel.send(WorkerWriter(.destroyed).finished())

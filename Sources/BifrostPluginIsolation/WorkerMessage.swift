@@ -16,6 +16,10 @@ enum WorkerMessageKind: UInt8 {
     case destroy
     /// Worker → gateway: `destroy` returned.
     case destroyed
+    /// Gateway → worker: render the metrics the plugin defined.
+    case metrics
+    /// Worker → gateway: the plugin's metrics in Prometheus's text format.
+    case metricsText
 }
 
 /// What a hook may read of its request's context: the fixed facts and the values.

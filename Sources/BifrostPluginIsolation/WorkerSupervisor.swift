@@ -286,6 +286,25 @@ final class WorkerSupervisor: @unchecked Sendable {
         return delay
     }
 
+    /// The metrics the plugin defined in its worker, in Prometheus's text format; empty when no
+    /// worker answers within a second (restarting, failed, busy).
+    func renderMetrics() -> String {
+        let deadline = Duration.seconds(1)
+        let end = ContinuousClock.now + deadline
+        guard let lease = try? acquire(hook: .preHook, deadline: deadline, end: end) else { return "" }
+        do throws(WorkerChannelError) {
+            try lease.channel.send(WorkerWriter(.metrics).finished(), deadline: end)
+            let reply = try lease.channel.receive(deadline: end)
+            give(back: lease, healthy: true)
+            guard reply.first == WorkerMessageKind.metricsText.rawValue else { return "" }
+            var reader = WorkerReader(reply, from: 1)
+            return (try? reader.readString()) ?? ""
+        } catch {
+            give(back: lease, healthy: false)
+            return ""
+        }
+    }
+
     // MARK: Stopping
 
     /// Retires the plugin: the worker runs the plugin's `destroy` and exits (killed if it does

@@ -34,6 +34,10 @@ struct HookBenchmark {
             try await ModelAliasCost.run(directory: arguments[2])
             return
         }
+        if arguments.count == 4, arguments[1] == "--isolation" {
+            try IsolationCost.run(directory: arguments[2], executable: arguments[3])
+            return
+        }
         if arguments.count == 3, arguments[1] == "--wire" {
             try WireBenchmark.run(directory: arguments[2])
             return

@@ -1,5 +1,6 @@
 import BifrostCore
 import BifrostGateway
+import BifrostLibrary
 import BifrostTestSupport
 import Foundation
 import Testing
@@ -207,8 +208,25 @@ struct IsolationSupervisionTests {
         let directory = try PluginDirectory()
         let file = try await directory.modelAlias(configuration: #"{"aliases": 5}"#)
         let configuration = try isolatedConfiguration([file])
-        await #expect(throws: (any Error).self) {
+        let error = await #expect(throws: PluginStartupError.self) {
             try await withGateway(configuration) { _, _ in }
+        }
+        let refusal = try #require(error?.refusals.first)
+        #expect(refusal.file == file)
+        #expect(refusal.reason.contains("the plugin refused to load: invalid configuration"), "\(refusal.reason)")
+    }
+
+    @Test("the metrics an isolated Swift plugin defines reach the gateway's /metrics")
+    func workerMetricsAreExposed() async throws {
+        let directory = try PluginDirectory()
+        let file = directory.path + "/20-monitoring.so"
+        try FileManager.default.copyItem(atPath: productsDirectory + "/libMonitoringPlugin.so", toPath: file)
+        let configuration = try isolatedConfiguration([file])
+        try await withGateway(configuration) { client, _ in
+            #expect(try await client.postJSON("/v1/chat/completions", chatJSON()).status == 200)
+            let metrics = try await client.get("/metrics").text
+            #expect(metrics.contains(#"bifrost_requests_total{provider="mock",model="echo",status="200"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"bifrost_plugin_worker_up{plugin="monitoring"} 1"#), "\(metrics)")
         }
     }
 }

@@ -2,7 +2,8 @@ extension MetricsRegistry {
     /// The Prometheus text exposition format (version 0.0.4) content type.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    /// Every family in Prometheus's text format, families and series in a stable order.
+    /// Every family in Prometheus's text format, families and series in a stable order, then the
+    /// text of each exposition source (``addExpositionSource(_:)``).
     ///
     /// ```swift
     /// let body = metrics.render()  // "# HELP bifrost_requests_total …\n# TYPE …"
@@ -28,7 +29,7 @@ extension MetricsRegistry {
                 }
             }
         }
-        return output
+        return output + externalExposition
     }
 
     private static func labelSet(_ pairs: [String]) -> String {

@@ -13,6 +13,7 @@
 /// ```
 public final class MetricsRegistry: Sendable {
     private let families = LockedValue<[String: MetricFamily]>([:])
+    private let sources = LockedValue<(next: UInt64, renderers: [UInt64: @Sendable () -> String])>((1, [:]))
 
     /// Creates an empty registry.
     public init() {}
@@ -60,6 +61,33 @@ public final class MetricsRegistry: Sendable {
     /// ```
     public func family(named name: String) -> MetricFamily? {
         families.withLock { $0[name] }
+    }
+
+    /// Adds text rendered elsewhere to this registry's exposition, after its own families: the
+    /// metrics an isolated plugin defined in its worker process. Returns what removes it.
+    ///
+    /// ```swift
+    /// let source = metrics.addExpositionSource { workerMetricsText() }
+    /// defer { metrics.removeExpositionSource(source) }
+    /// ```
+    public func addExpositionSource(_ render: @escaping @Sendable () -> String) -> UInt64 {
+        sources.withLock { sources in
+            let key = sources.next
+            sources.next += 1
+            sources.renderers[key] = render
+            return key
+        }
+    }
+
+    /// Removes a source ``addExpositionSource(_:)`` added.
+    public func removeExpositionSource(_ key: UInt64) {
+        _ = sources.withLock { $0.renderers.removeValue(forKey: key) }
+    }
+
+    /// The text of every exposition source, in the order they were added.
+    var externalExposition: String {
+        let renderers = sources.withLock { sources in sources.renderers.sorted { $0.key < $1.key }.map(\.value) }
+        return renderers.map { $0() }.joined()
     }
 
     /// Every family, sorted by name.
