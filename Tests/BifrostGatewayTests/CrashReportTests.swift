@@ -26,6 +26,9 @@ final class ServedGateway: @unchecked Sendable {
         }
     }
 
+    /// The process's id.
+    var processIdentifier: Int32 { process.processIdentifier }
+
     /// Everything printed so far.
     var printed: String { lock.withLock { String(decoding: output, as: UTF8.self) } }
 

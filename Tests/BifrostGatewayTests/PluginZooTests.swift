@@ -266,3 +266,47 @@ struct InProcessZooTests {
         #expect(!gateway.printed.contains(Self.secret), "the client's key is not printed")
     }
 }
+
+@Suite(
+    "an isolated plugin's crash in a served gateway",
+    .disabled(if: ProcessInfo.processInfo.environment["BIFROST_SANITIZER"] == "thread", "the sanitizer reports signals itself"),
+    .timeLimit(.minutes(2)))
+struct IsolatedCrashOutputTests {
+    static let secret = "sk-secret-isolated-3e8d7c6b5a49"
+    static let card = "4111 1111 1111 1111"
+
+    @Test("the worker's report names the plugin's .so and prints nothing of the request; the gateway serves on")
+    func crashOutputKeepsSecrets() async throws {
+        let directory = try PluginDirectory()
+        _ = try await CPluginCompiler.compile(
+            zoo: "misbehaver.c", as: "10-misbehaver.so", in: directory.path, defines: ["MISBEHAVE": "1"])
+        let port = try await FakeUpstream.unusedPort()
+        let gateway = try ServedGateway([
+            "serve", "--plugin-dir", directory.path, "--port", "\(port)", "--isolation", "process", "--no-watch",
+        ])
+        defer { _ = kill(gateway.processIdentifier, SIGKILL) }
+        let client = HTTPTestClient(port: port, timeout: .seconds(5))
+        let started = ContinuousClock.now
+        var healthy = false
+        while !healthy, ContinuousClock.now - started < .seconds(30) {
+            healthy = (try? await client.get("/health").status) == 200
+            if !healthy { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        try #require(healthy, "the gateway did not start: \(gateway.printed)")
+        let answer = try await client.postJSON(
+            "/v1/chat/completions", chatJSON("misbehave, my card is \(Self.card)"),
+            headers: ["authorization": "Bearer \(Self.secret)"])
+        #expect(answer.status == 500)
+        #expect(answer.text.contains("plugin 'misbehaver' failed in PreHook: crashed"), "\(answer.text)")
+        #expect(!answer.text.contains(Self.secret) && !answer.text.contains(Self.card))
+        #expect(try await client.postJSON("/v1/chat/completions", chatJSON("fine")).status == 200)
+        try await Polling.eventually { gateway.printed.contains("started again") }
+        let output = gateway.printed
+        #expect(output.contains("bifrost: fatal signal SIGSEGV"), "\(output)")
+        #expect(output.contains("10-misbehaver.so"), "the worker's stack names the plugin's file: \(output)")
+        #expect(output.contains("its worker process was killed by SIGSEGV"), "\(output)")
+        #expect(!output.contains(Self.secret), "the client's key is not printed")
+        #expect(!output.contains(Self.card), "the message is not printed")
+        #expect(!output.contains("Registers"), "no register or memory dump")
+    }
+}
