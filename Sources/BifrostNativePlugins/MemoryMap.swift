@@ -6,11 +6,13 @@
 /// pointers its table holds: a hook must point into executable code, a name into readable
 /// memory, before the host calls or reads either.
 struct MemoryMap {
-    /// One mapping: its address range and whether it may be read and executed.
+    /// One mapping: its address range, whether it may be read and executed, and the file mapped
+    /// (empty for anonymous memory).
     struct Region {
         var range: Range<UInt>
         var readable: Bool
         var executable: Bool
+        var file: Substring
     }
 
     let regions: [Region]
@@ -30,8 +32,13 @@ struct MemoryMap {
                 start < end
             else { continue }
             let permissions = fields[1]
+            // The rest is offset, device, inode and the file's path (which may hold spaces).
+            let rest = fields.count > 2 ? fields[2].drop { $0 == " " } : ""
+            let file = rest.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true).dropFirst(3).first ?? ""
             regions.append(
-                Region(range: start..<end, readable: permissions.hasPrefix("r"), executable: permissions.contains("x")))
+                Region(
+                    range: start..<end, readable: permissions.hasPrefix("r"), executable: permissions.contains("x"),
+                    file: file.drop { $0 == " " }.prefix { $0 != "\n" }))
         }
         return MemoryMap(regions: regions)
     }
@@ -50,6 +57,12 @@ struct MemoryMap {
     /// Whether `address` is executable code.
     func isCode(_ address: UInt) -> Bool {
         region(of: address)?.executable ?? false
+    }
+
+    /// The file whose mapping holds `address`, or `nil` for anonymous or unmapped memory.
+    func file(of address: UInt) -> Substring? {
+        guard let file = region(of: address)?.file, !file.isEmpty else { return nil }
+        return file
     }
 
     /// Whether a NUL-terminated string at `address` lies in readable memory (within 4 KiB).

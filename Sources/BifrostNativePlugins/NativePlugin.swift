@@ -55,6 +55,9 @@ public final class NativePlugin: Plugin {
     ///   - configuration: the plugin's configuration, JSON bytes; empty means `{}`.
     ///   - logger: where the plugin's log lines go, attributed to it.
     ///   - metrics: where the plugin's metrics are defined (`metric_define`).
+    ///   - contentHash: the SHA-256 of the library's file, recorded in the descriptor.
+    ///   - library: an address inside the plugin's library (its `bifrost_plugin_create`): every
+    ///     function of its table must then be code of that same library.
     ///   - factory: calls the plugin's `bifrost_plugin_create`.
     public static func create(
         source: String,
@@ -62,6 +65,7 @@ public final class NativePlugin: Plugin {
         logger: Logger,
         metrics: MetricsRegistry = .shared,
         contentHash: String? = nil,
+        library: UnsafeRawPointer? = nil,
         factory: NativePluginFactory
     ) throws(PluginLoadError) -> NativePlugin {
         let identity = PluginIdentity(source: source, logger: logger, metrics: metrics)
@@ -124,7 +128,8 @@ public final class NativePlugin: Plugin {
         let hooks = Hooks(
             instance: plugin.instance, pre: plugin.pre_hook, post: plugin.post_hook, destroy: plugin.destroy,
             chunk: hasChunkHook ? plugin.chunk_hook : nil)
-        if let memory, let problem = Self.problem(withPointersOf: hooks, plugin: plugin, memory: memory) {
+        let libraryFile = library.flatMap { memory?.file(of: UInt(bitPattern: $0)) }
+        if let memory, let problem = Self.problem(withPointersOf: hooks, plugin: plugin, memory: memory, library: libraryFile) {
             throw PluginLoadError(file: source, kind: .invalidTable, reason: problem)
         }
         let name = plugin.name.map { String(cString: $0) }
@@ -152,16 +157,24 @@ public final class NativePlugin: Plugin {
 
     /// Which pointer of the table points nowhere it should, or `nil`: hooks and `destroy` must
     /// be executable code, `name` and `version` readable strings. Checked before any is called or read.
-    private static func problem(withPointersOf hooks: Hooks, plugin: bifrost_plugin, memory: MemoryMap) -> String? {
+    private static func problem(
+        withPointersOf hooks: Hooks, plugin: bifrost_plugin, memory: MemoryMap, library: Substring?
+    ) -> String? {
         let functions: [(String, UInt?)] = [
             ("pre_hook", hooks.pre.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) }),
             ("post_hook", hooks.post.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) }),
             ("chunk_hook", hooks.chunk.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) }),
             ("destroy", hooks.destroy.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) }),
         ]
-        for case (let field, let address?) in functions where !memory.isCode(address) {
-            return
-                "the plugin table's \(field) (0x\(String(address, radix: 16))) does not point to code; set it to a function or NULL"
+        for case (let field, let address?) in functions {
+            guard memory.isCode(address) else {
+                return
+                    "the plugin table's \(field) (0x\(String(address, radix: 16))) does not point to code; set it to a function or NULL"
+            }
+            if let library, memory.file(of: address) != library {
+                return
+                    "the plugin table's \(field) (0x\(String(address, radix: 16))) points into \(memory.file(of: address).map(String.init) ?? "anonymous memory"), not the plugin's own code; set it to a function of the plugin or NULL"
+            }
         }
         let strings: [(String, UInt?)] = [
             ("name", plugin.name.map { UInt(bitPattern: $0) }), ("version", plugin.version.map { UInt(bitPattern: $0) }),

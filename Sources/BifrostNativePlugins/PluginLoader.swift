@@ -55,7 +55,8 @@ public enum PluginLoader {
         }
         let create = unsafeBitCast(symbol, to: bifrost_plugin_create_fn.self)
         return try NativePlugin.create(
-            source: file, configuration: configuration, logger: logger, metrics: metrics, contentHash: staged.hash
+            source: file, configuration: configuration, logger: logger, metrics: metrics, contentHash: staged.hash,
+            library: UnsafeRawPointer(symbol)
         ) { host, token, config, length in
             create(host, token, config, length)
         }

@@ -82,7 +82,7 @@ struct GatewayEndToEndTests {
                         "name": "model-alias", "version": "1.0.0", "kind": "native", "abi_version": "1.3", "file": .string(file),
                         "content_hash": .string(try PluginLoader.contentHash(of: file)), "generation": 1, "loaded_at": "<time>",
                         "hooks": ["pre_hook", "post_hook"], "failure_policy": "fail_closed", "hook_deadline_ms": 1000,
-                        "position": 0,
+                        "isolation": "in_process", "position": 0,
                     ]
                 ])
         }

@@ -78,7 +78,7 @@ struct RustPluginTests {
                         "name": "model-alias-rust", "version": "1.0.0", "kind": "native", "abi_version": "1.3",
                         "file": .string(file), "content_hash": .string(try PluginLoader.contentHash(of: file)),
                         "generation": 1, "loaded_at": "<time>", "hooks": ["pre_hook", "post_hook"],
-                        "failure_policy": "fail_closed", "hook_deadline_ms": 1000, "position": 0,
+                        "failure_policy": "fail_closed", "hook_deadline_ms": 1000, "isolation": "in_process", "position": 0,
                     ]
                 ])
             let metrics = try await client.get("/metrics").text

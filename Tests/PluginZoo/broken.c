@@ -3,10 +3,11 @@
  *   4 ABI major 2                          5 struct_size too small   6 empty name
  *   7 invalid name                         8 NULL name
  *   9 a pre_hook pointing to no code      10 a name pointing nowhere
- *  11 a table pointer to nowhere */
+ *  11 a table pointer to nowhere        12 a post_hook pointing into another library's code (libc's abort) */
 #include <bifrost_plugin.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 __attribute__((unused)) static void destroy(void *instance) { (void)instance; }
 
@@ -51,6 +52,9 @@ BIFROST_EXPORT const bifrost_plugin *bifrost_plugin_create(
 #elif BROKEN == 11
     (void)host; (void)token;
     return (const bifrost_plugin *)(uintptr_t)0xdead0000;
+#elif BROKEN == 12
+    (void)host; (void)token;
+    table.post_hook = (bifrost_post_hook_fn)(uintptr_t)&abort;
 #endif
     return &table;
 }
