@@ -47,7 +47,7 @@ let package = Package(
         ),
         .target(
             name: "BifrostPluginTesting",
-            dependencies: ["BifrostPluginSDK", "BifrostCore", "BifrostNativePlugins"],
+            dependencies: ["BifrostPluginSDK", "BifrostCore", "BifrostNativePlugins", "BifrostPluginCases"],
             path: "PluginSDK/BifrostPluginTesting",
             swiftSettings: strictSwift
         ),
@@ -77,6 +77,11 @@ let package = Package(
                 "BifrostCore", "BifrostNativePlugins", "CBifrostHostSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "BifrostPluginCases",
+            dependencies: ["BifrostCore", "BifrostWire"],
             swiftSettings: strictSwift
         ),
         .target(
@@ -122,7 +127,8 @@ let package = Package(
         .executableTarget(
             name: "bifrost",
             dependencies: [
-                "BifrostGateway", "BifrostLibrary", "BifrostNativePlugins", "BifrostPluginIsolation", "BifrostCore",
+                "BifrostGateway", "BifrostLibrary", "BifrostNativePlugins", "BifrostPluginIsolation", "BifrostPluginCases",
+                "BifrostCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

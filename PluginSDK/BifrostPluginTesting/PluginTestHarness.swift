@@ -1,6 +1,11 @@
 public import BifrostCore
 public import BifrostNativePlugins
+public import BifrostPluginCases
 public import BifrostPluginSDK
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Runs a Swift plugin's hooks in a unit test, without a gateway or `dlopen`, through the
 /// host's real accessor table: the same `exportPlugin` table, handles and fault rules as a
@@ -168,6 +173,27 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
             return StreamResult(chunks: chunks, error: error)
         }
         return StreamResult(chunks: chunks, error: nil)
+    }
+
+    /// Runs a case file, the one `bifrost plugins test` reads, against this plugin: the same
+    /// engine, so a Swift plugin is tested as a C or Rust build of it would be. The file's
+    /// `config` is not applied (the harness was created with its configuration); the cases share
+    /// this instance, so state carries from one to the next.
+    ///
+    /// ```swift
+    /// let results = try await harness.run(caseFile: "cases.json")
+    /// #expect(results.allSatisfy(\.passed), "\(results.flatMap(\.failures))")
+    /// ```
+    public func run(caseFile path: String) async throws -> [PluginCaseRunner.Result] {
+        guard let handle = fopen(path, "rb") else {
+            throw PluginCaseError(file: path, path: "", message: "cannot read the file")
+        }
+        defer { fclose(handle) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while case let count = fread(&buffer, 1, buffer.count, handle), count > 0 { bytes += buffer[0..<count] }
+        let file = try PluginCaseFile(json: bytes, file: path)
+        return await PluginCaseRunner(plugin: plugin, failurePolicy: failurePolicy).run(file.cases)
     }
 
     /// Calls the plugin's `destroy` (once, however often called).

@@ -1,6 +1,7 @@
 import BifrostCore
 import BifrostPluginSDK
 import BifrostPluginTesting
+import BifrostTestSupport
 import ResponseCaching
 import Testing
 
@@ -152,5 +153,17 @@ final class CountingProvider: Provider, Sendable {
     {
         count.withLock { $0 += 1 }
         return try await mock.chatCompletionStream(request, credentials: credentials, context: context)
+    }
+}
+
+@Suite("the caching plugin's case file, through the engine `bifrost plugins test` uses")
+struct ResponseCacheCaseFileTests {
+    @Test func theCaseFilePasses() async throws {
+        let harness = try PluginTestHarness(ResponseCache.self)
+        defer { harness.shutdown() }
+        let file = CPluginCompiler.repositoryRoot + "/ExamplePlugins/caching/cases.json"
+        let results = try await harness.run(caseFile: file)
+        #expect(results.count == 3)
+        for result in results { #expect(result.passed, "\(result.name): \(result.failures)") }
     }
 }
