@@ -15,7 +15,7 @@
 /// ```
 ///
 /// Hooks are synchronous on purpose: they run on the request's thread and must not block
-/// it (DESIGN.md §2), and a plain call keeps the chain's cost near that of a function call.
+/// it (PluginSDK/DESIGN.md §2), and a plain call keeps the chain's cost near that of a function call.
 public protocol Plugin: Sendable {
     /// Name, version and which hooks exist.
     var descriptor: PluginDescriptor { get }

@@ -1,5 +1,5 @@
 extension PluginChain {
-    /// Runs an embeddings request through the chain (DESIGN.md §2, as for chat completions).
+    /// Runs an embeddings request through the chain (PluginSDK/DESIGN.md §2, as for chat completions).
     ///
     /// Plugins see it as a request on the `/v1/embeddings` route whose messages are the inputs
     /// (one `user` message each) and whose parameters are the request's other fields: a PreHook

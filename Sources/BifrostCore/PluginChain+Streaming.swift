@@ -1,5 +1,5 @@
 extension PluginChain {
-    /// Runs a streamed request through the chain (DESIGN.md §2, streaming).
+    /// Runs a streamed request through the chain (PluginSDK/DESIGN.md §2, streaming).
     ///
     /// PreHooks run as for ``run(_:context:dispatch:)``. A PreHook's answer is replayed as a
     /// stream. Each chunk then passes the chunk hooks of the plugins entered, in reverse

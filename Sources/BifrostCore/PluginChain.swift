@@ -22,7 +22,7 @@ public struct ChainEntry: Sendable {
     }
 }
 
-/// Runs plugins around a dispatch with the hook semantics of DESIGN.md §2.
+/// Runs plugins around a dispatch with the hook semantics of PluginSDK/DESIGN.md §2.
 ///
 /// PreHooks run in order; a PreHook may short-circuit with a response or an error, and then
 /// later PreHooks and the dispatch are skipped. PostHooks run in reverse order, only for

@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// The client side's time limits, per connection (DESIGN.md §2: every wait is bounded).
+/// The client side's time limits, per connection (PluginSDK/DESIGN.md §2: every wait is bounded).
 ///
 /// Between requests a connection may stay silent for ``HTTPServerConfiguration/keepAliveIdleTimeout``
 /// (then it is closed quietly). Once its first byte of a request arrives, the whole head must

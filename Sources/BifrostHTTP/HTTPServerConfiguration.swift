@@ -99,7 +99,7 @@ public struct HTTPServerConfiguration: Sendable, Hashable {
 public enum RequestExecutor: Sendable, Hashable {
     /// On the event loop of the request's connection: no thread hops between reading the
     /// request and writing the answer, the fastest choice. Work in hooks and providers must
-    /// not block (DESIGN.md §2): while it runs, the loop serves no other connection.
+    /// not block (PluginSDK/DESIGN.md §2): while it runs, the loop serves no other connection.
     ///
     /// ```swift
     /// let fast = HTTPServerConfiguration(requestExecutor: .eventLoop)

@@ -58,7 +58,7 @@ struct ChunkScript: Plugin {
     }
 }
 
-@Suite("Streaming semantics (DESIGN.md §2)")
+@Suite("Streaming semantics (PluginSDK/DESIGN.md §2)")
 struct PluginChainStreamingTests {
     func stream(_ plugins: [any Plugin], policies: [FailurePolicy] = [], model: String = "echo", text: String = "one two")
         async -> (chunks: [ChatChunk], error: BifrostError?, early: BifrostError?)

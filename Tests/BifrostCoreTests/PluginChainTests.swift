@@ -1,7 +1,7 @@
 import BifrostCore
 import Testing
 
-@Suite("Chain semantics (DESIGN.md §2), one rule per test")
+@Suite("Chain semantics (PluginSDK/DESIGN.md §2), one rule per test")
 struct PluginChainTests {
     @Test func preHooksRunInChainOrder() async {
         let log = HookLog()

@@ -1,4 +1,4 @@
-/* A plugin that misuses its handles, for the host's handle checks (DESIGN.md §3).
+/* A plugin that misuses its handles, for the host's handle checks (PluginSDK/DESIGN.md §3).
  *   MODE 1: its PreHook passes garbage handles (a made-up address, a small integer, a real
  *           handle with its address changed) to an accessor.
  *   MODE 2: its first PreHook keeps the request handle and starts a thread of its own that
