@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "CachingPlugin", type: .dynamic, targets: ["CachingPlugin"]),
         .library(name: "MonitoringPlugin", type: .dynamic, targets: ["MonitoringPlugin"]),
         .library(name: "LoggingPlugin", type: .dynamic, targets: ["LoggingPlugin"]),
+        .library(name: "ModelAliasPlugin", type: .dynamic, targets: ["ModelAliasPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -237,6 +238,19 @@ let package = Package(
             name: "RequestLoggingTests",
             dependencies: ["RequestLogging", "RateLimiting", "BifrostPluginTesting", "BifrostCore", "BifrostTestSupport"],
             path: "ExamplePlugins/logging/Tests",
+            swiftSettings: strictSwift
+        ),
+
+        .target(
+            name: "ModelAlias",
+            dependencies: ["BifrostPluginSDK"],
+            path: "ExamplePlugins/model-alias-swift/Sources/ModelAlias",
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "ModelAliasPlugin",
+            dependencies: ["ModelAlias"],
+            path: "ExamplePlugins/model-alias-swift/Sources/ModelAliasPlugin",
             swiftSettings: strictSwift
         ),
 

@@ -7,18 +7,21 @@ import Testing
 struct PluginCasesTests {
     static let modelAliasCases = CPluginCompiler.repositoryRoot + "/ExamplePlugins/model-alias/cases.json"
 
-    /// The model-alias builds that exist here: C always, Rust when cargo is installed.
+    /// The model-alias builds that exist here: C and Swift always, Rust when cargo is installed.
     static func modelAliasBuilds(in directory: PluginDirectory) async throws -> [String] {
+        let swift = directory.path + "/alias-swift.so"
+        try FileManager.default.copyItem(atPath: productsDirectory + "/libModelAliasPlugin.so", toPath: swift)
         var builds = [
             try await CPluginCompiler.compile(
                 file: CPluginCompiler.repositoryRoot + "/ExamplePlugins/model-alias/model_alias.c", as: "alias-c.so",
-                in: directory.path)
+                in: directory.path),
+            swift,
         ]
         if RustPlugins.cargo != nil { builds.append(try await RustPlugins.modelAlias(as: "alias-rust.so", in: directory.path)) }
         return builds
     }
 
-    @Test("the model-alias case file passes for every build, in process and isolated", arguments: [false, true])
+    @Test("the model-alias case file passes for the C, Swift and Rust builds, in process and isolated", arguments: [false, true])
     func everyBuildPasses(isolated: Bool) async throws {
         let directory = try PluginDirectory()
         for build in try await Self.modelAliasBuilds(in: directory) {
