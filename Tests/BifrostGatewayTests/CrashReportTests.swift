@@ -29,6 +29,24 @@ final class ServedGateway: @unchecked Sendable {
     /// The process's id.
     var processIdentifier: Int32 { process.processIdentifier }
 
+    /// Starts `bifrost` with `arguments` plus `--port` on a free port, and waits (up to 30 s)
+    /// until it answers `/health`; returns it and a client for it.
+    static func started(_ arguments: [String], clientTimeout: Duration = .seconds(5)) async throws -> (
+        ServedGateway, HTTPTestClient
+    ) {
+        let port = try await FakeUpstream.unusedPort()
+        let gateway = try ServedGateway(arguments + ["--port", "\(port)"])
+        let client = HTTPTestClient(port: port, timeout: clientTimeout)
+        let started = ContinuousClock.now
+        var healthy = false
+        while !healthy, ContinuousClock.now - started < .seconds(30) {
+            healthy = (try? await client.get("/health").status) == 200
+            if !healthy { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        try #require(healthy, "the gateway did not start: \(gateway.printed)")
+        return (gateway, client)
+    }
+
     /// Everything printed so far.
     var printed: String { lock.withLock { String(decoding: output, as: UTF8.self) } }
 
@@ -60,16 +78,7 @@ struct CrashReportTests {
         let directory = try PluginDirectory()
         _ = try await CPluginCompiler.compile(
             zoo: "crasher.c", as: "10-crasher.so", in: directory.path, defines: ["CRASH": "\(mode)"])
-        let port = try await FakeUpstream.unusedPort()
-        let gateway = try ServedGateway(["serve", "--plugin-dir", directory.path, "--port", "\(port)"])
-        let client = HTTPTestClient(port: port, timeout: .seconds(5))
-        let started = ContinuousClock.now
-        var healthy = false
-        while !healthy, ContinuousClock.now - started < .seconds(30) {
-            healthy = (try? await client.get("/health").status) == 200
-            if !healthy { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        try #require(healthy, "the gateway did not start: \(gateway.printed)")
+        let (gateway, client) = try await ServedGateway.started(["serve", "--plugin-dir", directory.path])
 
         let answer = try? await client.postJSON(
             "/v1/chat/completions", chatJSON("my card is \(Self.card)"), headers: ["authorization": "Bearer \(Self.secret)"])

@@ -225,19 +225,9 @@ struct InProcessZooTests {
     /// Crashes and hangs run in a `bifrost serve` of their own, since they take its process down.
     private func breaksItsOwnProcess(_ zoo: ZooCase, directory: PluginDirectory) async throws {
         try directory.write("bifrost.json", #"{"plugins": [{"file": "10-misbehaver.so", "blocking": true}]}"#)
-        let port = try await FakeUpstream.unusedPort()
-        let gateway = try ServedGateway([
-            "serve", "--config", directory.path + "/bifrost.json", "--plugin-dir", directory.path, "--port", "\(port)",
-            "--no-watch",
-        ])
-        let client = HTTPTestClient(port: port, timeout: .seconds(3))
-        let started = ContinuousClock.now
-        var healthy = false
-        while !healthy, ContinuousClock.now - started < .seconds(30) {
-            healthy = (try? await client.get("/health").status) == 200
-            if !healthy { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        try #require(healthy, "the gateway did not start: \(gateway.printed)")
+        let (gateway, client) = try await ServedGateway.started(
+            ["serve", "--config", directory.path + "/bifrost.json", "--plugin-dir", directory.path, "--no-watch"],
+            clientTimeout: .seconds(3))
         let answer = try? await client.postJSON(
             "/v1/chat/completions", zoo.body(misbehave: true), headers: ["authorization": "Bearer \(Self.secret)"])
         switch zoo.inProcess {
@@ -280,19 +270,10 @@ struct IsolatedCrashOutputTests {
         let directory = try PluginDirectory()
         _ = try await CPluginCompiler.compile(
             zoo: "misbehaver.c", as: "10-misbehaver.so", in: directory.path, defines: ["MISBEHAVE": "1"])
-        let port = try await FakeUpstream.unusedPort()
-        let gateway = try ServedGateway([
-            "serve", "--plugin-dir", directory.path, "--port", "\(port)", "--isolation", "process", "--no-watch",
+        let (gateway, client) = try await ServedGateway.started([
+            "serve", "--plugin-dir", directory.path, "--isolation", "process", "--no-watch",
         ])
         defer { _ = kill(gateway.processIdentifier, SIGKILL) }
-        let client = HTTPTestClient(port: port, timeout: .seconds(5))
-        let started = ContinuousClock.now
-        var healthy = false
-        while !healthy, ContinuousClock.now - started < .seconds(30) {
-            healthy = (try? await client.get("/health").status) == 200
-            if !healthy { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        try #require(healthy, "the gateway did not start: \(gateway.printed)")
         let answer = try await client.postJSON(
             "/v1/chat/completions", chatJSON("misbehave, my card is \(Self.card)"),
             headers: ["authorization": "Bearer \(Self.secret)"])
