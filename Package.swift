@@ -297,7 +297,8 @@ let package = Package(
         .testTarget(
             name: "BifrostGatewayTests",
             dependencies: [
-                "BifrostGateway", "BifrostLibrary", "BifrostCore", "BifrostHTTP", "BifrostNativePlugins", "BifrostTestSupport",
+                "BifrostGateway", "BifrostLibrary", "BifrostCore", "BifrostHTTP", "BifrostNativePlugins",
+                "BifrostPluginIsolation", "BifrostTestSupport",
             ],
             swiftSettings: strictSwift
         ),

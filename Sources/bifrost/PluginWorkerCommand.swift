@@ -1,6 +1,10 @@
 import ArgumentParser
 import BifrostPluginIsolation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The worker mode of the executable: the gateway starts it for each plugin configured with
 /// `"isolation": "process"` and talks to it over the descriptors it passes; never run by hand.
 struct PluginWorkerCommand: ParsableCommand {
@@ -25,7 +29,9 @@ struct PluginWorkerCommand: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
-        let logger = logging.bootstrap()
+        var logger = logging.bootstrap()
+        // The worker's lines (its plugin's among them) go to the gateway's standard error: say whose they are.
+        logger[metadataKey: "worker"] = "\(getpid())"
         PluginWorker.run(
             file: file, channels: channels,
             limits: PluginWorker.Limits(memoryMegabytes: memoryLimitMb, openFiles: openFileLimit), logger: logger)

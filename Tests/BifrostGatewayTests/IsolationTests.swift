@@ -1,6 +1,7 @@
 import BifrostCore
 import BifrostGateway
 import BifrostLibrary
+import BifrostPluginIsolation
 import BifrostTestSupport
 import Foundation
 import Testing
@@ -214,6 +215,20 @@ struct IsolationSupervisionTests {
         let refusal = try #require(error?.refusals.first)
         #expect(refusal.file == file)
         #expect(refusal.reason.contains("the plugin refused to load: invalid configuration"), "\(refusal.reason)")
+    }
+
+    @Test("a worker executable that cannot be started is a refusal at load that says so")
+    func missingWorkerExecutable() async throws {
+        let directory = try PluginDirectory()
+        let file = try await directory.modelAlias()
+        var configuration = try isolatedConfiguration([file])
+        configuration.pluginDefaults.isolation = .process(
+            IsolationSettings(workerExecutable: directory.path + "/no-such-bifrost"))
+        let error = await #expect(throws: PluginStartupError.self) {
+            try await withGateway(configuration) { _, _ in }
+        }
+        let reason = try #require(error?.refusals.first?.reason)
+        #expect(reason.contains("cannot start a worker process from \(directory.path)/no-such-bifrost"), "\(reason)")
     }
 
     @Test("the metrics an isolated Swift plugin defines reach the gateway's /metrics")
