@@ -7,16 +7,20 @@ import Testing
 struct PluginCasesTests {
     static let modelAliasCases = CPluginCompiler.repositoryRoot + "/ExamplePlugins/model-alias/cases.json"
 
-    /// The model-alias builds that exist here: C and Swift always, Rust when cargo is installed.
+    /// The model-alias builds that exist here: C always, Swift unless sanitized (a sanitized
+    /// `bifrost` does not export the sanitizer's runtime to a sanitized Swift plugin), Rust when
+    /// cargo is installed.
     static func modelAliasBuilds(in directory: PluginDirectory) async throws -> [String] {
-        let swift = directory.path + "/alias-swift.so"
-        try FileManager.default.copyItem(atPath: productsDirectory + "/libModelAliasPlugin.so", toPath: swift)
         var builds = [
             try await CPluginCompiler.compile(
                 file: CPluginCompiler.repositoryRoot + "/ExamplePlugins/model-alias/model_alias.c", as: "alias-c.so",
-                in: directory.path),
-            swift,
+                in: directory.path)
         ]
+        if !sanitized {
+            let swift = directory.path + "/alias-swift.so"
+            try FileManager.default.copyItem(atPath: productsDirectory + "/libModelAliasPlugin.so", toPath: swift)
+            builds.append(swift)
+        }
         if RustPlugins.cargo != nil { builds.append(try await RustPlugins.modelAlias(as: "alias-rust.so", in: directory.path)) }
         return builds
     }
