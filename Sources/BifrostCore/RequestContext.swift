@@ -37,6 +37,9 @@ public final class RequestContext: Sendable {
     /// Whether any response header was set: most requests have none, and reading this
     /// costs no lock.
     private let hasResponseHeaders = Atomic<Bool>(false)
+    /// Which of the chain's first 64 plugins were entered (their PreHook's turn came and the
+    /// request was in their scope): one store per request, read by the console's live tail.
+    private let enteredPluginBits = Atomic<UInt64>(0)
 
     /// Creates a context.
     public init(
@@ -80,6 +83,18 @@ public final class RequestContext: Sendable {
     public func setResponseHeader(_ name: String, _ value: String) {
         state.withLock { $0.responseHeaders[name] = value }
         hasResponseHeaders.store(true, ordering: .releasing)
+    }
+
+    /// The chain's first 64 plugins entered on this request, plugin `i` (in chain order) at bit `i`.
+    ///
+    /// ```swift
+    /// let firstRan = context.enteredPlugins & 1 != 0
+    /// ```
+    public var enteredPlugins: UInt64 { enteredPluginBits.load(ordering: .relaxed) }
+
+    /// Records which plugins the chain entered; see ``enteredPlugins``.
+    public func recordEnteredPlugins(_ bits: UInt64) {
+        enteredPluginBits.store(bits, ordering: .relaxed)
     }
 
     /// Keys the host writes and plugins only read (``ContextValue/number`` unless noted):

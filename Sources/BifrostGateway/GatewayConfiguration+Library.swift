@@ -17,6 +17,7 @@ extension GatewayConfiguration {
                 entry.file.hasPrefix("/") ? entry.file : "\(pluginDirectory ?? baseDirectory)/\(entry.file)",
                 configuration: entry.configuration, failurePolicy: entry.failurePolicy, optional: entry.optional)
             spec.hookDeadline = entry.hookDeadline
+            spec.scope = entry.scope
             return spec
         }
         if let pluginDirectory { specs.append(.directory(pluginDirectory)) }

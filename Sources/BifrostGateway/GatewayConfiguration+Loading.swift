@@ -19,7 +19,8 @@ extension GatewayConfiguration {
     ///              "max_connections": 10000, "max_header_bytes": 65536, "max_header_count": 100},
     ///   "plugin_dir": "plugins",
     ///   "plugins": [{"file": "10-model-alias.so", "failure_policy": "fail_open", "timeout_ms": 1000, "blocking": false,
-    ///                "config": {"fast": "mock/echo"}}],
+    ///                "config": {"fast": "mock/echo"}, "scope": {"routes": ["/v1/*"], "models": ["gpt-4o*"], "clients": ["key:*"]}}],
+    ///   "admin": {"token": "env.BIFROST_ADMIN_TOKEN"},
     ///   "providers": {
     ///     "mock": {"latency_ms": 0},
     ///     "openai": {"base_url": "https://api.openai.com/v1", "keys": [{"value": "env.OPENAI_API_KEY"}]}
@@ -55,7 +56,7 @@ extension GatewayConfiguration {
         -> GatewayConfiguration
     {
         let reader = ConfigurationReader(file: file)
-        let root = try reader.object(value, at: "", allowed: ["server", "plugin_dir", "plugins", "providers"])
+        let root = try reader.object(value, at: "", allowed: ["server", "plugin_dir", "plugins", "providers", "admin"])
         var configuration = GatewayConfiguration()
         configuration.baseDirectory = directoryOf(file)
         if let server = root["server"] {
@@ -109,7 +110,7 @@ extension GatewayConfiguration {
             for (index, entry) in try reader.array(plugins, at: "plugins").enumerated() {
                 let path = "plugins[\(index)]"
                 let fields = try reader.object(
-                    entry, at: path, allowed: ["file", "optional", "failure_policy", "config", "timeout_ms", "blocking"])
+                    entry, at: path, allowed: ["file", "optional", "failure_policy", "config", "timeout_ms", "blocking", "scope"])
                 guard let fileValue = fields["file"] else {
                     throw ConfigurationError(file: file, path: "\(path).file", message: "required: the plugin's .so file")
                 }
@@ -128,6 +129,7 @@ extension GatewayConfiguration {
                     }
                     plugin.failurePolicy = parsed
                 }
+                if let scope = fields["scope"] { plugin.scope = try parseScope(scope, at: "\(path).scope", reader: reader) }
                 if let config = fields["config"] {
                     var writer = JSONWriter()
                     writer.value(config)
@@ -135,6 +137,9 @@ extension GatewayConfiguration {
                 }
                 configuration.plugins.append(plugin)
             }
+        }
+        if let admin = root["admin"] {
+            try parseAdmin(admin, reader: reader, environment: environment ?? ProcessEnvironment.variables(), into: &configuration)
         }
         if let providers = root["providers"] {
             try parseProviders(

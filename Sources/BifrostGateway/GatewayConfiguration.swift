@@ -63,6 +63,8 @@ public struct GatewayConfiguration: Sendable {
         /// Whether the plugin's hooks may block (`blocking`): then requests run off the
         /// network event loops, so a slow hook delays only its own requests.
         public var blocking = false
+        /// Where the plugin runs (`scope`: routes, models, clients); `nil`, everywhere.
+        public var scope: PluginScope?
 
         /// Creates an entry.
         public init(file: String, optional: Bool = false, failurePolicy: FailurePolicy? = nil, configuration: [UInt8]? = nil) {
