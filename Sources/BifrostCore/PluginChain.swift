@@ -44,6 +44,8 @@ public struct PluginChain: Sendable {
     /// Each entry's scope, `nil` for those unrestricted; unread when no entry has one.
     private let scopes: [PluginScope?]
     private let isScoped: Bool
+    /// The plugins' names in order, shared with each request's record of the plugins entered.
+    private let names: [String]
     private let logger: Logger
     private let instruments: ChainInstruments?
     /// The longest a request may wait in all, over every `wait` its PreHooks ask for; beyond
@@ -68,6 +70,7 @@ public struct PluginChain: Sendable {
         self.hooks = entries.map(\.plugin.descriptor.hooks)
         self.scopes = entries.map { $0.scope?.isUnrestricted == false ? $0.scope : nil }
         self.isScoped = scopes.contains { $0 != nil }
+        self.names = entries.map(\.plugin.descriptor.name)
         self.logger = logger
         self.instruments = metrics.flatMap { ChainInstruments(entries: entries, metrics: $0, logger: logger) }
     }
@@ -118,7 +121,7 @@ public struct PluginChain: Sendable {
             step = runPreHooks(request, context: context, from: index, entered: entered)
         }
         guard case .done(let request, let entered, let answer) = step else { preconditionFailure("waits are resolved above") }
-        context.recordEnteredPlugins(entered.firstSixtyFour)
+        if !names.isEmpty { context.recordEnteredPlugins(entered.firstSixtyFour, names: names) }
         return (request, entered, answer)
     }
 

@@ -21,8 +21,8 @@ final class ConsoleRecorder: Sendable {
         var provider: String
         var status: Int
         var latencyMicroseconds: Int
-        /// The chain's plugins entered (see ``BifrostCore/RequestContext/enteredPlugins``).
-        var enteredPlugins: UInt64
+        /// The chain's plugins entered and the chain's names (see ``BifrostCore/RequestContext/enteredPlugins``).
+        var enteredPlugins: (bits: UInt64, names: [String])
     }
 
     /// The metrics at one moment.

@@ -211,7 +211,6 @@ extension HTTPRouter {
     /// `{"requests":[{"sequence","id","at","route","model","provider","status","latency_ms","plugins":[…]},…]}`, newest last.
     func requestsJSON() -> [UInt8] {
         let entries = console.tail()
-        let names = bifrost.chainEntries.map(\.plugin.descriptor.name)
         var writer = JSONWriter(capacity: 64 + entries.count * 240)
         writer.beginObject()
         writer.key("requests")
@@ -236,7 +235,8 @@ extension HTTPRouter {
             writer.number(Double(entry.latencyMicroseconds) / 1000)
             writer.key("plugins")
             writer.beginArray()
-            for (index, name) in names.prefix(64).enumerated() where entry.enteredPlugins & (1 << UInt64(index)) != 0 {
+            let (bits, names) = entry.enteredPlugins
+            for (index, name) in names.prefix(64).enumerated() where bits & (1 << UInt64(index)) != 0 {
                 writer.string(name)
             }
             writer.endArray()

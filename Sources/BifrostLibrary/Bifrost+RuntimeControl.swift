@@ -165,12 +165,4 @@ extension Bifrost {
         PluginChain(
             entries, logger: chainSettings.logger, metrics: chainSettings.metrics, maximumTotalWait: chainSettings.maximumWait)
     }
-
-    /// The entries of the chain serving new calls, in order: the enabled plugins only, as
-    /// ``BifrostCore/RequestContext/enteredPlugins`` numbers them.
-    ///
-    /// ```swift
-    /// let names = bifrost.chainEntries.map(\.plugin.descriptor.name)
-    /// ```
-    public var chainEntries: [ChainEntry] { currentGeneration.chain.entries }
 }
