@@ -47,7 +47,8 @@ public struct PluginScope: Sendable, Hashable {
             guard let slash = pattern.utf8.firstIndex(of: UInt8(ascii: "/")) else { return GlobPattern.matches(pattern, model) }
             let providerPattern = Substring(pattern.utf8[..<slash])
             let modelPattern = Substring(pattern.utf8[pattern.utf8.index(after: slash)...])
-            return GlobPattern.matches(providerPattern, Substring(provider)) && GlobPattern.matches(modelPattern, Substring(model))
+            return GlobPattern.matches(providerPattern, Substring(provider))
+                && GlobPattern.matches(modelPattern, Substring(model))
         }
     }
 }

@@ -149,9 +149,12 @@ public final class Gateway: Sendable {
         logger.info("bifrost listening on http://\(configuration.server.host):\(port) with \(bifrost.plugins.count) plugin(s)")
         if configuration.server.adminToken == nil {
             logger.notice(
-                "no admin token configured (admin.token): the admin API (/api/*) and the console (/ui) answer loopback peers only")
+                "no admin token configured (admin.token): the admin API (/api/*) and the console (/ui) answer loopback peers only"
+            )
         } else {
-            logger.info("the admin API (/api/*) and the console at http://\(configuration.server.host):\(port)/ui require the admin token")
+            logger.info(
+                "the admin API (/api/*) and the console at http://\(configuration.server.host):\(port)/ui require the admin token"
+            )
         }
         let gateway = Gateway(
             bifrost: bifrost, server: server, port: port, configuration: configuration,

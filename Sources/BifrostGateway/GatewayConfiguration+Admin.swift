@@ -5,7 +5,8 @@ extension GatewayConfiguration {
     /// `admin`: `{"token": "env.BIFROST_ADMIN_TOKEN"}`, the token `/api/*` and the console
     /// require (a literal token works too, with a warning).
     static func parseAdmin(
-        _ value: JSONValue, reader: ConfigurationReader, environment: [String: String], into configuration: inout GatewayConfiguration
+        _ value: JSONValue, reader: ConfigurationReader, environment: [String: String],
+        into configuration: inout GatewayConfiguration
     ) throws(ConfigurationError) {
         let fields = try reader.object(value, at: "admin", allowed: ["token"])
         guard let token = fields["token"] else {

@@ -139,7 +139,8 @@ extension GatewayConfiguration {
             }
         }
         if let admin = root["admin"] {
-            try parseAdmin(admin, reader: reader, environment: environment ?? ProcessEnvironment.variables(), into: &configuration)
+            try parseAdmin(
+                admin, reader: reader, environment: environment ?? ProcessEnvironment.variables(), into: &configuration)
         }
         if let providers = root["providers"] {
             try parseProviders(

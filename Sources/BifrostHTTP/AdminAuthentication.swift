@@ -124,7 +124,8 @@ final class AdminGate: Sendable {
             return .failure(
                 BifrostError(
                     status: 400, type: "invalid_request_error", code: "admin_login_unavailable",
-                    message: "no admin token is configured (admin.token): the admin surface serves loopback peers without a login"))
+                    message: "no admin token is configured (admin.token): the admin surface serves loopback peers without a login"
+                ))
         }
         if let retry = lockedOut(peer) { return .failure(.adminTooManyFailures(retryAfterSeconds: retry)) }
         guard matchesToken(presented.utf8) else {

@@ -89,7 +89,9 @@ final class ConsoleRecorder: Sendable {
             state.lastSampleAt = now
             return (state.requests, state.errors, state.byStatus)
         }
-        if let (requests, errors, byStatus) = due { appendSample(takeSample(requests: requests, errors: errors, byStatus: byStatus)) }
+        if let (requests, errors, byStatus) = due {
+            appendSample(takeSample(requests: requests, errors: errors, byStatus: byStatus))
+        }
     }
 
     /// The tail entries after `sequence`, oldest first.

@@ -130,7 +130,8 @@ extension HTTPRouter {
             else {
                 return HTTPServerResponse(
                     error: .invalidRequest(
-                        #"expected {"failure_policy": "fail_closed"} or {"failure_policy": "fail_open"}"#, param: "failure_policy"),
+                        #"expected {"failure_policy": "fail_closed"} or {"failure_policy": "fail_open"}"#, param: "failure_policy"
+                    ),
                     requestID: requestID)
             }
             return control(plugin, requestID: requestID) { () throws(PluginControlError) in

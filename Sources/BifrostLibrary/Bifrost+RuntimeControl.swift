@@ -98,7 +98,8 @@ struct PluginControls: Sendable {
         let name = lease.descriptor.name
         if let policy = failurePolicies[name] { entry.failurePolicy = policy }
         entry.scope = scope(of: lease.base)
-        var status = LoadedPluginStatus(entry: entry, generation: lease.generation, loadedAtNanoseconds: lease.loadedAtNanoseconds)
+        var status = LoadedPluginStatus(
+            entry: entry, generation: lease.generation, loadedAtNanoseconds: lease.loadedAtNanoseconds)
         status.isEnabled = !disabled.contains(name)
         return status
     }

@@ -14,7 +14,8 @@ struct AdminConfigurationTests {
 
     @Test("admin.token is read from the environment and never shows in a description")
     func token() throws {
-        let configuration = try parse(#"{"admin": {"token": "env.BIFROST_ADMIN_TOKEN"}}"#, environment: ["BIFROST_ADMIN_TOKEN": "t0p-s3cret"])
+        let configuration = try parse(
+            #"{"admin": {"token": "env.BIFROST_ADMIN_TOKEN"}}"#, environment: ["BIFROST_ADMIN_TOKEN": "t0p-s3cret"])
         #expect(configuration.server.adminToken == AdminToken("t0p-s3cret"))
         #expect(!"\(configuration.server)".contains("t0p-s3cret"))
         #expect(configuration.warnings.isEmpty)

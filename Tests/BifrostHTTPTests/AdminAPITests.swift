@@ -65,8 +65,12 @@ func logIn(_ client: HTTPTestClient) async throws -> (cookie: String, csrf: Stri
 
 @Suite("Admin API: authentication, CSRF and lockout")
 struct AdminAuthenticationTests {
-    @Test("without credentials every admin route is 401", arguments: [("GET", "/api/plugins"), ("POST", "/api/plugins/reload"),
-        ("GET", "/api/stats"), ("GET", "/api/requests"), ("POST", "/api/plugins/counter/disable")])
+    @Test(
+        "without credentials every admin route is 401",
+        arguments: [
+            ("GET", "/api/plugins"), ("POST", "/api/plugins/reload"),
+            ("GET", "/api/stats"), ("GET", "/api/requests"), ("POST", "/api/plugins/counter/disable"),
+        ])
     func noToken(method: String, path: String) async throws {
         try await withAdminServer([.plugin(CountingPlugin(name: "counter"))]) { client, _ in
             let response = try await client.send(method, path)
@@ -76,8 +80,12 @@ struct AdminAuthenticationTests {
         }
     }
 
-    @Test("a client's API key never grants admin access", arguments: [["x-api-key": "sk-client-key"],
-        ["Authorization": "Bearer sk-client-key"]])
+    @Test(
+        "a client's API key never grants admin access",
+        arguments: [
+            ["x-api-key": "sk-client-key"],
+            ["Authorization": "Bearer sk-client-key"],
+        ])
     func clientKey(headers: [String: String]) async throws {
         try await withAdminServer { client, _ in
             let response = try await client.get("/api/plugins", headers: headers)
@@ -165,7 +173,9 @@ struct AdminAuthenticationTests {
 
     @Test(
         "constant-time comparison agrees with equality",
-        arguments: [("abc", "abc", true), ("abc", "abd", false), ("ab", "abc", false), ("abcd", "abc", false), ("", "abc", false)])
+        arguments: [
+            ("abc", "abc", true), ("abc", "abd", false), ("ab", "abc", false), ("abcd", "abc", false), ("", "abc", false),
+        ])
     func constantTime(presented: String, expected: String, equal: Bool) {
         #expect(AdminGate.constantTimeEqual(Array(presented.utf8), Array(expected.utf8)) == equal)
     }

@@ -99,7 +99,8 @@ struct PluginScopeTests {
         arguments: [
             ("gpt-4o*", "gpt-4o-mini", true), ("gpt-4o*", "gpt-4", false), ("*", "", true), ("a?c", "abc", true),
             ("a?c", "ac", false), ("*mini", "gpt-4o-mini", true), ("/v1/*", "/v1/chat/completions", true),
-            ("/v1/*/completions", "/v1/chat/completions", true), ("/v1/*/x", "/v1/chat/completions", false), ("echo", "echo", true),
+            ("/v1/*/completions", "/v1/chat/completions", true), ("/v1/*/x", "/v1/chat/completions", false),
+            ("echo", "echo", true),
             ("echo", "echo2", false),
         ])
     func glob(pattern: String, text: String, matches: Bool) {
@@ -158,7 +159,8 @@ struct PluginScopeTests {
         try await withAdminServer([spec]) { client, _ in
             let mine = try await client.postJSON("/v1/chat/completions", chatBody, headers: ["Authorization": "Bearer sk-team-a"])
             #expect(mine.status == 200)
-            let theirs = try await client.postJSON("/v1/chat/completions", chatBody, headers: ["Authorization": "Bearer sk-team-b"])
+            let theirs = try await client.postJSON(
+                "/v1/chat/completions", chatBody, headers: ["Authorization": "Bearer sk-team-b"])
             #expect(theirs.status == 200)
             #expect(try await client.postJSON("/v1/chat/completions", chatBody).status == 200)
             #expect(counter.preCalls == 1)

@@ -31,7 +31,8 @@ struct ConsoleBrowserTests {
                 let started = ContinuousClock.now
                 var sent = 0
                 while !Task.isCancelled, ContinuousClock.now - started < .seconds(60) {
-                    _ = try? await client.postJSON("/v1/chat/completions", body, headers: ["Authorization": "Bearer \(clientKey)"])
+                    _ = try? await client.postJSON(
+                        "/v1/chat/completions", body, headers: ["Authorization": "Bearer \(clientKey)"])
                     sent += 1
                     try? await Task.sleep(for: .milliseconds(50))
                 }
@@ -41,8 +42,10 @@ struct ConsoleBrowserTests {
             let screenshots = try CPluginCompiler.temporaryDirectory("bifrost-console")
             let (status, output) = try await CPluginCompiler.run(
                 "/usr/bin/env",
-                ["python3", Self.driver, "--port", String(client.port), "--token", adminToken, "--disable", "counter",
-                 "--screenshots", screenshots, "--chromium", chromium])
+                [
+                    "python3", Self.driver, "--port", String(client.port), "--token", adminToken, "--disable", "counter",
+                    "--screenshots", screenshots, "--chromium", chromium,
+                ])
             traffic.cancel()
             _ = await traffic.value
             let line = output.split(separator: "\n").last.map(String.init) ?? ""

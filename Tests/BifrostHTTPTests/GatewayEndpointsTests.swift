@@ -56,7 +56,8 @@ struct GatewayEndpointsTests {
                     + #""hooks":["pre_hook","post_hook"],"failure_policy":"fail_open","hook_deadline_ms":1000,"position":1,"state":"enabled","scope":null},"#
                     + #"{"name":"faulty","version":"0.0.1","kind":"swift","abi_version":null,"file":null,"#
                     + #""content_hash":null,"generation":1,"loaded_at":"<time>","#
-                    + #""hooks":["pre_hook","post_hook"],"failure_policy":"fail_open","hook_deadline_ms":1000,"position":2,"state":"enabled","scope":null}]}"#)
+                    + #""hooks":["pre_hook","post_hook"],"failure_policy":"fail_open","hook_deadline_ms":1000,"position":2,"state":"enabled","scope":null}]}"#
+            )
         }
     }
 
