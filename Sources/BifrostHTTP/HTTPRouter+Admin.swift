@@ -220,16 +220,14 @@ extension HTTPRouter {
             writer.beginObject()
             writer.key("sequence")
             writer.number(Int(entry.sequence))
-            writer.key("id")
-            writer.string(entry.requestID)
-            writer.key("at")
-            writer.string(Self.timestamp(entry.atNanoseconds))
-            writer.key("route")
-            writer.string(entry.route)
-            writer.key("model")
-            writer.string(entry.model)
-            writer.key("provider")
-            writer.string(entry.provider)
+            let texts = [
+                ("id", entry.requestID), ("at", Self.timestamp(entry.atNanoseconds)), ("route", entry.route),
+                ("model", entry.model), ("provider", entry.provider),
+            ]
+            for (key, text) in texts {
+                writer.key(key)
+                writer.string(text)
+            }
             writer.key("status")
             writer.number(entry.status)
             writer.key("latency_ms")

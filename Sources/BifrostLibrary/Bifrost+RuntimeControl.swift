@@ -80,27 +80,26 @@ struct PluginControls: Sendable {
     }
 
     /// The chain's entries for `leases`: the disabled ones left out (so they cost nothing),
-    /// the others under their overridden policy and with their scope.
+    /// the others as ``entry(of:)`` makes them.
     func entries(_ leases: [PluginLease]) -> [ChainEntry] {
-        leases.compactMap { lease in
-            let name = lease.descriptor.name
-            guard !disabled.contains(name) else { return nil }
-            var entry = lease.entry
-            if let policy = failurePolicies[name] { entry.failurePolicy = policy }
-            entry.scope = scope(of: lease.base)
-            return entry
-        }
+        leases.filter { !disabled.contains($0.descriptor.name) }.map(entry(of:))
+    }
+
+    /// A lease's entry under its overridden policy, with its scope.
+    func entry(of lease: PluginLease) -> ChainEntry {
+        var entry = lease.entry
+        if let policy = failurePolicies[lease.descriptor.name] { entry.failurePolicy = policy }
+        entry.scope = scope(of: lease.base)
+        return entry
     }
 
     /// A plugin's status as `/api/plugins` shows it.
     func status(of lease: PluginLease) -> LoadedPluginStatus {
-        var entry = ChainEntry(lease.base, failurePolicy: lease.failurePolicy, hookDeadline: lease.hookDeadline)
-        let name = lease.descriptor.name
-        if let policy = failurePolicies[name] { entry.failurePolicy = policy }
-        entry.scope = scope(of: lease.base)
-        var status = LoadedPluginStatus(
-            entry: entry, generation: lease.generation, loadedAtNanoseconds: lease.loadedAtNanoseconds)
-        status.isEnabled = !disabled.contains(name)
+        var shown = entry(of: lease)
+        // The plugin itself, as before runtime control, rather than the lease around it.
+        shown.plugin = lease.base
+        var status = LoadedPluginStatus(entry: shown, generation: lease.generation, loadedAtNanoseconds: lease.loadedAtNanoseconds)
+        status.isEnabled = !disabled.contains(lease.descriptor.name)
         return status
     }
 }

@@ -92,6 +92,14 @@ struct AdminControlTests {
     }
 }
 
+/// A counting plugin and its spec limited to `scope`.
+private func scopedCounter(_ scope: PluginScope) -> (CountingPlugin, PluginSpec) {
+    let counter = CountingPlugin(name: "counter")
+    var spec = PluginSpec.plugin(counter)
+    spec.scope = scope
+    return (counter, spec)
+}
+
 @Suite("Plugin scopes: a plugin runs exactly where its scope says")
 struct PluginScopeTests {
     @Test(
@@ -117,9 +125,7 @@ struct PluginScopeTests {
 
     @Test("a plugin limited to a model runs on that model only, PostHook included")
     func modelScope() async throws {
-        let counter = CountingPlugin(name: "counter")
-        var spec = PluginSpec.plugin(counter)
-        spec.scope = PluginScope(models: ["echo"])
+        let (counter, spec) = scopedCounter(PluginScope(models: ["echo"]))
         try await withAdminServer([spec]) { client, _ in
             #expect(try await client.postJSON("/v1/chat/completions", chatBody).status == 200)
             let other = #"{"model":"mock/fail","messages":[{"role":"user","content":"hi"}]}"#
@@ -133,9 +139,7 @@ struct PluginScopeTests {
 
     @Test("a plugin limited to a route runs on that route only")
     func routeScope() async throws {
-        let counter = CountingPlugin(name: "counter")
-        var spec = PluginSpec.plugin(counter)
-        spec.scope = PluginScope(routes: ["/v1/chat/*"])
+        let (counter, spec) = scopedCounter(PluginScope(routes: ["/v1/chat/*"]))
         try await withAdminServer([spec]) { client, _ in
             #expect(try await client.postJSON("/v1/chat/completions", chatBody).status == 200)
             let responses = try await client.postJSON("/v1/responses", #"{"model":"mock/echo","input":"hi"}"#)
@@ -152,10 +156,8 @@ struct PluginScopeTests {
 
     @Test("a plugin limited to a client runs for that client's key only (matched by its hashed id)")
     func clientScope() async throws {
-        let counter = CountingPlugin(name: "counter")
-        var spec = PluginSpec.plugin(counter)
         let id = "key:" + HTTPRequestIdentity.hex16(HTTPRequestIdentity.fnv1a64("sk-team-a".utf8))
-        spec.scope = PluginScope(clients: [id])
+        let (counter, spec) = scopedCounter(PluginScope(clients: [id]))
         try await withAdminServer([spec]) { client, _ in
             let mine = try await client.postJSON("/v1/chat/completions", chatBody, headers: ["Authorization": "Bearer sk-team-a"])
             #expect(mine.status == 200)
