@@ -221,8 +221,8 @@ extension HTTPRouter {
             writer.key("sequence")
             writer.number(Int(entry.sequence))
             let texts = [
-                ("id", entry.requestID), ("at", Self.timestamp(entry.atNanoseconds)), ("route", entry.route),
-                ("model", entry.model), ("provider", entry.provider),
+                ("id", entry.context.requestID), ("at", Self.timestamp(entry.context.arrivalTimeNanoseconds)),
+                ("route", entry.context.route), ("model", entry.model), ("provider", entry.provider),
             ]
             for (key, text) in texts {
                 writer.key(key)
@@ -231,10 +231,10 @@ extension HTTPRouter {
             writer.key("status")
             writer.number(entry.status)
             writer.key("latency_ms")
-            writer.number(Double(entry.latencyMicroseconds) / 1000)
+            writer.number(entry.latencyMilliseconds)
             writer.key("plugins")
             writer.beginArray()
-            let (bits, names) = entry.enteredPlugins
+            let (bits, names) = entry.context.enteredPlugins
             for (index, name) in names.prefix(64).enumerated() where bits & (1 << UInt64(index)) != 0 {
                 writer.string(name)
             }
@@ -271,9 +271,9 @@ extension HTTPRouter {
         writer.number(seconds > 0 ? Double(newest.requests - oldest.requests) / seconds : 0)
         writer.key("by_status")
         writer.beginObject()
-        for (status, count) in newest.byStatus.sorted(by: { $0.key < $1.key }) {
+        for (status, count) in newest.byStatus.enumerated() where count > oldest.byStatus[status] {
             writer.key(String(status))
-            writer.number(Int(count - (oldest.byStatus[status] ?? 0)))
+            writer.number(Int(count - oldest.byStatus[status]))
         }
         writer.endObject()
         writer.endObject()

@@ -98,7 +98,8 @@ struct PluginControls: Sendable {
         var shown = entry(of: lease)
         // The plugin itself, as before runtime control, rather than the lease around it.
         shown.plugin = lease.base
-        var status = LoadedPluginStatus(entry: shown, generation: lease.generation, loadedAtNanoseconds: lease.loadedAtNanoseconds)
+        var status = LoadedPluginStatus(
+            entry: shown, generation: lease.generation, loadedAtNanoseconds: lease.loadedAtNanoseconds)
         status.isEnabled = !disabled.contains(lease.descriptor.name)
         return status
     }
