@@ -169,3 +169,26 @@ struct PluginScopeTests {
         }
     }
 }
+
+@Suite("Admin API: every change is logged with who made it")
+struct AdminAuditLogTests {
+    @Test("a disable and a policy change name the method and the peer, never a credential")
+    func logged() async throws {
+        let lines = LogLines()
+        let bifrost = try await Bifrost(
+            configuration: BifrostConfiguration(
+                account: NoProviders(), plugins: [.plugin(CountingPlugin(name: "counter"))], providers: [MockProvider()],
+                logger: lines.logger))
+        let actor = PluginControlActor(method: "token", peer: "10.0.0.7")
+        try bifrost.setPlugin("counter", enabled: false, by: actor)
+        try bifrost.setFailurePolicy(
+            of: "counter", to: .failOpen, by: PluginControlActor(method: "cookie session", peer: "10.0.0.8"))
+        let changes = lines.all.filter { $0.hasPrefix("admin:") }
+        #expect(
+            changes == [
+                "admin: disabled plugin counter (by token from 10.0.0.7); generation 2 serves new requests",
+                "admin: set failure policy of plugin counter to fail_open (by cookie session from 10.0.0.8); generation 3 serves new requests",
+            ])
+        await bifrost.shutdown()
+    }
+}
