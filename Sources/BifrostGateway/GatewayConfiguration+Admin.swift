@@ -17,20 +17,46 @@ extension GatewayConfiguration {
         configuration.warnings += parser.warnings
     }
 
-    /// A plugin's `scope`: `{"routes": [...], "models": [...], "clients": [...]}`, each a list
-    /// of glob patterns (see ``BifrostCore/PluginScope``).
-    static func parseScope(_ value: JSONValue, at path: String, reader: ConfigurationReader) throws(ConfigurationError)
-        -> PluginScope
-    {
-        let fields = try reader.object(value, at: path, allowed: ["routes", "models", "clients"])
-        func patterns(_ name: String) throws(ConfigurationError) -> [String] {
-            guard let list = fields[name] else { return [] }
-            var result: [String] = []
-            for (index, element) in try reader.array(list, at: "\(path).\(name)").enumerated() {
-                result.append(try reader.string(element, at: "\(path).\(name)[\(index)]"))
-            }
-            return result
+    /// `teams`: team name → the client ids of its members (`key:` and the hash of each key, as
+    /// the gateway names clients), for plugin scopes to name.
+    static func parseTeams(_ value: JSONValue, reader: ConfigurationReader) throws(ConfigurationError) -> [String: [String]] {
+        guard case .object(let fields) = value else {
+            throw reader.fail("teams", "expected an object, got \(value.kindDescription)")
         }
-        return PluginScope(routes: try patterns("routes"), models: try patterns("models"), clients: try patterns("clients"))
+        var teams: [String: [String]] = [:]
+        for (name, members) in fields.dictionary {
+            teams[name] = try reader.strings(members, at: "teams.\(name)")
+        }
+        return teams
+    }
+
+    /// A plugin's `scope`: `{"routes": [...], "models": [...], "clients": [...], "teams": [...]}`,
+    /// glob patterns (see ``BifrostCore/PluginScope``); a team stands for its members' client ids.
+    static func parseScope(
+        _ value: JSONValue, at path: String, teams: [String: [String]], reader: ConfigurationReader
+    ) throws(ConfigurationError) -> PluginScope {
+        let fields = try reader.object(value, at: path, allowed: ["routes", "models", "clients", "teams"])
+        func patterns(_ name: String) throws(ConfigurationError) -> [String] {
+            try fields[name].map { list throws(ConfigurationError) in try reader.strings(list, at: "\(path).\(name)") } ?? []
+        }
+        var clients = try patterns("clients")
+        for (index, team) in try patterns("teams").enumerated() {
+            guard let members = teams[team] else {
+                throw reader.fail("\(path).teams[\(index)]", "unknown team '\(team)'; define it under \"teams\"")
+            }
+            clients += members
+        }
+        return PluginScope(routes: try patterns("routes"), models: try patterns("models"), clients: clients)
+    }
+}
+
+extension ConfigurationReader {
+    /// An array of non-empty strings.
+    func strings(_ value: JSONValue, at path: String) throws(ConfigurationError) -> [String] {
+        var result: [String] = []
+        for (index, element) in try array(value, at: path).enumerated() {
+            result.append(try string(element, at: "\(path)[\(index)]"))
+        }
+        return result
     }
 }

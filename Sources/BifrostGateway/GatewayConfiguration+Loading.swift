@@ -20,7 +20,7 @@ extension GatewayConfiguration {
     ///   "plugin_dir": "plugins",
     ///   "plugins": [{"file": "10-model-alias.so", "failure_policy": "fail_open", "timeout_ms": 1000, "blocking": false,
     ///                "config": {"fast": "mock/echo"}, "scope": {"routes": ["/v1/*"], "models": ["gpt-4o*"], "clients": ["key:*"]}}],
-    ///   "admin": {"token": "env.BIFROST_ADMIN_TOKEN"},
+    ///   "admin": {"token": "env.BIFROST_ADMIN_TOKEN"}, "teams": {"research": ["key:9f86d081884c7d65"]},
     ///   "providers": {
     ///     "mock": {"latency_ms": 0},
     ///     "openai": {"base_url": "https://api.openai.com/v1", "keys": [{"value": "env.OPENAI_API_KEY"}]}
@@ -56,9 +56,10 @@ extension GatewayConfiguration {
         -> GatewayConfiguration
     {
         let reader = ConfigurationReader(file: file)
-        let root = try reader.object(value, at: "", allowed: ["server", "plugin_dir", "plugins", "providers", "admin"])
+        let root = try reader.object(value, at: "", allowed: ["server", "plugin_dir", "plugins", "providers", "admin", "teams"])
         var configuration = GatewayConfiguration()
         configuration.baseDirectory = directoryOf(file)
+        let teams = try root["teams"].map { value throws(ConfigurationError) in try parseTeams(value, reader: reader) } ?? [:]
         if let server = root["server"] {
             let fields = try reader.object(
                 server, at: "server",
@@ -129,7 +130,9 @@ extension GatewayConfiguration {
                     }
                     plugin.failurePolicy = parsed
                 }
-                if let scope = fields["scope"] { plugin.scope = try parseScope(scope, at: "\(path).scope", reader: reader) }
+                if let scope = fields["scope"] {
+                    plugin.scope = try parseScope(scope, at: "\(path).scope", teams: teams, reader: reader)
+                }
                 if let config = fields["config"] {
                     var writer = JSONWriter()
                     writer.value(config)

@@ -23,6 +23,14 @@ struct AdminConfigurationTests {
         #expect(literal.warnings.count == 1 && !literal.warnings[0].contains("t0p-s3cret"))
     }
 
+    @Test("a scope's teams stand for their members' client ids")
+    func teams() throws {
+        let configuration = try parse(
+            #"{"teams": {"research": ["key:00000000000000aa", "key:00000000000000bb"]}, "plugins": [{"file": "a.so", "scope": {"clients": ["key:cc*"], "teams": ["research"]}}]}"#
+        )
+        #expect(configuration.plugins.first?.scope?.clients == ["key:cc*", "key:00000000000000aa", "key:00000000000000bb"])
+    }
+
     @Test(
         "bad admin and scope values name the field",
         arguments: [
@@ -30,7 +38,8 @@ struct AdminConfigurationTests {
             (#"{"admin": {}}"#, "admin.token: required"),
             (#"{"admin": {"token": "env.T", "user": "x"}}"#, "admin.user: unknown field"),
             (#"{"plugins": [{"file": "a.so", "scope": {"models": "gpt"}}]}"#, "plugins[0].scope.models: expected an array"),
-            (#"{"plugins": [{"file": "a.so", "scope": {"teams": []}}]}"#, "plugins[0].scope.teams: unknown field"),
+            (#"{"plugins": [{"file": "a.so", "scope": {"users": []}}]}"#, "plugins[0].scope.users: unknown field"),
+            (#"{"plugins": [{"file": "a.so", "scope": {"teams": ["ops"]}}]}"#, "plugins[0].scope.teams[0]: unknown team 'ops'"),
         ])
     func refusals(json: String, expected: String) {
         #expect(throws: ConfigurationError.self) { try parse(json, environment: ["T": "x"]) }
