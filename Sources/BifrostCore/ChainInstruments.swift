@@ -25,7 +25,7 @@ struct ChainInstruments: Sendable {
         do {
             let durationFamily = try metrics.define(
                 MetricDefinition(
-                    kind: .histogram, name: "bifrost_plugin_hook_duration_seconds",
+                    kind: .histogram, name: MetricsRegistry.hookDurationMetric,
                     help: "Time spent in each plugin hook, by plugin and hook.", labelNames: ["plugin", "hook"],
                     buckets: [
                         0.000_000_5, 0.000_001, 0.000_002_5, 0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1,
@@ -33,7 +33,7 @@ struct ChainInstruments: Sendable {
                     ]))
             faults = try metrics.define(
                 MetricDefinition(
-                    kind: .counter, name: "bifrost_plugin_faults_total",
+                    kind: .counter, name: MetricsRegistry.pluginFaultsMetric,
                     help: "Plugin hooks that faulted, by plugin and hook.", labelNames: ["plugin", "hook"]))
             overruns = try metrics.define(
                 MetricDefinition(

@@ -13,6 +13,8 @@ public struct ChainEntry: Sendable {
     /// is reported (a warning, at most one per plugin every ten seconds, and
     /// `bifrost_plugin_hook_overruns_total`) rather than cut.
     public var hookDeadline: Duration
+    /// Where the plugin runs; `nil` (the default) everywhere.
+    public var scope: PluginScope?
 
     /// Creates an entry; the policy defaults to the plugin's own default.
     public init(_ plugin: any Plugin, failurePolicy: FailurePolicy? = nil, hookDeadline: Duration? = nil) {
@@ -39,6 +41,11 @@ public struct PluginChain: Sendable {
     /// The entries, in chain order.
     public let entries: [ChainEntry]
     private let hooks: [PluginHooks]
+    /// Each entry's scope, `nil` for those unrestricted; unread when no entry has one.
+    private let scopes: [PluginScope?]
+    private let isScoped: Bool
+    /// The plugins' names in order, shared with each request's record of the plugins entered.
+    private let names: [String]
     private let logger: Logger
     private let instruments: ChainInstruments?
     /// The longest a request may wait in all, over every `wait` its PreHooks ask for; beyond
@@ -61,6 +68,9 @@ public struct PluginChain: Sendable {
         self.maximumTotalWait = maximumTotalWait
         self.entries = entries
         self.hooks = entries.map(\.plugin.descriptor.hooks)
+        self.scopes = entries.map { $0.scope?.isUnrestricted == false ? $0.scope : nil }
+        self.isScoped = scopes.contains { $0 != nil }
+        self.names = entries.map(\.plugin.descriptor.name)
         self.logger = logger
         self.instruments = metrics.flatMap { ChainInstruments(entries: entries, metrics: $0, logger: logger) }
     }
@@ -111,6 +121,7 @@ public struct PluginChain: Sendable {
             step = runPreHooks(request, context: context, from: index, entered: entered)
         }
         guard case .done(let request, let entered, let answer) = step else { preconditionFailure("waits are resolved above") }
+        if !names.isEmpty { context.recordEnteredPlugins(entered.firstSixtyFour, names: names) }
         return (request, entered, answer)
     }
 
@@ -120,6 +131,11 @@ public struct PluginChain: Sendable {
         var entered = entered
         var clock = instruments?.startClock()
         for index in entries.indices where index >= start {
+            if isScoped, let scope = scopes[index],
+                !scope.admits(route: context.route, provider: request.provider, model: request.model, client: context.clientID)
+            {
+                continue
+            }
             guard hooks[index].contains(.pre) else {
                 entered.insert(index)
                 continue
@@ -256,6 +272,9 @@ struct EnteredPlugins: Sendable {
     mutating func insert(_ index: Int) {
         if index < 64 { low |= 1 << UInt64(index) } else { high[index - 64] = true }
     }
+
+    /// The first 64 plugins' bits, plugin `i` at bit `i`.
+    var firstSixtyFour: UInt64 { low }
 
     func contains(_ index: Int) -> Bool {
         index < 64 ? low & (1 << UInt64(index)) != 0 : high[index - 64]

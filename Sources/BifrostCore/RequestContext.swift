@@ -25,6 +25,9 @@ public final class RequestContext: Sendable {
     private struct State {
         var values: [String: ContextValue] = [:]
         var responseHeaders = HeaderFields()
+        /// Which of the chain's first 64 plugins were entered (their PreHook's turn came and
+        /// the request was in their scope), and the chain's plugin names (shared, not copied).
+        var entered: (bits: UInt64, names: [String]) = (0, [])
 
         /// Plugins and the host set several keys per request; growing the table once beats
         /// rehashing it as it fills.
@@ -80,6 +83,20 @@ public final class RequestContext: Sendable {
     public func setResponseHeader(_ name: String, _ value: String) {
         state.withLock { $0.responseHeaders[name] = value }
         hasResponseHeaders.store(true, ordering: .releasing)
+    }
+
+    /// The chain's first 64 plugins entered on this request, plugin `i` of `names` (the
+    /// chain's plugin names, in order) at bit `i`.
+    ///
+    /// ```swift
+    /// let (bits, names) = context.enteredPlugins
+    /// let ran = names.indices.filter { $0 < 64 && bits & (1 << UInt64($0)) != 0 }.map { names[$0] }
+    /// ```
+    public var enteredPlugins: (bits: UInt64, names: [String]) { state.withLock { $0.entered } }
+
+    /// Records which plugins the chain entered; see ``enteredPlugins``.
+    public func recordEnteredPlugins(_ bits: UInt64, names: [String]) {
+        state.withLock { $0.entered = (bits, names) }
     }
 
     /// Keys the host writes and plugins only read (``ContextValue/number`` unless noted):

@@ -154,6 +154,15 @@ public final class Gateway: Sendable {
             throw error
         }
         logger.info("bifrost listening on http://\(configuration.server.host):\(port) with \(bifrost.plugins.count) plugin(s)")
+        if configuration.server.adminToken == nil {
+            logger.notice(
+                "no admin token configured (admin.token): the admin API (/api/*) and the console (/ui) answer loopback peers only"
+            )
+        } else {
+            logger.info(
+                "the admin API (/api/*) and the console at http://\(configuration.server.host):\(port)/ui require the admin token"
+            )
+        }
         let gateway = Gateway(
             bifrost: bifrost, server: server, port: port, configuration: configuration,
             inProcessPlugins: plugins.filter(\.isInProcess))

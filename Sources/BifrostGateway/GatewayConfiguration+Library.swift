@@ -18,6 +18,7 @@ extension GatewayConfiguration {
                 configuration: entry.configuration, failurePolicy: entry.failurePolicy, optional: entry.optional)
             spec.hookDeadline = entry.hookDeadline
             spec.isolation = entry.isolation ?? pluginDefaults.isolation ?? .inProcess
+            spec.scope = entry.scope
             return spec
         }
         if let pluginDirectory {

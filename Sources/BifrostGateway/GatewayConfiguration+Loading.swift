@@ -20,7 +20,9 @@ extension GatewayConfiguration {
     ///   "plugin_dir": "plugins",
     ///   "plugin_defaults": {"isolation": "in_process", "worker": {"concurrency": 8, "memory_limit_mb": 1024}},
     ///   "plugins": [{"file": "10-model-alias.so", "failure_policy": "fail_open", "timeout_ms": 1000, "blocking": false,
-    ///                "isolation": "process", "config": {"fast": "mock/echo"}}],
+    ///                "isolation": "process", "config": {"fast": "mock/echo"},
+    ///                "scope": {"routes": ["/v1/*"], "models": ["gpt-4o*"], "clients": ["key:*"]}}],
+    ///   "admin": {"token": "env.BIFROST_ADMIN_TOKEN"}, "teams": {"research": ["key:9f86d081884c7d65"]},
     ///   "providers": {
     ///     "mock": {"latency_ms": 0},
     ///     "openai": {"base_url": "https://api.openai.com/v1", "keys": [{"value": "env.OPENAI_API_KEY"}]}
@@ -57,9 +59,10 @@ extension GatewayConfiguration {
     {
         let reader = ConfigurationReader(file: file)
         let root = try reader.object(
-            value, at: "", allowed: ["server", "plugin_dir", "plugins", "plugin_defaults", "providers"])
+            value, at: "", allowed: ["server", "plugin_dir", "plugins", "plugin_defaults", "providers", "admin", "teams"])
         var configuration = GatewayConfiguration()
         configuration.baseDirectory = directoryOf(file)
+        let teams = try root["teams"].map { value throws(ConfigurationError) in try parseTeams(value, reader: reader) } ?? [:]
         if let server = root["server"] {
             let fields = try reader.object(
                 server, at: "server",
@@ -119,7 +122,7 @@ extension GatewayConfiguration {
                 let path = "plugins[\(index)]"
                 let fields = try reader.object(
                     entry, at: path,
-                    allowed: isolationFields.union(["file", "optional", "failure_policy", "config", "timeout_ms", "blocking"]))
+                    allowed: isolationFields.union(["file", "optional", "failure_policy", "config", "timeout_ms", "blocking", "scope"]))
                 guard let fileValue = fields["file"] else {
                     throw ConfigurationError(file: file, path: "\(path).file", message: "required: the plugin's .so file")
                 }
@@ -146,6 +149,9 @@ extension GatewayConfiguration {
                     }
                     plugin.failurePolicy = parsed
                 }
+                if let scope = fields["scope"] {
+                    plugin.scope = try parseScope(scope, at: "\(path).scope", teams: teams, reader: reader)
+                }
                 if let config = fields["config"] {
                     var writer = JSONWriter()
                     writer.value(config)
@@ -153,6 +159,10 @@ extension GatewayConfiguration {
                 }
                 configuration.plugins.append(plugin)
             }
+        }
+        if let admin = root["admin"] {
+            try parseAdmin(
+                admin, reader: reader, environment: environment ?? ProcessEnvironment.variables(), into: &configuration)
         }
         if let providers = root["providers"] {
             try parseProviders(

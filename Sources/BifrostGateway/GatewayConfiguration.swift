@@ -68,6 +68,8 @@ public struct GatewayConfiguration: Sendable {
         public var blocking = false
         /// Where the plugin's hooks run (`isolation`, `worker`); `nil` follows ``GatewayConfiguration/pluginDefaults``.
         public var isolation: PluginIsolation?
+        /// Where the plugin runs (`scope`: routes, models, clients); `nil`, everywhere.
+        public var scope: PluginScope?
 
         /// Creates an entry.
         public init(file: String, optional: Bool = false, failurePolicy: FailurePolicy? = nil, configuration: [UInt8]? = nil) {

@@ -59,7 +59,7 @@ public final class BifrostHTTPServer: Sendable {
     private let connections = ConnectionRegistry()
 
     /// Creates a server; nothing is bound until ``start()``. `reloadPlugins`, when given, is
-    /// what `POST /api/plugins/reload` runs (asked from the loopback interface only).
+    /// what `POST /api/plugins/reload` runs (for an administrator only).
     ///
     /// ```swift
     /// let server = BifrostHTTPServer(
@@ -106,7 +106,8 @@ public final class BifrostHTTPServer: Sendable {
         }
         let router = HTTPRouter(
             bifrost: bifrost, models: models, maxBodyBytes: configuration.maxBodyBytes,
-            requestExecutor: configuration.requestExecutor, logger: logger, reloadPlugins: reloadPlugins)
+            requestExecutor: configuration.requestExecutor, logger: logger, reloadPlugins: reloadPlugins,
+            adminToken: configuration.adminToken, consoleSampleInterval: configuration.consoleSampleInterval)
         let connections = connections
         let limits = configuration
         let logger = logger

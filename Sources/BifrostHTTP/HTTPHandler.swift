@@ -1,4 +1,5 @@
 import BifrostCore
+import BifrostLibrary
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -176,10 +177,20 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         pending = nil
         let keepAlive = request.head.isKeepAlive
         switch request.resolution {
-        case .route(.reloadPlugins) where !HTTPRequestIdentity.isLoopback(peerAddress):
+        case .route(let route) where route.adminAccess != nil:
+            let requestBody = body ?? ByteBuffer()
             body = nil
-            let response = router.reloadFromElsewhere(requestID: request.requestID)
-            write(response, version: request.head.version, keepAlive: keepAlive, context: context)
+            switch router.authorizeAdmin(route.adminAccess!, headers: request.head.headers, peer: peerAddress) {
+            case .failure(let error):
+                write(
+                    HTTPServerResponse(error: error, requestID: request.requestID), version: request.head.version,
+                    keepAlive: keepAlive, context: context)
+            case .success(let caller) where route.isAsynchronous:
+                startAnswering(route, request: request, body: requestBody, keepAlive: keepAlive, context: context, caller: caller)
+            case .success:
+                let response = router.respond(to: route, requestID: request.requestID)
+                write(response, version: request.head.version, keepAlive: keepAlive, context: context)
+            }
         case .route(let route) where route.isAsynchronous:
             let requestBody = body ?? ByteBuffer()
             body = nil
@@ -204,7 +215,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Hands the request to a task; the answer comes back on this event loop.
     private func startAnswering(
         _ route: HTTPRouter.Route, request: PendingRequest, body: ByteBuffer, keepAlive: Bool,
-        context: ChannelHandlerContext
+        context: ChannelHandlerContext, caller: PluginControlActor? = nil
     ) {
         generation &+= 1
         let generation = generation
@@ -222,7 +233,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         inFlight = Task(executorPreference: taskExecutor) {
             let response: HTTPServerResponse
-            switch await router.answer(route, body: body, headers: headers, context: requestContext) {
+            switch await router.answer(route, body: body, headers: headers, context: requestContext, caller: caller) {
             case .complete(let complete):
                 response = complete
             case .stream(let streaming):

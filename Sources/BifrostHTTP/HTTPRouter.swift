@@ -29,16 +29,18 @@ struct HTTPRouter: Sendable {
         case health
         /// `GET /api/plugins`
         case plugins
-        /// `POST /api/plugins/reload` (from the loopback interface only)
+        /// `POST /api/plugins/reload` (admin only)
         case reloadPlugins
         /// `GET /metrics`
         case metrics
+        /// The console and the rest of the admin API (`HTTPRouter+Admin.swift`).
+        case admin(AdminRoute)
 
         /// Whether the route reads the request body and answers from a task (through the
         /// core); the others are answered at once on the event loop.
         var isAsynchronous: Bool {
             switch self {
-            case .chatCompletions, .responses, .embeddings, .anthropicMessages, .reloadPlugins: true
+            case .chatCompletions, .responses, .embeddings, .anthropicMessages, .reloadPlugins, .admin: true
             case .models, .health, .plugins, .metrics: false
             }
         }
@@ -65,6 +67,10 @@ struct HTTPRouter: Sendable {
     /// Reloads the plugin chain (the gateway's reload, which reads its configuration again);
     /// `nil` when the server runs without one.
     let reloadPlugins: (@Sendable () -> PluginReloadStatus?)?
+    /// Who may use `/api/*` and `/ui`.
+    let admin: AdminGate
+    /// The console's live tail and statistics.
+    let console: ConsoleRecorder
     /// `/v1/models`: the providers cannot change while the server runs, so written once.
     private let modelsBody: ByteBuffer
 
@@ -74,13 +80,16 @@ struct HTTPRouter: Sendable {
     /// Every route, for the 404 message.
     private static let routeList =
         "POST /v1/chat/completions, POST /v1/responses, POST /v1/embeddings, GET /v1/models, POST /anthropic/v1/messages, GET /health, "
-        + "GET /api/plugins, GET /metrics"
+        + "GET /api/plugins, GET /metrics, GET /ui"
 
     init(
         bifrost: Bifrost, models: [ServedModel], maxBodyBytes: Int, requestExecutor: RequestExecutor, logger: Logger,
-        reloadPlugins: (@Sendable () -> PluginReloadStatus?)? = nil
+        reloadPlugins: (@Sendable () -> PluginReloadStatus?)? = nil, adminToken: AdminToken? = nil,
+        consoleSampleInterval: Duration = .seconds(5)
     ) {
         self.reloadPlugins = reloadPlugins
+        admin = AdminGate(token: adminToken, logger: logger)
+        console = ConsoleRecorder(metrics: bifrost.metrics, sampleInterval: consoleSampleInterval)
         self.bifrost = bifrost
         self.maxBodyBytes = maxBodyBytes
         self.requestExecutor = requestExecutor
@@ -111,7 +120,7 @@ struct HTTPRouter: Sendable {
         case "/metrics":
             return method == .GET ? .route(.metrics) : .methodNotAllowed(allow: "GET")
         default:
-            return .notFound
+            return resolveAdmin(method: method, path: path) ?? .notFound
         }
     }
 
@@ -147,17 +156,18 @@ struct HTTPRouter: Sendable {
                 status: .ok, body: HTTPServerResponse.allocator.buffer(string: bifrost.metrics.render()), requestID: requestID)
             response.headers.replaceOrAdd(name: "content-type", value: MetricsRegistry.contentType)
             return response
-        case .chatCompletions, .responses, .embeddings, .anthropicMessages, .reloadPlugins:
+        case .chatCompletions, .responses, .embeddings, .anthropicMessages, .reloadPlugins, .admin:
             // These run in a task; see `answer(_:body:headers:context:)`.
             preconditionFailure("\(route) is not answered synchronously")
         }
     }
 
     /// The answer of a route that runs in a task (``Route/isAsynchronous`` is `true`).
-    func answer(_ route: Route, body: ByteBuffer, headers: HTTPHeaders, context: RequestContext) async
-        -> HTTPAnswer
-    {
-        let answer = await routeAnswer(route, body: body, headers: headers, context: context)
+    func answer(
+        _ route: Route, body: ByteBuffer, headers: HTTPHeaders, context: RequestContext, caller: PluginControlActor? = nil
+    ) async -> HTTPAnswer {
+        let answer = await routeAnswer(route, body: body, headers: headers, context: context, caller: caller)
+        recordForConsole(route, answer, context: context)
         // Complete answers got the plugins' headers from the chain; a stream's head is written here.
         guard case .stream(var streaming) = answer else { return answer }
         for field in context.responseHeaders
@@ -167,9 +177,9 @@ struct HTTPRouter: Sendable {
         return .stream(streaming)
     }
 
-    private func routeAnswer(_ route: Route, body: ByteBuffer, headers: HTTPHeaders, context: RequestContext) async
-        -> HTTPAnswer
-    {
+    private func routeAnswer(
+        _ route: Route, body: ByteBuffer, headers: HTTPHeaders, context: RequestContext, caller: PluginControlActor?
+    ) async -> HTTPAnswer {
         switch route {
         case .chatCompletions:
             return await chatCompletions(body: body, headers: headers, context: context)
@@ -180,7 +190,12 @@ struct HTTPRouter: Sendable {
         case .anthropicMessages:
             return await anthropicMessages(body: body, headers: headers, context: context)
         case .reloadPlugins:
+            if let caller { logger.notice("admin: plugin reload asked by \(caller)") }
             return .complete(await reload(requestID: context.requestID))
+        case .admin(let adminRoute):
+            let caller = caller ?? PluginControlActor(method: "anonymous", peer: context.clientID)
+            return .complete(
+                answerAdmin(adminRoute, body: body, headers: headers, caller: caller, requestID: context.requestID))
         case .models, .health, .plugins, .metrics:
             return .complete(respond(to: route, requestID: context.requestID))
         }
@@ -221,15 +236,6 @@ struct HTTPRouter: Sendable {
         writer.string(status.message)
         writer.endObject()
         return HTTPServerResponse(status: .ok, bytes: writer.bytes, requestID: requestID)
-    }
-
-    /// 403 for the reload route asked from another host than this one.
-    func reloadFromElsewhere(requestID: String) -> HTTPServerResponse {
-        HTTPServerResponse(
-            error: BifrostError(
-                status: 403, type: "permission_error", code: "loopback_only",
-                message: "POST /api/plugins/reload is accepted from the loopback interface only"),
-            requestID: requestID)
     }
 
     /// The request's headers as the core's ``BifrostCore/HeaderFields``.
@@ -358,6 +364,7 @@ struct HTTPRouter: Sendable {
             Self.writeIsolation(of: entry.plugin, to: &writer)
             writer.key("position")
             writer.number(position)
+            Self.writeControlFields(plugin, into: &writer)
             writer.endObject()
         }
         writer.endArray()

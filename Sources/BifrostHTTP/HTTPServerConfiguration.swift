@@ -69,6 +69,18 @@ public struct HTTPServerConfiguration: Sendable, Hashable {
     /// ```
     public var requestExecutor: RequestExecutor = .eventLoop
 
+    /// The admin token (`admin.token`) that `/api/*` and the console require; without one they
+    /// answer loopback peers only.
+    ///
+    /// ```swift
+    /// var configuration = HTTPServerConfiguration()
+    /// configuration.adminToken = AdminToken("s3cret")
+    /// ```
+    public var adminToken: AdminToken?
+
+    /// How often the console's statistics sample the metrics (`/api/stats`); 5 s unless set.
+    public var consoleSampleInterval: Duration = .seconds(5)
+
     /// Creates a configuration.
     ///
     /// ```swift

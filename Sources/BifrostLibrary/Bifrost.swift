@@ -32,11 +32,8 @@ public final class Bifrost: Sendable {
     /// for plugin in bifrost.loadedPlugins { print(plugin.entry.plugin.descriptor.name, plugin.generation) }
     /// ```
     public var loadedPlugins: [LoadedPluginStatus] {
-        currentGeneration.leases.map {
-            LoadedPluginStatus(
-                entry: ChainEntry($0.base, failurePolicy: $0.failurePolicy, hookDeadline: $0.hookDeadline),
-                generation: $0.generation, loadedAtNanoseconds: $0.loadedAtNanoseconds)
-        }
+        let controls = controls.withLock { $0 }
+        return currentGeneration.leases.map(controls.status(of:))
     }
 
     /// The number of the chain serving new calls: 1 at start, one more for each reload that
@@ -69,12 +66,14 @@ public final class Bifrost: Sendable {
     /// ```
     public let metrics: MetricsRegistry
 
-    private let generations: LockedValue<ChainGeneration>
-    /// Held for the whole of a reload, so reloads run one at a time (never across a hook).
-    private let reloadLock = LockedValue(())
+    let generations: LockedValue<ChainGeneration>
+    /// Held for the whole of a reload or control change, so they run one at a time (never across a hook).
+    let reloadLock = LockedValue(())
+    /// What operators changed at run time, and the configured scopes; see `Bifrost+RuntimeControl.swift`.
+    let controls: LockedValue<PluginControls>
     private let reloads = LockedValue<PluginReloadStatus?>(nil)
     private let pluginSpecs: [PluginSpec]
-    private let chainSettings: (logger: Logger, metrics: MetricsRegistry, maximumWait: Duration)
+    let chainSettings: (logger: Logger, metrics: MetricsRegistry, maximumWait: Duration)
     private let reloadCounter: MetricFamily?
     let dispatcher: Dispatcher
     let inFlight = InFlightRequests()
@@ -107,11 +106,13 @@ public final class Bifrost: Sendable {
             settings: settings, custom: configuration.providers, streamBufferChunks: configuration.streamBufferChunks,
             logger: logger)
         let leases = loaded.map { PluginLease($0, generation: 1) }
+        let controls = PluginControls(scopes: PluginControls.scopes(of: configuration.plugins))
+        self.controls = LockedValue(controls)
         generations = LockedValue(
             ChainGeneration(
                 number: 1,
                 chain: PluginChain(
-                    leases.map(\.entry), logger: logger, metrics: configuration.metrics,
+                    controls.entries(leases), logger: logger, metrics: configuration.metrics,
                     maximumTotalWait: configuration.maximumPluginWait),
                 leases: leases))
         pluginSpecs = configuration.plugins
@@ -231,12 +232,11 @@ public final class Bifrost: Sendable {
             plugin.isKept
                 ? existing[plugin.origin] ?? PluginLease(plugin, generation: number) : PluginLease(plugin, generation: number)
         }
-        let next = ChainGeneration(
-            number: number,
-            chain: PluginChain(
-                leases.map(\.entry), logger: chainSettings.logger, metrics: chainSettings.metrics,
-                maximumTotalWait: chainSettings.maximumWait),
-            leases: leases)
+        let controls = controls.withLock { controls in
+            controls.scopes = PluginControls.scopes(of: specs)
+            return controls
+        }
+        let next = ChainGeneration(number: number, chain: chain(controls.entries(leases)), leases: leases)
         generations.withLock { $0 = next }
         let kept = loaded.filter(\.isKept).count
         let retired = current.leases.count - kept

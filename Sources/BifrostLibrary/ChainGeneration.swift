@@ -99,4 +99,6 @@ public struct LoadedPluginStatus: Sendable {
     public var generation: UInt64
     /// When this instance was loaded, in nanoseconds since the Unix epoch.
     public var loadedAtNanoseconds: UInt64
+    /// Whether the plugin runs; a disabled one stays loaded but is left out of the chain.
+    public var isEnabled = true
 }

@@ -46,6 +46,14 @@ public struct PluginSpec: Sendable {
     /// spec.isolation = .process(IsolationSettings(memoryLimitMegabytes: 512))
     /// ```
     public var isolation: PluginIsolation = .inProcess
+    /// Where the plugin runs (routes, models, clients); `nil`, everywhere. Applies to an
+    /// in-process plugin or a native file, not to a directory.
+    ///
+    /// ```swift
+    /// var spec = PluginSpec.native("/opt/bifrost/plugins/audit.so")
+    /// spec.scope = PluginScope(models: ["gpt-4o*"])
+    /// ```
+    public var scope: PluginScope?
 
     /// Whether this is an in-process plugin (``plugin(_:failurePolicy:)``) rather than a file
     /// or directory.

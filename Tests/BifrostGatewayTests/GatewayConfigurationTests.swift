@@ -162,7 +162,9 @@ struct ReadmeConfigurationTests {
     @Test func everyConfigurationExampleInTheReadmeLoads() throws {
         let blocks = try Self.jsonBlocks()
         #expect(blocks.count >= 2)
-        let environment = ["OPENAI_API_KEY": "sk-a", "OPENAI_KEY_2": "sk-b", "ANTHROPIC_API_KEY": "sk-c"]
+        let environment = [
+            "OPENAI_API_KEY": "sk-a", "OPENAI_KEY_2": "sk-b", "ANTHROPIC_API_KEY": "sk-c", "BIFROST_ADMIN_TOKEN": "admin-t",
+        ]
         for block in blocks {
             let configuration = try GatewayConfiguration.parse(
                 try JSONValue.parse(block), file: "README.md", environment: environment)

@@ -1,0 +1,169 @@
+public import BifrostCore
+
+/// Who changed the chain at run time, for the log line every change writes: how they proved
+/// they are an administrator and from where. Never a credential.
+///
+/// ```swift
+/// let actor = PluginControlActor(method: "token", peer: "127.0.0.1")
+/// print(actor)  // token from 127.0.0.1
+/// ```
+public struct PluginControlActor: Sendable, Hashable, CustomStringConvertible {
+    /// How the administrator was recognised: `token`, `cookie session` or `loopback`.
+    public var method: String
+    /// The peer address the change came from.
+    public var peer: String
+
+    /// Creates an actor.
+    public init(method: String, peer: String) {
+        self.method = method
+        self.peer = peer
+    }
+
+    /// `token from 127.0.0.1`.
+    public var description: String { "\(method) from \(peer)" }
+}
+
+/// Why a runtime control change was refused.
+///
+/// ```swift
+/// do { try bifrost.setPlugin("nope", enabled: false, by: actor) } catch { print(error.code) }  // unknownPlugin
+/// ```
+public struct PluginControlError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong.
+    public enum Code: String, Sendable, Hashable {
+        /// No plugin of the current chain has the name.
+        case unknownPlugin = "unknown_plugin"
+        /// Bifrost is shutting down.
+        case shuttingDown = "shutting_down"
+    }
+
+    /// What went wrong.
+    public var code: Code
+    /// The plugin named.
+    public var plugin: String
+
+    public var description: String {
+        switch code {
+        case .unknownPlugin: "no plugin named '\(plugin)' in the chain"
+        case .shuttingDown: "Bifrost is shutting down; '\(plugin)' is left as it is"
+        }
+    }
+}
+
+/// What an operator changed at run time on top of the configuration: plugins switched off,
+/// failure policies overridden, by plugin name; and the scopes the configuration gives,
+/// by canonical file path (native plugins) or name (in-process ones). Survives reloads.
+struct PluginControls: Sendable {
+    var disabled: Set<String> = []
+    var failurePolicies: [String: FailurePolicy] = [:]
+    var scopes: [String: PluginScope] = [:]
+
+    /// The scopes `specs` give, keyed as ``scope(of:)`` looks them up.
+    static func scopes(of specs: [PluginSpec]) -> [String: PluginScope] {
+        var scopes: [String: PluginScope] = [:]
+        for spec in specs {
+            guard let scope = spec.scope else { continue }
+            switch spec.source {
+            case .instance(let plugin): scopes[plugin.descriptor.name] = scope
+            case .file(let file, _, _): scopes[PluginChainLoader.canonical(file)] = scope
+            case .directory: continue
+            }
+        }
+        return scopes
+    }
+
+    func scope(of plugin: any Plugin) -> PluginScope? {
+        guard !scopes.isEmpty else { return nil }
+        let descriptor = plugin.descriptor
+        if let file = descriptor.file, let scope = scopes[PluginChainLoader.canonical(file)] { return scope }
+        return scopes[descriptor.name]
+    }
+
+    /// The chain's entries for `leases`: the disabled ones left out (so they cost nothing),
+    /// the others as ``entry(of:)`` makes them.
+    func entries(_ leases: [PluginLease]) -> [ChainEntry] {
+        leases.filter { !disabled.contains($0.descriptor.name) }.map(entry(of:))
+    }
+
+    /// A lease's entry under its overridden policy, with its scope.
+    func entry(of lease: PluginLease) -> ChainEntry {
+        var entry = lease.entry
+        if let policy = failurePolicies[lease.descriptor.name] { entry.failurePolicy = policy }
+        entry.scope = scope(of: lease.base)
+        return entry
+    }
+
+    /// A plugin's status as `/api/plugins` shows it.
+    func status(of lease: PluginLease) -> LoadedPluginStatus {
+        var shown = entry(of: lease)
+        // The plugin itself, as before runtime control, rather than the lease around it.
+        shown.plugin = lease.base
+        var status = LoadedPluginStatus(
+            entry: shown, generation: lease.generation, loadedAtNanoseconds: lease.loadedAtNanoseconds)
+        status.isEnabled = !disabled.contains(lease.descriptor.name)
+        return status
+    }
+}
+
+extension Bifrost {
+    /// Switches a plugin of the current chain on or off for new requests: a new chain
+    /// generation without it (or with it again) takes over at once; requests in flight finish
+    /// on the chain they began with. The change outlives reloads and is logged with `actor`.
+    ///
+    /// ```swift
+    /// try bifrost.setPlugin("cache", enabled: false, by: PluginControlActor(method: "token", peer: "10.0.0.7"))
+    /// ```
+    @discardableResult
+    public func setPlugin(_ name: String, enabled: Bool, by actor: PluginControlActor) throws(PluginControlError)
+        -> UInt64
+    {
+        try changeControls(of: name, by: actor, "\(enabled ? "enabled" : "disabled") plugin \(name)") { controls in
+            if enabled { controls.disabled.remove(name) } else { controls.disabled.insert(name) }
+        }
+    }
+
+    /// Overrides a plugin's failure policy for new requests, as ``setPlugin(_:enabled:by:)``
+    /// switches it: a new chain generation, logged with `actor`, kept across reloads.
+    ///
+    /// ```swift
+    /// try bifrost.setFailurePolicy(of: "cache", to: .failOpen, by: actor)
+    /// ```
+    @discardableResult
+    public func setFailurePolicy(of name: String, to policy: FailurePolicy, by actor: PluginControlActor)
+        throws(PluginControlError) -> UInt64
+    {
+        try changeControls(of: name, by: actor, "set failure policy of plugin \(name) to \(policy.rawValue)") { controls in
+            controls.failurePolicies[name] = policy
+        }
+    }
+
+    private func changeControls(
+        of name: String, by actor: PluginControlActor, _ what: String, _ change: (inout PluginControls) -> Void
+    ) throws(PluginControlError) -> UInt64 {
+        guard runningError == nil else { throw PluginControlError(code: .shuttingDown, plugin: name) }
+        let number = try reloadLock.withLock { _ throws(PluginControlError) -> UInt64 in
+            let current = currentGeneration
+            guard current.leases.contains(where: { $0.descriptor.name == name }) else {
+                throw PluginControlError(code: .unknownPlugin, plugin: name)
+            }
+            let controls = controls.withLock { controls in
+                change(&controls)
+                return controls
+            }
+            let next = ChainGeneration(
+                number: current.number + 1, chain: chain(controls.entries(current.leases)), leases: current.leases)
+            generations.withLock { $0 = next }
+            return next.number
+        }
+        logger.notice("admin: \(what) (by \(actor)); generation \(number) serves new requests")
+        return number
+    }
+}
+
+extension Bifrost {
+    /// A chain of `entries` with this instance's logger, metrics and wait limit.
+    func chain(_ entries: [ChainEntry]) -> PluginChain {
+        PluginChain(
+            entries, logger: chainSettings.logger, metrics: chainSettings.metrics, maximumTotalWait: chainSettings.maximumWait)
+    }
+}
