@@ -37,6 +37,8 @@ public final class RequestContext: Sendable {
     /// Whether any response header was set: most requests have none, and reading this
     /// costs no lock.
     private let hasResponseHeaders = Atomic<Bool>(false)
+    /// Set once, lock-free, when the request starts on a chain.
+    private let servingChain = AtomicLazyReference<ChainGenerationTag>()
 
     /// Creates a context.
     public init(
@@ -80,6 +82,19 @@ public final class RequestContext: Sendable {
     public func setResponseHeader(_ name: String, _ value: String) {
         state.withLock { $0.responseHeaders[name] = value }
         hasResponseHeaders.store(true, ordering: .releasing)
+    }
+
+    /// The chain generation the request runs on; `nil` until it starts on one (a request
+    /// refused before, such as a body that does not parse, has none).
+    ///
+    /// ```swift
+    /// print(context.chainGeneration?.number ?? 0)
+    /// ```
+    public var chainGeneration: ChainGenerationTag? { servingChain.load() }
+
+    /// Records the chain generation the request runs on; the first one recorded stays.
+    public func recordChainGeneration(_ tag: ChainGenerationTag) {
+        _ = servingChain.storeIfNil(tag)
     }
 
     /// Keys the host writes and plugins only read (``ContextValue/number`` unless noted):

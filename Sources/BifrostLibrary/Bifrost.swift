@@ -109,11 +109,8 @@ public final class Bifrost: Sendable {
         let leases = loaded.map { PluginLease($0, generation: 1) }
         generations = LockedValue(
             ChainGeneration(
-                number: 1,
-                chain: PluginChain(
-                    leases.map(\.entry), logger: logger, metrics: configuration.metrics,
-                    maximumTotalWait: configuration.maximumPluginWait),
-                leases: leases))
+                number: 1, leases: leases, logger: logger, metrics: configuration.metrics,
+                maximumTotalWait: configuration.maximumPluginWait))
         pluginSpecs = configuration.plugins
         chainSettings = (logger, configuration.metrics, configuration.maximumPluginWait)
         reloadCounter = try? configuration.metrics.define(
@@ -161,6 +158,13 @@ public final class Bifrost: Sendable {
 
     /// The chain serving new calls; a call keeps the one it got until it ends.
     var currentGeneration: ChainGeneration { generations.withLock { $0 } }
+
+    /// The chain a call with `context` runs on, recorded in the context so its answer names it.
+    func servingGeneration(for context: RequestContext) -> ChainGeneration {
+        let generation = currentGeneration
+        context.recordChainGeneration(generation.tag)
+        return generation
+    }
 
     /// Loads the plugins anew from `specs` (the configuration's, when `nil`) and, if every one
     /// loads, swaps the new chain in for new calls; calls in flight finish on the chain they
@@ -229,11 +233,8 @@ public final class Bifrost: Sendable {
         }
         let leases = loaded.map { existing[$0.origin] ?? PluginLease($0, generation: number) }
         let next = ChainGeneration(
-            number: number,
-            chain: PluginChain(
-                leases.map(\.entry), logger: chainSettings.logger, metrics: chainSettings.metrics,
-                maximumTotalWait: chainSettings.maximumWait),
-            leases: leases)
+            number: number, leases: leases, logger: chainSettings.logger, metrics: chainSettings.metrics,
+            maximumTotalWait: chainSettings.maximumWait)
         generations.withLock { $0 = next }
         let kept = loaded.filter(\.isKept).count
         let retired = current.leases.count - kept

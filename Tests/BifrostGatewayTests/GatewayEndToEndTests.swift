@@ -79,7 +79,7 @@ struct GatewayEndToEndTests {
             #expect(
                 plugins == [
                     [
-                        "name": "model-alias", "version": "1.0.0", "kind": "native", "abi_version": "1.3", "file": .string(file),
+                        "name": "model-alias", "version": "1.0.0", "kind": "native", "abi_version": "1.4", "file": .string(file),
                         "content_hash": .string(try PluginLoader.contentHash(of: file)), "generation": 1, "loaded_at": "<time>",
                         "hooks": ["pre_hook", "post_hook"], "failure_policy": "fail_closed", "hook_deadline_ms": 1000,
                         "position": 0,
@@ -138,7 +138,7 @@ struct CommandLineTests {
         let (status, output) = try await runBifrost(["plugins", "check", file])
         #expect(status == 0)
         #expect(output.contains("model-alias 1.0.0"))
-        #expect(output.contains("abi: 1.3"))
+        #expect(output.contains("abi: 1.4"))
         #expect(output.contains("hooks: pre_hook, post_hook"))
     }
 
@@ -146,7 +146,7 @@ struct CommandLineTests {
         let file = try await CPluginCompiler.compile(zoo: "broken.c", as: "broken.so", defines: ["BROKEN": "4"])
         let (status, output) = try await runBifrost(["plugins", "check", file])
         #expect(status == 1)
-        #expect(output.contains("\(file): refused: built for plugin ABI 2.3, but this host speaks ABI 1.3"))
+        #expect(output.contains("\(file): refused: built for plugin ABI 2.3, but this host speaks ABI 1.4"))
     }
 
     @Test func serveRefusesToStartWithABrokenPlugin() async throws {
