@@ -36,7 +36,7 @@ final class HandedStateBytes: @unchecked Sendable {
 
     init(_ state: [UInt8]) {
         bytes = .allocate(byteCount: state.count, alignment: 16)
-        bytes.copyMemory(from: UnsafeRawBufferPointer(start: state, count: state.count))
+        state.withUnsafeBytes { bytes.copyMemory(from: $0) }
     }
 
     deinit { bytes.deallocate() }

@@ -40,6 +40,7 @@ struct CheckCommand: ParsableCommand {
             print("\(descriptor.name) \(descriptor.version)")
             print("  file: \(file)")
             print("  abi: \(descriptor.abiVersion ?? "?")")
+            print("  sha256: \(descriptor.contentHash ?? "-")")
             print("  hooks: \(descriptor.hooks.names.isEmpty ? "none" : descriptor.hooks.names.joined(separator: ", "))")
             print("  default failure policy: \(descriptor.defaultFailurePolicy.rawValue)")
             plugin.shutdown()
@@ -53,7 +54,12 @@ struct CheckCommand: ParsableCommand {
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "Load the chain that `serve` would load and print it in order."
+        abstract: "Load the chain that `serve` would load and print it in order.",
+        discussion: """
+            One line per plugin, tab-separated: position, name, version, SHA-256 of the file's content, ABI, hooks, \
+            failure policy, file. A running gateway shows its chain, with each instance's load time and reload \
+            generation, at GET /api/plugins.
+            """
     )
 
     @Option(name: .long, help: "Directory of plugin .so files.")
@@ -79,7 +85,7 @@ struct ListCommand: ParsableCommand {
             for (position, entry) in entries.enumerated() {
                 let descriptor = entry.plugin.descriptor
                 print(
-                    "\(position)\t\(descriptor.name)\t\(descriptor.version)\tABI \(descriptor.abiVersion ?? "-")\t\(descriptor.hooks.names.joined(separator: ","))\t\(entry.failurePolicy.rawValue)\t\(descriptor.file ?? "-")"
+                    "\(position)\t\(descriptor.name)\t\(descriptor.version)\t\(descriptor.contentHash ?? "-")\tABI \(descriptor.abiVersion ?? "-")\t\(descriptor.hooks.names.joined(separator: ","))\t\(entry.failurePolicy.rawValue)\t\(descriptor.file ?? "-")"
                 )
             }
             for entry in entries.reversed() { entry.plugin.shutdown() }
