@@ -249,7 +249,9 @@ final class PluginInstance {
             let state = try stateful.exportState()
             guard !state.isEmpty else { return BIFROST_OK }
             let write = try newerHostFunction(host, \.state_write, "state_write", since: 4)
-            try state.withUnsafeBufferPointer { try check(write(writer, bifrost_bytes(ptr: $0.baseAddress, len: $0.count)), "state_write") }
+            try state.withUnsafeBufferPointer {
+                try check(write(writer, bifrost_bytes(ptr: $0.baseAddress, len: $0.count)), "state_write")
+            }
             return BIFROST_OK
         } catch {
             PluginLogger(host: host, token: token).error("export_state failed: \(error)")

@@ -186,7 +186,9 @@ public struct PluginChainLoader: Sendable {
                                     "the plugin is now named '\(name)' but was created with the state of '\(from.name)', its predecessor from this file; state is handed only to a plugin of the same name (remove the old file first to start afresh)"
                             )
                         }
-                        logger.info("plugin \(name) \(from.version) handed \(handed.count) bytes of state to \(plugin.descriptor.version)")
+                        logger.info(
+                            "plugin \(name) \(from.version) handed \(handed.count) bytes of state to \(plugin.descriptor.version)"
+                        )
                     }
                     if let other = loadedFrom[name] {
                         plugin.shutdown()

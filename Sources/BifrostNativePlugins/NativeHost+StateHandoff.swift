@@ -62,8 +62,7 @@ final class StateWriters: Sendable {
 
     /// Runs `export` with a fresh writer's handle and returns what was written, and whether a
     /// write was refused for going past the limit.
-    func collect(_ export: (OpaquePointer) -> bifrost_status) -> (status: bifrost_status, bytes: [UInt8], overflowed: Bool)
-    {
+    func collect(_ export: (OpaquePointer) -> bifrost_status) -> (status: bifrost_status, bytes: [UInt8], overflowed: Bool) {
         let key = table.withLock { table -> UInt in
             let key = table.next
             table.next += 1

@@ -89,7 +89,9 @@ struct PluginReloadTests {
                                 if events.last?.data != "[DONE]" {
                                     failures.withLock { $0.append("stream: \(events.last?.data ?? "none")") }
                                 }
-                                if generation == nil { failures.withLock { $0.append("a stream's head names no one generation") } }
+                                if generation == nil {
+                                    failures.withLock { $0.append("a stream's head names no one generation") }
+                                }
                             } else {
                                 let response = try await client.postJSON("/v1/chat/completions", chatJSON())
                                 let version = response.headers["x-plugin-version"] ?? "none"
@@ -100,7 +102,9 @@ struct PluginReloadTests {
                                 // The generation an answer names decides the version that stamped it.
                                 if let generation = StampVersions.generation(of: response.headers) {
                                     if StampVersions.version(servedBy: generation) != version {
-                                        failures.withLock { $0.append("generation \(generation) answered with version \(version)") }
+                                        failures.withLock {
+                                            $0.append("generation \(generation) answered with version \(version)")
+                                        }
                                     }
                                 } else {
                                     failures.withLock { $0.append("an answer names no one generation: \(response.headers)") }
