@@ -213,7 +213,7 @@ struct TimingHeadersTests {
             plugin.shutdown()
             Issue.record("a host speaking ABI 2 was accepted")
         } catch {
-            #expect(error.reason.contains("built for Bifrost plugin ABI 1.4 but the host speaks ABI 2.3"), "\(error)")
+            #expect(error.reason.contains("built for Bifrost plugin ABI 1.4 but the host speaks ABI 2.4"), "\(error)")
         }
     }
 }
