@@ -224,8 +224,10 @@ public struct PluginChainLoader: Sendable {
     static func handedState(of predecessor: (any Plugin)?, to file: String) throws(PluginLoadError) -> [UInt8]? {
         do {
             return try predecessor?.exportState()
+        } catch let error as PluginLoadError {
+            throw error
         } catch {
-            throw PluginLoadError(file: file, kind: .stateHandoff, reason: "\(error)")
+            throw PluginLoadError(file: file, kind: .stateHandoff, reason: "the predecessor did not hand its state on: \(error)")
         }
     }
 

@@ -94,34 +94,3 @@ final class StateWriters: Sendable {
         }
     }
 }
-
-/// Why an instance did not hand its state to its successor; the reload is refused.
-///
-/// ```swift
-/// do { _ = try plugin.exportState() } catch let error as StateExportError where error.code == .tooLarge { print(error) }
-/// ```
-public struct StateExportError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// What went wrong.
-    public enum Code: String, Sendable, Hashable {
-        /// `export_state` returned a status other than `BIFROST_OK`.
-        case refused
-        /// The state went past `BIFROST_HANDED_STATE_MAX_BYTES`.
-        case tooLarge
-    }
-
-    /// The category.
-    public var code: Code
-    /// The plugin that exported.
-    public var plugin: String
-    /// What went wrong, for people.
-    public var message: String
-
-    /// Creates an error.
-    public init(code: Code, plugin: String, message: String) {
-        self.code = code
-        self.plugin = plugin
-        self.message = message
-    }
-
-    public var description: String { "plugin \(plugin) did not hand its state on: \(message)" }
-}

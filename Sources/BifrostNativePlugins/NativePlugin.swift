@@ -294,22 +294,25 @@ public final class NativePlugin: Plugin {
     }
 
     /// Calls the plugin's `export_state` (ABI 1.4) and returns what it wrote; `nil` when the
-    /// plugin has no `export_state` or wrote nothing. Throws ``StateExportError`` when it
-    /// returned an error status or wrote more than `BIFROST_HANDED_STATE_MAX_BYTES`.
+    /// plugin has no `export_state` or wrote nothing. Throws a ``PluginLoadError`` of kind
+    /// ``PluginLoadError/Kind/stateHandoff`` when it returned an error status or wrote more
+    /// than `BIFROST_HANDED_STATE_MAX_BYTES`.
     public func exportState() throws -> [UInt8]? {
         guard let export = hooks.exportState else { return nil }
         let instance = hooks.instance
         let written = StateWriters.shared.collect { writer in export(instance, writer) }
-        if written.overflowed {
-            throw StateExportError(
-                code: .tooLarge, plugin: descriptor.name,
-                message:
-                    "export_state wrote more than \(NativeHost.handedStateLimit) bytes (BIFROST_HANDED_STATE_MAX_BYTES, 64 MiB); keep the handed state smaller"
-            )
-        }
-        guard written.status == BIFROST_OK else {
-            throw StateExportError(
-                code: .refused, plugin: descriptor.name, message: "export_state returned status \(written.status)")
+        let problem: String? =
+            if written.overflowed {
+                "export_state wrote more than \(NativeHost.handedStateLimit) bytes (BIFROST_HANDED_STATE_MAX_BYTES, 64 MiB); keep the handed state smaller"
+            } else if written.status != BIFROST_OK {
+                "export_state returned status \(written.status)"
+            } else {
+                nil
+            }
+        if let problem {
+            throw PluginLoadError(
+                file: descriptor.file ?? descriptor.name, kind: .stateHandoff,
+                reason: "plugin \(descriptor.name) did not hand its state on: \(problem)")
         }
         return written.bytes.isEmpty ? nil : written.bytes
     }

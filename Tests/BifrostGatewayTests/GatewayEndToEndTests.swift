@@ -139,7 +139,17 @@ struct CommandLineTests {
         #expect(status == 0)
         #expect(output.contains("model-alias 1.0.0"))
         #expect(output.contains("abi: 1.4"))
+        #expect(output.contains("sha256: \(try PluginLoader.contentHash(of: file))"))
         #expect(output.contains("hooks: pre_hook, post_hook"))
+    }
+
+    @Test func pluginsListPrintsEachPluginsVersionAndContentHash() async throws {
+        let directory = try PluginDirectory()
+        let file = try await directory.modelAlias()
+        let (status, output) = try await runBifrost(["plugins", "list", "--plugin-dir", directory.path])
+        #expect(status == 0)
+        let hash = try PluginLoader.contentHash(of: file)
+        #expect(output.contains("0\tmodel-alias\t1.0.0\t\(hash)\tABI 1.4\t"), "\(output)")
     }
 
     @Test func pluginsCheckPrintsTheRefusalAndExitsOne() async throws {
