@@ -232,7 +232,8 @@ typedef bifrost_hook_action (*bifrost_pre_hook_fn)(
 typedef bifrost_hook_action (*bifrost_post_hook_fn)(
     void *instance, bifrost_context *context, bifrost_outcome *outcome);
 
-/* Called once at shutdown. Free the instance here. */
+/* Called once: at shutdown, or after the last request of an instance a reload retired.
+ * Free the instance here. */
 typedef void (*bifrost_destroy_fn)(void *instance);
 
 /* Since 1.1. Runs on each chunk of a streamed answer, in reverse chain order, only for
