@@ -152,6 +152,25 @@ struct CommandLineTests {
         #expect(output.contains("0\tmodel-alias\t1.0.0\t\(hash)\tABI 1.4\t"), "\(output)")
     }
 
+    @Test func pluginsListAsksARunningGatewayForItsGenerationsAndLoadTimes() async throws {
+        let directory = try PluginDirectory()
+        let file = try await directory.modelAlias()
+        try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { _, gateway in
+            gateway.reloadPlugins()
+            let (status, output) = try await runBifrost(["plugins", "list", "--gateway", "127.0.0.1:\(gateway.port)"])
+            #expect(status == 0, "\(output)")
+            #expect(output.hasPrefix("generation 2\n"), "\(output)")
+            let line = try #require(output.split(separator: "\n").dropFirst().first).split(separator: "\t")
+            #expect(line.count == 7, "\(line)")
+            #expect(
+                Array(line.prefix(5)) == ["0", "model-alias", "1.0.0", Substring(try PluginLoader.contentHash(of: file)), "1"])
+            #expect(line[5].hasSuffix("Z"), "a load time: \(line[5])")
+        }
+        let (status, output) = try await runBifrost(["plugins", "list", "--gateway", "127.0.0.1:1"])
+        #expect(status == 1)
+        #expect(output.contains("cannot read http://127.0.0.1:1/api/plugins"), "\(output)")
+    }
+
     @Test func pluginsCheckPrintsTheRefusalAndExitsOne() async throws {
         let file = try await CPluginCompiler.compile(zoo: "broken.c", as: "broken.so", defines: ["BROKEN": "4"])
         let (status, output) = try await runBifrost(["plugins", "check", file])
