@@ -261,6 +261,7 @@ let package = Package(
             name: "BifrostTestSupport",
             dependencies: [
                 "BifrostCore", "BifrostNativePlugins", "BifrostGateway", "BifrostHTTP", "BifrostPluginSDK",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -162,3 +162,33 @@ public protocol ChunkHookPlugin: BifrostPlugin {
     /// ```
     func chunkHook(chunk: HookChunk, context: HookContext) throws -> ChunkDecision
 }
+
+/// A plugin that hands its state to its successor when a reload replaces it (ABI 1.4): a new
+/// build of the same file, or a changed configuration. The successor reads the bytes as
+/// ``PluginConfiguration/handedState`` in its `init(configuration:)`.
+///
+/// The instance keeps serving while and after ``exportState()`` runs (until the new chain
+/// takes over), so read the state as a hook would and change nothing. At most 64 MiB
+/// (`BIFROST_HANDED_STATE_MAX_BYTES`).
+///
+/// ```swift
+/// final class Counter: PostHookPlugin, StatefulPlugin {
+///     static let name = "counter"
+///     static let version = "2.0.0"
+///     let count: Atomic<Int>
+///     init(configuration: PluginConfiguration) throws {
+///         count = Atomic(configuration.handedState.flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? 0)
+///     }
+///     func exportState() throws -> [UInt8] { Array(String(count.load(ordering: .relaxed)).utf8) }
+///     func postHook(outcome: HookOutcome, context: HookContext) throws { count.add(1, ordering: .relaxed) }
+/// }
+/// ```
+public protocol StatefulPlugin: BifrostPlugin {
+    /// The state to hand on; empty hands nothing on. Throwing refuses the reload, and this
+    /// instance keeps serving.
+    ///
+    /// ```swift
+    /// func exportState() throws -> [UInt8] { try JSONEncoder().encode(buckets).map { $0 } }
+    /// ```
+    func exportState() throws -> [UInt8]
+}

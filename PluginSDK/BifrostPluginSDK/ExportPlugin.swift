@@ -61,13 +61,24 @@ public func exportPlugin<P: BifrostPlugin>(
     let pluginHost = PluginHost(api: host, token: token)
     let plugin: P
     do {
-        plugin = try P(configuration: PluginConfiguration(bytes: bytes, host: pluginHost))
+        plugin = try P(
+            configuration: PluginConfiguration(bytes: bytes, host: pluginHost, handedState: try handedState(host, token)))
     } catch {
         refuseCreation(host, token, "\(error)")
         return nil
     }
     let instance = PluginInstance(plugin: plugin, host: host, token: token, failOpenByDefault: P.failOpenByDefault)
     return UnsafePointer(instance.table)
+}
+
+/// What the predecessor handed on (`get_handed_state`, ABI 1.4); `nil` when nothing was, or
+/// the host is older.
+private func handedState(_ host: UnsafePointer<bifrost_host_api>, _ token: OpaquePointer?) throws -> [UInt8]? {
+    guard let get = try? newerHostFunction(host, \.get_handed_state, "get_handed_state", since: 4) else { return nil }
+    var state = bifrost_bytes()
+    guard try checkFound(get(token, &state), "get_handed_state") else { return nil }
+    guard let start = state.ptr, state.len > 0 else { return nil }
+    return Array(UnsafeBufferPointer(start: start, count: state.len))
 }
 
 /// Reports a refusal through `set_create_error`, if the host table has it.
@@ -106,6 +117,7 @@ final class PluginInstance {
     let preHook: (any PreHookPlugin)?
     let postHook: (any PostHookPlugin)?
     let chunkHook: (any ChunkHookPlugin)?
+    let stateful: (any StatefulPlugin)?
     let host: UnsafePointer<bifrost_host_api>
     let token: OpaquePointer?
     let table: UnsafeMutablePointer<bifrost_plugin>
@@ -117,6 +129,7 @@ final class PluginInstance {
         self.preHook = plugin as? any PreHookPlugin
         self.postHook = plugin as? any PostHookPlugin
         self.chunkHook = plugin as? any ChunkHookPlugin
+        self.stateful = plugin as? any StatefulPlugin
         self.host = host
         self.token = token
         self.name = strdup(type(of: plugin).name)!
@@ -150,6 +163,12 @@ final class PluginInstance {
                 guard let instance else { return BIFROST_ACTION_FAULT }
                 return Unmanaged<PluginInstance>.fromOpaque(instance).takeUnretainedValue()
                     .runChunkHook(context: context, chunk: chunk, outcome: outcome)
+            }
+        }
+        if stateful != nil {
+            table.export_state = { instance, writer in
+                guard let instance else { return BIFROST_ERR_INVALID_ARGUMENT }
+                return Unmanaged<PluginInstance>.fromOpaque(instance).takeUnretainedValue().exportState(to: writer)
             }
         }
         table.destroy = { instance in
@@ -220,6 +239,23 @@ final class PluginInstance {
             }
         } catch {
             return fault(context, "\(error)")
+        }
+    }
+
+    /// Hands the plugin's state to the host; an error is logged and refuses the reload.
+    func exportState(to writer: OpaquePointer?) -> bifrost_status {
+        guard let stateful else { return BIFROST_ERR_WRONG_STATE }
+        do {
+            let state = try stateful.exportState()
+            guard !state.isEmpty else { return BIFROST_OK }
+            let write = try newerHostFunction(host, \.state_write, "state_write", since: 4)
+            try state.withUnsafeBufferPointer {
+                try check(write(writer, bifrost_bytes(ptr: $0.baseAddress, len: $0.count)), "state_write")
+            }
+            return BIFROST_OK
+        } catch {
+            PluginLogger(host: host, token: token).error("export_state failed: \(error)")
+            return BIFROST_ERR_WRONG_STATE
         }
     }
 

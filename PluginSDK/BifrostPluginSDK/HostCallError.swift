@@ -64,6 +64,7 @@ public struct HostCallError: Error, Sendable, Hashable, CustomStringConvertible 
         case BIFROST_ERR_INVALID_HANDLE: "BIFROST_ERR_INVALID_HANDLE"
         case BIFROST_ERR_OUT_OF_RANGE: "BIFROST_ERR_OUT_OF_RANGE"
         case BIFROST_ERR_WRONG_STATE: "BIFROST_ERR_WRONG_STATE"
+        case BIFROST_ERR_TOO_LARGE: "BIFROST_ERR_TOO_LARGE"
         case Self.notProvided: "not provided by this host"
         default: "unknown status"
         }

@@ -23,15 +23,25 @@ public struct PluginConfiguration: Sendable {
     /// ```
     public let host: PluginHost
 
+    /// The state the instance this one replaces handed on at a reload (its
+    /// ``StatefulPlugin/exportState()``, ABI 1.4); `nil` on a first load, or when the
+    /// predecessor handed nothing on or the host is older than 1.4.
+    ///
+    /// ```swift
+    /// let count = configuration.handedState.flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? 0
+    /// ```
+    public let handedState: [UInt8]?
+
     /// Creates a configuration; empty bytes read as `{}`. Use ``PluginHost/detached`` to
-    /// construct a plugin outside a host.
+    /// construct a plugin outside a host, with `handedState` to test taking state over.
     ///
     /// ```swift
     /// let configuration = PluginConfiguration(bytes: Array(#"{"limit": 3}"#.utf8))
     /// ```
-    public init(bytes: [UInt8], host: PluginHost = .detached) {
+    public init(bytes: [UInt8], host: PluginHost = .detached, handedState: [UInt8]? = nil) {
         self.bytes = bytes.isEmpty ? Array("{}".utf8) : bytes
         self.host = host
+        self.handedState = handedState
     }
 
     /// Creates a configuration from JSON text; empty text reads as `{}`.

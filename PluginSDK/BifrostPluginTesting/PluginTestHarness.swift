@@ -60,17 +60,22 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
     /// `hostMinor` hands the plugin the host's table as a host of ABI 1.`hostMinor` has it
     /// (that `abi_minor`, a `struct_size` ending before the services added later, and those
     /// slots NULL), to test how the plugin copes with an older host; `nil` is this host.
+    /// `handedState` is what a predecessor exported at a reload (ABI 1.4): the plugin reads it
+    /// as ``BifrostPluginSDK/PluginConfiguration/handedState``; `plugin.exportState()` is what
+    /// this instance would hand on.
     ///
     /// ```swift
     /// let harness = try PluginTestHarness(TimingHeaders.self, configuration: #"{"header_prefix": "x-acme"}"#)
     /// let onOldHost = try PluginTestHarness(ToolGuard.self, hostMinor: 2)
+    /// let successor = try PluginTestHarness(Counter.self, handedState: try harness.plugin.exportState())
     /// ```
     public init(
         _ type: P.Type,
         configuration: String = "{}",
         failurePolicy: FailurePolicy? = nil,
         logs: CapturedLogs = CapturedLogs(),
-        hostMinor: Int? = nil
+        hostMinor: Int? = nil,
+        handedState: [UInt8]? = nil
     ) throws(PluginLoadError) {
         self.logs = logs
         let metrics = MetricsRegistry()
@@ -80,7 +85,8 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
             source: "\(P.name) (PluginTestHarness)",
             configuration: Array(configuration.utf8),
             logger: logs.logger(label: "bifrost.plugin.\(P.name)"),
-            metrics: metrics
+            metrics: metrics,
+            handedState: handedState
         ) { host, token, config, length in
             exportPlugin(P.self, host: olderHost ?? host, token: token, config: config, configLength: length)
         }
@@ -207,13 +213,14 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
 }
 
 /// The host's table cut back to what the hosts of earlier ABI minors had, for
-/// ``PluginTestHarness/init(_:configuration:failurePolicy:logs:hostMinor:)``.
+/// ``PluginTestHarness/init(_:configuration:failurePolicy:logs:hostMinor:handedState:)``.
 enum OlderHostTables {
     /// The size of a table of minor `m`: it ends where the first service of minor `m + 1` begins.
     private static let sizes: [Int] = [
         MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.chunk_choice_count)!,  // 1.1
         MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.metric_define)!,  // 1.2
         MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.request_message_tool_call_count)!,  // 1.3
+        MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.state_write)!,  // 1.4
     ]
 
     // Built once and kept for the life of the process, as a host keeps its table.

@@ -32,8 +32,15 @@ public protocol Plugin: Sendable {
     /// PreHook ran. May change the chunk, drop it, or end the stream with an error.
     func chunkHook(_ chunk: inout ChatChunk, context: RequestContext) throws -> ChunkHookResult
 
-    /// Releases the plugin's resources. Called once, at shutdown.
+    /// Releases the plugin's resources. Called once: at shutdown, or after the last request
+    /// of an instance a reload retired.
     func shutdown()
+
+    /// The state to hand to the instance a reload puts in this one's place (the same plugin
+    /// from a changed file or configuration), which receives it at creation; `nil` hands
+    /// nothing on. The instance keeps serving while and after this runs, so it must change
+    /// nothing. Throwing refuses the reload: the current chain keeps serving.
+    func exportState() throws -> [UInt8]?
 }
 
 extension Plugin {
@@ -42,6 +49,9 @@ extension Plugin {
 
     /// Does nothing.
     public func shutdown() {}
+
+    /// Hands nothing on.
+    public func exportState() throws -> [UInt8]? { nil }
 }
 
 /// What a chunk hook decided.

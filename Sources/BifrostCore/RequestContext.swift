@@ -40,6 +40,8 @@ public final class RequestContext: Sendable {
     /// Whether any response header was set: most requests have none, and reading this
     /// costs no lock.
     private let hasResponseHeaders = Atomic<Bool>(false)
+    /// Set once, lock-free, when the request starts on a chain.
+    private let servingChain = AtomicLazyReference<ChainGenerationTag>()
 
     /// Creates a context.
     public init(
@@ -97,6 +99,19 @@ public final class RequestContext: Sendable {
     /// Records which plugins the chain entered; see ``enteredPlugins``.
     public func recordEnteredPlugins(_ bits: UInt64, names: [String]) {
         state.withLock { $0.entered = (bits, names) }
+    }
+
+    /// The chain generation the request runs on; `nil` until it starts on one (a request
+    /// refused before, such as a body that does not parse, has none).
+    ///
+    /// ```swift
+    /// print(context.chainGeneration?.number ?? 0)
+    /// ```
+    public var chainGeneration: ChainGenerationTag? { servingChain.load() }
+
+    /// Records the chain generation the request runs on; the first one recorded stays.
+    public func recordChainGeneration(_ tag: ChainGenerationTag) {
+        _ = servingChain.storeIfNil(tag)
     }
 
     /// Keys the host writes and plugins only read (``ContextValue/number`` unless noted):

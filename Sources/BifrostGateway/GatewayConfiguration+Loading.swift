@@ -122,7 +122,9 @@ extension GatewayConfiguration {
                 let path = "plugins[\(index)]"
                 let fields = try reader.object(
                     entry, at: path,
-                    allowed: isolationFields.union(["file", "optional", "failure_policy", "config", "timeout_ms", "blocking", "scope"]))
+                    allowed: isolationFields.union([
+                        "file", "optional", "failure_policy", "config", "timeout_ms", "blocking", "scope",
+                    ]))
                 guard let fileValue = fields["file"] else {
                     throw ConfigurationError(file: file, path: "\(path).file", message: "required: the plugin's .so file")
                 }

@@ -32,16 +32,19 @@ struct HTTPStreamingResponse: Sendable {
     var model: String
     /// Headers of the wire format (e.g. Anthropic's `request-id`).
     var extraHeaders: HeaderFields = HeaderFields()
+    /// `x-bifrost-chain-generation`: the chain the stream runs on.
+    var chainGeneration: ChainGenerationTag?
 
     /// The head of the answer: `200`, `text/event-stream`, `no-cache`, the gateway's headers.
     func head(firstChunk: ChatChunk?) -> HTTPHeaders {
         var headers = HTTPHeaders()
-        headers.reserveCapacity(6 + extraHeaders.count)
+        headers.reserveCapacity(7 + extraHeaders.count)
         headers.add(name: "content-type", value: "text/event-stream")
         headers.add(name: "cache-control", value: "no-cache")
         headers.add(name: "x-request-id", value: requestID)
         let provider = firstChunk.map(\.provider).flatMap { $0.isEmpty ? nil : $0 } ?? provider
         HTTPServerResponse.stampRoute(&headers, provider: provider, model: model)
+        if let chainGeneration { headers.add(name: ChainGenerationTag.headerName, value: chainGeneration.headerValue) }
         for field in extraHeaders { headers.add(name: field.name, value: field.value) }
         return headers
     }

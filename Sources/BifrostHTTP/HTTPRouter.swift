@@ -169,7 +169,12 @@ struct HTTPRouter: Sendable {
         let answer = await routeAnswer(route, body: body, headers: headers, context: context, caller: caller)
         recordForConsole(route, answer, context: context)
         // Complete answers got the plugins' headers from the chain; a stream's head is written here.
-        guard case .stream(var streaming) = answer else { return answer }
+        guard case .stream(var streaming) = answer else {
+            guard case .complete(var response) = answer, let tag = context.chainGeneration else { return answer }
+            response.headers.add(name: ChainGenerationTag.headerName, value: tag.headerValue)
+            return .complete(response)
+        }
+        streaming.chainGeneration = context.chainGeneration
         for field in context.responseHeaders
         where streaming.extraHeaders[field.name] == nil && HTTPServerResponse.allowsPluginHeader(field.name, field.value) {
             streaming.extraHeaders[field.name] = field.value

@@ -76,12 +76,12 @@ struct HTTPServerResponse: Sendable {
         headers.add(name: "x-bifrost-model", value: model)
     }
 
-    /// Headers the server owns; plugins cannot replace them (framing and the request id).
+    /// Headers the server owns; plugins cannot replace them (framing, the request id, the chain generation).
     private static func isReserved(_ name: String) -> Bool {
         switch name {
         case "content-length", "content-type", "transfer-encoding", "connection", "x-request-id",
             "keep-alive",
-            "upgrade", "trailer":
+            "upgrade", "trailer", ChainGenerationTag.headerName:
             return true
         default:
             return false

@@ -37,7 +37,7 @@ extension Bifrost {
     /// ```
     public func chatOutcome(_ request: ChatRequest, context: RequestContext = RequestContext()) async -> ChatOutcome {
         if let error = runningError { return .failure(error) }
-        let (generation, dispatcher) = (currentGeneration, dispatcher)
+        let (generation, dispatcher) = (servingGeneration(for: context), dispatcher)
         let result = await tracked { () async -> Result<ChatResponse, BifrostError> in
             switch await generation.chain.run(request, context: context, through: dispatcher) {
             case .response(let response): return .success(response)
@@ -83,7 +83,7 @@ extension Bifrost {
         if let error = runningError { return .failure(error) }
         let outcome = CallOutcome<ChatStream>()
         guard let id = inFlight.enter(cancel: { outcome.complete(.failure($0)) }) else { return .failure(.shutDown) }
-        let (generation, dispatcher) = (currentGeneration, dispatcher)
+        let (generation, dispatcher) = (servingGeneration(for: context), dispatcher)
         let opened = await run(outcome) {
             await generation.chain.runStream(request, context: context, through: dispatcher)
         }
@@ -118,7 +118,7 @@ extension Bifrost {
         EmbeddingResponse, BifrostError
     > {
         if let error = runningError { return .failure(error) }
-        let (generation, dispatcher) = (currentGeneration, dispatcher)
+        let (generation, dispatcher) = (servingGeneration(for: context), dispatcher)
         return await tracked {
             await generation.chain.runEmbeddings(request, context: context) { request, context in
                 await dispatcher.embeddings(request, context: context)

@@ -150,8 +150,7 @@ extension Bifrost {
                 change(&controls)
                 return controls
             }
-            let next = ChainGeneration(
-                number: current.number + 1, chain: chain(controls.entries(current.leases)), leases: current.leases)
+            let next = generation(current.number + 1, leases: current.leases, controls: controls)
             generations.withLock { $0 = next }
             return next.number
         }
@@ -162,8 +161,10 @@ extension Bifrost {
 
 extension Bifrost {
     /// A chain of `entries` with this instance's logger, metrics and wait limit.
-    func chain(_ entries: [ChainEntry]) -> PluginChain {
-        PluginChain(
-            entries, logger: chainSettings.logger, metrics: chainSettings.metrics, maximumTotalWait: chainSettings.maximumWait)
+    /// Generation `number`: `leases`, their chain under `controls`.
+    func generation(_ number: UInt64, leases: [PluginLease], controls: PluginControls) -> ChainGeneration {
+        ChainGeneration(
+            number: number, leases: leases, entries: controls.entries(leases), logger: chainSettings.logger,
+            metrics: chainSettings.metrics, maximumTotalWait: chainSettings.maximumWait)
     }
 }

@@ -110,11 +110,8 @@ public final class Bifrost: Sendable {
         self.controls = LockedValue(controls)
         generations = LockedValue(
             ChainGeneration(
-                number: 1,
-                chain: PluginChain(
-                    controls.entries(leases), logger: logger, metrics: configuration.metrics,
-                    maximumTotalWait: configuration.maximumPluginWait),
-                leases: leases))
+                number: 1, leases: leases, entries: controls.entries(leases), logger: logger,
+                metrics: configuration.metrics, maximumTotalWait: configuration.maximumPluginWait))
         pluginSpecs = configuration.plugins
         chainSettings = (logger, configuration.metrics, configuration.maximumPluginWait)
         reloadCounter = try? configuration.metrics.define(
@@ -162,6 +159,13 @@ public final class Bifrost: Sendable {
 
     /// The chain serving new calls; a call keeps the one it got until it ends.
     var currentGeneration: ChainGeneration { generations.withLock { $0 } }
+
+    /// The chain a call with `context` runs on, recorded in the context so its answer names it.
+    func servingGeneration(for context: RequestContext) -> ChainGeneration {
+        let generation = currentGeneration
+        context.recordChainGeneration(generation.tag)
+        return generation
+    }
 
     /// Loads the plugins anew from `specs` (the configuration's, when `nil`) and, if every one
     /// loads, swaps the new chain in for new calls; calls in flight finish on the chain they
@@ -236,7 +240,7 @@ public final class Bifrost: Sendable {
             controls.scopes = PluginControls.scopes(of: specs)
             return controls
         }
-        let next = ChainGeneration(number: number, chain: chain(controls.entries(leases)), leases: leases)
+        let next = generation(number, leases: leases, controls: controls)
         generations.withLock { $0 = next }
         let kept = loaded.filter(\.isKept).count
         let retired = current.leases.count - kept

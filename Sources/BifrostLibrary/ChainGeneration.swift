@@ -1,4 +1,5 @@
 public import BifrostCore
+import Logging
 
 /// One plugin instance as the chains hold it: its `shutdown` (a native plugin's `destroy`)
 /// runs exactly once, when the last holder is gone (every chain generation and every call or
@@ -43,6 +44,8 @@ final class PluginLease: Plugin {
         try base.chunkHook(&chunk, context: context)
     }
 
+    func exportState() throws -> [UInt8]? { try base.exportState() }
+
     /// Runs the plugin's `shutdown` unless it ran already.
     func shutdown() {
         let first = isShutDown.withLock { done in
@@ -59,13 +62,23 @@ final class PluginLease: Plugin {
 /// the generation current when it began, to its end (a stream's too), whatever reloads happen
 /// meanwhile.
 final class ChainGeneration: Sendable {
-    let number: UInt64
+    let tag: ChainGenerationTag
     let chain: PluginChain
     let leases: [PluginLease]
 
-    init(number: UInt64, chain: PluginChain, leases: [PluginLease]) {
-        self.number = number
-        self.chain = chain
+    var number: UInt64 { tag.number }
+
+    /// Builds generation `number`'s chain over `leases`; its log lines carry the generation.
+    /// A generation holding `leases` whose chain runs `entries` (the leases' entries less those
+    /// disabled, under their policies and scopes).
+    init(
+        number: UInt64, leases: [PluginLease], entries: [ChainEntry], logger: Logger, metrics: MetricsRegistry,
+        maximumTotalWait: Duration
+    ) {
+        tag = ChainGenerationTag(number: number)
+        var logger = logger
+        logger[metadataKey: ChainGenerationTag.logKey] = "\(number)"
+        chain = PluginChain(entries, logger: logger, metrics: metrics, maximumTotalWait: maximumTotalWait)
         self.leases = leases
     }
 }

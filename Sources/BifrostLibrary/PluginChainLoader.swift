@@ -125,7 +125,10 @@ public struct PluginChainLoader: Sendable {
     /// Loads every planned plugin as ``load()`` does, except that a plugin whose
     /// ``PluginOrigin`` is in `existing` (the same file content, configuration and settings; the
     /// same in-process instance) keeps that entry, instance and state included, and is not
-    /// loaded again. On a refusal only the plugins this call loaded are shut down.
+    /// loaded again. A native plugin loaded anew from the file of an entry in `existing` is
+    /// created with the state that entry exports (`Plugin.exportState()`, ABI 1.4); an export
+    /// that fails, or a new instance with another name, is a refusal. On a refusal only the
+    /// plugins this call loaded are shut down.
     ///
     /// ```swift
     /// let next = try loader.load(reusing: Dictionary(uniqueKeysWithValues: current.map { ($0.origin, $0.entry) }))
@@ -171,10 +174,26 @@ public struct PluginChainLoader: Sendable {
                         result.append(LoadedPlugin(entry: kept, origin: origin, isKept: true))
                         continue
                     }
+                    let predecessor = existing.first { $0.key.file == origin.file }?.value.plugin
+                    let handed = try Self.handedState(of: predecessor, to: file)
                     let plugin = try Self.create(
-                        file: file, configuration: configuration, isolation: isolation,
+                        file: file, configuration: configuration, handedState: handed, isolation: isolation,
                         hookDeadline: hookDeadline ?? ChainEntry.defaultHookDeadline, logger: logger, metrics: metrics)
                     let name = plugin.descriptor.name
+                    if let handed, let predecessor {
+                        let from = predecessor.descriptor
+                        guard from.name == name else {
+                            plugin.shutdown()
+                            throw PluginLoadError(
+                                file: file, kind: .stateHandoff,
+                                reason:
+                                    "the plugin is now named '\(name)' but was created with the state of '\(from.name)', its predecessor from this file; state is handed only to a plugin of the same name (remove the old file first to start afresh)"
+                            )
+                        }
+                        logger.info(
+                            "plugin \(name) \(from.version) handed \(handed.count) bytes of state to \(plugin.descriptor.version)"
+                        )
+                    }
                     if let other = loadedFrom[name] {
                         plugin.shutdown()
                         throw PluginLoadError(
@@ -206,16 +225,28 @@ public struct PluginChainLoader: Sendable {
     }
 
     private static func create(
-        file: String, configuration: [UInt8], isolation: PluginIsolation, hookDeadline: Duration, logger: Logger,
-        metrics: MetricsRegistry
+        file: String, configuration: [UInt8], handedState: [UInt8]?, isolation: PluginIsolation, hookDeadline: Duration,
+        logger: Logger, metrics: MetricsRegistry
     ) throws(PluginLoadError) -> any Plugin {
         switch isolation {
         case .inProcess:
-            return try PluginLoader.load(file: file, configuration: configuration, logger: logger, metrics: metrics)
+            return try PluginLoader.load(
+                file: file, configuration: configuration, handedState: handedState, logger: logger, metrics: metrics)
         case .process(let settings):
             return try IsolatedPlugin.launch(
-                file: file, configuration: configuration, settings: settings, hookDeadline: hookDeadline, logger: logger,
-                metrics: metrics)
+                file: file, configuration: configuration, handedState: handedState, settings: settings,
+                hookDeadline: hookDeadline, logger: logger, metrics: metrics)
+        }
+    }
+
+    /// What `predecessor` (the instance a reload replaces with one from `file`) hands on.
+    static func handedState(of predecessor: (any Plugin)?, to file: String) throws(PluginLoadError) -> [UInt8]? {
+        do {
+            return try predecessor?.exportState()
+        } catch let error as PluginLoadError {
+            throw error
+        } catch {
+            throw PluginLoadError(file: file, kind: .stateHandoff, reason: "the predecessor did not hand its state on: \(error)")
         }
     }
 
@@ -321,6 +352,12 @@ public struct PluginOrigin: Sendable, Hashable {
 
     private let source: Source
     private let failurePolicy: FailurePolicy?
+    /// A native plugin's file, canonical: a reload hands the state of the instance it replaces
+    /// to the new one from the same file.
+    var file: String? {
+        guard case .native(let file, _, _) = source else { return nil }
+        return file
+    }
     private let hookDeadline: Duration?
     private let isolation: PluginIsolation
 

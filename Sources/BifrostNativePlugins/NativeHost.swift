@@ -36,6 +36,7 @@ public enum NativeHost {
         installMetricServices(&api)
         installSeriesServices(&api)
         installToolCallServices(&api)
+        installStateHandoffServices(&api)
         return api
     }
 

@@ -32,6 +32,7 @@ public final class NativePlugin: Plugin {
         let post: bifrost_post_hook_fn?
         let destroy: bifrost_destroy_fn?
         let chunk: bifrost_chunk_hook_fn?
+        let exportState: bifrost_export_state_fn?
     }
 
     /// The size of a 1.0 plugin table; smaller tables are refused.
@@ -58,6 +59,8 @@ public final class NativePlugin: Plugin {
     ///   - contentHash: the SHA-256 of the library's file, recorded in the descriptor.
     ///   - library: an address inside the plugin's library (its `bifrost_plugin_create`): every
     ///     function of its table must then be code of that same library.
+    ///   - handedState: the state the instance this one replaces exported, which create reads
+    ///     with `get_handed_state`; `nil` when none.
     ///   - factory: calls the plugin's `bifrost_plugin_create`.
     public static func create(
         source: String,
@@ -66,9 +69,10 @@ public final class NativePlugin: Plugin {
         metrics: MetricsRegistry = .shared,
         contentHash: String? = nil,
         library: UnsafeRawPointer? = nil,
+        handedState: [UInt8]? = nil,
         factory: NativePluginFactory
     ) throws(PluginLoadError) -> NativePlugin {
-        let identity = PluginIdentity(source: source, logger: logger, metrics: metrics)
+        let identity = PluginIdentity(source: source, logger: logger, metrics: metrics, handedState: handedState)
         let config = configuration.isEmpty ? Array("{}".utf8) : configuration
         let result = WorkingDirectory.preserved(for: source, logger: logger) {
             (config + [0]).withUnsafeBufferPointer { buffer in
@@ -77,7 +81,7 @@ public final class NativePlugin: Plugin {
                 }
             }
         }
-        identity.isCreating = false
+        identity.finishCreating()
         guard let table = result else {
             if let message = identity.createError, !message.isEmpty {
                 throw PluginLoadError(file: source, kind: .refused, reason: "the plugin refused to load: \(message)")
@@ -125,9 +129,12 @@ public final class NativePlugin: Plugin {
         let hasChunkHook = tableCovers(
             size: structSize, offset: MemoryLayout<bifrost_plugin>.offset(of: \bifrost_plugin.chunk_hook),
             width: MemoryLayout<bifrost_chunk_hook_fn?>.size)
+        let hasExportState = tableCovers(
+            size: structSize, offset: MemoryLayout<bifrost_plugin>.offset(of: \bifrost_plugin.export_state),
+            width: MemoryLayout<bifrost_export_state_fn?>.size)
         let hooks = Hooks(
             instance: plugin.instance, pre: plugin.pre_hook, post: plugin.post_hook, destroy: plugin.destroy,
-            chunk: hasChunkHook ? plugin.chunk_hook : nil)
+            chunk: hasChunkHook ? plugin.chunk_hook : nil, exportState: hasExportState ? plugin.export_state : nil)
         let libraryFile = library.flatMap { memory?.file(of: UInt(bitPattern: $0)) }
         if let memory, let problem = Self.problem(withPointersOf: hooks, plugin: plugin, memory: memory, library: libraryFile) {
             throw PluginLoadError(file: source, kind: .invalidTable, reason: problem)
@@ -165,6 +172,7 @@ public final class NativePlugin: Plugin {
             ("post_hook", hooks.post.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) }),
             ("chunk_hook", hooks.chunk.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) }),
             ("destroy", hooks.destroy.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) }),
+            ("export_state", hooks.exportState.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) }),
         ]
         for case (let field, let address?) in functions {
             guard memory.isCode(address) else {
@@ -297,6 +305,30 @@ public final class NativePlugin: Plugin {
         default:
             throw makeFault("the ChunkHook returned unknown action \(action)", in: .chunkHook)
         }
+    }
+
+    /// Calls the plugin's `export_state` (ABI 1.4) and returns what it wrote; `nil` when the
+    /// plugin has no `export_state` or wrote nothing. Throws a ``PluginLoadError`` of kind
+    /// ``PluginLoadError/Kind/stateHandoff`` when it returned an error status or wrote more
+    /// than `BIFROST_HANDED_STATE_MAX_BYTES`.
+    public func exportState() throws -> [UInt8]? {
+        guard let export = hooks.exportState else { return nil }
+        let instance = hooks.instance
+        let written = StateWriters.shared.collect { writer in export(instance, writer) }
+        let problem: String? =
+            if written.overflowed {
+                "export_state wrote more than \(NativeHost.handedStateLimit) bytes (BIFROST_HANDED_STATE_MAX_BYTES, 64 MiB); keep the handed state smaller"
+            } else if written.status != BIFROST_OK {
+                "export_state returned status \(written.status)"
+            } else {
+                nil
+            }
+        if let problem {
+            throw PluginLoadError(
+                file: descriptor.file ?? descriptor.name, kind: .stateHandoff,
+                reason: "plugin \(descriptor.name) did not hand its state on: \(problem)")
+        }
+        return written.bytes.isEmpty ? nil : written.bytes
     }
 
     /// Calls the plugin's `destroy`, once however often it is called.

@@ -12,11 +12,23 @@ final class PluginIdentity: Sendable {
     let metrics: MetricsRegistry
     private let logger: Logger
     private let state = LockedValue<(name: String?, createError: String?, isCreating: Bool)>((nil, nil, true))
+    /// What the predecessor handed on, lent by `get_handed_state` while create runs.
+    private let handed: LockedValue<HandedStateBytes?>
 
-    init(source: String, logger: Logger, metrics: MetricsRegistry) {
+    init(source: String, logger: Logger, metrics: MetricsRegistry, handedState: [UInt8]? = nil) {
         self.source = source
         self.logger = logger
         self.metrics = metrics
+        handed = LockedValue(handedState.map(HandedStateBytes.init))
+    }
+
+    /// The handed state while create runs; `nil` afterwards, or when none was handed.
+    var handedState: HandedStateBytes? { handed.withLock { $0 } }
+
+    /// Create has returned: metrics may no longer be defined, and the handed state is freed.
+    func finishCreating() {
+        isCreating = false
+        handed.withLock { $0 = nil }
     }
 
     /// Whether `bifrost_plugin_create` is still running (metrics may be defined).

@@ -28,6 +28,8 @@ public struct PluginLoadError: Error, Sendable, Hashable, CustomStringConvertibl
         case duplicateName
         /// The plugin's configuration (sidecar or config file) is unusable.
         case invalidConfiguration
+        /// A reload could not hand the replaced instance's state to the new one.
+        case stateHandoff
     }
 
     /// The file the plugin came from (or the in-process source name).

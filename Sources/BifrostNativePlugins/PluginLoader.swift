@@ -15,7 +15,7 @@ public import Logging
 /// let plugin = try PluginLoader.load(file: "plugins/10-alias.so", configuration: Array(#"{"fast":"mock/echo"}"#.utf8))
 /// ```
 public enum PluginLoader {
-    /// The SHA-256 of `file`'s content in hexadecimal: what ``load(file:configuration:logger:metrics:)``
+    /// The SHA-256 of `file`'s content in hexadecimal: what ``load(file:configuration:handedState:logger:metrics:)``
     /// would record as the plugin's ``BifrostCore/PluginDescriptor/contentHash``.
     ///
     /// ```swift
@@ -26,9 +26,11 @@ public enum PluginLoader {
     }
 
     /// Opens `file`, finds `bifrost_plugin_create`, creates the plugin and checks its table.
+    /// `handedState` is what the instance it replaces exported (`get_handed_state` during create).
     public static func load(
         file: String,
         configuration: [UInt8] = [],
+        handedState: [UInt8]? = nil,
         logger: Logger = Logger(label: "bifrost.plugin"),
         metrics: MetricsRegistry = .shared
     ) throws(PluginLoadError) -> NativePlugin {
@@ -56,7 +58,8 @@ public enum PluginLoader {
         let create = unsafeBitCast(symbol, to: bifrost_plugin_create_fn.self)
         return try NativePlugin.create(
             source: file, configuration: configuration, logger: logger, metrics: metrics, contentHash: staged.hash,
-            library: UnsafeRawPointer(symbol)
+            library: UnsafeRawPointer(symbol),
+            handedState: handedState
         ) { host, token, config, length in
             create(host, token, config, length)
         }

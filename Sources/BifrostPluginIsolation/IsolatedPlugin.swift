@@ -36,6 +36,8 @@ public final class IsolatedPlugin: SupervisedPlugin {
     /// Starts a worker for the plugin in `file` and creates the plugin there with `configuration`.
     ///
     /// - Parameters:
+    ///   - handedState: the state the instance this one replaces exported (ABI 1.4), which the
+    ///     first worker's create receives; a restarted worker starts without it.
     ///   - hookDeadline: how long one hook call may take, waiting for a free or restarted worker
     ///     included; the chain entry's ``BifrostCore/ChainEntry/hookDeadline``.
     ///   - metrics: where the worker metrics (`bifrost_plugin_worker_*`) are recorded, and whose
@@ -45,13 +47,15 @@ public final class IsolatedPlugin: SupervisedPlugin {
     public static func launch(
         file: String,
         configuration: [UInt8] = [],
+        handedState: [UInt8]? = nil,
         settings: IsolationSettings = IsolationSettings(),
         hookDeadline: Duration = ChainEntry.defaultHookDeadline,
         logger: Logger = Logger(label: "bifrost.plugin"),
         metrics: MetricsRegistry = .shared
     ) throws(PluginLoadError) -> IsolatedPlugin {
         let contentHash = try PluginLoader.contentHash(of: file)
-        let launch = WorkerLaunch(file: file, configuration: configuration, contentHash: contentHash, settings: settings)
+        let launch = WorkerLaunch(
+            file: file, configuration: configuration, contentHash: contentHash, handedState: handedState, settings: settings)
         let (supervisor, creation) = try WorkerSupervisor.start(launch, logger: logger, metrics: metrics)
         var descriptor = PluginDescriptor(
             name: creation.name, version: creation.version, hooks: creation.hooks, kind: "native",
@@ -130,6 +134,13 @@ public final class IsolatedPlugin: SupervisedPlugin {
             default: throw WorkerProtocolError.unknownTag
             }
         }
+    }
+
+    /// The state the plugin's worker exports for its successor (ABI 1.4 `export_state`); none
+    /// from a plugin marked failed, whose successor (an operator's reload) starts afresh.
+    public func exportState() throws -> [UInt8]? {
+        guard supervisor.supervision.state != .failed else { return nil }
+        return try supervisor.exportState()
     }
 
     /// Stops the worker: it runs the plugin's `destroy` and exits.

@@ -80,12 +80,14 @@ public enum PluginWorker {
         let file: String
         let expectedHash: String
         let configuration: [UInt8]
+        let handedState: [UInt8]?
         do throws(WorkerProtocolError) {
             guard message[0] == WorkerMessageKind.create.rawValue else { throw .unknownTag }
             var reader = WorkerReader(message, from: 1)
             file = try reader.readString()
             expectedHash = try reader.readString()
             configuration = try reader.readBytes()
+            handedState = try reader.readBool() ? try reader.readBytes() : nil
         } catch {
             logger.critical("plugin-worker: \(error)")
             exit(2)
@@ -93,7 +95,8 @@ public enum PluginWorker {
         var writer: WorkerWriter
         var plugin: NativePlugin?
         do throws(PluginLoadError) {
-            let loaded = try PluginLoader.load(file: file, configuration: configuration, logger: logger)
+            let loaded = try PluginLoader.load(
+                file: file, configuration: configuration, handedState: handedState, logger: logger)
             guard loaded.descriptor.contentHash == expectedHash else {
                 loaded.shutdown()
                 throw PluginLoadError(
@@ -147,6 +150,22 @@ private struct WorkerServer: Sendable {
                 // The worker's registry holds only what its plugin defined.
                 var writer = WorkerWriter(.metricsText)
                 writer.write(MetricsRegistry.shared.render())
+                do throws(WorkerChannelError) {
+                    try channel.send(writer.finished())
+                } catch {
+                    _exit(0)
+                }
+            case .exportState?:
+                var writer = WorkerWriter(.exportedState)
+                do {
+                    let state = try plugin.exportState()
+                    writer.write(true)
+                    writer.write(state != nil)
+                    if let state { writer.write(state) }
+                } catch {
+                    writer.write(false)
+                    writer.write(String(describing: error))
+                }
                 do throws(WorkerChannelError) {
                     try channel.send(writer.finished())
                 } catch {

@@ -11,6 +11,8 @@ struct WorkerLaunch: Sendable {
     var file: String
     var configuration: [UInt8]
     var contentHash: String
+    /// The state the instance this one replaces exported, handed to the first worker's create.
+    var handedState: [UInt8]?
     var settings: IsolationSettings
 
     /// A started worker: its process and the gateway's ends of its channels.
@@ -75,10 +77,12 @@ struct WorkerLaunch: Sendable {
     }
 
     private func create(on channel: WorkerChannel) throws(CreationFailure) -> WorkerCreation {
-        var writer = WorkerWriter(.create, capacity: configuration.count + file.utf8.count + 128)
+        var writer = WorkerWriter(.create, capacity: configuration.count + (handedState?.count ?? 0) + file.utf8.count + 128)
         writer.write(file)
         writer.write(contentHash)
         writer.write(configuration)
+        writer.write(handedState != nil)
+        if let handedState { writer.write(handedState) }
         let reply: [UInt8]
         do throws(WorkerChannelError) {
             let deadline = ContinuousClock.now + settings.startTimeout

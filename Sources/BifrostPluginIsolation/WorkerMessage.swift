@@ -20,6 +20,10 @@ enum WorkerMessageKind: UInt8 {
     case metrics
     /// Worker → gateway: the plugin's metrics in Prometheus's text format.
     case metricsText
+    /// Gateway → worker: export the plugin's state for its successor (a reload).
+    case exportState
+    /// Worker → gateway: the exported state (or none), or why the export failed.
+    case exportedState
 }
 
 /// What a hook may read of its request's context: the fixed facts and the values.

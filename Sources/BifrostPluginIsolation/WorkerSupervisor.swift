@@ -55,8 +55,11 @@ final class WorkerSupervisor: @unchecked Sendable {
         _ launch: WorkerLaunch, logger: Logger, metrics: MetricsRegistry
     ) throws(PluginLoadError) -> (WorkerSupervisor, WorkerCreation) {
         let started = try launch.start()
+        // A restarted worker starts afresh: the state handed to the first was its predecessor's.
+        var restart = launch
+        restart.handedState = nil
         let supervisor = WorkerSupervisor(
-            launch: launch, name: started.creation.name, logger: logger,
+            launch: restart, name: started.creation.name, logger: logger,
             instruments: WorkerInstruments(plugin: started.creation.name, metrics: metrics, logger: logger))
         supervisor.install(started)
         return (supervisor, started.creation)
@@ -303,6 +306,30 @@ final class WorkerSupervisor: @unchecked Sendable {
             give(back: lease, healthy: false)
             return ""
         }
+    }
+
+    /// Asks the worker for the plugin's state (a reload hands it to the successor): the bytes,
+    /// `nil` for none, or an error saying why not.
+    func exportState() throws(PluginFault) -> [UInt8]? {
+        let deadline = Duration.seconds(10)
+        let reply = try call(WorkerWriter(.exportState).finished(), hook: .postHook, deadline: deadline)
+        let exported: Bool
+        let state: [UInt8]?
+        let reason: String
+        do throws(WorkerProtocolError) {
+            guard reply.first == WorkerMessageKind.exportedState.rawValue else { throw .unknownTag }
+            var reader = WorkerReader(reply, from: 1)
+            exported = try reader.readBool()
+            let present = exported ? try reader.readBool() : false
+            state = present ? try reader.readBytes() : nil
+            reason = exported ? "" : try reader.readString()
+        } catch {
+            throw PluginFault(plugin: pluginName, hook: .postHook, message: "its worker answered export_state out of protocol")
+        }
+        guard exported else {
+            throw PluginFault(plugin: pluginName, hook: .postHook, message: "export_state failed: \(reason)")
+        }
+        return state
     }
 
     // MARK: Stopping

@@ -79,7 +79,7 @@ struct GatewayEndToEndTests {
             #expect(
                 plugins == [
                     [
-                        "name": "model-alias", "version": "1.0.0", "kind": "native", "abi_version": "1.3", "file": .string(file),
+                        "name": "model-alias", "version": "1.0.0", "kind": "native", "abi_version": "1.4", "file": .string(file),
                         "content_hash": .string(try PluginLoader.contentHash(of: file)), "generation": 1, "loaded_at": "<time>",
                         "hooks": ["pre_hook", "post_hook"], "failure_policy": "fail_closed", "hook_deadline_ms": 1000,
                         "isolation": "in_process", "position": 0,
@@ -139,15 +139,44 @@ struct CommandLineTests {
         let (status, output) = try await runBifrost(["plugins", "check", file])
         #expect(status == 0)
         #expect(output.contains("model-alias 1.0.0"))
-        #expect(output.contains("abi: 1.3"))
+        #expect(output.contains("abi: 1.4"))
+        #expect(output.contains("sha256: \(try PluginLoader.contentHash(of: file))"))
         #expect(output.contains("hooks: pre_hook, post_hook"))
+    }
+
+    @Test func pluginsListPrintsEachPluginsVersionAndContentHash() async throws {
+        let directory = try PluginDirectory()
+        let file = try await directory.modelAlias()
+        let (status, output) = try await runBifrost(["plugins", "list", "--plugin-dir", directory.path])
+        #expect(status == 0)
+        let hash = try PluginLoader.contentHash(of: file)
+        #expect(output.contains("0\tmodel-alias\t1.0.0\t\(hash)\tABI 1.4\t"), "\(output)")
+    }
+
+    @Test func pluginsListAsksARunningGatewayForItsGenerationsAndLoadTimes() async throws {
+        let directory = try PluginDirectory()
+        let file = try await directory.modelAlias()
+        try await withGateway(GatewayConfiguration(pluginDirectory: directory.path)) { _, gateway in
+            gateway.reloadPlugins()
+            let (status, output) = try await runBifrost(["plugins", "list", "--gateway", "127.0.0.1:\(gateway.port)"])
+            #expect(status == 0, "\(output)")
+            #expect(output.hasPrefix("generation 2\n"), "\(output)")
+            let line = try #require(output.split(separator: "\n").dropFirst().first).split(separator: "\t")
+            #expect(line.count == 7, "\(line)")
+            #expect(
+                Array(line.prefix(5)) == ["0", "model-alias", "1.0.0", Substring(try PluginLoader.contentHash(of: file)), "1"])
+            #expect(line[5].hasSuffix("Z"), "a load time: \(line[5])")
+        }
+        let (status, output) = try await runBifrost(["plugins", "list", "--gateway", "127.0.0.1:1"])
+        #expect(status == 1)
+        #expect(output.contains("cannot read http://127.0.0.1:1/api/plugins"), "\(output)")
     }
 
     @Test func pluginsCheckPrintsTheRefusalAndExitsOne() async throws {
         let file = try await CPluginCompiler.compile(zoo: "broken.c", as: "broken.so", defines: ["BROKEN": "4"])
         let (status, output) = try await runBifrost(["plugins", "check", file])
         #expect(status == 1)
-        #expect(output.contains("\(file): refused: built for plugin ABI 2.3, but this host speaks ABI 1.3"))
+        #expect(output.contains("\(file): refused: built for plugin ABI 2.3, but this host speaks ABI 1.4"))
     }
 
     @Test func serveRefusesToStartWithABrokenPlugin() async throws {

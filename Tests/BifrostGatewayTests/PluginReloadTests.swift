@@ -2,6 +2,7 @@ import BifrostCore
 import BifrostGateway
 import BifrostLibrary
 import BifrostNativePlugins
+import BifrostPluginIsolation
 import BifrostTestSupport
 import Foundation
 import Testing
@@ -12,7 +13,8 @@ struct StampVersions {
     let installed: String
     let builds: [String: String]
 
-    init() async throws {
+    /// Builds versions 1 and 2, version 1 with `firstDefines` too (a broken `export_state`), and installs 1.
+    init(firstDefines: [String: String] = [:]) async throws {
         directory = try PluginDirectory()
         let sources = try CPluginCompiler.temporaryDirectory("stamp-builds")
         var builds: [String: String] = [:]
@@ -20,7 +22,7 @@ struct StampVersions {
         for version in ["1", "2"] {
             builds[version] = try await CPluginCompiler.compile(
                 zoo: "versioned.c", as: "stamp-\(version).so", in: sources,
-                defines: ["VERSION": "\"\(version)\"", "BUILD_ID": buildID])
+                defines: ["VERSION": "\"\(version)\"", "BUILD_ID": buildID].merging(version == "1" ? firstDefines : [:]) { $1 })
         }
         self.builds = builds
         installed = directory.path + "/10-stamp.so"
@@ -39,6 +41,15 @@ struct StampVersions {
             try handle.close()
         }
     }
+
+    /// The generation an answer names in `x-bifrost-chain-generation`, or `nil` unless it names exactly one.
+    static func generation(of headers: [String: String]) -> UInt64? {
+        headers[ChainGenerationTag.headerName].flatMap { UInt64($0) }
+    }
+
+    /// The version the load test's generation `generation` serves: it starts with version 1
+    /// and its reloads alternate 2, 1, 2, …, so even generations serve 2.
+    static func version(servedBy generation: UInt64) -> String { generation % 2 == 0 ? "2" : "1" }
 
     /// The counters of one build's loaded library.
     func probe(_ version: String) throws -> CounterProbe {
@@ -73,11 +84,14 @@ struct PluginReloadTests {
                             if (worker + round) % 3 == 0 {
                                 let body = Array(
                                     #"{"model":"mock/echo","stream":true,"messages":[{"role":"user","content":"a b c"}]}"#.utf8)
-                                let events = try await client.withEventStream("POST", "/v1/chat/completions", body: body) {
-                                    try await $0.collect()
-                                }
+                                let (generation, events) = try await client.withEventStream(
+                                    "POST", "/v1/chat/completions", body: body
+                                ) { (StampVersions.generation(of: $0.headers), try await $0.collect()) }
                                 if events.last?.data != "[DONE]" {
                                     failures.withLock { $0.append("stream: \(events.last?.data ?? "none")") }
+                                }
+                                if generation == nil {
+                                    failures.withLock { $0.append("a stream's head names no one generation") }
                                 }
                             } else {
                                 let response = try await client.postJSON("/v1/chat/completions", chatJSON())
@@ -86,6 +100,16 @@ struct PluginReloadTests {
                                     failures.withLock { $0.append("\(response.status): \(response.text)") }
                                 }
                                 versions.withLock { $0[version, default: 0] += 1 }
+                                // The generation an answer names decides the version that stamped it.
+                                if let generation = StampVersions.generation(of: response.headers) {
+                                    if StampVersions.version(servedBy: generation) != version {
+                                        failures.withLock {
+                                            $0.append("generation \(generation) answered with version \(version)")
+                                        }
+                                    }
+                                } else {
+                                    failures.withLock { $0.append("an answer names no one generation: \(response.headers)") }
+                                }
                             }
                         }
                     }
@@ -98,6 +122,7 @@ struct PluginReloadTests {
                     #expect(status.generation == UInt64(reload + 2))
                     let served = try await client.postJSON("/v1/chat/completions", chatJSON())
                     #expect(served.headers["x-plugin-version"] == (reload % 2 == 0 ? "2" : "1"), "the new chain serves at once")
+                    #expect(StampVersions.generation(of: served.headers) == UInt64(reload + 2))
                 }
                 try await Task.sleep(for: .milliseconds(40))
                 stop.withLock { $0 = true }
@@ -181,6 +206,81 @@ struct PluginReloadTests {
             // Under the thread sanitizer, hashing and opening the file take several times longer.
             let bound: Duration = ProcessInfo.processInfo.environment["BIFROST_SANITIZER"] == "thread" ? .seconds(5) : .seconds(1)
             #expect(live < bound, "the new version served after \(live)")
+        }
+    }
+
+    @Test(
+        "the count version 1 of a counting plugin kept is handed to version 2 at the reload, intact (in process and isolated)",
+        arguments: [false, true])
+    func stateHandedToTheNewVersion(isolated: Bool) async throws {
+        let stamp = try await StampVersions()
+        var configuration = stamp.configuration
+        if isolated {
+            configuration.pluginDefaults.isolation = .process(IsolationSettings(workerExecutable: productsDirectory + "/bifrost"))
+        }
+        try await withGateway(configuration) { client, gateway in
+            for expected in 1...5 {
+                let response = try await client.postJSON("/v1/chat/completions", chatJSON())
+                #expect(response.headers["x-plugin-served"] == "\(expected)")
+            }
+            try stamp.install("2", atomically: true)
+            let status = try gateway.bifrost.reloadPlugins()
+            #expect(status.succeeded, "\(status.message)")
+            for expected in 6...8 {
+                let response = try await client.postJSON("/v1/chat/completions", chatJSON())
+                #expect(response.headers["x-plugin-version"] == "2")
+                #expect(response.headers["x-plugin-served"] == "\(expected)", "version 2 counts on from version 1's 5")
+            }
+            try stamp.install("1", atomically: true)
+            try gateway.bifrost.reloadPlugins()
+            let back = try await client.postJSON("/v1/chat/completions", chatJSON())
+            #expect(back.headers["x-plugin-version"] == "1")
+            #expect(back.headers["x-plugin-served"] == "9", "and back again")
+        }
+    }
+
+    @Test(
+        "an export_state that fails or hands on more than 64 MiB refuses the reload and keeps the old instance serving",
+        arguments: [
+            ("EXPORT_REFUSE", "plugin stamp did not hand its state on: export_state returned status 5"),
+            ("EXPORT_HUGE", "export_state wrote more than 67108864 bytes (BIFROST_HANDED_STATE_MAX_BYTES, 64 MiB)"),
+        ])
+    func failedExportRefusesTheReload(define: String, reason: String) async throws {
+        let stamp = try await StampVersions(firstDefines: [define: "1"])
+        try await withGateway(stamp.configuration) { client, gateway in
+            #expect(try await client.postJSON("/v1/chat/completions", chatJSON()).headers["x-plugin-served"] == "1")
+            try stamp.install("2", atomically: true)
+            let reload = try await client.send("POST", "/api/plugins/reload")
+            #expect(reload.status == 422)
+            #expect(reload.text.contains(reason), "\(reload.text)")
+            #expect(gateway.bifrost.chainGeneration == 1)
+            let response = try await client.postJSON("/v1/chat/completions", chatJSON())
+            #expect(response.headers["x-plugin-version"] == "1")
+            #expect(response.headers["x-plugin-served"] == "2", "the old instance serves on, its state untouched")
+            #expect(try stamp.probe("1").destroyCalls() == 0)
+            #expect((try? stamp.probe("2")) == nil, "version 2 was never loaded: the export comes first")
+        }
+    }
+
+    @Test("every answer names the chain generation it ran on: whole, streamed and failed")
+    func answersNameTheirGeneration() async throws {
+        let stamp = try await StampVersions()
+        try await withGateway(stamp.configuration) { client, gateway in
+            for generation in ["1", "2"] {
+                let whole = try await client.postJSON("/v1/chat/completions", chatJSON())
+                #expect(whole.headers[ChainGenerationTag.headerName] == generation)
+                let failed = try await client.postJSON("/v1/chat/completions", chatJSON(model: "nowhere/model"))
+                #expect(failed.status >= 400)
+                #expect(failed.headers[ChainGenerationTag.headerName] == generation, "\(failed.status) \(failed.text)")
+                let body = Array(#"{"model":"mock/echo","stream":true,"messages":[{"role":"user","content":"a"}]}"#.utf8)
+                let head = try await client.withEventStream("POST", "/v1/chat/completions", body: body) { stream in
+                    _ = try await stream.collect()
+                    return stream.headers
+                }
+                #expect(head[ChainGenerationTag.headerName] == generation)
+                try stamp.install("2", atomically: true)
+                try gateway.bifrost.reloadPlugins()
+            }
         }
     }
 }

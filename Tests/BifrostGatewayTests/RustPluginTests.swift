@@ -75,7 +75,7 @@ struct RustPluginTests {
             #expect(
                 plugins == [
                     [
-                        "name": "model-alias-rust", "version": "1.0.0", "kind": "native", "abi_version": "1.3",
+                        "name": "model-alias-rust", "version": "1.0.0", "kind": "native", "abi_version": "1.4",
                         "file": .string(file), "content_hash": .string(try PluginLoader.contentHash(of: file)),
                         "generation": 1, "loaded_at": "<time>", "hooks": ["pre_hook", "post_hook"],
                         "failure_policy": "fail_closed", "hook_deadline_ms": 1000, "isolation": "in_process", "position": 0,

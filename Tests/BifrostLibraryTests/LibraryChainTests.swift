@@ -34,6 +34,23 @@ struct LibraryChainTests {
         await bifrost.shutdown()
     }
 
+    @Test func theChainsLogLinesNameTheGenerationTheyRanOn() async throws {
+        let capture = LogCapture()
+        let bifrost = try await Bifrost(
+            configuration: BifrostConfiguration(
+                account: MockAccount(), plugins: [.plugin(FaultingPlugin(), failurePolicy: .failOpen)], logger: capture.logger))
+        let context = RequestContext()
+        _ = try await bifrost.chatCompletion(chat(), context: context)
+        #expect(context.chainGeneration?.number == 1)
+        try bifrost.reloadPlugins()
+        _ = try await bifrost.chatCompletion(chat())
+        let faults = capture.all.filter { $0.contains("plugin 'faulting' failed") }
+        #expect(faults.count == 2)
+        #expect(faults.first?.contains(#""chain_generation": 1"#) == true, "\(faults)")
+        #expect(faults.last?.contains(#""chain_generation": 2"#) == true, "\(faults)")
+        await bifrost.shutdown()
+    }
+
     @Test func embeddingsAndModelListingWork() async throws {
         let bifrost = try await startBifrost([])
         let embedded = try await bifrost.embeddings(EmbeddingRequest(model: "mock/embed", inputs: ["a", "bb"]))
@@ -99,4 +116,12 @@ struct LibraryChainTests {
         #expect(response.choices.first?.content == "recovered by rescuer from 503")
         #expect(http.text.contains(#""content":"recovered by rescuer from 503""#))
     }
+}
+
+/// A plugin whose PreHook always faults, so the chain logs a line per request.
+struct FaultingPlugin: Plugin {
+    struct Broken: Error {}
+    let descriptor = PluginDescriptor(name: "faulting", version: "1.0.0", hooks: .pre)
+    func preHook(_ request: inout ChatRequest, context: RequestContext) throws -> PreHookResult { throw Broken() }
+    func postHook(_ outcome: inout ChatOutcome, context: RequestContext) throws {}
 }

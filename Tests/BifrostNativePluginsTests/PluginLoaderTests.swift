@@ -43,7 +43,7 @@ struct PluginLoaderTests {
         #expect(error.kind == .abiMismatch)
         #expect(error.description.contains(file))
         #expect(error.reason.contains("built for plugin ABI 2.3"))
-        #expect(error.reason.contains("this host speaks ABI 1.3"))
+        #expect(error.reason.contains("this host speaks ABI 1.4"))
     }
 
     @Test func tooSmallTableIsRefused() async throws {
@@ -89,7 +89,7 @@ struct PluginLoaderTests {
         let plugin = try await tracer("alpha")
         #expect(plugin.descriptor.name == "alpha")
         #expect(plugin.descriptor.version == "0.1.0")
-        #expect(plugin.descriptor.abiVersion == "1.3")
+        #expect(plugin.descriptor.abiVersion == "1.4")
         #expect(plugin.descriptor.kind == "native")
         #expect(plugin.descriptor.hooks == [.pre, .post])
         #expect(plugin.descriptor.defaultFailurePolicy == .failClosed)

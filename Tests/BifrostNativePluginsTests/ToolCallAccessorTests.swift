@@ -286,9 +286,8 @@ struct ToolCallAccessorTests {
         func offset(_ field: PartialKeyPath<bifrost_host_api>) -> Int { MemoryLayout<bifrost_host_api>.offset(of: field)! }
         let pointer = MemoryLayout<UnsafeRawPointer>.size
         #expect(offset(\.request_message_tool_call_count) == offset(\.error_get_source) + pointer)
-        #expect(MemoryLayout<bifrost_host_api>.size == offset(\.chunk_get_usage_details) + pointer)
+        #expect(offset(\.state_write) == offset(\.chunk_get_usage_details) + pointer, "the 1.4 block follows")
         #expect(Int(NativeHost.api.pointee.struct_size) == MemoryLayout<bifrost_host_api>.size)
-        #expect(NativeHost.api.pointee.abi_minor == 3)
         let slots: [UnsafeRawPointer?] = [
             unsafeBitCast(NativeHost.api.pointee.request_message_tool_call_count, to: UnsafeRawPointer?.self),
             unsafeBitCast(NativeHost.api.pointee.response_remove_tool_call, to: UnsafeRawPointer?.self),
@@ -325,7 +324,7 @@ struct ToolCallAccessorTests {
         #expect(response.headers["x-tool-guard-choices"] == "2")
         #expect(response.choices[0].toolCalls.count == 2, "a 1.2 plugin cannot remove calls and did not")
         #expect(context["tool_guard.plugin_minor"] == .number(2))
-        #expect(context["tool_guard.host_minor"] == .number(3))
+        #expect(context["tool_guard.host_minor"] == .number(Double(BIFROST_ABI_VERSION_MINOR)))
         let firstNewField = MemoryLayout<bifrost_host_api>.offset(of: \.request_message_tool_call_count)!
         #expect(context["tool_guard.compiled_host_size"] == .number(Double(firstNewField)))
         #expect(context["tool_guard.host_struct_size"] == .number(Double(MemoryLayout<bifrost_host_api>.size)))
@@ -336,13 +335,16 @@ struct ToolCallAccessorTests {
         #expect(streamed["tool_guard.chunks"] == .number(Double(chunks.count)))
     }
 
-    /// The header as it was at 1.2: the 1.3 block of the host table cut, the minor set back.
+    /// The header as it was at 1.2: the blocks 1.3 and later appended to the host table and
+    /// the 1.4 block of the plugin table cut, the minor set back.
     static func oneTwoHeader(from header: String) -> String? {
+        let pluginBlock = "    /* --- since 1.4 --- */\n    bifrost_export_state_fn export_state;\n"
         guard let start = header.range(of: "    /* --- since 1.3"), let end = header.range(of: "} bifrost_host_api;"),
-            start.lowerBound < end.lowerBound
+            start.lowerBound < end.lowerBound, header.contains(pluginBlock)
         else { return nil }
         var text = header
         text.replaceSubrange(start.lowerBound..<end.lowerBound, with: "")
-        return text.replacingOccurrences(of: "#define BIFROST_ABI_VERSION_MINOR 3", with: "#define BIFROST_ABI_VERSION_MINOR 2")
+        return text.replacingOccurrences(of: pluginBlock, with: "").replacingOccurrences(
+            of: "#define BIFROST_ABI_VERSION_MINOR \(BIFROST_ABI_VERSION_MINOR)\n", with: "#define BIFROST_ABI_VERSION_MINOR 2\n")
     }
 }

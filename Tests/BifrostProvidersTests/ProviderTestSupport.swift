@@ -2,7 +2,6 @@ import BifrostCore
 import BifrostProviders
 import BifrostTestSupport
 import Logging
-import Synchronization
 
 /// Runs `body` against a fresh fake upstream and HTTP client, stopping both afterwards.
 func withUpstream(
@@ -50,33 +49,5 @@ func bifrostError<T>(_ operation: () async throws(BifrostError) -> T) async -> B
         return nil
     } catch {
         return error
-    }
-}
-
-/// Keeps every log line, metadata included, as text.
-final class LogCapture: Sendable {
-    let lines = Mutex<[String]>([])
-    var logger: Logger {
-        var logger = Logger(label: "test") { _ in CapturingLogHandler(capture: self) }
-        logger.logLevel = .trace
-        return logger
-    }
-    var all: [String] { lines.withLock { $0 } }
-}
-
-struct CapturingLogHandler: LogHandler {
-    let capture: LogCapture
-    var metadata: Logger.Metadata = [:]
-    var metadataProvider: Logger.MetadataProvider?
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let line = "\(event.level) \(event.message) \(event.metadata ?? [:]) \(metadata)"
-        capture.lines.withLock { $0.append(line) }
     }
 }

@@ -23,7 +23,7 @@ struct TimingHeadersTests {
         #expect(harness.plugin.descriptor.version == "1.0.0")
         #expect(harness.plugin.descriptor.hooks == [.pre, .post])
         #expect(harness.plugin.descriptor.defaultFailurePolicy == .failOpen)
-        #expect(harness.plugin.descriptor.abiVersion == "1.3")
+        #expect(harness.plugin.descriptor.abiVersion == "1.4")
     }
 
     @Test func headersPresentAfterRun() async throws {
@@ -213,7 +213,7 @@ struct TimingHeadersTests {
             plugin.shutdown()
             Issue.record("a host speaking ABI 2 was accepted")
         } catch {
-            #expect(error.reason.contains("built for Bifrost plugin ABI 1.3 but the host speaks ABI 2.3"), "\(error)")
+            #expect(error.reason.contains("built for Bifrost plugin ABI 1.4 but the host speaks ABI 2.4"), "\(error)")
         }
     }
 }

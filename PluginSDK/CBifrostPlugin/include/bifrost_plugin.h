@@ -1,5 +1,5 @@
 /*
- * bifrost_plugin.h — the Bifrost for Swift plugin ABI, version 1 (minor 3).
+ * bifrost_plugin.h — the Bifrost for Swift plugin ABI, version 1 (minor 4).
  *
  * One header, C99, no dependencies beyond <stddef.h> and <stdint.h>. A plugin is a
  * shared object exporting one symbol, `bifrost_plugin_create`:
@@ -27,7 +27,12 @@
  *    with its count: (size_t)-1 is out of range like any other.
  *  - Hooks run concurrently for different requests: instance state must be thread-safe.
  *    Hooks must not block their thread for long.
- *  - `destroy` is called exactly once, at shutdown. The host never unloads the library.
+ *  - `destroy` is called exactly once: at shutdown, or after the last request of an
+ *    instance a reload retired. The host never unloads the library.
+ *  - Since 1.4, a reload that replaces a plugin (a changed file or configuration) may hand
+ *    the old instance's state to the new one: the old instance's `export_state` writes bytes
+ *    with `state_write`, and the new instance reads them during `bifrost_plugin_create` with
+ *    `get_handed_state`.
  */
 #ifndef BIFROST_PLUGIN_H
 #define BIFROST_PLUGIN_H
@@ -44,7 +49,7 @@ extern "C" {
 /* ---------------------------------------------------------------------------------- */
 
 #define BIFROST_ABI_VERSION_MAJOR 1
-#define BIFROST_ABI_VERSION_MINOR 3
+#define BIFROST_ABI_VERSION_MINOR 4
 
 /* The name of the one symbol a plugin exports. */
 #define BIFROST_PLUGIN_CREATE_SYMBOL "bifrost_plugin_create"
@@ -72,6 +77,9 @@ typedef int32_t bifrost_status;
 #define BIFROST_ERR_OUT_OF_RANGE 4
 /* The operation does not apply to this state (reading a response from an error). */
 #define BIFROST_ERR_WRONG_STATE 5
+/* Since 1.4: more bytes than the host accepts (state_write past
+ * BIFROST_HANDED_STATE_MAX_BYTES). */
+#define BIFROST_ERR_TOO_LARGE 6
 
 /* ---------------------------------------------------------------------------------- */
 /* Values crossing the boundary                                                       */
@@ -82,6 +90,12 @@ typedef struct bifrost_str {
     const char *ptr;
     size_t len;
 } bifrost_str;
+
+/* Since 1.4: bytes as pointer + length, any content (not text). */
+typedef struct bifrost_bytes {
+    const uint8_t *ptr;
+    size_t len;
+} bifrost_bytes;
 
 /* Kinds of `bifrost_value`. */
 typedef int32_t bifrost_value_kind;
@@ -180,6 +194,8 @@ typedef struct bifrost_metric bifrost_metric;
 /* Since 1.2: one label combination of a metric family, for recording without a label
  * lookup. Valid for the life of the process, from any thread. */
 typedef struct bifrost_metric_series bifrost_metric_series;
+/* Since 1.4: where `export_state` writes the state it hands on. Valid only during that call. */
+typedef struct bifrost_state_writer bifrost_state_writer;
 
 /* ---------------------------------------------------------------------------------- */
 /* Hooks                                                                              */
@@ -216,7 +232,8 @@ typedef bifrost_hook_action (*bifrost_pre_hook_fn)(
 typedef bifrost_hook_action (*bifrost_post_hook_fn)(
     void *instance, bifrost_context *context, bifrost_outcome *outcome);
 
-/* Called once at shutdown. Free the instance here. */
+/* Called once: at shutdown, or after the last request of an instance a reload retired.
+ * Free the instance here. */
 typedef void (*bifrost_destroy_fn)(void *instance);
 
 /* Since 1.1. Runs on each chunk of a streamed answer, in reverse chain order, only for
@@ -226,6 +243,20 @@ typedef void (*bifrost_destroy_fn)(void *instance);
  * response, usage included. */
 typedef bifrost_hook_action (*bifrost_chunk_hook_fn)(
     void *instance, bifrost_context *context, bifrost_chunk *chunk, bifrost_outcome *outcome);
+
+/* Since 1.4. Called on an instance a reload is about to replace (the same file with changed
+ * content or configuration), before its successor is created: write the state the
+ * successor should start from with `host->state_write` (any number of pieces, joined in
+ * order; BIFROST_HANDED_STATE_MAX_BYTES in all) and return BIFROST_OK. Writing nothing hands
+ * nothing on. Any other status refuses the reload: the old chain, this instance included,
+ * keeps serving (say why first with `host->log`). The instance keeps serving requests while
+ * and after this runs (until the new chain takes over, or for good if the reload is refused),
+ * so read its state as a hook would and change nothing; what it serves after the export is
+ * not in the bytes. */
+typedef bifrost_status (*bifrost_export_state_fn)(void *instance, bifrost_state_writer *writer);
+
+/* Since 1.4: the most state one instance may hand on, in bytes (64 MiB). */
+#define BIFROST_HANDED_STATE_MAX_BYTES ((size_t)64 * 1024 * 1024)
 
 /* Plugin flags. */
 /* The plugin asks to be fail-open unless its configuration says otherwise. */
@@ -254,6 +285,8 @@ typedef struct bifrost_plugin {
     bifrost_destroy_fn destroy;
     /* --- since 1.1 --- */
     bifrost_chunk_hook_fn chunk_hook;
+    /* --- since 1.4 --- */
+    bifrost_export_state_fn export_state;
 } bifrost_plugin;
 
 /* ---------------------------------------------------------------------------------- */
@@ -500,6 +533,19 @@ typedef struct bifrost_host_api {
      * covers no field is INVALID_ARGUMENT. */
     bifrost_status (*response_get_usage_details)(bifrost_response *response, bifrost_usage_details *out);
     bifrost_status (*chunk_get_usage_details)(bifrost_chunk *chunk, bifrost_usage_details *out);
+
+    /* --- since 1.4: state handed on by a reload ------------------------------------ */
+
+    /* Only during `export_state`, with the writer it received: appends `bytes` (copied) to
+     * the state handed to the successor. TOO_LARGE, with nothing appended, when the state
+     * would exceed BIFROST_HANDED_STATE_MAX_BYTES; returning an error status from
+     * export_state then refuses the reload. INVALID_HANDLE after export_state returned. */
+    bifrost_status (*state_write)(bifrost_state_writer *writer, bifrost_bytes bytes);
+    /* Only during bifrost_plugin_create (WRONG_STATE afterwards): the state the instance
+     * this one replaces exported, borrowed until create returns (copy what you keep).
+     * NOT_FOUND when none was handed: a first load, a predecessor without export_state or one
+     * that wrote nothing. */
+    bifrost_status (*get_handed_state)(bifrost_plugin_token *token, bifrost_bytes *state_out);
 } bifrost_host_api;
 
 /* ---------------------------------------------------------------------------------- */

@@ -292,6 +292,7 @@ pub unsafe fn create<P: Plugin>(
         post_hook: hooks.post,
         destroy: Some(destroy_trampoline::<P>),
         chunk_hook: hooks.chunk,
+        export_state: None,
     };
     let instance = Box::into_raw(Box::new(Instance { table, host, plugin, _name: name, _version: version }));
     // SAFETY: just allocated; it lives until destroy_trampoline frees it.

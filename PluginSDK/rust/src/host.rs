@@ -72,6 +72,7 @@ impl fmt::Display for HostError {
             sys::BIFROST_ERR_INVALID_HANDLE => "BIFROST_ERR_INVALID_HANDLE",
             sys::BIFROST_ERR_OUT_OF_RANGE => "BIFROST_ERR_OUT_OF_RANGE",
             sys::BIFROST_ERR_WRONG_STATE => "BIFROST_ERR_WRONG_STATE",
+            sys::BIFROST_ERR_TOO_LARGE => "BIFROST_ERR_TOO_LARGE",
             _ => "unknown status",
         };
         write!(f, "host function {} failed: {} ({})", self.function, name, self.status)

@@ -1,4 +1,4 @@
-//! Raw bindings of `PluginSDK/CBifrostPlugin/include/bifrost_plugin.h` (ABI 1.3), field for
+//! Raw bindings of `PluginSDK/CBifrostPlugin/include/bifrost_plugin.h` (ABI 1.4), field for
 //! field and in the header's order. `tests/layout.rs` compiles a C program from the header
 //! and checks every constant, every struct's size and alignment, and every field's offset and
 //! size against these declarations.
@@ -14,7 +14,7 @@ use std::os::raw::{c_char, c_void};
 /// `BIFROST_ABI_VERSION_MAJOR`: a host of another major refuses the plugin.
 pub const BIFROST_ABI_VERSION_MAJOR: u16 = 1;
 /// `BIFROST_ABI_VERSION_MINOR`: the minor these bindings were written against.
-pub const BIFROST_ABI_VERSION_MINOR: u16 = 3;
+pub const BIFROST_ABI_VERSION_MINOR: u16 = 4;
 
 /// The status every host function returns.
 pub type bifrost_status = i32;
@@ -30,6 +30,9 @@ pub const BIFROST_ERR_INVALID_HANDLE: bifrost_status = 3;
 pub const BIFROST_ERR_OUT_OF_RANGE: bifrost_status = 4;
 /// The operation does not apply to this state (reading a response from an error).
 pub const BIFROST_ERR_WRONG_STATE: bifrost_status = 5;
+/// Since 1.4: more bytes than the host accepts (`state_write` past
+/// [`BIFROST_HANDED_STATE_MAX_BYTES`]).
+pub const BIFROST_ERR_TOO_LARGE: bifrost_status = 6;
 
 /// A UTF-8 string as pointer + length, not NUL-terminated.
 #[repr(C)]
@@ -37,6 +40,16 @@ pub const BIFROST_ERR_WRONG_STATE: bifrost_status = 5;
 pub struct bifrost_str {
     /// The first byte; never NULL when the plugin passes it in (even for an empty string).
     pub ptr: *const c_char,
+    /// The length in bytes.
+    pub len: usize,
+}
+
+/// Since 1.4: bytes as pointer + length, any content (not text).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct bifrost_bytes {
+    /// The first byte; may be NULL only when `len` is 0.
+    pub ptr: *const u8,
     /// The length in bytes.
     pub len: usize,
 }
@@ -167,6 +180,8 @@ opaque! {
     bifrost_metric;
     /// Since 1.2: one label combination of a metric family.
     bifrost_metric_series;
+    /// Since 1.4: where `export_state` writes the state it hands on; valid only during that call.
+    bifrost_state_writer;
 }
 
 /// What a hook returns; any other value is a fault.
@@ -211,6 +226,14 @@ pub type bifrost_chunk_hook_fn = Option<
     ) -> bifrost_hook_action,
 >;
 
+/// Since 1.4: `bifrost_export_state_fn`, called on an instance a reload replaces; writes its
+/// state with `state_write` and returns [`BIFROST_OK`] (any other status refuses the reload).
+pub type bifrost_export_state_fn =
+    Option<unsafe extern "C" fn(instance: *mut c_void, writer: *mut bifrost_state_writer) -> bifrost_status>;
+
+/// Since 1.4: the most state one instance may hand on, in bytes (64 MiB).
+pub const BIFROST_HANDED_STATE_MAX_BYTES: usize = 64 * 1024 * 1024;
+
 /// The plugin asks to be fail-open unless its configuration says otherwise.
 pub const BIFROST_PLUGIN_FLAG_FAIL_OPEN_BY_DEFAULT: u64 = 1 << 0;
 
@@ -239,6 +262,8 @@ pub struct bifrost_plugin {
     pub destroy: bifrost_destroy_fn,
     /// Since 1.1; NULL when not provided.
     pub chunk_hook: bifrost_chunk_hook_fn,
+    /// Since 1.4; NULL when not provided.
+    pub export_state: bifrost_export_state_fn,
 }
 
 type Token = *mut bifrost_plugin_token;
@@ -502,6 +527,12 @@ pub struct bifrost_host_api {
     pub response_get_usage_details: Option<unsafe extern "C" fn(response: Response, out: *mut bifrost_usage_details) -> Status>,
     /// Since 1.3: a chunk's usage details; NOT_FOUND unless it carries usage.
     pub chunk_get_usage_details: Option<unsafe extern "C" fn(chunk: Chunk, out: *mut bifrost_usage_details) -> Status>,
+
+    /// Since 1.4, only during `export_state`: appends bytes (copied) to the state handed on.
+    pub state_write: Option<unsafe extern "C" fn(writer: *mut bifrost_state_writer, bytes: bifrost_bytes) -> Status>,
+    /// Since 1.4, only during `bifrost_plugin_create`: the state the replaced instance handed
+    /// on, borrowed until create returns; NOT_FOUND when none.
+    pub get_handed_state: Option<unsafe extern "C" fn(token: Token, state_out: *mut bifrost_bytes) -> Status>,
 }
 
 /// `bifrost_plugin_create_fn`: the one symbol a plugin exports, `bifrost_plugin_create`.

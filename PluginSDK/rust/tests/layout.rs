@@ -62,6 +62,7 @@ fn rust_type(c_type: &str, typedefs: &BTreeMap<String, Vec<String>>) -> String {
         "uint64_t" => "u64".into(),
         "int64_t" => "i64".into(),
         "uint32_t" => "u32".into(),
+        "uint8_t" => "u8".into(),
         "uint16_t" => "u16".into(),
         "double" => "f64".into(),
         name if typedefs.contains_key(name) => return format!("fn{:?}", typedefs[name]),
@@ -238,6 +239,7 @@ macro_rules! record_constants {
 fn rust_layout() -> RustLayout {
     let mut layout = RustLayout::default();
     record_struct!(layout, bifrost_str { ptr, len } slots {});
+    record_struct!(layout, bifrost_bytes { ptr, len } slots {});
     record_struct!(layout, bifrost_value { kind, boolean, number, string } slots {});
     record_struct!(layout, bifrost_usage { prompt_tokens, completion_tokens, total_tokens } slots {});
     record_struct!(layout, bifrost_usage_details {
@@ -248,7 +250,7 @@ fn rust_layout() -> RustLayout {
     } slots {});
     record_struct!(layout, bifrost_plugin {
         struct_size, abi_major, abi_minor, name, version, flags, instance
-    } slots { pre_hook, post_hook, destroy, chunk_hook });
+    } slots { pre_hook, post_hook, destroy, chunk_hook, export_state });
     record_struct!(layout, bifrost_host_api { struct_size, abi_major, abi_minor } slots {
         set_create_error, log, monotonic_now_ns, report_fault,
         context_get, context_set, context_request_id, context_arrival_time_ns, context_client_id, context_route,
@@ -270,7 +272,7 @@ fn rust_layout() -> RustLayout {
         request_message_tool_call_count, request_message_tool_call_get, request_message_tool_call_id,
         response_tool_call_count, response_tool_call_get, response_remove_tool_call, response_get_reasoning,
         response_get_refusal, chunk_tool_call_count, chunk_tool_call_get, chunk_get_reasoning,
-        response_get_usage_details, chunk_get_usage_details,
+        response_get_usage_details, chunk_get_usage_details, state_write, get_handed_state,
     });
     record_constants!(
         layout,
@@ -282,6 +284,7 @@ fn rust_layout() -> RustLayout {
         BIFROST_ERR_INVALID_HANDLE,
         BIFROST_ERR_OUT_OF_RANGE,
         BIFROST_ERR_WRONG_STATE,
+        BIFROST_ERR_TOO_LARGE,
         BIFROST_VALUE_NULL,
         BIFROST_VALUE_BOOL,
         BIFROST_VALUE_NUMBER,
@@ -300,6 +303,7 @@ fn rust_layout() -> RustLayout {
         BIFROST_ACTION_DROP,
         BIFROST_ACTION_WAIT,
         BIFROST_PLUGIN_FLAG_FAIL_OPEN_BY_DEFAULT,
+        BIFROST_HANDED_STATE_MAX_BYTES,
     );
     layout
 }
@@ -365,11 +369,11 @@ fn every_struct_field_and_constant_matches_the_c_compiler() {
     for (key, value) in &c {
         assert_eq!(&rust.lines[key], value, "{}: Rust (left) and C (right) disagree", key);
     }
-    // The header's 7 structs with a body, 123 fields (88 of them host functions) and 26 numeric
+    // The header's 8 structs with a body, 128 fields (90 of them host functions) and 28 numeric
     // constants, all compared.
-    assert_eq!(c.keys().filter(|key| key.starts_with("size ")).count(), 7);
-    assert_eq!(c.keys().filter(|key| key.starts_with("field ")).count(), 123);
-    assert_eq!(header.constants.len(), 26);
+    assert_eq!(c.keys().filter(|key| key.starts_with("size ")).count(), 8);
+    assert_eq!(c.keys().filter(|key| key.starts_with("field ")).count(), 128);
+    assert_eq!(header.constants.len(), 28);
 }
 
 #[test]
@@ -390,8 +394,8 @@ fn every_function_slot_has_the_headers_signature() {
         }
     }
     assert_eq!(slots, rust.signatures.len());
-    // 88 host functions and the plugin table's 4 hooks.
-    assert_eq!(slots, 92);
+    // 90 host functions and the plugin table's 5 hooks.
+    assert_eq!(slots, 95);
 }
 
 #[test]
