@@ -47,31 +47,45 @@ struct WorkerChannel: Sendable {
     }
 
     /// Receives one message: its kind byte first, then its body.
+    ///
+    /// A message usually arrives whole, so the first read takes up to ``firstReadBytes`` at once:
+    /// one system call for the length and the body (after a wait with a deadline; a plain
+    /// blocking read without one).
     func receive(deadline: ContinuousClock.Instant? = nil) throws(WorkerChannelError) -> [UInt8] {
-        var header: [UInt8] = [0, 0, 0, 0]
-        try read(into: &header, deadline: deadline)
-        let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
-        guard length >= 1, length <= Self.maximumMessageBytes else { throw WorkerChannelError(code: .malformed) }
+        var first = [UInt8](repeating: 0, count: Self.firstReadBytes)
+        var count = 0
+        while count < 4 { count += try readSome(into: &first, from: count, deadline: deadline) }
+        let length = Int(first[0]) | Int(first[1]) << 8 | Int(first[2]) << 16 | Int(first[3]) << 24
+        guard length >= 1, length <= Self.maximumMessageBytes, count <= 4 + length else {
+            throw WorkerChannelError(code: .malformed)
+        }
+        if count == 4 + length { return Array(first[4..<count]) }
         var body = [UInt8](repeating: 0, count: length)
-        try read(into: &body, deadline: deadline)
+        body.withUnsafeMutableBytes { raw in
+            first.withUnsafeBytes { raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[4..<count])) }
+        }
+        var offset = count - 4
+        while offset < length { offset += try readSome(into: &body, from: offset, deadline: deadline) }
         return body
     }
 
-    private func read(into buffer: inout [UInt8], deadline: ContinuousClock.Instant?) throws(WorkerChannelError) {
-        var offset = 0
-        while offset < buffer.count {
+    /// How much the first read of a message takes: requests and answers of a few KiB fit.
+    static let firstReadBytes = 16 << 10
+
+    /// Reads at least one byte into `buffer` from `offset`; how many.
+    private func readSome(into buffer: inout [UInt8], from offset: Int, deadline: ContinuousClock.Instant?)
+        throws(WorkerChannelError) -> Int
+    {
+        while true {
+            if deadline != nil { try wait(for: Int16(POLLIN), until: deadline) }
             let received = buffer.withUnsafeMutableBytes { raw in
-                recv(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_DONTWAIT))
+                recv(descriptor, raw.baseAddress! + offset, raw.count - offset, deadline == nil ? 0 : Int32(MSG_DONTWAIT))
             }
-            if received > 0 {
-                offset += received
-                continue
-            }
+            if received > 0 { return received }
             if received == 0 { throw WorkerChannelError(code: .closed) }
             let failure = errno
             switch failure {
-            case EINTR: continue
-            case EAGAIN: try wait(for: Int16(POLLIN), until: deadline)
+            case EINTR, EAGAIN: continue
             case ECONNRESET: throw WorkerChannelError(code: .closed)
             default: throw WorkerChannelError(code: .system(failure))
             }

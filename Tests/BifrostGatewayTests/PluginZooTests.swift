@@ -111,7 +111,9 @@ struct ZooCase: Sendable, CustomTestStringConvertible {
     }
 }
 
-@Suite("the plugin zoo, isolated: every misbehaviour costs only the calls it held", .timeLimit(.minutes(5)))
+@Suite(
+    "the plugin zoo, isolated: every misbehaviour costs only the calls it held; other plugins and routes see no error",
+    .timeLimit(.minutes(5)))
 struct IsolatedZooTests {
     static let deadlineMilliseconds = 1500
 
@@ -119,9 +121,19 @@ struct IsolatedZooTests {
     func isolated(_ zoo: ZooCase) async throws {
         let directory = try PluginDirectory()
         let file = try await zoo.compile(in: directory)
-        let configuration = try isolatedConfiguration([file], deadlineMilliseconds: Self.deadlineMilliseconds)
+        // The misbehaver serves clients with a key; the neighbours (no key) pass it by and go
+        // through an in-process model alias instead, on the same gateway at the same time.
+        let alias = try await directory.modelAlias("20-model-alias.so")
+        let json = """
+            {"plugins": [
+              {"file": "\(file)", "timeout_ms": \(Self.deadlineMilliseconds), "scope": {"clients": ["key:*"]},
+               "isolation": "process", "worker": {"executable": "\(productsDirectory)/bifrost"}},
+              {"file": "\(alias)"}]}
+            """
+        let configuration = try GatewayConfiguration.parse(try JSONValue.parse(json), file: "zoo.json", environment: [:])
+        let keyed = ["authorization": "Bearer sk-zoo-client"]
         try await withGateway(configuration) { client, _ in
-            let before = try await client.postJSON("/v1/chat/completions", zoo.body(misbehave: false))
+            let before = try await client.postJSON("/v1/chat/completions", zoo.body(misbehave: false), headers: keyed)
             #expect(before.status == 200 && before.headers["x-misbehaver"] == "served", "\(before.text)")
 
             // Other routes keep answering while the worker misbehaves.
@@ -133,12 +145,18 @@ struct IsolatedZooTests {
                         let status = (try? await client.get(path).status) ?? 0
                         if status != 200 { failures.append("\(path): \(status)") }
                     }
+                    let chat = try? await client.postJSON("/v1/chat/completions", chatJSON("neighbour", model: "fast"))
+                    if chat?.status != 200 || chat?.headers["x-bifrost-model-alias"] != "fast"
+                        || chat?.headers["x-misbehaver"] != nil
+                    {
+                        failures.append("chat: \(chat?.status ?? 0) \(chat?.text ?? "no answer")")
+                    }
                     try? await Task.sleep(for: .milliseconds(50))
                 }
                 return failures
             }
             let asked = ContinuousClock.now
-            let answer = try await client.postJSON("/v1/chat/completions", zoo.body(misbehave: true))
+            let answer = try await client.postJSON("/v1/chat/completions", zoo.body(misbehave: true), headers: keyed)
             let took = ContinuousClock.now - asked
             #expect(took < .milliseconds(Self.deadlineMilliseconds + 1500), "answered after \(took)")
             switch zoo.isolated {
@@ -159,7 +177,7 @@ struct IsolatedZooTests {
 
             // The worker is back (restarted if it ended) and serves as before.
             for _ in 0..<3 {
-                let after = try await client.postJSON("/v1/chat/completions", zoo.body(misbehave: false))
+                let after = try await client.postJSON("/v1/chat/completions", zoo.body(misbehave: false), headers: keyed)
                 #expect(after.status == 200 && after.headers["x-misbehaver"] == "served", "\(after.text)")
             }
             let worker = try await workerStatus(client)
