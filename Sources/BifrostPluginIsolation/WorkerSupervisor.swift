@@ -292,20 +292,12 @@ final class WorkerSupervisor: @unchecked Sendable {
     /// The metrics the plugin defined in its worker, in Prometheus's text format; empty when no
     /// worker answers within a second (restarting, failed, busy).
     func renderMetrics() -> String {
-        let deadline = Duration.seconds(1)
-        let end = ContinuousClock.now + deadline
-        guard let lease = try? acquire(hook: .preHook, deadline: deadline, end: end) else { return "" }
-        do throws(WorkerChannelError) {
-            try lease.channel.send(WorkerWriter(.metrics).finished(), deadline: end)
-            let reply = try lease.channel.receive(deadline: end)
-            give(back: lease, healthy: true)
-            guard reply.first == WorkerMessageKind.metricsText.rawValue else { return "" }
-            var reader = WorkerReader(reply, from: 1)
-            return (try? reader.readString()) ?? ""
-        } catch {
-            give(back: lease, healthy: false)
-            return ""
-        }
+        // One exchange as a hook call makes, so a worker that hangs on it is replaced like one.
+        guard let reply = try? call(WorkerWriter(.metrics).finished(), hook: .postHook, deadline: .seconds(1)),
+            reply.first == WorkerMessageKind.metricsText.rawValue
+        else { return "" }
+        var reader = WorkerReader(reply, from: 1)
+        return (try? reader.readString()) ?? ""
     }
 
     /// Asks the worker for the plugin's state (a reload hands it to the successor): the bytes,

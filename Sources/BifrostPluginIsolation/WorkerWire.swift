@@ -76,8 +76,6 @@ struct WorkerReader {
         self.offset = offset
     }
 
-    var isAtEnd: Bool { offset == bytes.count }
-
     private mutating func take(_ count: Int) throws(WorkerProtocolError) -> Range<Int> {
         guard count >= 0, bytes.count - offset >= count else { throw .truncated }
         defer { offset += count }
@@ -145,8 +143,6 @@ public struct WorkerProtocolError: Error, Sendable, Hashable, CustomStringConver
         case truncated
         /// A tag or kind byte that no message has.
         case unknownTag
-        /// A message longer than the protocol allows.
-        case tooLarge
     }
 
     /// What was wrong.
@@ -154,13 +150,11 @@ public struct WorkerProtocolError: Error, Sendable, Hashable, CustomStringConver
 
     static let truncated = WorkerProtocolError(code: .truncated)
     static let unknownTag = WorkerProtocolError(code: .unknownTag)
-    static let tooLarge = WorkerProtocolError(code: .tooLarge)
 
     public var description: String {
         switch code {
         case .truncated: "a worker message ended before its last field"
         case .unknownTag: "a worker message has a tag no message has"
-        case .tooLarge: "a worker message is larger than \(WorkerChannel.maximumMessageBytes) bytes"
         }
     }
 }
