@@ -1,5 +1,5 @@
 /*
- * bifrost_plugin.h — the Bifrost for Swift plugin ABI, version 1 (minor 4).
+ * bifrost_plugin.h — the Bifrost for Swift plugin ABI, version 1 (minor 6).
  *
  * One header, C99, no dependencies beyond <stddef.h> and <stdint.h>. A plugin is a
  * shared object exporting one symbol, `bifrost_plugin_create`:
@@ -33,6 +33,11 @@
  *    the old instance's state to the new one: the old instance's `export_state` writes bytes
  *    with `state_write`, and the new instance reads them during `bifrost_plugin_create` with
  *    `get_handed_state`.
+ *  - Since 1.5, a plugin may export commands (`bifrost_command`): plain C functions with a
+ *    declared signature that operators call through the admin API and `bifrost plugins call`.
+ *  - Since 1.6, a plugin reads its configuration through the host's parsed view
+ *    (`config_root` and the `config_*` lookups) and declares the sensitive data it reads
+ *    (`capabilities`); reads it did not declare return NOT_FOUND.
  */
 #ifndef BIFROST_PLUGIN_H
 #define BIFROST_PLUGIN_H
@@ -49,7 +54,7 @@ extern "C" {
 /* ---------------------------------------------------------------------------------- */
 
 #define BIFROST_ABI_VERSION_MAJOR 1
-#define BIFROST_ABI_VERSION_MINOR 4
+#define BIFROST_ABI_VERSION_MINOR 6
 
 /* The name of the one symbol a plugin exports. */
 #define BIFROST_PLUGIN_CREATE_SYMBOL "bifrost_plugin_create"
@@ -80,6 +85,9 @@ typedef int32_t bifrost_status;
 /* Since 1.4: more bytes than the host accepts (state_write past
  * BIFROST_HANDED_STATE_MAX_BYTES). */
 #define BIFROST_ERR_TOO_LARGE 6
+/* Since 1.6: a configuration value exists but has another type than the lookup asked for
+ * (a string read as a number). Not a fault. */
+#define BIFROST_ERR_WRONG_TYPE 7
 
 /* ---------------------------------------------------------------------------------- */
 /* Values crossing the boundary                                                       */
@@ -196,6 +204,10 @@ typedef struct bifrost_metric bifrost_metric;
 typedef struct bifrost_metric_series bifrost_metric_series;
 /* Since 1.4: where `export_state` writes the state it hands on. Valid only during that call. */
 typedef struct bifrost_state_writer bifrost_state_writer;
+/* Since 1.6: one value of the plugin's configuration as the host parsed it (the whole
+ * document, or an object, array, string, number, bool or null inside it). Valid only while
+ * bifrost_plugin_create runs; copy what you keep. */
+typedef struct bifrost_config bifrost_config;
 
 /* ---------------------------------------------------------------------------------- */
 /* Hooks                                                                              */
@@ -258,6 +270,90 @@ typedef bifrost_status (*bifrost_export_state_fn)(void *instance, bifrost_state_
 /* Since 1.4: the most state one instance may hand on, in bytes (64 MiB). */
 #define BIFROST_HANDED_STATE_MAX_BYTES ((size_t)64 * 1024 * 1024)
 
+/* Since 1.5: the types of a command's arguments and result, and how each crosses as a C
+ * parameter or return value. */
+typedef int32_t bifrost_type;
+/* Result only: the command returns nothing (`void`); JSON null. */
+#define BIFROST_TYPE_VOID 0
+/* int64_t; JSON integers in [-2^63, 2^63). */
+#define BIFROST_TYPE_INT64 1
+/* double; any finite JSON number. */
+#define BIFROST_TYPE_DOUBLE 2
+/* int32_t, 0 or 1; JSON true and false. */
+#define BIFROST_TYPE_BOOL 3
+/* As an argument, `const char *`: NUL-terminated UTF-8, borrowed for the call (a JSON
+ * string containing U+0000 is refused). As a result, `const char *`: NUL-terminated UTF-8
+ * that the host copies when the function returns, then passes to the command's
+ * `release_result` (when not NULL); NULL is JSON null. */
+#define BIFROST_TYPE_STRING 4
+
+/* Since 1.5: one argument of a command. */
+typedef struct bifrost_command_arg {
+    /* sizeof(bifrost_command_arg) as the plugin was compiled; the stride of `args`. */
+    uint32_t struct_size;
+    bifrost_type value_type;
+    /* NUL-terminated: 1-64 characters of [a-z0-9_], starting with a letter; unique within
+     * the command. The JSON member the caller names it by. */
+    const char *name;
+    /* NUL-terminated, or NULL. */
+    const char *description;
+} bifrost_command_arg;
+
+/* Since 1.5: a command's function, called as `R (*)(void *instance, A1, ..., An)` with the
+ * declared types in order (see BIFROST_TYPE_*); stored cast to this type. It may run
+ * concurrently with hooks and other commands, on any thread: make it thread-safe. */
+typedef void (*bifrost_command_fn)(void);
+
+/* Since 1.5: a string result handed back to the plugin once the host has copied it. */
+typedef void (*bifrost_release_result_fn)(void *instance, const char *result);
+
+/* Since 1.5: a command the plugin exports. Owned by the plugin, valid until `destroy`
+ * returns. The host checks every declaration at load and refuses the plugin, naming the
+ * command, when one is malformed. */
+typedef struct bifrost_command {
+    /* sizeof(bifrost_command) as the plugin was compiled; the stride of `commands`. */
+    uint32_t struct_size;
+    /* The type of the function's return value. */
+    bifrost_type result_type;
+    /* NUL-terminated: 1-64 characters of [a-z0-9_-], starting with a letter; unique within
+     * the plugin. */
+    const char *name;
+    /* NUL-terminated, or NULL. */
+    const char *description;
+    /* The arguments in order, after `instance`; at most BIFROST_COMMAND_MAX_ARGS. */
+    const bifrost_command_arg *args;
+    size_t arg_count;
+    bifrost_command_fn function;
+    /* Only for a BIFROST_TYPE_STRING result; NULL when the result needs no release (a
+     * static string). */
+    bifrost_release_result_fn release_result;
+} bifrost_command;
+
+/* Since 1.5: the most arguments one command may declare. */
+#define BIFROST_COMMAND_MAX_ARGS 16
+
+/* Since 1.6: sensitive data a plugin reads, declared in `capabilities`. A plugin built for
+ * 1.6 or later sees only what it declares; an older plugin keeps the access it had. */
+/* The client's credentials: the request headers "authorization", "proxy-authorization",
+ * "x-api-key", "api-key" and "cookie". Undeclared, reading them is NOT_FOUND. */
+#define BIFROST_CAPABILITY_CREDENTIALS ((uint64_t)1 << 0)
+/* The text of messages, responses, chunks, reasoning and refusals, and the request or
+ * response as JSON. Undeclared, reading them is NOT_FOUND (roles, counts, models, usage,
+ * parameters and headers stay readable). */
+#define BIFROST_CAPABILITY_MESSAGE_CONTENT ((uint64_t)1 << 1)
+/* Tool calls of requests, responses and chunks: names, ids and arguments. Undeclared,
+ * reading them is NOT_FOUND (counts stay readable). */
+#define BIFROST_CAPABILITY_TOOL_CALLS ((uint64_t)1 << 2)
+
+/* Since 1.6: kinds of `bifrost_config` value. */
+typedef int32_t bifrost_config_kind;
+#define BIFROST_CONFIG_NULL 0
+#define BIFROST_CONFIG_BOOL 1
+#define BIFROST_CONFIG_NUMBER 2
+#define BIFROST_CONFIG_STRING 3
+#define BIFROST_CONFIG_ARRAY 4
+#define BIFROST_CONFIG_OBJECT 5
+
 /* Plugin flags. */
 /* The plugin asks to be fail-open unless its configuration says otherwise. */
 #define BIFROST_PLUGIN_FLAG_FAIL_OPEN_BY_DEFAULT ((uint64_t)1 << 0)
@@ -287,6 +383,14 @@ typedef struct bifrost_plugin {
     bifrost_chunk_hook_fn chunk_hook;
     /* --- since 1.4 --- */
     bifrost_export_state_fn export_state;
+    /* --- since 1.5 --- */
+    /* The commands the plugin exports (an array with stride `commands->struct_size`); NULL
+     * with a count of 0 when none. */
+    const bifrost_command *commands;
+    size_t command_count;
+    /* --- since 1.6 --- */
+    /* BIFROST_CAPABILITY_* bits: the sensitive data the plugin reads. */
+    uint64_t capabilities;
 } bifrost_plugin;
 
 /* ---------------------------------------------------------------------------------- */
@@ -546,6 +650,40 @@ typedef struct bifrost_host_api {
      * NOT_FOUND when none was handed: a first load, a predecessor without export_state or one
      * that wrote nothing. */
     bifrost_status (*get_handed_state)(bifrost_plugin_token *token, bifrost_bytes *state_out);
+
+    /* --- since 1.6: the configuration as the host parsed it --------------------------- */
+
+    /* Only during bifrost_plugin_create (WRONG_STATE afterwards): the whole configuration
+     * document, the same JSON as `config`. */
+    bifrost_status (*config_root)(bifrost_plugin_token *token, const bifrost_config **root_out);
+    /* The value at `path` below `node`: member names joined by "." and array positions in
+     * brackets, e.g. "limits.rules[2].model"; an empty path is `node` itself. A member
+     * name containing ".", "[" or "]" is written in brackets and quotes: ["a.b"].
+     * NOT_FOUND when any step is absent, WRONG_TYPE when a step goes into a value that is
+     * not an object (a name) or an array (a position), INVALID_ARGUMENT for a malformed
+     * path. The lookups below take the same paths. */
+    bifrost_status (*config_lookup)(const bifrost_config *node, bifrost_str path, const bifrost_config **value_out);
+    bifrost_status (*config_kind)(const bifrost_config *node, bifrost_str path, bifrost_config_kind *kind_out);
+    /* Typed reads: WRONG_TYPE when the value has another kind. Strings are borrowed until
+     * create returns. A number is read as written when it fits a double exactly or an
+     * int64_t (config_get_int64: WRONG_TYPE for a fraction or a value out of range). */
+    bifrost_status (*config_get_string)(const bifrost_config *node, bifrost_str path, bifrost_str *value_out);
+    bifrost_status (*config_get_double)(const bifrost_config *node, bifrost_str path, double *value_out);
+    bifrost_status (*config_get_int64)(const bifrost_config *node, bifrost_str path, int64_t *value_out);
+    bifrost_status (*config_get_bool)(const bifrost_config *node, bifrost_str path, int32_t *value_out);
+    /* An array's length or an object's member count. */
+    bifrost_status (*config_count)(const bifrost_config *node, bifrost_str path, size_t *count_out);
+    /* An array's element by position. */
+    bifrost_status (*config_element)(
+        const bifrost_config *node, bifrost_str path, size_t index, const bifrost_config **value_out);
+    /* An object's member by position, in the order written: its name and value. */
+    bifrost_status (*config_member)(
+        const bifrost_config *node, bifrost_str path, size_t index, bifrost_str *name_out,
+        const bifrost_config **value_out);
+    /* Refuses creation over one field: as set_create_error, with the host's message naming
+     * the field's full path from the document's root ("limits.rules[2].model: ..."). */
+    bifrost_status (*config_refuse)(bifrost_plugin_token *token, const bifrost_config *node, bifrost_str path,
+                                    bifrost_str message);
 } bifrost_host_api;
 
 /* ---------------------------------------------------------------------------------- */

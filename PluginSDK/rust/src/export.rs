@@ -293,6 +293,9 @@ pub unsafe fn create<P: Plugin>(
         destroy: Some(destroy_trampoline::<P>),
         chunk_hook: hooks.chunk,
         export_state: None,
+        commands: std::ptr::null(),
+        command_count: 0,
+        capabilities: 0,
     };
     let instance = Box::into_raw(Box::new(Instance { table, host, plugin, _name: name, _version: version }));
     // SAFETY: just allocated; it lives until destroy_trampoline frees it.

@@ -14,7 +14,7 @@ use std::os::raw::{c_char, c_void};
 /// `BIFROST_ABI_VERSION_MAJOR`: a host of another major refuses the plugin.
 pub const BIFROST_ABI_VERSION_MAJOR: u16 = 1;
 /// `BIFROST_ABI_VERSION_MINOR`: the minor these bindings were written against.
-pub const BIFROST_ABI_VERSION_MINOR: u16 = 4;
+pub const BIFROST_ABI_VERSION_MINOR: u16 = 6;
 
 /// The status every host function returns.
 pub type bifrost_status = i32;
@@ -33,6 +33,8 @@ pub const BIFROST_ERR_WRONG_STATE: bifrost_status = 5;
 /// Since 1.4: more bytes than the host accepts (`state_write` past
 /// [`BIFROST_HANDED_STATE_MAX_BYTES`]).
 pub const BIFROST_ERR_TOO_LARGE: bifrost_status = 6;
+/// Since 1.6: a configuration value exists but has another type than the lookup asked for.
+pub const BIFROST_ERR_WRONG_TYPE: bifrost_status = 7;
 
 /// A UTF-8 string as pointer + length, not NUL-terminated.
 #[repr(C)]
@@ -182,6 +184,9 @@ opaque! {
     bifrost_metric_series;
     /// Since 1.4: where `export_state` writes the state it hands on; valid only during that call.
     bifrost_state_writer;
+    /// Since 1.6: one value of the plugin's configuration as the host parsed it; valid only
+    /// while `bifrost_plugin_create` runs.
+    bifrost_config;
 }
 
 /// What a hook returns; any other value is a fault.
@@ -234,6 +239,85 @@ pub type bifrost_export_state_fn =
 /// Since 1.4: the most state one instance may hand on, in bytes (64 MiB).
 pub const BIFROST_HANDED_STATE_MAX_BYTES: usize = 64 * 1024 * 1024;
 
+/// Since 1.5: the types of a command's arguments and result.
+pub type bifrost_type = i32;
+/// Result only: the command returns nothing.
+pub const BIFROST_TYPE_VOID: bifrost_type = 0;
+/// `i64`.
+pub const BIFROST_TYPE_INT64: bifrost_type = 1;
+/// `f64`.
+pub const BIFROST_TYPE_DOUBLE: bifrost_type = 2;
+/// `i32`, 0 or 1.
+pub const BIFROST_TYPE_BOOL: bifrost_type = 3;
+/// `*const c_char`, NUL-terminated UTF-8: borrowed as an argument; as a result copied by the
+/// host, then passed to the command's `release_result`.
+pub const BIFROST_TYPE_STRING: bifrost_type = 4;
+
+/// Since 1.5: one argument of a command.
+#[repr(C)]
+pub struct bifrost_command_arg {
+    /// `size_of::<bifrost_command_arg>()`: the stride of `args`.
+    pub struct_size: u32,
+    /// A `BIFROST_TYPE_*` other than VOID.
+    pub value_type: bifrost_type,
+    /// NUL-terminated: 1-64 characters of `[a-z0-9_]`, starting with a letter.
+    pub name: *const c_char,
+    /// NUL-terminated, or NULL.
+    pub description: *const c_char,
+}
+
+/// Since 1.5: a command's function, called as `R (*)(void *instance, A1, ..., An)`.
+pub type bifrost_command_fn = Option<unsafe extern "C" fn()>;
+
+/// Since 1.5: receives a string result once the host has copied it.
+pub type bifrost_release_result_fn = Option<unsafe extern "C" fn(instance: *mut c_void, result: *const c_char)>;
+
+/// Since 1.5: a command the plugin exports; valid until `destroy` returns.
+#[repr(C)]
+pub struct bifrost_command {
+    /// `size_of::<bifrost_command>()`: the stride of `commands`.
+    pub struct_size: u32,
+    /// The `BIFROST_TYPE_*` of the function's return value.
+    pub result_type: bifrost_type,
+    /// NUL-terminated: 1-64 characters of `[a-z0-9_-]`, starting with a letter.
+    pub name: *const c_char,
+    /// NUL-terminated, or NULL.
+    pub description: *const c_char,
+    /// The arguments in order, after `instance`.
+    pub args: *const bifrost_command_arg,
+    /// At most [`BIFROST_COMMAND_MAX_ARGS`].
+    pub arg_count: usize,
+    /// The function, cast to a generic function pointer.
+    pub function: bifrost_command_fn,
+    /// Only for a string result; NULL when it needs no release.
+    pub release_result: bifrost_release_result_fn,
+}
+
+/// Since 1.5: the most arguments one command may declare.
+pub const BIFROST_COMMAND_MAX_ARGS: usize = 16;
+
+/// Since 1.6: the client's credentials (`authorization`, `x-api-key` and the like).
+pub const BIFROST_CAPABILITY_CREDENTIALS: u64 = 1 << 0;
+/// Since 1.6: the text of messages, responses and chunks, and the request or response as JSON.
+pub const BIFROST_CAPABILITY_MESSAGE_CONTENT: u64 = 1 << 1;
+/// Since 1.6: tool calls' names, ids and arguments.
+pub const BIFROST_CAPABILITY_TOOL_CALLS: u64 = 1 << 2;
+
+/// Since 1.6: kinds of `bifrost_config` value.
+pub type bifrost_config_kind = i32;
+/// JSON null.
+pub const BIFROST_CONFIG_NULL: bifrost_config_kind = 0;
+/// JSON true or false.
+pub const BIFROST_CONFIG_BOOL: bifrost_config_kind = 1;
+/// A JSON number.
+pub const BIFROST_CONFIG_NUMBER: bifrost_config_kind = 2;
+/// A JSON string.
+pub const BIFROST_CONFIG_STRING: bifrost_config_kind = 3;
+/// A JSON array.
+pub const BIFROST_CONFIG_ARRAY: bifrost_config_kind = 4;
+/// A JSON object.
+pub const BIFROST_CONFIG_OBJECT: bifrost_config_kind = 5;
+
 /// The plugin asks to be fail-open unless its configuration says otherwise.
 pub const BIFROST_PLUGIN_FLAG_FAIL_OPEN_BY_DEFAULT: u64 = 1 << 0;
 
@@ -264,6 +348,12 @@ pub struct bifrost_plugin {
     pub chunk_hook: bifrost_chunk_hook_fn,
     /// Since 1.4; NULL when not provided.
     pub export_state: bifrost_export_state_fn,
+    /// Since 1.5: the exported commands; NULL with a count of 0 when none.
+    pub commands: *const bifrost_command,
+    /// Since 1.5: how many `commands` there are.
+    pub command_count: usize,
+    /// Since 1.6: `BIFROST_CAPABILITY_*` bits.
+    pub capabilities: u64,
 }
 
 type Token = *mut bifrost_plugin_token;
@@ -278,6 +368,7 @@ type Series = *mut bifrost_metric_series;
 type Str = bifrost_str;
 type StrOut = *mut bifrost_str;
 type Status = bifrost_status;
+type Config = *const bifrost_config;
 
 /// The host's table, passed to `bifrost_plugin_create`; valid for the life of the process.
 /// Append-only: a slot exists only if `struct_size` covers it.
@@ -533,6 +624,30 @@ pub struct bifrost_host_api {
     /// Since 1.4, only during `bifrost_plugin_create`: the state the replaced instance handed
     /// on, borrowed until create returns; NOT_FOUND when none.
     pub get_handed_state: Option<unsafe extern "C" fn(token: Token, state_out: *mut bifrost_bytes) -> Status>,
+
+    /// Since 1.6, only during `bifrost_plugin_create`: the whole configuration document.
+    pub config_root: Option<unsafe extern "C" fn(token: Token, root_out: *mut Config) -> Status>,
+    /// Since 1.6: the value at `path` below `node`.
+    pub config_lookup: Option<unsafe extern "C" fn(node: Config, path: Str, value_out: *mut Config) -> Status>,
+    /// Since 1.6: the kind of the value at `path`.
+    pub config_kind: Option<unsafe extern "C" fn(node: Config, path: Str, kind_out: *mut bifrost_config_kind) -> Status>,
+    /// Since 1.6: a string, borrowed until create returns.
+    pub config_get_string: Option<unsafe extern "C" fn(node: Config, path: Str, value_out: StrOut) -> Status>,
+    /// Since 1.6: a number as a double.
+    pub config_get_double: Option<unsafe extern "C" fn(node: Config, path: Str, value_out: *mut f64) -> Status>,
+    /// Since 1.6: an integer.
+    pub config_get_int64: Option<unsafe extern "C" fn(node: Config, path: Str, value_out: *mut i64) -> Status>,
+    /// Since 1.6: a bool as 0 or 1.
+    pub config_get_bool: Option<unsafe extern "C" fn(node: Config, path: Str, value_out: *mut i32) -> Status>,
+    /// Since 1.6: an array's length or an object's member count.
+    pub config_count: Option<unsafe extern "C" fn(node: Config, path: Str, count_out: *mut usize) -> Status>,
+    /// Since 1.6: an array's element by position.
+    pub config_element: Option<unsafe extern "C" fn(node: Config, path: Str, index: usize, value_out: *mut Config) -> Status>,
+    /// Since 1.6: an object's member by position: its name and value.
+    pub config_member:
+        Option<unsafe extern "C" fn(node: Config, path: Str, index: usize, name_out: StrOut, value_out: *mut Config) -> Status>,
+    /// Since 1.6: refuses creation over one field, the message naming its path.
+    pub config_refuse: Option<unsafe extern "C" fn(token: Token, node: Config, path: Str, message: Str) -> Status>,
 }
 
 /// `bifrost_plugin_create_fn`: the one symbol a plugin exports, `bifrost_plugin_create`.

@@ -58,7 +58,9 @@ fn rust_type(c_type: &str, typedefs: &BTreeMap<String, Vec<String>>) -> String {
         | "bifrost_value_kind"
         | "bifrost_metric_kind"
         | "bifrost_log_level"
-        | "bifrost_hook_action" => "i32".into(),
+        | "bifrost_hook_action"
+        | "bifrost_type"
+        | "bifrost_config_kind" => "i32".into(),
         "uint64_t" => "u64".into(),
         "int64_t" => "i64".into(),
         "uint32_t" => "u32".into(),
@@ -251,6 +253,11 @@ fn rust_layout() -> RustLayout {
     record_struct!(layout, bifrost_plugin {
         struct_size, abi_major, abi_minor, name, version, flags, instance
     } slots { pre_hook, post_hook, destroy, chunk_hook, export_state });
+    record_struct!(layout, bifrost_plugin { commands, command_count, capabilities } slots {});
+    record_struct!(layout, bifrost_command_arg { struct_size, value_type, name, description } slots {});
+    record_struct!(layout, bifrost_command {
+        struct_size, result_type, name, description, args, arg_count
+    } slots { function, release_result });
     record_struct!(layout, bifrost_host_api { struct_size, abi_major, abi_minor } slots {
         set_create_error, log, monotonic_now_ns, report_fault,
         context_get, context_set, context_request_id, context_arrival_time_ns, context_client_id, context_route,
@@ -273,6 +280,8 @@ fn rust_layout() -> RustLayout {
         response_tool_call_count, response_tool_call_get, response_remove_tool_call, response_get_reasoning,
         response_get_refusal, chunk_tool_call_count, chunk_tool_call_get, chunk_get_reasoning,
         response_get_usage_details, chunk_get_usage_details, state_write, get_handed_state,
+        config_root, config_lookup, config_kind, config_get_string, config_get_double, config_get_int64,
+        config_get_bool, config_count, config_element, config_member, config_refuse,
     });
     record_constants!(
         layout,
@@ -304,6 +313,22 @@ fn rust_layout() -> RustLayout {
         BIFROST_ACTION_WAIT,
         BIFROST_PLUGIN_FLAG_FAIL_OPEN_BY_DEFAULT,
         BIFROST_HANDED_STATE_MAX_BYTES,
+        BIFROST_ERR_WRONG_TYPE,
+        BIFROST_TYPE_VOID,
+        BIFROST_TYPE_INT64,
+        BIFROST_TYPE_DOUBLE,
+        BIFROST_TYPE_BOOL,
+        BIFROST_TYPE_STRING,
+        BIFROST_COMMAND_MAX_ARGS,
+        BIFROST_CAPABILITY_CREDENTIALS,
+        BIFROST_CAPABILITY_MESSAGE_CONTENT,
+        BIFROST_CAPABILITY_TOOL_CALLS,
+        BIFROST_CONFIG_NULL,
+        BIFROST_CONFIG_BOOL,
+        BIFROST_CONFIG_NUMBER,
+        BIFROST_CONFIG_STRING,
+        BIFROST_CONFIG_ARRAY,
+        BIFROST_CONFIG_OBJECT,
     );
     layout
 }
@@ -369,11 +394,11 @@ fn every_struct_field_and_constant_matches_the_c_compiler() {
     for (key, value) in &c {
         assert_eq!(&rust.lines[key], value, "{}: Rust (left) and C (right) disagree", key);
     }
-    // The header's 8 structs with a body, 128 fields (90 of them host functions) and 28 numeric
-    // constants, all compared.
-    assert_eq!(c.keys().filter(|key| key.starts_with("size ")).count(), 8);
-    assert_eq!(c.keys().filter(|key| key.starts_with("field ")).count(), 128);
-    assert_eq!(header.constants.len(), 28);
+    // The header's 10 structs with a body, 154 fields (101 of them host functions) and 44
+    // numeric constants, all compared.
+    assert_eq!(c.keys().filter(|key| key.starts_with("size ")).count(), 10);
+    assert_eq!(c.keys().filter(|key| key.starts_with("field ")).count(), 154);
+    assert_eq!(header.constants.len(), 44);
 }
 
 #[test]
@@ -394,8 +419,8 @@ fn every_function_slot_has_the_headers_signature() {
         }
     }
     assert_eq!(slots, rust.signatures.len());
-    // 90 host functions and the plugin table's 5 hooks.
-    assert_eq!(slots, 95);
+    // 101 host functions, the plugin table's 5 hooks and a command's function and release.
+    assert_eq!(slots, 108);
 }
 
 #[test]
