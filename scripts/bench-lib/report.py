@@ -127,6 +127,31 @@ if streams:
 else:
     summary = {}
 
+console_file = D / "console.tsv"
+if console_file.exists() and console_file.read_text().strip():
+    console = collections.defaultdict(list)  # closed|open -> [row]
+    for line in console_file.read_text().splitlines():
+        f = line.split()
+        console[f[0]].append(dict(rps=float(f[3]), p50=int(f[4]), cpu=float(f[9]), errors=int(f[7]) + int(f[8])))
+    out.append("### With the console open (the plugins' gateway, 8 connections; median of the repetitions, min–max in brackets)\n")
+    out.append("The console's page reads `/api/plugins`, `/api/stats` and `/api/requests` once a second; the live tail")
+    out.append("and the metrics samples are recorded either way.\n")
+    out.append("| console | CPU per request (µs) | requests/s | p50 (µs) | errors |")
+    out.append("|---|---:|---:|---:|---:|")
+    medians = {}
+    for state in ("closed", "open"):
+        rows = console.get(state, [])
+        if not rows:
+            continue
+        values = {k: [row[k] for row in rows] for k in ("cpu", "rps", "p50")}
+        medians[state] = statistics.median(values["cpu"])
+        cells = [us(statistics.median(v), min(v), max(v)) if k != "cpu" else
+                 f"{statistics.median(v):,.1f} ({min(v):,.1f}–{max(v):,.1f})" for k, v in values.items()]
+        out.append(f"| {state} | {' | '.join(cells)} | {sum(row['errors'] for row in rows)} |")
+    if len(medians) == 2:
+        out.append(f"\nAn open console adds {medians['open'] - medians['closed']:+,.1f} µs of CPU per request.")
+    out.append("")
+
 # Targets of issue 5, checked on this run.
 out.append("### Targets (this run)\n")
 out.append("| target | figure | met |")
