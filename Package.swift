@@ -301,7 +301,7 @@ let package = Package(
             name: "BifrostGatewayTests",
             dependencies: [
                 "BifrostGateway", "BifrostLibrary", "BifrostCore", "BifrostHTTP", "BifrostNativePlugins",
-                "BifrostPluginIsolation", "BifrostTestSupport",
+                "BifrostPluginIsolation", "BifrostPluginSDK", "BifrostTestSupport",
             ],
             swiftSettings: strictSwift
         ),

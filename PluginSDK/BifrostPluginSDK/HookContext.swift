@@ -71,6 +71,26 @@ public struct HookContext {
         }
     }
 
+    /// Whether the client left a stream before it ended (the host's `bifrost.cut_short` key):
+    /// the PostHook's response is the part received until then, billed as such.
+    ///
+    /// ```swift
+    /// if try context.cutShort { abandoned.record(1) }
+    /// ```
+    public var cutShort: Bool {
+        get throws { try self["bifrost.cut_short"] == .bool(true) }
+    }
+
+    /// Whether the host counted the response's usage from its text because the upstream's did
+    /// not arrive (the host's `bifrost.usage_estimated` key; a stream its client left).
+    ///
+    /// ```swift
+    /// let exact = try !context.usageEstimated
+    /// ```
+    public var usageEstimated: Bool {
+        get throws { try self["bifrost.usage_estimated"] == .bool(true) }
+    }
+
     /// Sets a header of the client's answer, whatever it turns out to be: a response, an
     /// error, or the head of a stream (ABI 1.2). Set in a PreHook, it reaches a streamed
     /// answer too; headers the answer itself carries take precedence.

@@ -9,6 +9,9 @@ extension PluginChain {
     /// An error before the first chunk goes through the PostHooks and, unless one recovers
     /// it into an answer (then replayed), is returned as a failure the transport can answer
     /// with a status; an error after the first chunk ends the stream, after the PostHooks saw it.
+    /// A client that leaves after the first chunk is billed: the PostHooks see the part of the
+    /// answer received until then, its usage counted from the text where the upstream's did
+    /// not arrive, with `bifrost.cut_short` (and `bifrost.usage_estimated`) in the context.
     ///
     /// ```swift
     /// switch await chain.runStream(request, context: context, dispatch: dispatcher.dispatchStream) {
@@ -34,7 +37,7 @@ extension PluginChain {
             case .failure(let error): return finishEarly(error, entered: entered, context: context)
             }
         }
-        return .success(hooked(upstream, entered: entered, context: context))
+        return .success(hooked(upstream, request: request, entered: entered, context: context))
     }
 
     /// PostHooks over an error that came before any chunk: a recovery is replayed as a stream.
@@ -50,7 +53,9 @@ extension PluginChain {
         }
     }
 
-    private func hooked(_ upstream: ChatStream, entered: EnteredPlugins, context: RequestContext) -> ChatStream {
+    private func hooked(_ upstream: ChatStream, request: ChatRequest, entered: EnteredPlugins, context: RequestContext)
+        -> ChatStream
+    {
         ChatStream { continuation throws(BifrostError) in
             var assembly = StreamAssembly()
             var iterator = upstream.makeAsyncIterator()
@@ -67,10 +72,20 @@ extension PluginChain {
                     }
                 }
             } catch {
+                // The client left (its stream's task is cancelled) after part of the answer came.
+                if Task.isCancelled && assembly.chunkCount > 0 {
+                    let (partial, usageEstimated) = assembly.cutShortResponse(for: request)
+                    context.recordCutShort(usageEstimated: usageEstimated)
+                    var outcome = ChatOutcome.response(partial)
+                    runPostHooks(&outcome, entered: entered, context: context)
+                    throw error
+                }
                 var outcome = ChatOutcome.failure(error)
                 runPostHooks(&outcome, entered: entered, context: context)
                 throw outcome.error ?? error
             }
+            // The upstream's answer is complete, usage included, even if its client left meanwhile.
+            if Task.isCancelled { context.recordCutShort(usageEstimated: false) }
             var outcome = ChatOutcome.response(assembly.response)
             runPostHooks(&outcome, entered: entered, context: context)
             if case .failure(let error) = outcome { throw error }

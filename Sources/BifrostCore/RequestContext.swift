@@ -116,8 +116,10 @@ public final class RequestContext: Sendable {
 
     /// Keys the host writes and plugins only read (``ContextValue/number`` unless noted):
     /// nanoseconds the dispatch took (retries and fallbacks included; for a stream, until it
-    /// opened), how many provider attempts it made, and, as a comma-separated
-    /// ``ContextValue/string``, the plugins that faulted on this request.
+    /// opened), how many provider attempts it made, as a comma-separated
+    /// ``ContextValue/string`` the plugins that faulted on this request, and, as
+    /// ``ContextValue/bool`` `true`, that a stream was cut short by its client and that the
+    /// answer's usage is counted by the host (PluginSDK/DESIGN.md §2).
     public enum HostKey {
         /// `bifrost.upstream_ns`
         public static let upstreamNanoseconds = "bifrost.upstream_ns"
@@ -125,8 +127,24 @@ public final class RequestContext: Sendable {
         public static let attempts = "bifrost.attempts"
         /// `bifrost.faulted`
         public static let faultedPlugins = "bifrost.faulted"
+        /// `bifrost.cut_short`: the client left before the stream ended; PostHooks see the
+        /// part of the answer received until then.
+        public static let cutShort = "bifrost.cut_short"
+        /// `bifrost.usage_estimated`: the upstream's usage did not arrive (or arrived only in
+        /// part) and the host counted it from the text.
+        public static let usageEstimated = "bifrost.usage_estimated"
         /// The prefix reserved for the host; plugins may not write keys that start with it.
         public static let reservedPrefix = "bifrost."
+    }
+
+    /// Records that the client left a stream before it ended, and whether the usage of the
+    /// part received was counted by the host.
+    public func recordCutShort(usageEstimated: Bool) {
+        state.withLock {
+            $0.reserveOnFirstWrite()
+            $0.values[HostKey.cutShort] = .bool(true)
+            if usageEstimated { $0.values[HostKey.usageEstimated] = .bool(true) }
+        }
     }
 
     /// Records that the dispatch took `nanoseconds` over `attempts` provider attempts.

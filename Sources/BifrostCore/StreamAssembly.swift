@@ -121,6 +121,16 @@ public struct StreamAssembly: Sendable {
     /// Whether a provider reported usage.
     public var hasUsage: Bool { usage != nil }
 
+    /// The part of the answer received before the client left a stream of `request`, with
+    /// its usage completed from the text where the upstream's did not arrive
+    /// (``TokenUsage/cutShort(reported:request:partial:)``).
+    public func cutShortResponse(for request: ChatRequest) -> (response: ChatResponse, usageEstimated: Bool) {
+        var partial = response
+        let (counted, estimated) = TokenUsage.cutShort(reported: usage, request: request, partial: partial)
+        partial.usage = counted
+        return (partial, estimated)
+    }
+
     /// The assembled response; usage is zero unless a chunk carried it.
     public var response: ChatResponse {
         ChatResponse(

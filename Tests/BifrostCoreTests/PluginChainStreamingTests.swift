@@ -58,6 +58,39 @@ struct ChunkScript: Plugin {
     }
 }
 
+/// Records what its PostHook saw: a budget plugin's view of a stream.
+struct BillingProbe: Plugin {
+    struct Bill: Sendable, Equatable {
+        var text: String
+        var usage: TokenUsage
+        var cutShort: Bool
+        var usageEstimated: Bool
+    }
+    let descriptor = PluginDescriptor(name: "billing", version: "1", hooks: [.pre, .post])
+    let bills = LockedValue<[Bill]>([])
+
+    func preHook(_ request: inout ChatRequest, context: RequestContext) throws -> PreHookResult { .continue }
+
+    func postHook(_ outcome: inout ChatOutcome, context: RequestContext) throws {
+        guard case .response(let response) = outcome else { return }
+        let bill = Bill(
+            text: response.choices.first?.content ?? "", usage: response.usage,
+            cutShort: context[RequestContext.HostKey.cutShort] == .bool(true),
+            usageEstimated: context[RequestContext.HostKey.usageEstimated] == .bool(true))
+        bills.withLock { $0.append(bill) }
+    }
+
+    /// The bills once there is one, waiting at most 10 s (the PostHooks of a stream its client
+    /// left run on the stream's producer after the consumer has gone).
+    func awaitBill() async -> [Bill] {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while bills.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return bills.withLock { $0 }
+    }
+}
+
 @Suite("Streaming semantics (PluginSDK/DESIGN.md §2)")
 struct PluginChainStreamingTests {
     func stream(_ plugins: [any Plugin], policies: [FailurePolicy] = [], model: String = "echo", text: String = "one two")
@@ -131,6 +164,67 @@ struct PluginChainStreamingTests {
         let open = await stream([ChunkScript("broken", log: log, .fault)], policies: [.failOpen])
         #expect(open.error == nil)
         #expect(text(open.chunks) == "Echo: one two")
+    }
+
+    @Test func aClientLeavingAfterTwoChunksIsBilledForWhatWasStreamed() async throws {
+        let probe = BillingProbe()
+        let prompt = String(repeating: "word ", count: 200)
+        // The consumer leaves when the stream is released, here on returning.
+        func readTwoChunks() async throws -> [String] {
+            guard
+                case .success(let stream) = await PluginChain([ChainEntry(probe)]).runStream(
+                    echoRequest(prompt), context: RequestContext(),
+                    through: Dispatcher(providers: [MockProvider(latency: .milliseconds(20))]))
+            else { return [] }
+            var received: [String] = []
+            for try await chunk in stream {
+                received.append(chunk.choices.first?.content ?? "")
+                if received.count == 2 { break }
+            }
+            return received
+        }
+        let received = try await readTwoChunks()
+        try #require(received.count == 2)
+        let bills = await probe.awaitBill()
+        try #require(bills.count == 1)
+        let bill = bills[0]
+        #expect(bill.cutShort && bill.usageEstimated)
+        // What reached the client is billed: the partial text starts with the chunks received.
+        #expect(bill.text.hasPrefix(received.joined()))
+        #expect(bill.text.count < "Echo: \(prompt)".count)
+        // The mock reports usage only on its last chunk, so both counts are the host's: a quarter
+        // of the prompt's and of the partial text's bytes.
+        #expect(bill.usage.promptTokens == (prompt.utf8.count + 3) / 4)
+        #expect(bill.usage.completionTokens == (bill.text.utf8.count + 3) / 4)
+        #expect(bill.usage.totalTokens == bill.usage.promptTokens + bill.usage.completionTokens)
+    }
+
+    @Test func aStreamReadToItsEndIsBilledAsReportedAndNotCutShort() async throws {
+        let probe = BillingProbe()
+        let (_, error, _) = await stream([probe])
+        #expect(error == nil)
+        let bills = await probe.awaitBill()
+        try #require(bills.count == 1)
+        #expect(!bills[0].cutShort && !bills[0].usageEstimated)
+        #expect(bills[0].usage.totalTokens > 0)
+    }
+
+    @Test(arguments: [
+        (TokenUsage?.none, 2, 5, true),
+        (TokenUsage(promptTokens: 40, completionTokens: 1), 40, 5, true),  // Anthropic's message_start
+        (TokenUsage(promptTokens: 40, completionTokens: 9), 40, 9, false),
+    ])
+    func aCutStreamsUsageKeepsWhatWasReportedAndCountsTheRest(
+        reported: TokenUsage?, prompt: Int, completion: Int, estimated: Bool
+    ) {
+        let request = ChatRequest(provider: "mock", model: "echo", messages: [ChatMessage(role: "user", content: "12345678")])
+        let partial = ChatResponse(
+            id: "x", provider: "mock", model: "echo", choices: [ChatChoice(content: "twenty bytes of text")])
+        let (usage, wasEstimated) = TokenUsage.cutShort(reported: reported, request: request, partial: partial)
+        #expect(usage.promptTokens == prompt)
+        #expect(usage.completionTokens == completion)
+        #expect(usage.totalTokens == prompt + completion)
+        #expect(wasEstimated == estimated)
     }
 
     @Test func aStreamStoppedByItsConsumerCancelsTheProducer() async throws {

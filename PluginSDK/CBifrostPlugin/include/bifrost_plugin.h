@@ -426,8 +426,12 @@ typedef struct bifrost_host_api {
      * borrowed until the hook returns. Keys starting with "bifrost." are the host's (read
      * only, since 1.2): "bifrost.upstream_ns" (number: nanoseconds the provider call took,
      * retries included; for a stream, until it opened), "bifrost.attempts" (number of
-     * provider attempts) and "bifrost.faulted" (string: plugins that faulted on this
-     * request, comma-separated). Writing one is INVALID_ARGUMENT. */
+     * provider attempts), "bifrost.faulted" (string: plugins that faulted on this
+     * request, comma-separated), and, in the PostHook of a stream its client left before
+     * the end, "bifrost.cut_short" (bool true: the response is the part received until
+     * then) and "bifrost.usage_estimated" (bool true: its usage, or part of it, is counted
+     * by the host from the text, about four bytes per token, because the upstream's did not
+     * arrive). Writing one is INVALID_ARGUMENT. */
     bifrost_status (*context_get)(bifrost_context *context, bifrost_str key, bifrost_value *value_out);
     /* Copies `value`; a value of kind NULL removes the key. */
     bifrost_status (*context_set)(bifrost_context *context, bifrost_str key, const bifrost_value *value);

@@ -8,8 +8,9 @@ public import BifrostPluginSDK
 
 /// One structured JSON line per request: id, time, client, route, provider, model, status,
 /// latency, upstream time and attempts, tokens, cache status, stream flag, and which plugin
-/// rejected or faulted. Message content only when `include_content` is on; API keys and
-/// `Authorization` never.
+/// rejected or faulted. A stream its client left is logged with status 499 and `cut_short`,
+/// with the tokens of the part streamed (`usage_estimated` when the host counted them).
+/// Message content only when `include_content` is on; API keys and `Authorization` never.
 ///
 /// Lines go to a bounded buffer that a background thread writes out, so a request never
 /// waits on the disk; when the buffer is full, lines are dropped, counted in
@@ -137,7 +138,11 @@ public final class RequestLogger: PreHookPlugin, PostHookPlugin {
         if let response {
             line.string("provider", try response.provider)
             line.string("model", try response.model)
-            line.int("status", 200)
+            // A stream its client left: 499 (the client closed the request), billed for the part streamed.
+            let cutShort = try context.cutShort
+            line.int("status", cutShort ? 499 : 200)
+            if cutShort { line.bool("cut_short", true) }
+            if try context.usageEstimated { line.bool("usage_estimated", true) }
         } else if let error = try outcome.error {
             line.int("status", try error.status)
             line.string("error_type", try error.type)

@@ -1,0 +1,38 @@
+import BifrostCore
+import BifrostTestSupport
+import RequestLogging
+import Testing
+
+@Suite("logging a stream its client left")
+struct RequestLoggerCutShortTests {
+    @Test func aStreamLeftAfterTwoChunksIsLoggedAs499WithTheTokensStreamed() async throws {
+        let (path, configuration) = try RequestLoggerTests.logFile()
+        let body =
+            #"{"model":"mock/echo","stream":true,"messages":[{"role":"user","content":"one two three four five six seven eight nine ten"}]}"#
+        try await withPluginGateway(
+            [GatewayPlugin(RequestLogger.self, configuration: configuration)], mockLatencyMilliseconds: 50
+        ) {
+            client, _, _ in
+            try await client.withConnection { connection in
+                let request =
+                    "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                try await connection.write(Array(request.utf8))
+                var received: [UInt8] = []
+                while String(decoding: received, as: UTF8.self).components(separatedBy: "data: ").count <= 2 {
+                    let more = try await connection.readRaw(atLeast: received.count + 1)
+                    try #require(!more.isEmpty, "the gateway closed the stream before two chunks")
+                    received = more
+                }
+                connection.close()
+            }
+            try await Polling.eventually { ((try? RequestLoggerTests.lines(path)) ?? []).count == 1 }
+        }
+        let lines = try RequestLoggerTests.lines(path)
+        try #require(lines.count == 1)
+        #expect(lines[0]["status"] == 499)
+        #expect(lines[0]["cut_short"] == true)
+        #expect(lines[0]["usage_estimated"] == true)
+        #expect((lines[0]["completion_tokens"]?.intValue ?? 0) > 0, "the part streamed is counted")
+    }
+}
