@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "BifrostWire", targets: ["BifrostWire"]),
         .library(name: "BifrostNativePlugins", targets: ["BifrostNativePlugins"]),
         .library(name: "BifrostPluginIsolation", targets: ["BifrostPluginIsolation"]),
+        .library(name: "BifrostState", targets: ["BifrostState"]),
         .library(name: "BifrostLibrary", targets: ["BifrostLibrary"]),
         .library(name: "BifrostHTTP", targets: ["BifrostHTTP"]),
         .library(name: "BifrostPluginSDK", targets: ["BifrostPluginSDK"]),
@@ -71,6 +72,16 @@ let package = Package(
             // NativeSession is touched by one thread at a time by construction (one session per
             // thread); dynamic exclusivity checks cost more than the hook call itself.
             swiftSettings: strictSwift + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+        ),
+        .target(
+            name: "BifrostState",
+            dependencies: [
+                "BifrostCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strictSwift
         ),
         .target(
             name: "BifrostPluginIsolation",
@@ -268,6 +279,13 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Tests/BifrostTestSupport",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "BifrostStateTests",
+            dependencies: [
+                "BifrostState", "BifrostCore", "BifrostTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(
