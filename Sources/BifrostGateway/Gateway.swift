@@ -163,6 +163,11 @@ public final class Gateway: Sendable {
                 "the admin API (/api/*) and the console at http://\(configuration.server.host):\(port)/ui require the admin token"
             )
         }
+        if !configuration.server.clientIDSecret.isConfigured {
+            logger.info(
+                "client ids are keyed with a secret drawn at random (server.client_id_secret is not set): they change at a restart and differ between replicas"
+            )
+        }
         let gateway = Gateway(
             bifrost: bifrost, server: server, port: port, configuration: configuration,
             inProcessPlugins: plugins.filter(\.isInProcess))

@@ -16,7 +16,8 @@ extension GatewayConfiguration {
     ///   "server": {"host": "127.0.0.1", "port": 8080, "max_body_bytes": 10485760, "max_plugin_wait_ms": 60000,
     ///              "keep_alive_idle_ms": 60000, "header_timeout_ms": 10000, "body_idle_timeout_ms": 30000,
     ///              "body_timeout_ms": 300000, "write_stall_timeout_ms": 30000, "stream_buffer_chunks": 16,
-    ///              "max_connections": 10000, "max_header_bytes": 65536, "max_header_count": 100},
+    ///              "max_connections": 10000, "max_header_bytes": 65536, "max_header_count": 100,
+    ///              "client_id_secret": "env.BIFROST_CLIENT_ID_SECRET"},
     ///   "plugin_dir": "plugins",
     ///   "plugin_defaults": {"isolation": "in_process", "worker": {"concurrency": 8, "memory_limit_mb": 1024}},
     ///   "plugins": [{"file": "10-model-alias.so", "failure_policy": "fail_open", "timeout_ms": 1000, "blocking": false,
@@ -69,7 +70,7 @@ extension GatewayConfiguration {
                 allowed: [
                     "host", "port", "max_body_bytes", "max_plugin_wait_ms", "keep_alive_idle_ms", "header_timeout_ms",
                     "body_idle_timeout_ms", "body_timeout_ms", "write_stall_timeout_ms", "stream_buffer_chunks",
-                    "max_connections", "max_header_bytes", "max_header_count",
+                    "max_connections", "max_header_bytes", "max_header_count", "client_id_secret",
                 ])
             if let host = fields["host"] { configuration.server.host = try reader.string(host, at: "server.host") }
             if let port = fields["port"] {
@@ -100,6 +101,12 @@ extension GatewayConfiguration {
             }
             if let chunks = fields["stream_buffer_chunks"] {
                 configuration.streamBufferChunks = try reader.integer(chunks, at: "server.stream_buffer_chunks", in: 1...4096)
+            }
+            if let secret = fields["client_id_secret"] {
+                var parser = ProvidersParser(reader: reader, environment: environment ?? ProcessEnvironment.variables())
+                configuration.server.clientIDSecret = ClientIDSecret(
+                    try parser.secret(secret, at: "server.client_id_secret", warnIfLiteral: true))
+                configuration.warnings += parser.warnings
             }
             if let wait = fields["max_plugin_wait_ms"] {
                 configuration.maximumPluginWait = .milliseconds(

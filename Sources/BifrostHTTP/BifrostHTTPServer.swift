@@ -107,7 +107,8 @@ public final class BifrostHTTPServer: Sendable {
         let router = HTTPRouter(
             bifrost: bifrost, models: models, maxBodyBytes: configuration.maxBodyBytes,
             requestExecutor: configuration.requestExecutor, logger: logger, reloadPlugins: reloadPlugins,
-            adminToken: configuration.adminToken, consoleSampleInterval: configuration.consoleSampleInterval)
+            adminToken: configuration.adminToken, consoleSampleInterval: configuration.consoleSampleInterval,
+            clientIDSecret: configuration.clientIDSecret)
         let connections = connections
         let limits = configuration
         let logger = logger

@@ -224,7 +224,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let requestContext = RequestContext(
             requestID: request.requestID,
             arrivalTimeNanoseconds: request.arrivalTimeNanoseconds,
-            clientID: HTTPRequestIdentity.clientID(from: request.head.headers, peerAddress: peerAddress),
+            clientID: HTTPRequestIdentity.clientID(
+                from: request.head.headers, peerAddress: peerAddress, secret: router.clientIDSecret),
             route: request.path)
         let headers = request.head.headers
         let router = router

@@ -31,22 +31,21 @@ enum HTTPRequestIdentity {
         return count > 0
     }
 
-    /// `key:` and 16 hex digits of the FNV-1a hash of the client's key when the request has
-    /// `Authorization: Bearer <key>` (OpenAI's clients) or `x-api-key: <key>` (Anthropic's),
-    /// otherwise the peer's address. Never the key itself. The same key gives the same id
-    /// whichever header carries it.
     /// Whether a peer address is this host's loopback interface (`127.0.0.0/8`, `::1`).
     static func isLoopback(_ peerAddress: String) -> Bool {
         peerAddress.hasPrefix("127.") || peerAddress == "::1" || peerAddress.hasPrefix("::ffff:127.")
     }
 
-    static func clientID(from headers: HTTPHeaders, peerAddress: String) -> String {
+    /// The client's id (``ClientIDSecret``) when the request has `Authorization: Bearer <key>`
+    /// (OpenAI's clients) or `x-api-key: <key>` (Anthropic's), otherwise the peer's address.
+    /// Never the key itself. The same key gives the same id whichever header carries it.
+    static func clientID(from headers: HTTPHeaders, peerAddress: String, secret: ClientIDSecret) -> String {
         if let authorization = headers.first(name: "authorization"), let key = bearerKey(authorization) {
-            return "key:" + hex16(fnv1a64(key.utf8))
+            return secret.clientID(forKey: key.utf8)
         }
         if let apiKey = headers.first(name: "x-api-key") {
             let key = apiKey.trimmingSpacesAndTabs
-            if !key.isEmpty { return "key:" + hex16(fnv1a64(key.utf8)) }
+            if !key.isEmpty { return secret.clientID(forKey: key.utf8) }
         }
         return peerAddress
     }
@@ -62,22 +61,6 @@ enum HTTPRequestIdentity {
         var key = rest.drop(while: { $0 == " " || $0 == "\t" })
         while let last = key.last, last == " " || last == "\t" { key = key.dropLast() }
         return key.isEmpty ? nil : key
-    }
-
-    /// The 64-bit FNV-1a hash of some bytes.
-    static func fnv1a64(_ bytes: some Sequence<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        return hash
-    }
-
-    /// Exactly 16 lowercase hex digits.
-    static func hex16(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.utf8.count) + digits
     }
 }
 

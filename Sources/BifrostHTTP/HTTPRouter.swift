@@ -71,6 +71,8 @@ struct HTTPRouter: Sendable {
     let admin: AdminGate
     /// The console's live tail and statistics.
     let console: ConsoleRecorder
+    /// What client ids are keyed with.
+    let clientIDSecret: ClientIDSecret
     /// `/v1/models`: the providers cannot change while the server runs, so written once.
     private let modelsBody: ByteBuffer
 
@@ -85,9 +87,10 @@ struct HTTPRouter: Sendable {
     init(
         bifrost: Bifrost, models: [ServedModel], maxBodyBytes: Int, requestExecutor: RequestExecutor, logger: Logger,
         reloadPlugins: (@Sendable () -> PluginReloadStatus?)? = nil, adminToken: AdminToken? = nil,
-        consoleSampleInterval: Duration = .seconds(5)
+        consoleSampleInterval: Duration = .seconds(5), clientIDSecret: ClientIDSecret = .processDefault
     ) {
         self.reloadPlugins = reloadPlugins
+        self.clientIDSecret = clientIDSecret
         admin = AdminGate(token: adminToken, logger: logger)
         console = ConsoleRecorder(metrics: bifrost.metrics, sampleInterval: consoleSampleInterval)
         self.bifrost = bifrost

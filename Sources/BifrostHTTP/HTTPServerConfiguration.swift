@@ -78,6 +78,14 @@ public struct HTTPServerConfiguration: Sendable, Hashable {
     /// ```
     public var adminToken: AdminToken?
 
+    /// The secret client ids are keyed with (`server.client_id_secret`); without one, a secret
+    /// drawn at random for this process.
+    ///
+    /// ```swift
+    /// configuration.clientIDSecret = ClientIDSecret("shared by every replica")
+    /// ```
+    public var clientIDSecret: ClientIDSecret = .processDefault
+
     /// How often the console's statistics sample the metrics (`/api/stats`); 5 s unless set.
     public var consoleSampleInterval: Duration = .seconds(5)
 

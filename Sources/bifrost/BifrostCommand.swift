@@ -6,7 +6,7 @@ struct BifrostCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bifrost",
         abstract: "An LLM gateway whose plugins are native shared objects.",
-        subcommands: [ServeCommand.self, PluginsCommand.self, PluginWorkerCommand.self],
+        subcommands: [ServeCommand.self, PluginsCommand.self, ClientIDCommand.self, PluginWorkerCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

@@ -23,6 +23,16 @@ struct AdminConfigurationTests {
         #expect(literal.warnings.count == 1 && !literal.warnings[0].contains("t0p-s3cret"))
     }
 
+    @Test("server.client_id_secret keys client ids, is read from the environment and never shows")
+    func clientIDSecret() throws {
+        let configuration = try parse(
+            #"{"server": {"client_id_secret": "env.BIFROST_CLIENT_ID_SECRET"}}"#,
+            environment: ["BIFROST_CLIENT_ID_SECRET": "replicas-share-this"])
+        #expect(configuration.server.clientIDSecret == ClientIDSecret("replicas-share-this"))
+        #expect(!"\(configuration.server)".contains("replicas-share-this"))
+        #expect(try parse("{}").server.clientIDSecret == .processDefault)
+    }
+
     @Test("a scope's teams stand for their members' client ids")
     func teams() throws {
         let configuration = try parse(

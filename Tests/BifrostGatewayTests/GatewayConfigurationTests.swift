@@ -62,7 +62,7 @@ struct GatewayConfigurationTests {
         (#"{"server": {"port": 70000}}"#, "server.port: expected an integer from 0 to 65535, got 70000"),
         (
             #"{"server": {"prot": 1}}"#,
-            "server.prot: unknown field; expected one of body_idle_timeout_ms, body_timeout_ms, header_timeout_ms, host, keep_alive_idle_ms, max_body_bytes, max_connections, max_header_bytes, max_header_count, max_plugin_wait_ms, port, stream_buffer_chunks, write_stall_timeout_ms"
+            "server.prot: unknown field; expected one of body_idle_timeout_ms, body_timeout_ms, client_id_secret, header_timeout_ms, host, keep_alive_idle_ms, max_body_bytes, max_connections, max_header_bytes, max_header_count, max_plugin_wait_ms, port, stream_buffer_chunks, write_stall_timeout_ms"
         ),
         (#"{"server": {"header_timeout_ms": 0}}"#, "server.header_timeout_ms: expected an integer from 1 to 86400000, got 0"),
         (#"{"server": {"max_connections": "many"}}"#, "server.max_connections: expected an integer"),

@@ -156,7 +156,7 @@ struct PluginScopeTests {
 
     @Test("a plugin limited to a client runs for that client's key only (matched by its hashed id)")
     func clientScope() async throws {
-        let id = "key:" + HTTPRequestIdentity.hex16(HTTPRequestIdentity.fnv1a64("sk-team-a".utf8))
+        let id = ClientIDSecret.processDefault.clientID(forKey: "sk-team-a")
         let (counter, spec) = scopedCounter(PluginScope(clients: [id]))
         try await withAdminServer([spec]) { client, _ in
             let mine = try await client.postJSON("/v1/chat/completions", chatBody, headers: ["Authorization": "Bearer sk-team-a"])

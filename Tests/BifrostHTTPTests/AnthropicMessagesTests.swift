@@ -92,7 +92,7 @@ struct AnthropicMessagesTests {
             let response = try await client.postJSON(
                 "/anthropic/v1/messages", messagesJSON(), headers: ["x-api-key": "sk-test-123"])
             #expect(response.status == 200)
-            #expect(response.headers["x-test-client-id"] == "key:a9cc75c0e4987ad3")
+            #expect(response.headers["x-test-client-id"] == ClientIDSecret.processDefault.clientID(forKey: "sk-test-123"))
             #expect(response.headers["x-test-route"] == "/anthropic/v1/messages")
             #expect(response.headers.values.allSatisfy { !$0.contains("sk-test-123") })
         }

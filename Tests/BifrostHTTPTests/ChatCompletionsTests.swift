@@ -225,18 +225,18 @@ struct ChatCompletionsTests {
         }
     }
 
-    @Test("the client id is a hash of the bearer key, never the key; otherwise the peer address")
+    @Test("the client id is a keyed hash of the bearer key, never the key; otherwise the peer address")
     func clientIdentity() async throws {
         try await withServer(try await makeBifrost([ChainEntry(ContextReporter())])) { client, _ in
             let withKey = try await client.postJSON(
                 "/v1/chat/completions", chatJSON(), headers: ["Authorization": "Bearer sk-test-123"])
-            #expect(withKey.headers["x-test-client-id"] == "key:a9cc75c0e4987ad3")
+            #expect(withKey.headers["x-test-client-id"] == ClientIDSecret.processDefault.clientID(forKey: "sk-test-123"))
             #expect(!withKey.text.contains("sk-test-123"))
             #expect(withKey.headers.values.allSatisfy { !$0.contains("sk-test-123") })
 
             let lowercase = try await client.postJSON(
                 "/v1/chat/completions", chatJSON(), headers: ["authorization": "bearer   a  "])
-            #expect(lowercase.headers["x-test-client-id"] == "key:af63dc4c8601ec8c")
+            #expect(lowercase.headers["x-test-client-id"] == ClientIDSecret.processDefault.clientID(forKey: "a"))
 
             let anonymous = try await client.postJSON("/v1/chat/completions", chatJSON())
             #expect(anonymous.headers["x-test-client-id"] == "127.0.0.1")
@@ -248,7 +248,7 @@ struct ChatCompletionsTests {
             // Anthropic's clients send the key as x-api-key: the same key, the same id.
             let apiKey = try await client.postJSON(
                 "/v1/chat/completions", chatJSON(), headers: ["x-api-key": " sk-test-123 "])
-            #expect(apiKey.headers["x-test-client-id"] == "key:a9cc75c0e4987ad3")
+            #expect(apiKey.headers["x-test-client-id"] == ClientIDSecret.processDefault.clientID(forKey: "sk-test-123"))
             #expect(apiKey.headers.values.allSatisfy { !$0.contains("sk-test-123") })
             let emptyKey = try await client.postJSON("/v1/chat/completions", chatJSON(), headers: ["x-api-key": ""])
             #expect(emptyKey.headers["x-test-client-id"] == "127.0.0.1")
