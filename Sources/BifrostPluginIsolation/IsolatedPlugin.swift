@@ -62,6 +62,7 @@ public final class IsolatedPlugin: SupervisedPlugin {
             abiVersion: creation.abiVersion, file: file,
             defaultFailurePolicy: creation.failsOpenByDefault ? .failOpen : .failClosed)
         descriptor.contentHash = contentHash
+        descriptor.capabilities = creation.capabilities
         return IsolatedPlugin(descriptor: descriptor, supervisor: supervisor, hookDeadline: hookDeadline, metrics: metrics)
     }
 

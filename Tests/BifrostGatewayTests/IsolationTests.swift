@@ -219,7 +219,7 @@ struct IsolationSupervisionTests {
         }
         let refusal = try #require(error?.refusals.first)
         #expect(refusal.file == file)
-        #expect(refusal.reason.contains("the plugin refused to load: invalid configuration"), "\(refusal.reason)")
+        #expect(refusal.reason.contains("the plugin refused to load: aliases: expected an object"), "\(refusal.reason)")
     }
 
     @Test("a worker executable that cannot be started is a refusal at load that says so")

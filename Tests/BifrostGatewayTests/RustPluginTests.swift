@@ -75,9 +75,9 @@ struct RustPluginTests {
             #expect(
                 plugins == [
                     [
-                        "name": "model-alias-rust", "version": "1.0.0", "kind": "native", "abi_version": "1.4",
+                        "name": "model-alias-rust", "version": "1.0.0", "kind": "native", "abi_version": "1.6",
                         "file": .string(file), "content_hash": .string(try PluginLoader.contentHash(of: file)),
-                        "generation": 1, "loaded_at": "<time>", "hooks": ["pre_hook", "post_hook"],
+                        "generation": 1, "loaded_at": "<time>", "hooks": ["pre_hook", "post_hook"], "capabilities": [],
                         "failure_policy": "fail_closed", "hook_deadline_ms": 1000, "isolation": "in_process", "position": 0,
                         "state": "enabled", "scope": .null,
                     ]

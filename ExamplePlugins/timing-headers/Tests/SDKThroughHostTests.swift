@@ -17,6 +17,7 @@ private struct Mode: Decodable {
 private struct Rewriter: PreHookPlugin {
     static let name = "rewriter"
     static let version = "0.1"
+    static var capabilities: SensitiveData { [.messageContent] }
     init(configuration: PluginConfiguration) throws {}
 
     func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {
@@ -84,6 +85,7 @@ private struct Gatekeeper: PreHookPlugin, PostHookPlugin {
 private struct Fixer: PostHookPlugin {
     static let name = "fixer"
     static let version = "0.1"
+    static var capabilities: SensitiveData { [.messageContent] }
     init(configuration: PluginConfiguration) throws {}
 
     func postHook(outcome: HookOutcome, context: HookContext) throws {
