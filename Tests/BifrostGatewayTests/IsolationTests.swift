@@ -222,6 +222,28 @@ struct IsolationSupervisionTests {
         #expect(refusal.reason.contains("the plugin refused to load: aliases: expected an object"), "\(refusal.reason)")
     }
 
+    @Test("an isolated plugin's worker enforces its capabilities, and the gateway shows them")
+    func capabilitiesApplyInTheWorker() async throws {
+        let directory = try PluginDirectory()
+        let file = try await CPluginCompiler.compile(
+            zoo: "capability_probe.c", as: "10-probe.so", in: directory.path,
+            defines: ["CAPS": "BIFROST_CAPABILITY_TOOL_CALLS"])
+        try await withGateway(try isolatedConfiguration([file])) { client, _ in
+            let body = """
+                {"model":"mock/echo","messages":[{"role":"user","content":"Hello"},{"role":"assistant","content":null,\
+                "tool_calls":[{"id":"call_0","type":"function","function":{"name":"get_weather","arguments":"{}"}}]}]}
+                """
+            let response = try await client.postJSON(
+                "/v1/chat/completions", body, headers: ["authorization": "Bearer sk-client", "x-api-key": "sk-client"])
+            #expect(response.status == 200, "\(response.text)")
+            let reads = try #require(response.headers["x-pre-reads"])
+            #expect(reads.hasPrefix("authorization=1 x-api-key=1 X-Goog-Api-Key=1 "), "\(reads)")
+            #expect(reads.contains(" content=1 role=0:user json=1 canonical=1 calls=0:1 call=0:get_weather"), "\(reads)")
+            let listing = try await client.get("/api/plugins").json()
+            #expect(listing.objectField("plugins")?.arrayValue?.first?.objectField("capabilities") == ["tool_calls"])
+        }
+    }
+
     @Test("a worker executable that cannot be started is a refusal at load that says so")
     func missingWorkerExecutable() async throws {
         let directory = try PluginDirectory()
