@@ -2,6 +2,7 @@
 //! plugin, the table, and hook trampolines that turn errors and panics into faults.
 
 use crate::config::Config;
+use crate::config_view::HostView;
 use crate::host::{lend, Host};
 use crate::sys;
 use crate::views::{Chunk, Context, Outcome, Request};
@@ -276,7 +277,9 @@ pub unsafe fn create<P: Plugin>(
     };
     // SAFETY: the host's own table and token.
     let host = unsafe { Host::new(api, token) };
-    let created = catch_unwind(AssertUnwindSafe(|| P::create(&Config::new(bytes), &host)));
+    // SAFETY: during create, with the host's token.
+    let view = unsafe { HostView::open(api, token) };
+    let created = catch_unwind(AssertUnwindSafe(|| P::create(&Config::from_host(bytes, view), &host)));
     let plugin = match created {
         Ok(Ok(plugin)) => plugin,
         Ok(Err(message)) => {
