@@ -23,6 +23,29 @@ public struct PluginCapabilities: OptionSet, Sendable, Hashable {
     /// Every capability this host knows: what a plugin built before ABI 1.6 keeps.
     public static let all: PluginCapabilities = [.credentials, .messageContent, .toolCalls]
 
+    /// Whether a request header carries the client's credentials, which only a plugin that
+    /// declared ``credentials`` may read: "authorization", "proxy-authorization", "cookie", and
+    /// any name ending in "api-key" ("x-api-key" as Anthropic's clients send it, "api-key" as
+    /// Azure's, "x-goog-api-key"), compared without regard to case.
+    ///
+    /// ```swift
+    /// PluginCapabilities.isCredentialHeader("X-Api-Key")  // true
+    /// ```
+    public static func isCredentialHeader(_ name: String) -> Bool {
+        let lowered = name.lowercased()
+        return lowered == "authorization" || lowered == "proxy-authorization" || lowered == "cookie"
+            || lowered.hasSuffix("api-key")
+    }
+
+    /// The credential headers of `headers` (see ``isCredentialHeader(_:)``).
+    ///
+    /// ```swift
+    /// let hidden = PluginCapabilities.credentialHeaders(of: request.headers)
+    /// ```
+    public static func credentialHeaders(of headers: HeaderFields) -> [HeaderFields.Field] {
+        headers.filter { isCredentialHeader($0.name) }
+    }
+
     /// The names of the capabilities set, in bit order, as `plugins list` and `/api/plugins`
     /// show them; an unknown bit is named by its number (`bit_5`).
     public var names: [String] {

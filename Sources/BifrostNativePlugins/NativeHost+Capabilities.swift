@@ -10,14 +10,4 @@ extension NativeHost {
     @inline(__always) static var messageContent: UInt64 { 1 << 1 }
     /// `BIFROST_CAPABILITY_TOOL_CALLS`.
     @inline(__always) static var toolCalls: UInt64 { 1 << 2 }
-
-    /// Whether a request header carries the client's credentials: "authorization",
-    /// "proxy-authorization", "cookie", and any name ending in "api-key" ("x-api-key" as
-    /// Anthropic's clients send it, "api-key" as Azure's, "x-goog-api-key"), compared without
-    /// regard to case. Only asked when the plugin did not declare credentials.
-    static func isCredentialHeader(_ name: String) -> Bool {
-        let lowered = name.lowercased()
-        return lowered == "authorization" || lowered == "proxy-authorization" || lowered == "cookie"
-            || lowered.hasSuffix("api-key")
-    }
 }

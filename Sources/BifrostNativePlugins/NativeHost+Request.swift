@@ -126,7 +126,7 @@ extension NativeHost {
         }
         api.request_get_header = { handle, name, out in
             NativeHost.getByKey(handle, .request, name, out, "request_get_header") { session, name in
-                guard session.allows(NativeHost.credentials) || !NativeHost.isCredentialHeader(name) else { return nil }
+                guard session.allows(NativeHost.credentials) || !PluginCapabilities.isCredentialHeader(name) else { return nil }
                 return session.request.headers[name]
             }
         }

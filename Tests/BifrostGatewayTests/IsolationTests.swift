@@ -244,6 +244,34 @@ struct IsolationSupervisionTests {
         }
     }
 
+    @Test("credentials an isolated plugin did not declare stay in the request for the plugins after it")
+    func withheldCredentialsComeBack() async throws {
+        let directory = try PluginDirectory()
+        // The rewriter declares message content only and changes a request header in its worker,
+        // which sends the whole header list back; the probe after it reads credentials in process.
+        let rewriter = try await CPluginCompiler.compile(
+            zoo: "rewriter.c", as: "10-rewriter.so", in: directory.path, defines: ["REWRITE": "1"])
+        let probe = try await CPluginCompiler.compile(
+            zoo: "capability_probe.c", as: "20-probe.so", in: directory.path,
+            defines: ["CAPS": "BIFROST_CAPABILITY_CREDENTIALS"])
+        let json = """
+            {"plugins": [
+              {"file": "\(rewriter)", "isolation": "process", "worker": {"executable": "\(productsDirectory)/bifrost"}},
+              {"file": "\(probe)"}]}
+            """
+        let configuration = try GatewayConfiguration.parse(try JSONValue.parse(json), file: "mixed.json", environment: [:])
+        try await withGateway(configuration) { client, _ in
+            let body = """
+                {"model":"mock/echo","messages":[{"role":"user","content":"Hello"},{"role":"assistant","content":"ok"}]}
+                """
+            let response = try await client.postJSON(
+                "/v1/chat/completions", body, headers: ["authorization": "Bearer sk-client", "x-api-key": "sk-key"])
+            #expect(response.status == 200, "\(response.text)")
+            let reads = try #require(response.headers["x-pre-reads"])
+            #expect(reads.hasPrefix("authorization=0:Bearer sk-client x-api-key=0:sk-key "), "\(reads)")
+        }
+    }
+
     @Test("a worker executable that cannot be started is a refusal at load that says so")
     func missingWorkerExecutable() async throws {
         let directory = try PluginDirectory()

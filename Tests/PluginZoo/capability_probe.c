@@ -6,7 +6,8 @@
  * The PreHook reports, as the answer header x-pre-reads (set by the PostHook), "name=status[:value]" pairs for the
  * request's credential headers (authorization, x-api-key, anthropic-style x-goog-api-key),
  * a plain header (content-type), message 0's content and role alone, the request as JSON and
- * canonical JSON, and the tool calls of message 1 (their count, then the first call's name).
+ * canonical JSON, and the tool calls of message 1 (their count, then the first call's name
+ * when there is one; message 1 must exist).
  * The PostHook sets x-post-reads to the statuses of reading the response's content, JSON
  * and tool-call count. */
 #include <bifrost_plugin.h>
@@ -63,9 +64,11 @@ static bifrost_hook_action pre_hook(void *instance, bifrost_context *ctx, bifros
     char number[24];
     int n = snprintf(number, sizeof number, "%zu", count);
     add(&r, "calls", status, number, (size_t)n);
-    bifrost_str id, name = {NULL, 0}, arguments;
-    status = host->request_message_tool_call_get(req, 1, 0, &id, &name, &arguments);
-    add(&r, "call", status, name.ptr, name.len);
+    if (status == BIFROST_OK && count > 0) {
+        bifrost_str id, name = {NULL, 0}, arguments;
+        status = host->request_message_tool_call_get(req, 1, 0, &id, &name, &arguments);
+        add(&r, "call", status, name.ptr, name.len);
+    }
     bifrost_value reads = {BIFROST_VALUE_STRING, 0, 0, {r.text, r.used}};
     host->context_set(ctx, BIFROST_STR("capability_probe.pre"), &reads);
     return BIFROST_ACTION_CONTINUE;
