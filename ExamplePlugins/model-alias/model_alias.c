@@ -38,142 +38,79 @@ typedef struct model_alias {
 
 static const bifrost_str context_key = {"model-alias.from", sizeof("model-alias.from") - 1};
 
-/* ---- a tiny JSON reader for {"aliases": {"name": "provider/model", ...}} ---------------- */
+/* ---- configuration, read through the host's parsed view (ABI 1.6) ---------------------- */
 
-typedef struct reader {
-    const char *text;
-    size_t len;
-    size_t pos;
-    char error[256];
-} reader;
-
-static void skip_space(reader *r) {
-    while (r->pos < r->len && (r->text[r->pos] == ' ' || r->text[r->pos] == '\n' || r->text[r->pos] == '\r' ||
-                               r->text[r->pos] == '\t')) {
-        r->pos++;
-    }
-}
-
-static int fail(reader *r, const char *what) {
-    if (r->error[0] == '\0') snprintf(r->error, sizeof r->error, "%s at byte %zu", what, r->pos);
-    return 0;
-}
-
-static int expect(reader *r, char c) {
-    skip_space(r);
-    if (r->pos >= r->len || r->text[r->pos] != c) {
-        char what[32];
-        snprintf(what, sizeof what, "expected '%c'", c);
-        return fail(r, what);
-    }
-    r->pos++;
+/* Copies a borrowed string into a fixed buffer; 0 when it does not fit. */
+static int copy_text(char *out, size_t *out_len, const char *text, size_t len) {
+    if (len >= MAX_TEXT) return 0;
+    memcpy(out, text, len);
+    out[len] = '\0';
+    *out_len = len;
     return 1;
 }
 
-/* Reads a JSON string without \u escapes into out (NUL-terminated). */
-static int read_string(reader *r, char *out, size_t cap, size_t *out_len) {
-    size_t n = 0;
-    if (!expect(r, '"')) return 0;
-    while (r->pos < r->len && r->text[r->pos] != '"') {
-        char c = r->text[r->pos++];
-        if (c == '\\') {
-            if (r->pos >= r->len) return fail(r, "unterminated escape");
-            char e = r->text[r->pos++];
-            switch (e) {
-                case '"': c = '"'; break;
-                case '\\': c = '\\'; break;
-                case '/': c = '/'; break;
-                case 'n': c = '\n'; break;
-                case 't': c = '\t'; break;
-                default: return fail(r, "unsupported escape in string");
-            }
-        }
-        if (n + 1 >= cap) return fail(r, "string longer than 255 bytes");
-        out[n++] = c;
-    }
-    if (r->pos >= r->len) return fail(r, "unterminated string");
-    r->pos++;
-    out[n] = '\0';
-    *out_len = n;
-    return 1;
-}
-
-static int read_aliases(reader *r, model_alias *plugin) {
-    if (!expect(r, '{')) return 0;
-    skip_space(r);
-    if (r->pos < r->len && r->text[r->pos] == '}') {
-        r->pos++;
-        return 1;
-    }
-    for (;;) {
-        if (plugin->count == MAX_ALIASES) return fail(r, "more than 256 aliases");
-        alias *a = &plugin->aliases[plugin->count];
-        char target[MAX_TEXT];
-        size_t target_len = 0;
-        skip_space(r);
-        if (!read_string(r, a->from, sizeof a->from, &a->from_len)) return 0;
-        if (a->from_len == 0) return fail(r, "empty alias name");
-        if (!expect(r, ':')) return 0;
-        skip_space(r);
-        if (r->pos < r->len && r->text[r->pos] != '"') {
-            snprintf(r->error, sizeof r->error, "aliases.%.64s: expected a \"provider/model\" string", a->from);
-            return 0;
-        }
-        if (!read_string(r, target, sizeof target, &target_len)) return 0;
-        const char *slash = memchr(target, '/', target_len);
-        if (slash == NULL || slash == target || slash == target + target_len - 1) {
-            snprintf(r->error, sizeof r->error, "aliases.%.64s: expected \"provider/model\", got \"%.64s\"", a->from, target);
-            return 0;
-        }
-        a->provider_len = (size_t)(slash - target);
-        memcpy(a->provider, target, a->provider_len);
-        a->provider[a->provider_len] = '\0';
-        a->model_len = target_len - a->provider_len - 1;
-        memcpy(a->model, slash + 1, a->model_len);
-        a->model[a->model_len] = '\0';
-        plugin->count++;
-        skip_space(r);
-        if (r->pos < r->len && r->text[r->pos] == ',') {
-            r->pos++;
-            continue;
-        }
-        return expect(r, '}');
-    }
-}
-
-static int read_config(reader *r, model_alias *plugin) {
-    char key[MAX_TEXT];
-    size_t key_len = 0;
-    int saw_aliases = 0;
-    if (!expect(r, '{')) return 0;
-    skip_space(r);
-    if (r->pos < r->len && r->text[r->pos] == '}') {
-        r->pos++;
-    } else {
-        for (;;) {
-            skip_space(r);
-            if (!read_string(r, key, sizeof key, &key_len)) return 0;
-            if (!expect(r, ':')) return 0;
-            if (strcmp(key, "aliases") != 0) {
-                snprintf(r->error, sizeof r->error, "unknown field \"%.64s\"; expected \"aliases\"", key);
-                return 0;
-            }
-            if (!read_aliases(r, plugin)) return 0;
-            saw_aliases = 1;
-            skip_space(r);
-            if (r->pos < r->len && r->text[r->pos] == ',') {
-                r->pos++;
-                continue;
-            }
-            if (!expect(r, '}')) return 0;
-            break;
-        }
-    }
-    skip_space(r);
-    if (r->pos != r->len) return fail(r, "unexpected content after the configuration object");
-    if (!saw_aliases) {
-        snprintf(r->error, sizeof r->error, "missing \"aliases\": expected {\"aliases\": {\"name\": \"provider/model\"}}");
+/* Reads {"aliases": {"name": "provider/model", ...}}; on a bad field, refuses it with
+ * config_refuse (the host's message names the field's path) and returns 0. */
+static int read_config(const bifrost_host_api *host, bifrost_plugin_token *token, model_alias *plugin) {
+    const bifrost_config *root = NULL;
+    if (host->config_root(token, &root) != BIFROST_OK) {
+        host->set_create_error(token, BIFROST_STR("the host has no parsed configuration"));
         return 0;
+    }
+    size_t fields = 0;
+    if (host->config_count(root, BIFROST_STR(""), &fields) != BIFROST_OK) {
+        host->config_refuse(token, root, BIFROST_STR(""), BIFROST_STR("expected an object with \"aliases\""));
+        return 0;
+    }
+    for (size_t i = 0; i < fields; i++) {
+        bifrost_str name;
+        const bifrost_config *value = NULL;
+        host->config_member(root, BIFROST_STR(""), i, &name, &value);
+        if (name.len != 7 || memcmp(name.ptr, "aliases", 7) != 0) {
+            /* Refusing the member's value lets the host write its path, quoting the name if need be. */
+            host->config_refuse(token, value, BIFROST_STR(""), BIFROST_STR("unknown field; expected \"aliases\""));
+            return 0;
+        }
+    }
+    const bifrost_config *aliases = NULL;
+    bifrost_config_kind kind = BIFROST_CONFIG_NULL;
+    bifrost_status status = host->config_lookup(root, BIFROST_STR("aliases"), &aliases);
+    if (status == BIFROST_OK) host->config_kind(aliases, BIFROST_STR(""), &kind);
+    if (status != BIFROST_OK || kind != BIFROST_CONFIG_OBJECT) {
+        host->config_refuse(token, root, BIFROST_STR("aliases"),
+                            BIFROST_STR("expected an object of alias names to \"provider/model\" strings"));
+        return 0;
+    }
+    size_t count = 0;
+    host->config_count(aliases, BIFROST_STR(""), &count);
+    if (count > MAX_ALIASES) {
+        host->config_refuse(token, root, BIFROST_STR("aliases"), BIFROST_STR("more than 256 aliases"));
+        return 0;
+    }
+    for (size_t i = 0; i < count; i++) {
+        alias *a = &plugin->aliases[i];
+        bifrost_str from, target;
+        const bifrost_config *value = NULL;
+        host->config_member(aliases, BIFROST_STR(""), i, &from, &value);
+        if (from.len == 0 || !copy_text(a->from, &a->from_len, from.ptr, from.len)) {
+            host->config_refuse(token, value, BIFROST_STR(""), BIFROST_STR("alias names are 1-255 bytes"));
+            return 0;
+        }
+        if (host->config_get_string(value, BIFROST_STR(""), &target) != BIFROST_OK) {
+            host->config_refuse(token, value, BIFROST_STR(""), BIFROST_STR("expected a \"provider/model\" string"));
+            return 0;
+        }
+        const char *slash = memchr(target.ptr, '/', target.len);
+        if (target.len >= MAX_TEXT || slash == NULL || slash == target.ptr || slash == target.ptr + target.len - 1) {
+            char message[MAX_TEXT + 48];
+            int n = snprintf(message, sizeof message, "expected \"provider/model\", got \"%.*s\"",
+                             target.len > 64 ? 64 : (int)target.len, target.ptr);
+            host->config_refuse(token, value, BIFROST_STR(""), (bifrost_str){message, (size_t)n});
+            return 0;
+        }
+        copy_text(a->provider, &a->provider_len, target.ptr, (size_t)(slash - target.ptr));
+        copy_text(a->model, &a->model_len, slash + 1, target.len - a->provider_len - 1);
+        plugin->count++;
     }
     return 1;
 }
@@ -227,17 +164,18 @@ static void destroy(void *instance) { free(instance); }
 
 BIFROST_EXPORT const bifrost_plugin *bifrost_plugin_create(
     const bifrost_host_api *host, bifrost_plugin_token *token, const char *config, size_t config_len) {
+    (void)config; (void)config_len;
     if (host == NULL || host->abi_major != BIFROST_ABI_VERSION_MAJOR) return NULL;
+    if (host->abi_minor < 6) {
+        host->set_create_error(token, BIFROST_STR("needs a host of plugin ABI 1.6 or later (the parsed configuration)"));
+        return NULL;
+    }
     model_alias *plugin = calloc(1, sizeof *plugin);
     if (plugin == NULL) {
         host->set_create_error(token, BIFROST_STR("out of memory"));
         return NULL;
     }
-    reader r = {config, config_len, 0, {0}};
-    if (!read_config(&r, plugin)) {
-        char message[320];
-        int n = snprintf(message, sizeof message, "invalid configuration: %s", r.error);
-        host->set_create_error(token, (bifrost_str){message, (size_t)n});
+    if (!read_config(host, token, plugin)) {
         free(plugin);
         return NULL;
     }
@@ -254,6 +192,8 @@ BIFROST_EXPORT const bifrost_plugin *bifrost_plugin_create(
         .pre_hook = pre_hook,
         .post_hook = post_hook,
         .destroy = destroy,
+        /* Reads only the provider and model: no credentials, content or tool calls. */
+        .capabilities = 0,
     };
     char line[64];
     int n = snprintf(line, sizeof line, "%zu alias(es) configured", plugin->count);

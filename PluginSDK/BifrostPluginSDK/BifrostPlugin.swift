@@ -41,6 +41,16 @@ public protocol BifrostPlugin: Sendable {
     /// ```
     static var failOpenByDefault: Bool { get }
 
+    /// The sensitive data the plugin reads (ABI 1.6): the client's credential headers, message
+    /// content, tool calls. What it does not declare reads as absent (`nil`, or a
+    /// `HostCallError` of `BIFROST_ERR_NOT_FOUND` where a value is required). Defaults to
+    /// none; `bifrost plugins check` and `/api/plugins` show it.
+    ///
+    /// ```swift
+    /// static var capabilities: SensitiveData { [.messageContent] }  // a cache keyed on the messages
+    /// ```
+    static var capabilities: SensitiveData { get }
+
     /// Creates the plugin from its configuration. Throw (ideally a
     /// ``PluginConfigurationError``) to refuse; the host reports the message with the
     /// plugin's file name and does not load it.
@@ -70,6 +80,13 @@ extension BifrostPlugin {
     /// MyPlugin.failOpenByDefault  // false unless MyPlugin overrides it
     /// ```
     public static var failOpenByDefault: Bool { false }
+
+    /// Reads no sensitive data.
+    ///
+    /// ```swift
+    /// MyPlugin.capabilities  // [] unless MyPlugin declares some
+    /// ```
+    public static var capabilities: SensitiveData { [] }
 
     /// Does nothing.
     ///
@@ -147,6 +164,7 @@ public protocol PostHookPlugin: BifrostPlugin {
 /// struct Upper: ChunkHookPlugin {
 ///     static let name = "upper"
 ///     static let version = "1.0.0"
+///     static var capabilities: SensitiveData { [.messageContent] }
 ///     init(configuration: PluginConfiguration) throws {}
 ///     func chunkHook(chunk: HookChunk, context: HookContext) throws -> ChunkDecision {
 ///         if let text = try chunk.content() { try chunk.setContent(text.uppercased()) }

@@ -144,6 +144,7 @@ final class PluginInstance {
         table.version = UnsafePointer(version)
         // The header's `((uint64_t)1 << 0)` imports into Swift as Int32, hence the conversion.
         table.flags = failOpenByDefault ? UInt64(BIFROST_PLUGIN_FLAG_FAIL_OPEN_BY_DEFAULT) : 0
+        table.capabilities = type(of: plugin).capabilities.rawValue
         if preHook != nil {
             table.pre_hook = { instance, context, request, outcome in
                 guard let instance else { return BIFROST_ACTION_FAULT }

@@ -53,6 +53,20 @@ public struct HookMessages {
         return (String(borrowing: role), String(borrowing: content))
     }
 
+    /// The role of the message at `index` alone: readable without
+    /// ``SensitiveData/messageContent``, which ``get(_:)`` needs for the content.
+    ///
+    /// ```swift
+    /// let isSystem = try request.messages.role(at: 0) == "system"
+    /// ```
+    public func role(at index: Int) throws -> String {
+        let get = try hostFunction(api.pointee.request_message_get, "request_message_get")
+        let index = try hostIndex(index, "request_message_get")
+        var role = bifrost_str(ptr: nil, len: 0)
+        try check(get(handle, index, &role, nil), "request_message_get")
+        return String(borrowing: role)
+    }
+
     /// Replaces the message at `index`.
     ///
     /// ```swift

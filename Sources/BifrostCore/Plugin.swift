@@ -118,6 +118,10 @@ public struct PluginDescriptor: Sendable, Hashable {
     public var contentHash: String?
     /// The failure policy the plugin asked for when its configuration names none.
     public var defaultFailurePolicy: FailurePolicy
+    /// The sensitive data a native plugin declared it reads (ABI 1.6); `nil` for a plugin
+    /// that declares nothing because it was built before 1.6 (it keeps full access) or is
+    /// not native.
+    public var capabilities: PluginCapabilities?
 
     /// Creates a descriptor.
     public init(

@@ -319,7 +319,7 @@ struct HTTPRouter: Sendable {
     }
 
     /// `{"generation":n,"last_reload":{…}|null,"plugins":[{"name","version","kind","abi_version","file",
-    /// "content_hash","generation","loaded_at","hooks","failure_policy","hook_deadline_ms","isolation","worker"?,"position"},…]}`
+    /// "content_hash","generation","loaded_at","hooks","capabilities","failure_policy","hook_deadline_ms","isolation","worker"?,"position"},…]}`
     /// in chain order.
     static func pluginsJSON(_ plugins: [LoadedPluginStatus], generation: UInt64, lastReload: PluginReloadStatus?) -> [UInt8] {
         var writer = JSONWriter(capacity: 160 + plugins.count * 300)
@@ -365,6 +365,7 @@ struct HTTPRouter: Sendable {
             writer.beginArray()
             for name in descriptor.hooks.names { writer.string(name) }
             writer.endArray()
+            Self.writeCapabilities(of: descriptor, to: &writer)
             writer.key("failure_policy")
             writer.string(entry.failurePolicy.rawValue)
             writer.key("hook_deadline_ms")

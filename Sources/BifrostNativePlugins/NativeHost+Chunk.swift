@@ -18,7 +18,9 @@ extension NativeHost {
             guard NativeHost.checkIndex(index, in: session.chunk.choices.count, "choices", session, "chunk_get_content") else {
                 return BIFROST_ERR_OUT_OF_RANGE
             }
-            guard let content = session.chunk.choices[index].content else { return BIFROST_ERR_NOT_FOUND }
+            guard session.allows(NativeHost.messageContent), let content = session.chunk.choices[index].content else {
+                return BIFROST_ERR_NOT_FOUND
+            }
             return NativeHost.give(content, out, session, "chunk_get_content")
         }
         api.chunk_set_content = { handle, index, value in

@@ -95,6 +95,7 @@ extension NativeHost {
                 return BIFROST_ERR_INVALID_HANDLE
             }
             guard NativeHost.checkChoice(index, session, "response_get_content") else { return BIFROST_ERR_OUT_OF_RANGE }
+            guard session.allows(NativeHost.messageContent) else { return BIFROST_ERR_NOT_FOUND }
             return NativeHost.give(session.response.choices[index].content, out, session, "response_get_content")
         }
         api.response_set_content = { handle, index, value in
@@ -183,6 +184,7 @@ extension NativeHost {
                 return BIFROST_ERR_INVALID_HANDLE
             }
             guard let out = NativeHost.check(out, session, "response_to_json") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard session.allows(NativeHost.messageContent) else { return BIFROST_ERR_NOT_FOUND }
             out.pointee = session.arena.borrow(session.response.openAIJSON())
             return BIFROST_OK
         }

@@ -30,6 +30,9 @@ extension NativeHost {
             }
             guard NativeHost.checkIndex(index, in: session.request.messages.count, "messages", session, "request_message_get")
             else { return BIFROST_ERR_OUT_OF_RANGE }
+            // Undeclared content: asking for it is NOT_FOUND with nothing written; the role alone
+            // (content_out NULL) stays readable.
+            if content != nil, !session.allows(NativeHost.messageContent) { return BIFROST_ERR_NOT_FOUND }
             let message = session.request.messages[index]
             if let role { role.pointee = session.arena.borrow(message.role) }
             if let content { content.pointee = session.arena.borrow(message.content) }
@@ -122,7 +125,10 @@ extension NativeHost {
             return BIFROST_OK
         }
         api.request_get_header = { handle, name, out in
-            NativeHost.getByKey(handle, .request, name, out, "request_get_header") { $0.request.headers[$1] }
+            NativeHost.getByKey(handle, .request, name, out, "request_get_header") { session, name in
+                guard session.allows(NativeHost.credentials) || !PluginCapabilities.isCredentialHeader(name) else { return nil }
+                return session.request.headers[name]
+            }
         }
         api.request_set_header = { handle, name, value in
             NativeHost.setByKey(handle, .request, name, value, "request_set_header", isHeader: true) {
@@ -153,6 +159,7 @@ extension NativeHost {
                 return BIFROST_ERR_INVALID_HANDLE
             }
             guard let out = NativeHost.check(out, session, "request_to_json") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard session.allows(NativeHost.messageContent) else { return BIFROST_ERR_NOT_FOUND }
             out.pointee = session.arena.borrow(session.request.openAIJSON())
             return BIFROST_OK
         }
@@ -174,6 +181,7 @@ extension NativeHost {
                 }
                 names.insert(name)
             }
+            guard session.allows(NativeHost.messageContent) else { return BIFROST_ERR_NOT_FOUND }
             out.pointee = session.arena.borrow(session.request.openAIJSON(omitting: names))
             return BIFROST_OK
         }

@@ -30,6 +30,7 @@ extension NativeHost {
             guard NativeHost.checkIndex(call, in: calls.count, "tool calls", session, function) else {
                 return BIFROST_ERR_OUT_OF_RANGE
             }
+            guard session.allows(NativeHost.toolCalls) else { return BIFROST_ERR_NOT_FOUND }
             return NativeHost.give(calls[call], id, name, arguments, session, function)
         }
         api.request_message_tool_call_id = { handle, message, out in
@@ -37,7 +38,9 @@ extension NativeHost {
             guard let session = NativeSession.resolve(handle, .request, function) else { return BIFROST_ERR_INVALID_HANDLE }
             guard NativeHost.checkMessage(message, session, function) else { return BIFROST_ERR_OUT_OF_RANGE }
             guard let out = NativeHost.check(out, session, function) else { return BIFROST_ERR_INVALID_ARGUMENT }
-            guard let id = session.request.messages[message].extra["tool_call_id"]?.stringValue else {
+            guard session.allows(NativeHost.toolCalls),
+                let id = session.request.messages[message].extra["tool_call_id"]?.stringValue
+            else {
                 return BIFROST_ERR_NOT_FOUND
             }
             out.pointee = session.arena.borrow(id)
@@ -68,6 +71,7 @@ extension NativeHost {
             guard NativeHost.checkIndex(call, in: calls.count, "tool calls", session, function) else {
                 return BIFROST_ERR_OUT_OF_RANGE
             }
+            guard session.allows(NativeHost.toolCalls) else { return BIFROST_ERR_NOT_FOUND }
             return NativeHost.give(calls[call], id, name, arguments, session, function)
         }
         api.response_remove_tool_call = { handle, choice, call in
@@ -125,7 +129,10 @@ extension NativeHost {
         guard let session = NativeSession.resolve(handle, .response, function) else { return BIFROST_ERR_INVALID_HANDLE }
         guard checkChoice(choice, session, function) else { return BIFROST_ERR_OUT_OF_RANGE }
         guard let out = check(out, session, function) else { return BIFROST_ERR_INVALID_ARGUMENT }
-        guard let text = read(session.response.choices[choice]) else { return BIFROST_ERR_NOT_FOUND }
+        // Reasoning and refusals are message content.
+        guard session.allows(messageContent), let text = read(session.response.choices[choice]) else {
+            return BIFROST_ERR_NOT_FOUND
+        }
         out.pointee = session.arena.borrow(text)
         return BIFROST_OK
     }
@@ -150,6 +157,7 @@ extension NativeHost {
                 return BIFROST_ERR_OUT_OF_RANGE
             }
             guard let index = NativeHost.check(index, session, function) else { return BIFROST_ERR_INVALID_ARGUMENT }
+            guard session.allows(NativeHost.toolCalls) else { return BIFROST_ERR_NOT_FOUND }
             let delta = pieces[piece]
             let call = ToolCall(id: delta.id ?? "", name: delta.name ?? "", arguments: delta.arguments)
             let status = NativeHost.give(call, id, name, arguments, session, function)
@@ -161,7 +169,9 @@ extension NativeHost {
             guard let session = NativeSession.resolve(handle, .chunk, function) else { return BIFROST_ERR_INVALID_HANDLE }
             guard NativeHost.checkChunkChoice(choice, session, function) else { return BIFROST_ERR_OUT_OF_RANGE }
             guard let out = NativeHost.check(out, session, function) else { return BIFROST_ERR_INVALID_ARGUMENT }
-            guard let text = session.chunk.choices[choice].reasoning else { return BIFROST_ERR_NOT_FOUND }
+            guard session.allows(NativeHost.messageContent), let text = session.chunk.choices[choice].reasoning else {
+                return BIFROST_ERR_NOT_FOUND
+            }
             out.pointee = session.arena.borrow(text)
             return BIFROST_OK
         }

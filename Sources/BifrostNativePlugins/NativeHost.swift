@@ -37,6 +37,7 @@ public enum NativeHost {
         installSeriesServices(&api)
         installToolCallServices(&api)
         installStateHandoffServices(&api)
+        installConfigServices(&api)
         return api
     }
 
@@ -44,6 +45,7 @@ public enum NativeHost {
         api.set_create_error = { token, message in
             guard let identity = PluginIdentity.resolve(token) else { return BIFROST_ERR_INVALID_HANDLE }
             identity.createError = NativeHost.decodeLossy(message)
+            identity.refusedField = nil
             return BIFROST_OK
         }
         api.log = { token, level, message in

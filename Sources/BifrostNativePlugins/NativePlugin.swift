@@ -33,6 +33,9 @@ public final class NativePlugin: Plugin {
         let destroy: bifrost_destroy_fn?
         let chunk: bifrost_chunk_hook_fn?
         let exportState: bifrost_export_state_fn?
+        /// The `BIFROST_CAPABILITY_*` bits the accessors honour: the declared ones (ABI 1.6), or
+        /// every bit for an older plugin, which keeps the access it had.
+        let capabilities: UInt64
     }
 
     /// The size of a 1.0 plugin table; smaller tables are refused.
@@ -72,8 +75,9 @@ public final class NativePlugin: Plugin {
         handedState: [UInt8]? = nil,
         factory: NativePluginFactory
     ) throws(PluginLoadError) -> NativePlugin {
-        let identity = PluginIdentity(source: source, logger: logger, metrics: metrics, handedState: handedState)
         let config = configuration.isEmpty ? Array("{}".utf8) : configuration
+        let identity = PluginIdentity(
+            source: source, logger: logger, metrics: metrics, handedState: handedState, configuration: config)
         let result = WorkingDirectory.preserved(for: source, logger: logger) {
             (config + [0]).withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { chars in
@@ -84,7 +88,8 @@ public final class NativePlugin: Plugin {
         identity.finishCreating()
         guard let table = result else {
             if let message = identity.createError, !message.isEmpty {
-                throw PluginLoadError(file: source, kind: .refused, reason: "the plugin refused to load: \(message)")
+                throw PluginLoadError(
+                    file: source, kind: .refused, reason: "the plugin refused to load: \(message)", field: identity.refusedField)
             }
             throw PluginLoadError(
                 file: source, kind: .refused,
@@ -132,9 +137,11 @@ public final class NativePlugin: Plugin {
         let hasExportState = tableCovers(
             size: structSize, offset: MemoryLayout<bifrost_plugin>.offset(of: \bifrost_plugin.export_state),
             width: MemoryLayout<bifrost_export_state_fn?>.size)
+        let declared = Self.declaredCapabilities(of: plugin, minor: minor, structSize: structSize)
         let hooks = Hooks(
             instance: plugin.instance, pre: plugin.pre_hook, post: plugin.post_hook, destroy: plugin.destroy,
-            chunk: hasChunkHook ? plugin.chunk_hook : nil, exportState: hasExportState ? plugin.export_state : nil)
+            chunk: hasChunkHook ? plugin.chunk_hook : nil, exportState: hasExportState ? plugin.export_state : nil,
+            capabilities: declared?.rawValue ?? .max)
         let libraryFile = library.flatMap { memory?.file(of: UInt(bitPattern: $0)) }
         if let memory, let problem = Self.problem(withPointersOf: hooks, plugin: plugin, memory: memory, library: libraryFile) {
             throw PluginLoadError(file: source, kind: .invalidTable, reason: problem)
@@ -159,7 +166,18 @@ public final class NativePlugin: Plugin {
             file: source,
             defaultFailurePolicy: failOpen ? .failOpen : .failClosed)
         descriptor.contentHash = contentHash
+        descriptor.capabilities = declared
         return NativePlugin(descriptor: descriptor, hooks: hooks)
+    }
+
+    /// The capabilities a plugin declared, or `nil` when it declares none because it was built
+    /// for a minor before 1.6 or its table does not reach the field (it keeps full access).
+    static func declaredCapabilities(of plugin: bifrost_plugin, minor: UInt16, structSize: Int) -> PluginCapabilities? {
+        let covered = tableCovers(
+            size: structSize, offset: MemoryLayout<bifrost_plugin>.offset(of: \bifrost_plugin.capabilities),
+            width: MemoryLayout<UInt64>.size)
+        guard minor >= 6, covered else { return nil }
+        return PluginCapabilities(rawValue: plugin.capabilities)
     }
 
     /// Which pointer of the table points nowhere it should, or `nil`: hooks and `destroy` must
@@ -213,7 +231,7 @@ public final class NativePlugin: Plugin {
     public func preHook(_ request: inout ChatRequest, context: RequestContext) throws -> PreHookResult {
         guard let pre = hooks.pre else { return .continue }
         let session = NativeSession.current
-        session.open(.preHook, context: context)
+        session.open(.preHook, context: context, capabilities: hooks.capabilities)
         defer { session.close() }
         let base = session.baseHandle
         let action = withUnsafeMutablePointer(to: &request) { pointer in
@@ -253,7 +271,7 @@ public final class NativePlugin: Plugin {
     public func postHook(_ outcome: inout ChatOutcome, context: RequestContext) throws {
         guard let post = hooks.post else { return }
         let session = NativeSession.current
-        session.open(.postHook, context: context)
+        session.open(.postHook, context: context, capabilities: hooks.capabilities)
         defer { session.close() }
         let action = withUnsafeMutablePointer(to: &outcome) { pointer in
             session.outcomePointer = pointer
@@ -277,7 +295,7 @@ public final class NativePlugin: Plugin {
     public func chunkHook(_ chunk: inout ChatChunk, context: RequestContext) throws -> ChunkHookResult {
         guard let hook = hooks.chunk else { return .continue }
         let session = NativeSession.current
-        session.open(.chunkHook, context: context)
+        session.open(.chunkHook, context: context, capabilities: hooks.capabilities)
         defer { session.close() }
         let base = session.baseHandle
         let action = withUnsafeMutablePointer(to: &chunk) { pointer in

@@ -106,6 +106,9 @@ final class NativeSession {
             storedError = value
         }
     }
+    /// The `BIFROST_CAPABILITY_*` bits of the plugin whose hook runs (all bits for a plugin
+    /// built before ABI 1.6): accessors of sensitive data test one bit of it, no lookup.
+    private(set) var capabilities: UInt64 = .max
     /// The first contract violation or reported fault of the running hook.
     var fault: String?
     /// How long a PreHook asked to wait before it runs again (`outcome_set_wait`).
@@ -156,8 +159,9 @@ final class NativeSession {
 
     // MARK: Hook lifetime
 
-    func open(_ phase: Phase, context: RequestContext) {
+    func open(_ phase: Phase, context: RequestContext, capabilities: UInt64) {
         self.phase = phase
+        self.capabilities = capabilities
         generation = (generation &+ 1) & Self.generationMask
         self.context = context
         if _slowPath(fault != nil) { fault = nil }
@@ -174,6 +178,10 @@ final class NativeSession {
         outcomeLoaded = true
         loadedKind = .empty
     }
+
+    /// Whether the running hook's plugin declared `capability` (a `BIFROST_CAPABILITY_*` bit).
+    @inline(__always)
+    func allows(_ capability: UInt64) -> Bool { capabilities & capability != 0 }
 
     /// Records a contract violation; the first one wins.
     func recordFault(_ message: String) {

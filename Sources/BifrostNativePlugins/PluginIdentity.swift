@@ -14,12 +14,42 @@ final class PluginIdentity: Sendable {
     private let state = LockedValue<(name: String?, createError: String?, isCreating: Bool)>((nil, nil, true))
     /// What the predecessor handed on, lent by `get_handed_state` while create runs.
     private let handed: LockedValue<HandedStateBytes?>
+    /// The configuration bytes, parsed at the first `config_root`, and the parsed document's serial.
+    private let config: LockedValue<(bytes: [UInt8], serial: UInt?, parseError: String?)>
+    /// The full path of the field `config_refuse` named, when it did.
+    private let refused = LockedValue<String?>(nil)
 
-    init(source: String, logger: Logger, metrics: MetricsRegistry, handedState: [UInt8]? = nil) {
+    init(source: String, logger: Logger, metrics: MetricsRegistry, handedState: [UInt8]? = nil, configuration: [UInt8] = []) {
         self.source = source
         self.logger = logger
         self.metrics = metrics
         handed = LockedValue(handedState.map(HandedStateBytes.init))
+        config = LockedValue((configuration, nil, nil))
+    }
+
+    /// The serial of the configuration document (``ConfigDocuments``), parsing it the first
+    /// time; the parser's complaint when the bytes are not JSON.
+    func configurationDocument() -> Result<UInt, ConfigParseFailure> {
+        config.withLock { config in
+            if let serial = config.serial { return .success(serial) }
+            if let problem = config.parseError { return .failure(ConfigParseFailure(reason: problem)) }
+            do throws(JSONParseError) {
+                let document = try ConfigDocument(parsing: config.bytes)
+                let serial = ConfigDocuments.shared.open(document, for: self)
+                config.serial = serial
+                config.bytes = []
+                return .success(serial)
+            } catch {
+                config.parseError = error.description
+                return .failure(ConfigParseFailure(reason: error.description))
+            }
+        }
+    }
+
+    /// The field `config_refuse` named (its full path), if it was called.
+    var refusedField: String? {
+        get { refused.withLock { $0 } }
+        set { refused.withLock { $0 = newValue } }
     }
 
     /// The handed state while create runs; `nil` afterwards, or when none was handed.
@@ -29,6 +59,10 @@ final class PluginIdentity: Sendable {
     func finishCreating() {
         isCreating = false
         handed.withLock { $0 = nil }
+        config.withLock { config in
+            if let serial = config.serial { ConfigDocuments.shared.close(serial) }
+            config.bytes = []
+        }
     }
 
     /// Whether `bifrost_plugin_create` is still running (metrics may be defined).
@@ -67,4 +101,10 @@ final class PluginIdentity: Sendable {
             }
         logger.log(level: swiftLevel, "\(message)", metadata: ["plugin": "\(name ?? source)"])
     }
+}
+
+/// Why a plugin's configuration bytes gave no document: they are not JSON.
+struct ConfigParseFailure: Error {
+    /// The parser's complaint.
+    var reason: String
 }

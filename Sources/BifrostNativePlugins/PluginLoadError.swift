@@ -38,12 +38,16 @@ public struct PluginLoadError: Error, Sendable, Hashable, CustomStringConvertibl
     public var kind: Kind
     /// What went wrong, for people.
     public var reason: String
+    /// The configuration field the plugin refused (`config_refuse`), as its full path from the
+    /// document's root (`limits.rules[2].model`); `nil` when the refusal named none.
+    public var field: String?
 
     /// Creates an error.
-    public init(file: String, kind: Kind, reason: String) {
+    public init(file: String, kind: Kind, reason: String, field: String? = nil) {
         self.file = file
         self.kind = kind
         self.reason = reason
+        self.field = field
     }
 
     public var description: String { "\(file): refused: \(reason)" }

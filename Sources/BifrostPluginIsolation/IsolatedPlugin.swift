@@ -62,10 +62,25 @@ public final class IsolatedPlugin: SupervisedPlugin {
             abiVersion: creation.abiVersion, file: file,
             defaultFailurePolicy: creation.failsOpenByDefault ? .failOpen : .failClosed)
         descriptor.contentHash = contentHash
+        descriptor.capabilities = creation.capabilities
         return IsolatedPlugin(descriptor: descriptor, supervisor: supervisor, hookDeadline: hookDeadline, metrics: metrics)
     }
 
     public var supervision: PluginSupervision { supervisor.supervision }
+
+    /// Whether the plugin declared capabilities (ABI 1.6) without credentials.
+    private var hidesCredentials: Bool { descriptor.capabilities.map { !$0.contains(.credentials) } ?? false }
+
+    /// Puts back the credential headers withheld from the worker, unless the hook set a header of
+    /// that name itself (writing is never restricted); a hook that changed other headers sent its
+    /// whole header list back without them.
+    private static func restore(_ withheld: [HeaderFields.Field], into request: inout ChatRequest) {
+        var restored: Set<String> = []
+        for field in withheld where request.headers[field.name] == nil || restored.contains(field.name) {
+            if restored.insert(field.name).inserted { request.headers[field.name] = nil }
+            request.headers.add(name: field.name, value: field.value)
+        }
+    }
 
     public func preHook(_ request: inout ChatRequest, context: RequestContext) throws -> PreHookResult {
         guard descriptor.hooks.contains(.pre) else { return .continue }
@@ -73,8 +88,18 @@ public final class IsolatedPlugin: SupervisedPlugin {
         var writer = WorkerWriter(.hook, capacity: 1024)
         writer.write(PluginFault.Hook.preHook.wireTag)
         snapshot.write(to: &writer)
-        writer.write(request: request)
+        // Credentials the plugin did not declare never leave the gateway (the worker would
+        // hide them anyway, PluginSDK/DESIGN.md §6); they are put back after the hook.
+        let withheld = hidesCredentials ? PluginCapabilities.credentialHeaders(of: request.headers) : []
+        if withheld.isEmpty {
+            writer.write(request: request)
+        } else {
+            var shown = request
+            for field in withheld { shown.headers[field.name] = nil }
+            writer.write(request: shown)
+        }
         var reader = try exchange(writer.finished(), .preHook)
+        defer { Self.restore(withheld, into: &request) }
         return try decoding(.preHook) { () throws -> PreHookResult in
             try ContextChanges(reading: &reader).apply(to: context)
             let decision = try HookDecision(reading: &reader)

@@ -144,6 +144,9 @@ struct WorkerCreation: Sendable {
     var hooks: PluginHooks
     var abiVersion: String
     var failsOpenByDefault: Bool
+    /// What the plugin declared it reads (ABI 1.6); `nil` for an older plugin. The worker's
+    /// accessors enforce it; the gateway shows it.
+    var capabilities: PluginCapabilities?
 
     init(_ plugin: NativePlugin) {
         name = plugin.descriptor.name
@@ -151,6 +154,7 @@ struct WorkerCreation: Sendable {
         hooks = plugin.descriptor.hooks
         abiVersion = plugin.descriptor.abiVersion ?? ""
         failsOpenByDefault = plugin.descriptor.defaultFailurePolicy == .failOpen
+        capabilities = plugin.descriptor.capabilities
     }
 
     init(reading reader: inout WorkerReader) throws(WorkerProtocolError) {
@@ -159,6 +163,7 @@ struct WorkerCreation: Sendable {
         hooks = PluginHooks(rawValue: try reader.readByte())
         abiVersion = try reader.readString()
         failsOpenByDefault = try reader.readBool()
+        capabilities = try reader.readBool() ? PluginCapabilities(rawValue: try reader.readUInt64()) : nil
     }
 
     func write(to writer: inout WorkerWriter) {
@@ -167,6 +172,8 @@ struct WorkerCreation: Sendable {
         writer.write(hooks.rawValue)
         writer.write(abiVersion)
         writer.write(failsOpenByDefault)
+        writer.write(capabilities != nil)
+        if let capabilities { writer.write(capabilities.rawValue) }
     }
 }
 

@@ -43,6 +43,8 @@ struct CheckCommand: ParsableCommand {
             print("  sha256: \(descriptor.contentHash ?? "-")")
             print("  hooks: \(descriptor.hooks.names.isEmpty ? "none" : descriptor.hooks.names.joined(separator: ", "))")
             print("  default failure policy: \(descriptor.defaultFailurePolicy.rawValue)")
+            let legacy = descriptor.capabilities == nil ? " (built before ABI 1.6: full access)" : ""
+            print("  capabilities: \(descriptor.capabilitiesText(separator: ", "))\(legacy)")
             plugin.shutdown()
         } catch let error as PluginLoadError {
             printError(error.description)
@@ -57,8 +59,10 @@ struct ListCommand: ParsableCommand {
         abstract: "Load the chain that `serve` would load and print it in order, or ask a running gateway for its chain.",
         discussion: """
             One line per plugin, tab-separated: position, name, version, SHA-256 of the file's content, ABI, hooks, \
-            failure policy, file. With --gateway, the running chain's generation first, then per plugin: position, \
-            name, version, SHA-256, the generation that loaded the instance, when it was loaded, file.
+            failure policy, capabilities (the sensitive data it reads: credentials, message_content, tool_calls; \
+            none; or all for a plugin built before ABI 1.6), file. With --gateway, the running chain's generation \
+            first, then per plugin: position, name, version, SHA-256, the generation that loaded the instance, when \
+            it was loaded, capabilities, file.
             """
     )
 
@@ -94,7 +98,7 @@ struct ListCommand: ParsableCommand {
             for (position, entry) in entries.enumerated() {
                 let descriptor = entry.plugin.descriptor
                 print(
-                    "\(position)\t\(descriptor.name)\t\(descriptor.version)\t\(descriptor.contentHash ?? "-")\tABI \(descriptor.abiVersion ?? "-")\t\(descriptor.hooks.names.joined(separator: ","))\t\(entry.failurePolicy.rawValue)\t\(descriptor.file ?? "-")"
+                    "\(position)\t\(descriptor.name)\t\(descriptor.version)\t\(descriptor.contentHash ?? "-")\tABI \(descriptor.abiVersion ?? "-")\t\(descriptor.hooks.names.joined(separator: ","))\t\(entry.failurePolicy.rawValue)\t\(descriptor.capabilitiesText(separator: ","))\t\(descriptor.file ?? "-")"
                 )
             }
             for entry in entries.reversed() { entry.plugin.shutdown() }
@@ -121,10 +125,13 @@ extension ListCommand {
         }
         print("generation \(chain.objectField("generation")?.intValue ?? 0)")
         for plugin in plugins {
-            let fields = ["position", "name", "version", "content_hash", "generation", "loaded_at", "file"].map { key in
+            var fields = ["position", "name", "version", "content_hash", "generation", "loaded_at"].map { key in
                 let value = plugin.objectField(key)
                 return value?.stringValue ?? value?.intValue.map(String.init) ?? "-"
             }
+            let capabilities = plugin.objectField("capabilities")?.arrayValue?.compactMap(\.stringValue)
+            fields.append(capabilities.map { $0.isEmpty ? "none" : $0.joined(separator: ",") } ?? "-")
+            fields.append(plugin.objectField("file")?.stringValue ?? "-")
             print(fields.joined(separator: "\t"))
         }
     }

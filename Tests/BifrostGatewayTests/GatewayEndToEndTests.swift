@@ -79,10 +79,10 @@ struct GatewayEndToEndTests {
             #expect(
                 plugins == [
                     [
-                        "name": "model-alias", "version": "1.0.0", "kind": "native", "abi_version": "1.4", "file": .string(file),
+                        "name": "model-alias", "version": "1.0.0", "kind": "native", "abi_version": "1.6", "file": .string(file),
                         "content_hash": .string(try PluginLoader.contentHash(of: file)), "generation": 1, "loaded_at": "<time>",
-                        "hooks": ["pre_hook", "post_hook"], "failure_policy": "fail_closed", "hook_deadline_ms": 1000,
-                        "isolation": "in_process", "position": 0,
+                        "hooks": ["pre_hook", "post_hook"], "capabilities": [], "failure_policy": "fail_closed",
+                        "hook_deadline_ms": 1000, "isolation": "in_process", "position": 0,
                         "state": "enabled", "scope": .null,
                     ]
                 ])
@@ -139,7 +139,8 @@ struct CommandLineTests {
         let (status, output) = try await runBifrost(["plugins", "check", file])
         #expect(status == 0)
         #expect(output.contains("model-alias 1.0.0"))
-        #expect(output.contains("abi: 1.4"))
+        #expect(output.contains("abi: 1.6"))
+        #expect(output.contains("capabilities: none"))
         #expect(output.contains("sha256: \(try PluginLoader.contentHash(of: file))"))
         #expect(output.contains("hooks: pre_hook, post_hook"))
     }
@@ -150,7 +151,8 @@ struct CommandLineTests {
         let (status, output) = try await runBifrost(["plugins", "list", "--plugin-dir", directory.path])
         #expect(status == 0)
         let hash = try PluginLoader.contentHash(of: file)
-        #expect(output.contains("0\tmodel-alias\t1.0.0\t\(hash)\tABI 1.4\t"), "\(output)")
+        #expect(output.contains("0\tmodel-alias\t1.0.0\t\(hash)\tABI 1.6\t"), "\(output)")
+        #expect(output.contains("\tfail_closed\tnone\t\(file)"), "\(output)")
     }
 
     @Test func pluginsListAsksARunningGatewayForItsGenerationsAndLoadTimes() async throws {
@@ -162,7 +164,8 @@ struct CommandLineTests {
             #expect(status == 0, "\(output)")
             #expect(output.hasPrefix("generation 2\n"), "\(output)")
             let line = try #require(output.split(separator: "\n").dropFirst().first).split(separator: "\t")
-            #expect(line.count == 7, "\(line)")
+            #expect(line.count == 8, "\(line)")
+            #expect(line[6] == "none", "the capabilities: \(line[6])")
             #expect(
                 Array(line.prefix(5)) == ["0", "model-alias", "1.0.0", Substring(try PluginLoader.contentHash(of: file)), "1"])
             #expect(line[5].hasSuffix("Z"), "a load time: \(line[5])")
@@ -176,7 +179,7 @@ struct CommandLineTests {
         let file = try await CPluginCompiler.compile(zoo: "broken.c", as: "broken.so", defines: ["BROKEN": "4"])
         let (status, output) = try await runBifrost(["plugins", "check", file])
         #expect(status == 1)
-        #expect(output.contains("\(file): refused: built for plugin ABI 2.3, but this host speaks ABI 1.4"))
+        #expect(output.contains("\(file): refused: built for plugin ABI 2.3, but this host speaks ABI 1.6"))
     }
 
     @Test func serveRefusesToStartWithABrokenPlugin() async throws {

@@ -219,7 +219,57 @@ struct IsolationSupervisionTests {
         }
         let refusal = try #require(error?.refusals.first)
         #expect(refusal.file == file)
-        #expect(refusal.reason.contains("the plugin refused to load: invalid configuration"), "\(refusal.reason)")
+        #expect(refusal.reason.contains("the plugin refused to load: aliases: expected an object"), "\(refusal.reason)")
+    }
+
+    @Test("an isolated plugin's worker enforces its capabilities, and the gateway shows them")
+    func capabilitiesApplyInTheWorker() async throws {
+        let directory = try PluginDirectory()
+        let file = try await CPluginCompiler.compile(
+            zoo: "capability_probe.c", as: "10-probe.so", in: directory.path,
+            defines: ["CAPS": "BIFROST_CAPABILITY_TOOL_CALLS"])
+        try await withGateway(try isolatedConfiguration([file])) { client, _ in
+            let body = """
+                {"model":"mock/echo","messages":[{"role":"user","content":"Hello"},{"role":"assistant","content":null,\
+                "tool_calls":[{"id":"call_0","type":"function","function":{"name":"get_weather","arguments":"{}"}}]}]}
+                """
+            let response = try await client.postJSON(
+                "/v1/chat/completions", body, headers: ["authorization": "Bearer sk-client", "x-api-key": "sk-client"])
+            #expect(response.status == 200, "\(response.text)")
+            let reads = try #require(response.headers["x-pre-reads"])
+            #expect(reads.hasPrefix("authorization=1 x-api-key=1 X-Goog-Api-Key=1 "), "\(reads)")
+            #expect(reads.contains(" content=1 role=0:user json=1 canonical=1 calls=0:1 call=0:get_weather"), "\(reads)")
+            let listing = try await client.get("/api/plugins").json()
+            #expect(listing.objectField("plugins")?.arrayValue?.first?.objectField("capabilities") == ["tool_calls"])
+        }
+    }
+
+    @Test("credentials an isolated plugin did not declare stay in the request for the plugins after it")
+    func withheldCredentialsComeBack() async throws {
+        let directory = try PluginDirectory()
+        // The rewriter declares message content only and changes a request header in its worker,
+        // which sends the whole header list back; the probe after it reads credentials in process.
+        let rewriter = try await CPluginCompiler.compile(
+            zoo: "rewriter.c", as: "10-rewriter.so", in: directory.path, defines: ["REWRITE": "1"])
+        let probe = try await CPluginCompiler.compile(
+            zoo: "capability_probe.c", as: "20-probe.so", in: directory.path,
+            defines: ["CAPS": "BIFROST_CAPABILITY_CREDENTIALS"])
+        let json = """
+            {"plugins": [
+              {"file": "\(rewriter)", "isolation": "process", "worker": {"executable": "\(productsDirectory)/bifrost"}},
+              {"file": "\(probe)"}]}
+            """
+        let configuration = try GatewayConfiguration.parse(try JSONValue.parse(json), file: "mixed.json", environment: [:])
+        try await withGateway(configuration) { client, _ in
+            let body = """
+                {"model":"mock/echo","messages":[{"role":"user","content":"Hello"},{"role":"assistant","content":"ok"}]}
+                """
+            let response = try await client.postJSON(
+                "/v1/chat/completions", body, headers: ["authorization": "Bearer sk-client", "x-api-key": "sk-key"])
+            #expect(response.status == 200, "\(response.text)")
+            let reads = try #require(response.headers["x-pre-reads"])
+            #expect(reads.hasPrefix("authorization=0:Bearer sk-client x-api-key=0:sk-key "), "\(reads)")
+        }
     }
 
     @Test("a worker executable that cannot be started is a refusal at load that says so")

@@ -75,9 +75,9 @@ struct RustPluginTests {
             #expect(
                 plugins == [
                     [
-                        "name": "model-alias-rust", "version": "1.0.0", "kind": "native", "abi_version": "1.4",
+                        "name": "model-alias-rust", "version": "1.0.0", "kind": "native", "abi_version": "1.6",
                         "file": .string(file), "content_hash": .string(try PluginLoader.contentHash(of: file)),
-                        "generation": 1, "loaded_at": "<time>", "hooks": ["pre_hook", "post_hook"],
+                        "generation": 1, "loaded_at": "<time>", "hooks": ["pre_hook", "post_hook"], "capabilities": [],
                         "failure_policy": "fail_closed", "hook_deadline_ms": 1000, "isolation": "in_process", "position": 0,
                         "state": "enabled", "scope": .null,
                     ]
@@ -114,8 +114,8 @@ struct RustPluginTests {
         let refusals = [
             (#"{"aliases": {"fast": "no-slash"}}"#, #"aliases.fast: expected "provider/model", got "no-slash""#),
             (#"{"aliases": {"fast": 1}}"#, #"aliases.fast: expected a "provider/model" string"#),
-            (#"{"alias": {}}"#, #"unknown field "alias"; expected "aliases""#),
-            ("{}", #"missing "aliases": expected {"aliases": {"name": "provider/model"}}"#),
+            (#"{"alias": {}}"#, #"alias: unknown field; expected "aliases""#),
+            ("{}", #"aliases: expected an object of alias names to "provider/model" strings"#),
         ]
         for build in builds {
             for (index, (text, message)) in refusals.enumerated() {
@@ -125,7 +125,7 @@ struct RustPluginTests {
                 #expect {
                     try PluginLoader.load(file: copy, configuration: Array(text.utf8))
                 } throws: { error in
-                    (error as? PluginLoadError)?.reason == "the plugin refused to load: invalid configuration: \(message)"
+                    (error as? PluginLoadError)?.reason == "the plugin refused to load: \(message)"
                 }
             }
         }

@@ -1,6 +1,7 @@
 import BifrostCore
 import BifrostNativePlugins
 import BifrostTestSupport
+import CBifrostPlugin
 import Foundation
 import Testing
 
@@ -43,7 +44,7 @@ struct PluginLoaderTests {
         #expect(error.kind == .abiMismatch)
         #expect(error.description.contains(file))
         #expect(error.reason.contains("built for plugin ABI 2.3"))
-        #expect(error.reason.contains("this host speaks ABI 1.4"))
+        #expect(error.reason.contains("this host speaks ABI \(BIFROST_ABI_VERSION_MAJOR).\(BIFROST_ABI_VERSION_MINOR)"))
     }
 
     @Test func tooSmallTableIsRefused() async throws {
@@ -89,7 +90,7 @@ struct PluginLoaderTests {
         let plugin = try await tracer("alpha")
         #expect(plugin.descriptor.name == "alpha")
         #expect(plugin.descriptor.version == "0.1.0")
-        #expect(plugin.descriptor.abiVersion == "1.4")
+        #expect(plugin.descriptor.abiVersion == "\(BIFROST_ABI_VERSION_MAJOR).\(BIFROST_ABI_VERSION_MINOR)")
         #expect(plugin.descriptor.kind == "native")
         #expect(plugin.descriptor.hooks == [.pre, .post])
         #expect(plugin.descriptor.defaultFailurePolicy == .failClosed)
@@ -108,8 +109,9 @@ struct PluginLoaderTests {
         } catch {
             #expect(
                 error.description
-                    == #"\#(file): refused: the plugin refused to load: invalid configuration: aliases.fast: expected "provider/model", got "no-slash""#
+                    == #"\#(file): refused: the plugin refused to load: aliases.fast: expected "provider/model", got "no-slash""#
             )
+            #expect(error.field == "aliases.fast")
         }
     }
 }

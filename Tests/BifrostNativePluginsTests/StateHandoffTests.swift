@@ -30,12 +30,14 @@ struct StateHandoffTests {
         let pointer = MemoryLayout<UnsafeRawPointer>.size
         let plugin = MemoryLayout<bifrost_plugin>.self
         #expect(plugin.offset(of: \.export_state) == plugin.offset(of: \.chunk_hook)! + pointer)
-        #expect(plugin.size == plugin.offset(of: \.export_state)! + pointer)
+        // Later minors append after it (1.5: commands).
+        #expect(plugin.offset(of: \.commands) == plugin.offset(of: \.export_state)! + pointer)
         let host = MemoryLayout<bifrost_host_api>.self
         #expect(host.offset(of: \.state_write) == host.offset(of: \.chunk_get_usage_details)! + pointer)
         #expect(host.offset(of: \.get_handed_state) == host.offset(of: \.state_write)! + pointer)
-        #expect(host.size == host.offset(of: \.get_handed_state)! + pointer)
-        #expect(NativeHost.api.pointee.abi_minor == 4)
+        // Later minors append after it (1.6: the configuration view).
+        #expect(host.offset(of: \.config_root) == host.offset(of: \.get_handed_state)! + pointer)
+        #expect(NativeHost.api.pointee.abi_minor >= 4)
         #expect(NativeHost.api.pointee.state_write != nil && NativeHost.api.pointee.get_handed_state != nil)
         #expect(MemoryLayout<bifrost_bytes>.size == 2 * pointer)
     }

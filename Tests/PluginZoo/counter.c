@@ -60,5 +60,6 @@ BIFROST_EXPORT const bifrost_plugin *bifrost_plugin_create(
     host = h;
     table = (bifrost_plugin){sizeof table, BIFROST_ABI_VERSION_MAJOR, BIFROST_ABI_VERSION_MINOR, PLUGIN_NAME, "1.0.0", 0,
                              NULL, pre_hook, post_hook, destroy};
+    table.capabilities = BIFROST_CAPABILITY_MESSAGE_CONTENT; /* it reads every message */
     return &table;
 }

@@ -199,5 +199,6 @@ BIFROST_EXPORT const bifrost_plugin *bifrost_plugin_create(
     if (MISBEHAVE == 15 && chdir("/") != 0) return NULL;
     table = (bifrost_plugin){sizeof table, BIFROST_ABI_VERSION_MAJOR, BIFROST_ABI_VERSION_MINOR, "misbehaver", VERSION, 0,
                              NULL, pre_hook, post_hook, destroy, chunk_hook};
+    table.capabilities = BIFROST_CAPABILITY_MESSAGE_CONTENT; /* it reads the last message */
     return &table;
 }

@@ -100,5 +100,6 @@ BIFROST_EXPORT const bifrost_plugin *bifrost_plugin_create(
     host = api;
     table = (bifrost_plugin){sizeof table, BIFROST_ABI_VERSION_MAJOR, BIFROST_ABI_VERSION_MINOR, "rewriter", "1.0.0", 0,
                              NULL, pre_hook, post_hook, destroy, chunk_hook};
+    table.capabilities = BIFROST_CAPABILITY_MESSAGE_CONTENT; /* it rewrites messages and answers */
     return &table;
 }

@@ -70,5 +70,6 @@ BIFROST_EXPORT const bifrost_plugin *bifrost_plugin_create(
     table.post_hook = post_hook;
     table.destroy = destroy;
     table.chunk_hook = chunk_hook;
+    table.capabilities = BIFROST_CAPABILITY_MESSAGE_CONTENT; /* it reads and changes the text */
     return &table;
 }

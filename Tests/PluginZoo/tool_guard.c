@@ -396,5 +396,9 @@ BIFROST_EXPORT const bifrost_plugin *bifrost_plugin_create(
     guard->table.post_hook = post_hook;
     guard->table.destroy = destroy;
     guard->table.chunk_hook = chunk_hook;
+#if BIFROST_ABI_VERSION_MINOR >= 6
+    /* Tool calls, and reasoning and refusals (message content). */
+    guard->table.capabilities = BIFROST_CAPABILITY_MESSAGE_CONTENT | BIFROST_CAPABILITY_TOOL_CALLS;
+#endif
     return &guard->table;
 }

@@ -140,5 +140,6 @@ BIFROST_EXPORT const bifrost_plugin *bifrost_plugin_create(
     table.post_hook = post_hook;
 #endif
     table.destroy = destroy;
+    table.capabilities = BIFROST_CAPABILITY_MESSAGE_CONTENT; /* it reads a message */
     return &table;
 }

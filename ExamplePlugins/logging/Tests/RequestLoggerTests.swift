@@ -121,7 +121,8 @@ struct RequestLoggerTests {
             Issue.record("no headers in \(line)")
             return
         }
-        #expect(headers["authorization"]?.stringValue == "[redacted]")
+        // The logger declares no credentials, so the host hides the key's header from it.
+        #expect(headers["authorization"] == nil)
         #expect(headers["x-tenant"]?.stringValue == "acme")
     }
 

@@ -41,36 +41,28 @@ impl Alias {
     }
 }
 
+/// The refusal of a missing or malformed `aliases`, as the C example words it.
+const NOT_AN_ALIAS_TABLE: &str = r#"aliases: expected an object of alias names to "provider/model" strings"#;
+
 /// Reads `{"aliases": {"name": "provider/model", ...}}`, refusing what the C example refuses
-/// with the same messages.
+/// with the same messages (each led by the field's path, as the host writes `config_refuse`'s).
 fn parse_aliases(config: &Json) -> Result<Vec<Alias>, String> {
-    let members = config.as_object().ok_or_else(|| format!("expected an object, got {}", config.kind()))?;
-    let mut aliases = Vec::new();
-    let mut saw_aliases = false;
-    // In order, as the C reader meets them: the first problem in the text is the one reported.
-    for (key, table) in members {
-        if key != "aliases" {
-            return Err(format!("unknown field \"{}\"; expected \"aliases\"", key));
-        }
-        saw_aliases = true;
-        let entries = table.as_object().ok_or_else(|| format!("aliases: expected an object, got {}", table.kind()))?;
-        for (from, target) in entries {
-            if aliases.len() == MAX_ALIASES {
-                return Err(format!("more than {} aliases", MAX_ALIASES));
-            }
-            aliases.push(parse_alias(from, target)?);
-        }
+    let members = config.as_object().ok_or_else(|| r#"the configuration: expected an object with "aliases""#.to_string())?;
+    // As the C example checks: every field's name first, then the alias table.
+    if let Some((key, _)) = members.iter().find(|(key, _)| key != "aliases") {
+        return Err(format!("{}: unknown field; expected \"aliases\"", key));
     }
-    if !saw_aliases {
-        return Err(r#"missing "aliases": expected {"aliases": {"name": "provider/model"}}"#.to_string());
+    let entries = config.get("aliases").and_then(Json::as_object).ok_or_else(|| NOT_AN_ALIAS_TABLE.to_string())?;
+    if entries.len() > MAX_ALIASES {
+        return Err(format!("aliases: more than {} aliases", MAX_ALIASES));
     }
-    Ok(aliases)
+    entries.iter().map(|(from, target)| parse_alias(from, target)).collect()
 }
 
 /// One `"name": "provider/model"` entry.
 fn parse_alias(from: &str, target: &Json) -> Result<Alias, String> {
     if from.is_empty() {
-        return Err("empty alias name".to_string());
+        return Err(r#"aliases[""]: alias names are 1-255 bytes"#.to_string());
     }
     let target = target.as_str().ok_or_else(|| format!("aliases.{}: expected a \"provider/model\" string", from))?;
     if from.len() > MAX_TEXT || target.len() > MAX_TEXT {
@@ -95,7 +87,7 @@ impl Plugin for ModelAlias {
     const VERSION: &'static str = "1.0.0";
 
     fn create(config: &Config<'_>, host: &Host) -> Result<Self, String> {
-        let aliases = parse_aliases(&config.json()?).map_err(|problem| format!("invalid configuration: {}", problem))?;
+        let aliases = parse_aliases(&config.json()?)?;
         let rewrites = host
             .counter("bifrost_model_alias_rewrites_total", "Requests whose model an alias rewrote.", &["alias"])
             .map_err(|error| error.to_string())?;
@@ -161,28 +153,31 @@ mod tests {
     #[test]
     fn refuses_what_the_c_example_refuses_with_its_messages() {
         let cases = [
-            (r#"{}"#, r#"missing "aliases": expected {"aliases": {"name": "provider/model"}}"#),
-            (r#"{"alias": {}}"#, r#"unknown field "alias"; expected "aliases""#),
+            (r#"{}"#, NOT_AN_ALIAS_TABLE),
+            (r#"{"alias": {}}"#, r#"alias: unknown field; expected "aliases""#),
             (r#"{"aliases": {"fast": "no-slash"}}"#, r#"aliases.fast: expected "provider/model", got "no-slash""#),
             (r#"{"aliases": {"fast": "/echo"}}"#, r#"aliases.fast: expected "provider/model", got "/echo""#),
             (r#"{"aliases": {"fast": "mock/"}}"#, r#"aliases.fast: expected "provider/model", got "mock/""#),
             (r#"{"aliases": {"fast": 1}}"#, r#"aliases.fast: expected a "provider/model" string"#),
-            (r#"{"aliases": {"": "mock/echo"}}"#, "empty alias name"),
-            (r#"{"aliases": []}"#, "aliases: expected an object, got an array"),
-            ("[]", "expected an object, got an array"),
+            (r#"{"aliases": {"": "mock/echo"}}"#, r#"aliases[""]: alias names are 1-255 bytes"#),
+            (r#"{"aliases": []}"#, NOT_AN_ALIAS_TABLE),
+            ("[]", r#"the configuration: expected an object with "aliases""#),
         ];
         for (config, message) in cases {
             assert_eq!(parse(config), Err(message.to_string()), "config {}", config);
         }
-        // The first problem in the text, as the C reader meets it.
+        // Unknown fields first, as the C example checks them.
         assert_eq!(
             parse(r#"{"aliases": {"fast": "bad"}, "extra": 1}"#),
-            Err(r#"aliases.fast: expected "provider/model", got "bad""#.to_string())
+            Err(r#"extra: unknown field; expected "aliases""#.to_string())
         );
         let long = format!(r#"{{"aliases": {{"fast": "mock/{}"}}}}"#, "e".repeat(MAX_TEXT));
         assert_eq!(parse(&long), Err("aliases.fast: string longer than 255 bytes".to_string()));
         let many: Vec<String> = (0..=MAX_ALIASES).map(|i| format!(r#""a{}": "mock/echo""#, i)).collect();
-        assert_eq!(parse(&format!(r#"{{"aliases": {{{}}}}}"#, many.join(","))), Err("more than 256 aliases".to_string()));
+        assert_eq!(
+            parse(&format!(r#"{{"aliases": {{{}}}}}"#, many.join(","))),
+            Err("aliases: more than 256 aliases".to_string())
+        );
     }
 
     #[test]

@@ -81,6 +81,7 @@ struct GuideExampleTests {
 struct Shout: PreHookPlugin {
     static let name = "shout"
     static let version = "1.0.0"
+    static var capabilities: SensitiveData { [.messageContent] }  // it reads the messages' text
     init(configuration: PluginConfiguration) throws {}
 
     func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {
@@ -109,6 +110,7 @@ struct ReadmeExampleTests {
 struct Upper: ChunkHookPlugin {
     static let name = "upper"
     static let version = "1.0.0"
+    static var capabilities: SensitiveData { [.messageContent] }
     init(configuration: PluginConfiguration) throws {}
 
     func chunkHook(chunk: HookChunk, context: HookContext) throws -> ChunkDecision {

@@ -54,6 +54,7 @@ private struct WritesHostKey: PreHookPlugin {
 private struct WaitsOnce: PreHookPlugin {
     static let name = "waits-once"
     static let version = "0.1"
+    static var capabilities: SensitiveData { [.messageContent] }
     init(configuration: PluginConfiguration) throws {}
 
     func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {

@@ -17,6 +17,7 @@ private struct Mode: Decodable {
 private struct Rewriter: PreHookPlugin {
     static let name = "rewriter"
     static let version = "0.1"
+    static var capabilities: SensitiveData { [.messageContent] }
     init(configuration: PluginConfiguration) throws {}
 
     func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {
@@ -84,6 +85,7 @@ private struct Gatekeeper: PreHookPlugin, PostHookPlugin {
 private struct Fixer: PostHookPlugin {
     static let name = "fixer"
     static let version = "0.1"
+    static var capabilities: SensitiveData { [.messageContent] }
     init(configuration: PluginConfiguration) throws {}
 
     func postHook(outcome: HookOutcome, context: HookContext) throws {
@@ -159,8 +161,34 @@ private struct Counted: PostHookPlugin {
     func shutdown() { Self.shutdowns.add(1, ordering: .relaxed) }
 }
 
+/// Declares no capabilities and reads the first message: its role, then its content.
+private struct RoleReader: PreHookPlugin {
+    static let name = "role-reader"
+    static let version = "0.1"
+    init(configuration: PluginConfiguration) throws {}
+    func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {
+        try context.set("role-reader.role", .string(try request.messages.role(at: 0)))
+        do {
+            _ = try request.messages.get(0)
+        } catch let error as HostCallError {
+            try context.set("role-reader.content_status", .number(Double(error.status)))
+        }
+        return .continue
+    }
+}
+
 @Suite("BifrostPluginSDK through the host")
 struct SDKThroughHostTests {
+    @Test func withoutMessageContentTheRoleIsReadableAndTheContentIsNotFound() async throws {
+        let harness = try PluginTestHarness(RoleReader.self)
+        defer { harness.shutdown() }
+        #expect(harness.plugin.descriptor.capabilities == [])
+        let context = RequestContext()
+        _ = try await harness.preHook(.test("secret text"), context: context)
+        #expect(context["role-reader.role"] == .string("user"))
+        #expect(context["role-reader.content_status"] == .number(Double(BIFROST_ERR_NOT_FOUND)))
+    }
+
     @Test func preHookEditsReachTheProvider() async throws {
         let harness = try PluginTestHarness(Rewriter.self)
         defer { harness.shutdown() }

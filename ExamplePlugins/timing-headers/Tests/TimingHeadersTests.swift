@@ -23,7 +23,7 @@ struct TimingHeadersTests {
         #expect(harness.plugin.descriptor.version == "1.0.0")
         #expect(harness.plugin.descriptor.hooks == [.pre, .post])
         #expect(harness.plugin.descriptor.defaultFailurePolicy == .failOpen)
-        #expect(harness.plugin.descriptor.abiVersion == "1.4")
+        #expect(harness.plugin.descriptor.abiVersion == "\(BIFROST_ABI_VERSION_MAJOR).\(BIFROST_ABI_VERSION_MINOR)")
     }
 
     @Test func headersPresentAfterRun() async throws {
@@ -213,7 +213,9 @@ struct TimingHeadersTests {
             plugin.shutdown()
             Issue.record("a host speaking ABI 2 was accepted")
         } catch {
-            #expect(error.reason.contains("built for Bifrost plugin ABI 1.4 but the host speaks ABI 2.4"), "\(error)")
+            let minor = BIFROST_ABI_VERSION_MINOR
+            #expect(
+                error.reason.contains("built for Bifrost plugin ABI 1.\(minor) but the host speaks ABI 2.\(minor)"), "\(error)")
         }
     }
 }

@@ -81,6 +81,7 @@ private struct ToolGuard: PreHookPlugin, PostHookPlugin, ChunkHookPlugin {
     struct Settings: Decodable { var deny: [String] }
     static let name = "tool-guard"
     static let version = "0.1"
+    static var capabilities: SensitiveData { [.messageContent, .toolCalls] }
     let denied: Set<String>
     init(configuration: PluginConfiguration) throws { denied = Set(try configuration.decode(Settings.self).deny) }
 
@@ -134,6 +135,7 @@ private struct Prober: PreHookPlugin, PostHookPlugin {
     struct Settings: Decodable { var probe: String }
     static let name = "prober"
     static let version = "0.1"
+    static var capabilities: SensitiveData { [.messageContent, .toolCalls] }
     let probe: String
     init(configuration: PluginConfiguration) throws { probe = try configuration.decode(Settings.self).probe }
 

@@ -332,17 +332,29 @@ typedef struct bifrost_command {
 /* Since 1.5: the most arguments one command may declare. */
 #define BIFROST_COMMAND_MAX_ARGS 16
 
-/* Since 1.6: sensitive data a plugin reads, declared in `capabilities`. A plugin built for
- * 1.6 or later sees only what it declares; an older plugin keeps the access it had. */
-/* The client's credentials: the request headers "authorization", "proxy-authorization",
- * "x-api-key", "api-key" and "cookie". Undeclared, reading them is NOT_FOUND. */
+/* Since 1.6: sensitive data a plugin reads, declared in `capabilities`. A plugin whose table
+ * says abi_minor >= 6 and whose struct_size covers `capabilities` sees only what it declares;
+ * an older plugin (or a smaller table) keeps the access it had. An undeclared read returns
+ * NOT_FOUND, exactly as if the data were absent: it is not a fault. Writing is never
+ * restricted (a plugin may set a message it cannot read). The same holds in an isolated
+ * worker. */
+/* The client's credentials: the request headers "authorization", "proxy-authorization" and
+ * "cookie", and every header whose name ends in "api-key" ("x-api-key" as Anthropic's clients
+ * send it, "api-key", "x-goog-api-key"), names compared without regard to case. Undeclared,
+ * request_get_header returns NOT_FOUND for them. No other accessor hands headers out (the
+ * JSON views carry the body only). */
 #define BIFROST_CAPABILITY_CREDENTIALS ((uint64_t)1 << 0)
 /* The text of messages, responses, chunks, reasoning and refusals, and the request or
- * response as JSON. Undeclared, reading them is NOT_FOUND (roles, counts, models, usage,
- * parameters and headers stay readable). */
+ * response as JSON. Undeclared, NOT_FOUND from: request_message_get when `content_out` is not
+ * NULL (nothing is written; pass NULL to read the role alone), request_to_json,
+ * request_to_canonical_json, response_get_content, response_get_reasoning,
+ * response_get_refusal, response_to_json, chunk_get_content and chunk_get_reasoning. Roles,
+ * counts, models, finish reasons, usage, parameters and headers stay readable. */
 #define BIFROST_CAPABILITY_MESSAGE_CONTENT ((uint64_t)1 << 1)
 /* Tool calls of requests, responses and chunks: names, ids and arguments. Undeclared,
- * reading them is NOT_FOUND (counts stay readable). */
+ * NOT_FOUND from request_message_tool_call_get, request_message_tool_call_id,
+ * response_tool_call_get and chunk_tool_call_get (nothing is written); the counts stay
+ * readable, and response_remove_tool_call still works. */
 #define BIFROST_CAPABILITY_TOOL_CALLS ((uint64_t)1 << 2)
 
 /* Since 1.6: kinds of `bifrost_config` value. */
@@ -438,7 +450,12 @@ typedef struct bifrost_host_api {
     bifrost_status (*context_request_id)(bifrost_context *context, bifrost_str *id_out);
     /* Wall-clock arrival time, nanoseconds since the Unix epoch. */
     bifrost_status (*context_arrival_time_ns)(bifrost_context *context, uint64_t *ns_out);
-    /* Who sent the request, as the transport identified it (never a secret). */
+    /* Who sent the request, as the transport identified it (never a secret): "key:" and 16
+     * lowercase hex digits of the 64-bit FNV-1a hash of the client's key when the request has
+     * `Authorization: Bearer <key>` or else `x-api-key: <key>` (spaces and tabs around the key
+     * trimmed), so one key gives one id whichever header carries it; otherwise the peer's IP
+     * address. The hash is not keyed: the same key gives the same id on every gateway. Readable
+     * without BIFROST_CAPABILITY_CREDENTIALS. */
     bifrost_status (*context_client_id)(bifrost_context *context, bifrost_str *client_out);
     /* The route, e.g. "/v1/chat/completions". */
     bifrost_status (*context_route)(bifrost_context *context, bifrost_str *route_out);
@@ -451,6 +468,8 @@ typedef struct bifrost_host_api {
     bifrost_status (*request_set_model)(bifrost_request *request, bifrost_str model);
 
     bifrost_status (*request_message_count)(bifrost_request *request, size_t *count_out);
+    /* Either out-pointer may be NULL. Since 1.6, without BIFROST_CAPABILITY_MESSAGE_CONTENT a
+     * non-NULL `content_out` makes the call NOT_FOUND with nothing written. */
     bifrost_status (*request_message_get)(
         bifrost_request *request, size_t index, bifrost_str *role_out, bifrost_str *content_out);
     bifrost_status (*request_message_set)(
@@ -658,34 +677,47 @@ typedef struct bifrost_host_api {
     /* --- since 1.6: the configuration as the host parsed it --------------------------- */
 
     /* Only during bifrost_plugin_create (WRONG_STATE afterwards): the whole configuration
-     * document, the same JSON as `config`. */
+     * document, the same JSON as `config`, parsed once by the host. A node is valid only
+     * while create runs: every config_* call with a node kept past create returns
+     * WRONG_STATE, one with a value that is no node INVALID_HANDLE (neither is dereferenced).
+     * Misuse (a NULL out-pointer, a malformed path, an index out of range) is logged with the
+     * plugin's name; there is no hook to fault. */
     bifrost_status (*config_root)(bifrost_plugin_token *token, const bifrost_config **root_out);
     /* The value at `path` below `node`: member names joined by "." and array positions in
      * brackets, e.g. "limits.rules[2].model"; an empty path is `node` itself. A member
-     * name containing ".", "[" or "]" is written in brackets and quotes: ["a.b"].
+     * name containing ".", "[", "]" or '"', or an empty one, is written in brackets and quotes,
+     * with \" and \\ as the only escapes: ["a.b"], [""], limits["x\"y"]. A position beyond
+     * an array's end is NOT_FOUND like an absent member.
      * NOT_FOUND when any step is absent, WRONG_TYPE when a step goes into a value that is
      * not an object (a name) or an array (a position), INVALID_ARGUMENT for a malformed
      * path. The lookups below take the same paths. */
     bifrost_status (*config_lookup)(const bifrost_config *node, bifrost_str path, const bifrost_config **value_out);
     bifrost_status (*config_kind)(const bifrost_config *node, bifrost_str path, bifrost_config_kind *kind_out);
     /* Typed reads: WRONG_TYPE when the value has another kind. Strings are borrowed until
-     * create returns. A number is read as written when it fits a double exactly or an
-     * int64_t (config_get_int64: WRONG_TYPE for a fraction or a value out of range). */
+     * create returns. Numbers keep the text they were written with: config_get_int64 gives
+     * an integer exactly as written (also `2.0` or `1e3`, whole values up to 2^53) and is
+     * WRONG_TYPE for a fraction or a value outside int64_t; config_get_double gives the
+     * nearest double and is WRONG_TYPE only beyond a double's range (`1e400`).
+     * config_get_bool writes 1 or 0. */
     bifrost_status (*config_get_string)(const bifrost_config *node, bifrost_str path, bifrost_str *value_out);
     bifrost_status (*config_get_double)(const bifrost_config *node, bifrost_str path, double *value_out);
     bifrost_status (*config_get_int64)(const bifrost_config *node, bifrost_str path, int64_t *value_out);
     bifrost_status (*config_get_bool)(const bifrost_config *node, bifrost_str path, int32_t *value_out);
     /* An array's length or an object's member count. */
     bifrost_status (*config_count)(const bifrost_config *node, bifrost_str path, size_t *count_out);
-    /* An array's element by position. */
+    /* An array's element by position; OUT_OF_RANGE when `index` >= its length. */
     bifrost_status (*config_element)(
         const bifrost_config *node, bifrost_str path, size_t index, const bifrost_config **value_out);
-    /* An object's member by position, in the order written: its name and value. */
+    /* An object's member by position, in the order written: its name (borrowed until create
+     * returns) and value; either out-pointer may be NULL, not both. OUT_OF_RANGE when `index`
+     * >= its member count. */
     bifrost_status (*config_member)(
         const bifrost_config *node, bifrost_str path, size_t index, bifrost_str *name_out,
         const bifrost_config **value_out);
     /* Refuses creation over one field: as set_create_error, with the host's message naming
-     * the field's full path from the document's root ("limits.rules[2].model: ..."). */
+     * the field's full path from the document's root ("limits.rules[2].model: ..."). The
+     * field is `path` below `node` and need not exist (a required field that is missing);
+     * return NULL afterwards. */
     bifrost_status (*config_refuse)(bifrost_plugin_token *token, const bifrost_config *node, bifrost_str path,
                                     bifrost_str message);
 } bifrost_host_api;

@@ -1,6 +1,9 @@
-//! The plugin's configuration: today's ABI hands `bifrost_plugin_create` the JSON bytes
-//! (`{}` when there is none), so the SDK parses them itself, with no crate from a registry.
+//! The plugin's configuration. On a host of ABI 1.6 or later it is read through the host's
+//! parsed view (`config_root` and the `config_*` lookups, see `config_view.rs`); the bytes
+//! `bifrost_plugin_create` receives are parsed here only for an older host and for tests of a
+//! plugin's `create` without a host.
 
+use crate::config_view::HostView;
 use std::fmt;
 
 /// A parsed JSON value. Objects keep their keys in order; a repeated key's last value wins.
@@ -125,15 +128,27 @@ impl From<ConfigError> for String {
 
 /// The configuration bytes `bifrost_plugin_create` received (the sidecar file, or the
 /// `config` of the plugin's entry in the gateway's config file).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Config<'a> {
     bytes: &'a [u8],
+    view: Option<HostView>,
+}
+
+impl fmt::Debug for Config<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config").field("bytes", &self.bytes).field("host_view", &self.view.is_some()).finish()
+    }
 }
 
 impl<'a> Config<'a> {
     /// Wraps configuration bytes (for tests of a plugin's `create` without a host).
     pub fn new(bytes: &'a [u8]) -> Self {
-        Config { bytes }
+        Config { bytes, view: None }
+    }
+
+    /// The configuration of a create call: the host's parsed view when the host has one.
+    pub(crate) fn from_host(bytes: &'a [u8], view: Option<HostView>) -> Self {
+        Config { bytes, view }
     }
 
     /// The raw bytes.
@@ -147,8 +162,12 @@ impl<'a> Config<'a> {
             .map_err(|error| ConfigError::new(format!("invalid configuration: not UTF-8 at byte {}", error.valid_up_to())))
     }
 
-    /// The configuration parsed as JSON; a refusal says `invalid configuration: not valid JSON (…)`.
+    /// The configuration as JSON: the host's parsed document on a 1.6 host, else the bytes
+    /// parsed here; a refusal says `invalid configuration: not valid JSON (…)`.
     pub fn json(&self) -> Result<Json, ConfigError> {
+        if let Some(view) = self.view {
+            return view.read();
+        }
         Json::parse(self.text()?)
             .map_err(|error| ConfigError::new(format!("invalid configuration: not valid JSON ({})", error.message)))
     }

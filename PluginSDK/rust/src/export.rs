@@ -2,6 +2,7 @@
 //! plugin, the table, and hook trampolines that turn errors and panics into faults.
 
 use crate::config::Config;
+use crate::config_view::HostView;
 use crate::host::{lend, Host};
 use crate::sys;
 use crate::views::{Chunk, Context, Outcome, Request};
@@ -71,6 +72,14 @@ pub trait Plugin: Sized + Send + Sync + 'static {
     /// Asks to be skipped (fail-open) rather than fail its requests when it faults, unless the
     /// operator's configuration says otherwise: right for observability, wrong for enforcement.
     const FAIL_OPEN_BY_DEFAULT: bool = false;
+    /// The sensitive data the plugin reads (ABI 1.6): `sys::BIFROST_CAPABILITY_*` bits for the
+    /// client's credential headers, message content and tool calls. The host hides what is not
+    /// declared (reading it is `BIFROST_ERR_NOT_FOUND`, as if absent). Defaults to none.
+    ///
+    /// ```text
+    /// const CAPABILITIES: u64 = bifrost_plugin::sys::BIFROST_CAPABILITY_MESSAGE_CONTENT;
+    /// ```
+    const CAPABILITIES: u64 = 0;
 
     /// Creates the plugin, or refuses with the message the gateway prints with the file name.
     /// Metrics are defined here (the host refuses `metric_define` afterwards).
@@ -268,7 +277,9 @@ pub unsafe fn create<P: Plugin>(
     };
     // SAFETY: the host's own table and token.
     let host = unsafe { Host::new(api, token) };
-    let created = catch_unwind(AssertUnwindSafe(|| P::create(&Config::new(bytes), &host)));
+    // SAFETY: during create, with the host's token.
+    let view = unsafe { HostView::open(api, token) };
+    let created = catch_unwind(AssertUnwindSafe(|| P::create(&Config::from_host(bytes, view), &host)));
     let plugin = match created {
         Ok(Ok(plugin)) => plugin,
         Ok(Err(message)) => {
@@ -295,7 +306,7 @@ pub unsafe fn create<P: Plugin>(
         export_state: None,
         commands: std::ptr::null(),
         command_count: 0,
-        capabilities: 0,
+        capabilities: P::CAPABILITIES,
     };
     let instance = Box::into_raw(Box::new(Instance { table, host, plugin, _name: name, _version: version }));
     // SAFETY: just allocated; it lives until destroy_trampoline frees it.

@@ -41,6 +41,7 @@
 #[macro_use]
 mod host;
 mod config;
+mod config_view;
 mod export;
 pub mod sys;
 mod views;

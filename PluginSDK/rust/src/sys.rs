@@ -296,11 +296,15 @@ pub struct bifrost_command {
 /// Since 1.5: the most arguments one command may declare.
 pub const BIFROST_COMMAND_MAX_ARGS: usize = 16;
 
-/// Since 1.6: the client's credentials (`authorization`, `x-api-key` and the like).
+/// Since 1.6: the client's credentials: the request headers `authorization`,
+/// `proxy-authorization`, `cookie` and every name ending in `api-key`, any case. Undeclared,
+/// `request_get_header` is NOT_FOUND for them (a plugin built before 1.6 keeps full access).
 pub const BIFROST_CAPABILITY_CREDENTIALS: u64 = 1 << 0;
-/// Since 1.6: the text of messages, responses and chunks, and the request or response as JSON.
+/// Since 1.6: the text of messages, responses, chunks, reasoning and refusals, and the request
+/// or response as JSON. Undeclared, those reads are NOT_FOUND; `request_message_get` too when
+/// `content_out` is not NULL (pass NULL to read the role alone).
 pub const BIFROST_CAPABILITY_MESSAGE_CONTENT: u64 = 1 << 1;
-/// Since 1.6: tool calls' names, ids and arguments.
+/// Since 1.6: tool calls' names, ids and arguments; undeclared, NOT_FOUND (counts stay readable).
 pub const BIFROST_CAPABILITY_TOOL_CALLS: u64 = 1 << 2;
 
 /// Since 1.6: kinds of `bifrost_config` value.

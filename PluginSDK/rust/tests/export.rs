@@ -87,6 +87,11 @@ macro_rules! end_of {
 
 /// A host table of this ABI version and size with the fake functions above.
 fn host(major: u16, minor: u16, struct_size: u32) -> &'static sys::bifrost_host_api {
+    Box::leak(Box::new(host_table(major, minor, struct_size)))
+}
+
+/// The table `host` leaks, to extend first.
+fn host_table(major: u16, minor: u16, struct_size: u32) -> sys::bifrost_host_api {
     // SAFETY: every field is an integer or an Option of a function pointer: zero is valid (None).
     let mut api: sys::bifrost_host_api = unsafe { std::mem::zeroed() };
     api.struct_size = struct_size;
@@ -98,7 +103,7 @@ fn host(major: u16, minor: u16, struct_size: u32) -> &'static sys::bifrost_host_
     api.request_get_model = Some(request_get_model);
     api.context_set_response_header = Some(context_set_response_header);
     api.outcome_set_wait = Some(outcome_set_wait);
-    Box::leak(Box::new(api))
+    api
 }
 
 fn current_host() -> &'static sys::bifrost_host_api {
@@ -302,4 +307,138 @@ fn destroy_drops_the_plugin_once() {
     let before = DROPS.with(|drops| drops.get());
     destroy(table);
     assert_eq!(DROPS.with(|drops| drops.get()), before + 1);
+}
+
+// A 1.6 host's parsed view of a fixed document, {"mode": "view", "list": [1.5, true, null]},
+// whatever the bytes say: nodes are their index + 1, cast to a pointer (never dereferenced).
+const VIEW_KINDS: [sys::bifrost_config_kind; 6] = [
+    sys::BIFROST_CONFIG_OBJECT,
+    sys::BIFROST_CONFIG_STRING,
+    sys::BIFROST_CONFIG_ARRAY,
+    sys::BIFROST_CONFIG_NUMBER,
+    sys::BIFROST_CONFIG_BOOL,
+    sys::BIFROST_CONFIG_NULL,
+];
+
+fn view_node(node: *const sys::bifrost_config) -> usize {
+    node as usize - 1
+}
+
+fn view_handle(index: usize) -> *const sys::bifrost_config {
+    (index + 1) as *const sys::bifrost_config
+}
+
+unsafe extern "C" fn config_root(_: *mut sys::bifrost_plugin_token, out: *mut *const sys::bifrost_config) -> sys::bifrost_status {
+    // SAFETY: the SDK passes a valid out-pointer.
+    unsafe { *out = view_handle(0) };
+    sys::BIFROST_OK
+}
+
+unsafe extern "C" fn config_kind(
+    node: *const sys::bifrost_config,
+    _: sys::bifrost_str,
+    out: *mut sys::bifrost_config_kind,
+) -> sys::bifrost_status {
+    // SAFETY: the SDK passes a valid out-pointer.
+    unsafe { *out = VIEW_KINDS[view_node(node)] };
+    sys::BIFROST_OK
+}
+
+unsafe extern "C" fn config_get_string(
+    _: *const sys::bifrost_config,
+    _: sys::bifrost_str,
+    out: *mut sys::bifrost_str,
+) -> sys::bifrost_status {
+    // SAFETY: the SDK passes a valid out-pointer; the literal is static.
+    unsafe { *out = sys::bifrost_str { ptr: "view".as_ptr() as *const c_char, len: 4 } };
+    sys::BIFROST_OK
+}
+
+unsafe extern "C" fn config_get_double(_: *const sys::bifrost_config, _: sys::bifrost_str, out: *mut f64) -> sys::bifrost_status {
+    // SAFETY: the SDK passes a valid out-pointer.
+    unsafe { *out = 1.5 };
+    sys::BIFROST_OK
+}
+
+unsafe extern "C" fn config_get_bool(_: *const sys::bifrost_config, _: sys::bifrost_str, out: *mut i32) -> sys::bifrost_status {
+    // SAFETY: the SDK passes a valid out-pointer.
+    unsafe { *out = 1 };
+    sys::BIFROST_OK
+}
+
+unsafe extern "C" fn config_count(node: *const sys::bifrost_config, _: sys::bifrost_str, out: *mut usize) -> sys::bifrost_status {
+    // SAFETY: the SDK passes a valid out-pointer.
+    unsafe { *out = if view_node(node) == 0 { 2 } else { 3 } };
+    sys::BIFROST_OK
+}
+
+unsafe extern "C" fn config_element(
+    _: *const sys::bifrost_config,
+    _: sys::bifrost_str,
+    index: usize,
+    out: *mut *const sys::bifrost_config,
+) -> sys::bifrost_status {
+    // SAFETY: the SDK passes a valid out-pointer.
+    unsafe { *out = view_handle(3 + index) };
+    sys::BIFROST_OK
+}
+
+unsafe extern "C" fn config_member(
+    _: *const sys::bifrost_config,
+    _: sys::bifrost_str,
+    index: usize,
+    name: *mut sys::bifrost_str,
+    out: *mut *const sys::bifrost_config,
+) -> sys::bifrost_status {
+    let key: &'static str = if index == 0 { "mode" } else { "list" };
+    // SAFETY: the SDK passes valid out-pointers; the literals are static.
+    unsafe {
+        *name = sys::bifrost_str { ptr: key.as_ptr() as *const c_char, len: key.len() };
+        *out = view_handle(1 + index);
+    }
+    sys::BIFROST_OK
+}
+
+unsafe extern "C" fn config_refuse(
+    _: *mut sys::bifrost_plugin_token,
+    _: *const sys::bifrost_config,
+    _: sys::bifrost_str,
+    _: sys::bifrost_str,
+) -> sys::bifrost_status {
+    sys::BIFROST_OK
+}
+
+#[test]
+fn on_a_one_six_host_the_configuration_is_the_hosts_parsed_view() {
+    let mut api = host_table(1, 6, std::mem::size_of::<sys::bifrost_host_api>() as u32);
+    api.config_root = Some(config_root);
+    api.config_kind = Some(config_kind);
+    api.config_get_string = Some(config_get_string);
+    api.config_get_double = Some(config_get_double);
+    api.config_get_bool = Some(config_get_bool);
+    api.config_count = Some(config_count);
+    api.config_element = Some(config_element);
+    api.config_member = Some(config_member);
+    api.config_refuse = Some(config_refuse);
+    let api: &'static sys::bifrost_host_api = Box::leak(Box::new(api));
+    // The bytes say refuse; the host's view says "view", and the view is what the plugin reads.
+    let table = create_with(api, r#"{"mode": "refuse"}"#);
+    assert!(!table.is_null(), "{:?}", events());
+    destroy(table);
+    let bytes = br#"{"mode": "view", "list": [1.5, true, null]}"#;
+    assert_eq!(
+        Config::new(bytes).json(),
+        Ok(bifrost_plugin::Json::Object(vec![
+            ("mode".to_string(), bifrost_plugin::Json::String("view".to_string())),
+            (
+                "list".to_string(),
+                bifrost_plugin::Json::Array(vec![
+                    bifrost_plugin::Json::Number(1.5),
+                    bifrost_plugin::Json::Bool(true),
+                    bifrost_plugin::Json::Null
+                ])
+            ),
+        ])),
+        "the fake view describes the same document as these bytes"
+    );
 }

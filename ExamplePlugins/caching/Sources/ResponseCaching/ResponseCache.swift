@@ -20,6 +20,8 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
     /// ResponseCache.name  // "caching"
     /// ```
     public static let name = "caching"
+    /// The cache key is the request's canonical JSON and the entry the answer's text.
+    public static var capabilities: SensitiveData { [.messageContent] }
 
     /// The plugin's version.
     ///

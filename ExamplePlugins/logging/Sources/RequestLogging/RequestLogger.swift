@@ -30,6 +30,9 @@ public final class RequestLogger: PreHookPlugin, PostHookPlugin {
     /// RequestLogger.name  // "logging"
     /// ```
     public static let name = "logging"
+    /// Messages and tool-call names are logged when configured; credentials never are (a
+    /// configured credential header reads as absent).
+    public static var capabilities: SensitiveData { [.messageContent, .toolCalls] }
 
     /// The plugin's version.
     ///

@@ -16,6 +16,8 @@ pub struct Panicker;
 
 impl Plugin for Panicker {
     const NAME: &'static str = "panicker";
+    // It reads the last message's text to decide where to panic.
+    const CAPABILITIES: u64 = bifrost_plugin::sys::BIFROST_CAPABILITY_MESSAGE_CONTENT;
     const VERSION: &'static str = "1.0.0";
 
     fn create(_config: &Config<'_>, _host: &Host) -> Result<Self, String> {
