@@ -451,11 +451,13 @@ typedef struct bifrost_host_api {
     /* Wall-clock arrival time, nanoseconds since the Unix epoch. */
     bifrost_status (*context_arrival_time_ns)(bifrost_context *context, uint64_t *ns_out);
     /* Who sent the request, as the transport identified it (never a secret): "key:" and 16
-     * lowercase hex digits of the 64-bit FNV-1a hash of the client's key when the request has
-     * `Authorization: Bearer <key>` or else `x-api-key: <key>` (spaces and tabs around the key
-     * trimmed), so one key gives one id whichever header carries it; otherwise the peer's IP
-     * address. The hash is not keyed: the same key gives the same id on every gateway. Readable
-     * without BIFROST_CAPABILITY_CREDENTIALS. */
+     * lowercase hex digits of the SipHash-2-4 of the client's key under the gateway's secret
+     * (server.client_id_secret) when the request has `Authorization: Bearer <key>` or else
+     * `x-api-key: <key>` (spaces and tabs around the key trimmed), so one key gives one id
+     * whichever header carries it; otherwise the peer's IP address. Gateways sharing the
+     * secret give a key the same id; without it the id reveals nothing of the key (a gateway
+     * without a configured secret draws one at start). Readable without
+     * BIFROST_CAPABILITY_CREDENTIALS. */
     bifrost_status (*context_client_id)(bifrost_context *context, bifrost_str *client_out);
     /* The route, e.g. "/v1/chat/completions". */
     bifrost_status (*context_route)(bifrost_context *context, bifrost_str *route_out);
