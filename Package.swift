@@ -6,6 +6,8 @@ let strictSwift: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+let sdk: Target.Dependency = .product(name: "BifrostPluginSDK", package: "PluginSDK")
+
 let package = Package(
     name: "bifrost",
     platforms: [.macOS(.v15)],
@@ -19,8 +21,7 @@ let package = Package(
         .library(name: "BifrostState", targets: ["BifrostState"]),
         .library(name: "BifrostLibrary", targets: ["BifrostLibrary"]),
         .library(name: "BifrostHTTP", targets: ["BifrostHTTP"]),
-        .library(name: "BifrostPluginSDK", targets: ["BifrostPluginSDK"]),
-        .library(name: "BifrostPluginTesting", targets: ["BifrostPluginTesting"]),
+        .library(name: "BifrostPluginHarness", targets: ["BifrostPluginHarness"]),
         .library(name: "TimingHeadersPlugin", type: .dynamic, targets: ["TimingHeadersPlugin"]),
         .library(name: "RateLimitingPlugin", type: .dynamic, targets: ["RateLimitingPlugin"]),
         .library(name: "CachingPlugin", type: .dynamic, targets: ["CachingPlugin"]),
@@ -29,32 +30,24 @@ let package = Package(
         .library(name: "ModelAliasPlugin", type: .dynamic, targets: ["ModelAliasPlugin"]),
     ],
     dependencies: [
+        // The plugin SDK is a package of its own (PluginSDK/README.md), so a plugin builds without the gateway's
+        // dependencies; its identity is the folder's name, `PluginSDK`.
+        .package(path: "PluginSDK"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
-        // MARK: Plugin SDK: the contract with plugin authors
-        .target(
-            name: "CBifrostPlugin",
-            path: "PluginSDK/CBifrostPlugin",
-            cSettings: [.unsafeFlags(["-std=c99", "-Wall", "-Wextra", "-Werror"])]
-        ),
-        .target(
-            name: "BifrostPluginSDK",
-            dependencies: ["CBifrostPlugin"],
-            path: "PluginSDK/BifrostPluginSDK",
-            swiftSettings: strictSwift
-        ),
-        .target(
-            name: "BifrostPluginTesting",
-            dependencies: ["BifrostPluginSDK", "BifrostCore", "BifrostNativePlugins", "BifrostPluginCases"],
-            path: "PluginSDK/BifrostPluginTesting",
-            swiftSettings: strictSwift
-        ),
-
         // MARK: Host
+        .target(
+            name: "BifrostPluginHarness",
+            dependencies: [
+                sdk, "BifrostCore", "BifrostNativePlugins", "BifrostPluginCases",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .target(name: "CBifrostAtomics"),
         .target(
             name: "BifrostCore",
@@ -66,7 +59,8 @@ let package = Package(
         .target(
             name: "BifrostNativePlugins",
             dependencies: [
-                "BifrostCore", "BifrostWire", "CBifrostPlugin", "CBifrostHostSupport",
+                "BifrostCore", "BifrostWire", "CBifrostHostSupport",
+                .product(name: "CBifrostPlugin", package: "PluginSDK"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             // NativeSession is touched by one thread at a time by construction (one session per
@@ -158,7 +152,7 @@ let package = Package(
             name: "BifrostBenchmarks",
             dependencies: [
                 "BifrostCore", "BifrostWire", "BifrostNativePlugins", "BifrostPluginIsolation", "BifrostProviders",
-                "BifrostPluginSDK",
+                sdk,
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/bifrost-bench",
@@ -168,20 +162,20 @@ let package = Package(
         // MARK: Example plugins
         .target(
             name: "TimingHeadersPlugin",
-            dependencies: ["BifrostPluginSDK"],
+            dependencies: [sdk],
             path: "ExamplePlugins/timing-headers/Sources",
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "TimingHeadersPluginTests",
-            dependencies: ["TimingHeadersPlugin", "BifrostPluginTesting", "BifrostCore"],
+            dependencies: ["TimingHeadersPlugin", "BifrostPluginHarness", "BifrostCore"],
             path: "ExamplePlugins/timing-headers/Tests",
             swiftSettings: strictSwift
         ),
 
         .target(
             name: "RateLimiting",
-            dependencies: ["BifrostPluginSDK"],
+            dependencies: [sdk],
             path: "ExamplePlugins/rate-limiting/Sources/RateLimiting",
             swiftSettings: strictSwift
         ),
@@ -193,13 +187,13 @@ let package = Package(
         ),
         .testTarget(
             name: "RateLimitingTests",
-            dependencies: ["RateLimiting", "BifrostPluginTesting", "BifrostCore", "BifrostTestSupport"],
+            dependencies: ["RateLimiting", "BifrostPluginHarness", "BifrostCore", "BifrostTestSupport"],
             path: "ExamplePlugins/rate-limiting/Tests",
             swiftSettings: strictSwift
         ),
         .target(
             name: "ResponseCaching",
-            dependencies: ["BifrostPluginSDK"],
+            dependencies: [sdk],
             path: "ExamplePlugins/caching/Sources/ResponseCaching",
             swiftSettings: strictSwift
         ),
@@ -211,13 +205,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ResponseCachingTests",
-            dependencies: ["ResponseCaching", "BifrostPluginTesting", "BifrostCore", "BifrostTestSupport"],
+            dependencies: ["ResponseCaching", "BifrostPluginHarness", "BifrostCore", "BifrostTestSupport"],
             path: "ExamplePlugins/caching/Tests",
             swiftSettings: strictSwift
         ),
         .target(
             name: "Monitoring",
-            dependencies: ["BifrostPluginSDK"],
+            dependencies: [sdk],
             path: "ExamplePlugins/monitoring/Sources/Monitoring",
             swiftSettings: strictSwift
         ),
@@ -230,14 +224,14 @@ let package = Package(
         .testTarget(
             name: "MonitoringTests",
             dependencies: [
-                "Monitoring", "RateLimiting", "ResponseCaching", "BifrostPluginTesting", "BifrostCore", "BifrostTestSupport",
+                "Monitoring", "RateLimiting", "ResponseCaching", "BifrostPluginHarness", "BifrostCore", "BifrostTestSupport",
             ],
             path: "ExamplePlugins/monitoring/Tests",
             swiftSettings: strictSwift
         ),
         .target(
             name: "RequestLogging",
-            dependencies: ["BifrostPluginSDK"],
+            dependencies: [sdk],
             path: "ExamplePlugins/logging/Sources/RequestLogging",
             swiftSettings: strictSwift
         ),
@@ -249,14 +243,14 @@ let package = Package(
         ),
         .testTarget(
             name: "RequestLoggingTests",
-            dependencies: ["RequestLogging", "RateLimiting", "BifrostPluginTesting", "BifrostCore", "BifrostTestSupport"],
+            dependencies: ["RequestLogging", "RateLimiting", "BifrostPluginHarness", "BifrostCore", "BifrostTestSupport"],
             path: "ExamplePlugins/logging/Tests",
             swiftSettings: strictSwift
         ),
 
         .target(
             name: "ModelAlias",
-            dependencies: ["BifrostPluginSDK"],
+            dependencies: [sdk],
             path: "ExamplePlugins/model-alias-swift/Sources/ModelAlias",
             swiftSettings: strictSwift
         ),
@@ -271,7 +265,7 @@ let package = Package(
         .target(
             name: "BifrostTestSupport",
             dependencies: [
-                "BifrostCore", "BifrostNativePlugins", "BifrostGateway", "BifrostHTTP", "BifrostPluginSDK",
+                "BifrostCore", "BifrostNativePlugins", "BifrostGateway", "BifrostHTTP", sdk,
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -319,7 +313,8 @@ let package = Package(
             name: "BifrostGatewayTests",
             dependencies: [
                 "BifrostGateway", "BifrostLibrary", "BifrostCore", "BifrostHTTP", "BifrostNativePlugins",
-                "BifrostPluginIsolation", "BifrostPluginSDK", "BifrostTestSupport",
+                "BifrostPluginIsolation", "BifrostTestSupport", .product(name: "BifrostPluginSDK", package: "PluginSDK"),
+                .product(name: "BifrostPluginTesting", package: "PluginSDK"),
             ],
             swiftSettings: strictSwift
         ),

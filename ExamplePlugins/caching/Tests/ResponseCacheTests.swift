@@ -1,6 +1,6 @@
 import BifrostCore
+import BifrostPluginHarness
 import BifrostPluginSDK
-import BifrostPluginTesting
 import BifrostTestSupport
 import ResponseCaching
 import Testing

@@ -7,10 +7,11 @@ import Testing
 struct RequestLoggerCutShortTests {
     @Test func aStreamLeftAfterTwoChunksIsLoggedAs499WithTheTokensStreamed() async throws {
         let (path, configuration) = try RequestLoggerTests.logFile()
-        let body =
-            #"{"model":"mock/echo","stream":true,"messages":[{"role":"user","content":"one two three four five six seven eight nine ten"}]}"#
+        // 300 words a word at a time, 20 ms apart: the client leaves long before the end.
+        let prompt = String(repeating: "word ", count: 300)
+        let body = #"{"model":"mock/echo","stream":true,"messages":[{"role":"user","content":"\#(prompt)"}]}"#
         try await withPluginGateway(
-            [GatewayPlugin(RequestLogger.self, configuration: configuration)], mockLatencyMilliseconds: 50
+            [GatewayPlugin(RequestLogger.self, configuration: configuration)], mockLatencyMilliseconds: 20
         ) {
             client, _, _ in
             try await client.withConnection { connection in

@@ -1,6 +1,6 @@
 import BifrostCore
+import BifrostPluginHarness
 import BifrostPluginSDK
-import BifrostPluginTesting
 import Testing
 
 // The Swift example of PluginSDK/README.md, verbatim but for the `@_cdecl` entry point

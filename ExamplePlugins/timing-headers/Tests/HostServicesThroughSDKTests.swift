@@ -1,7 +1,7 @@
 import BifrostCore
 import BifrostNativePlugins
+import BifrostPluginHarness
 import BifrostPluginSDK
-import BifrostPluginTesting
 import Testing
 
 // The ABI 1.2 host services, exercised through the SDK and the host's real table.

@@ -1,7 +1,7 @@
 import BifrostCore
 import BifrostNativePlugins
+import BifrostPluginHarness
 import BifrostPluginSDK
-import BifrostPluginTesting
 import Synchronization
 import Testing
 

@@ -1,7 +1,7 @@
 import BifrostCore
 import BifrostNativePlugins
+import BifrostPluginHarness
 import BifrostPluginSDK
-import BifrostPluginTesting
 import Testing
 
 // The ABI 1.3 views (tool calls, reasoning, refusals, usage details) through the SDK and the

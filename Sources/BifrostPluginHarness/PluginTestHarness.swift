@@ -13,7 +13,7 @@ public import BifrostPluginSDK
 ///
 /// ```swift
 /// import BifrostCore
-/// import BifrostPluginTesting
+/// import BifrostPluginHarness
 /// import Testing
 ///
 /// @Test func addsHeaders() async throws {
