@@ -313,7 +313,7 @@ let package = Package(
             name: "BifrostGatewayTests",
             dependencies: [
                 "BifrostGateway", "BifrostLibrary", "BifrostCore", "BifrostHTTP", "BifrostNativePlugins",
-                "BifrostPluginIsolation", "BifrostTestSupport", .product(name: "BifrostPluginSDK", package: "PluginSDK"),
+                "BifrostPluginIsolation", "BifrostTestSupport", sdk,
                 .product(name: "BifrostPluginTesting", package: "PluginSDK"),
             ],
             swiftSettings: strictSwift
