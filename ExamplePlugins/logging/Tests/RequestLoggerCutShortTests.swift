@@ -14,19 +14,7 @@ struct RequestLoggerCutShortTests {
             [GatewayPlugin(RequestLogger.self, configuration: configuration)], mockLatencyMilliseconds: 20
         ) {
             client, _, _ in
-            try await client.withConnection { connection in
-                let request =
-                    "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
-                try await connection.write(Array(request.utf8))
-                var received: [UInt8] = []
-                while String(decoding: received, as: UTF8.self).components(separatedBy: "data: ").count <= 2 {
-                    let more = try await connection.readRaw(atLeast: received.count + 1)
-                    try #require(!more.isEmpty, "the gateway closed the stream before two chunks")
-                    received = more
-                }
-                connection.close()
-            }
+            try await client.leaveStream("/v1/chat/completions", body: body, afterEvents: 2)
             try await Polling.eventually { ((try? RequestLoggerTests.lines(path)) ?? []).count == 1 }
         }
         let lines = try RequestLoggerTests.lines(path)
