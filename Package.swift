@@ -62,10 +62,11 @@ let package = Package(
         ),
         .target(name: "BifrostWire", dependencies: ["BifrostCore"], swiftSettings: strictSwift),
         .target(name: "CBifrostHostSupport"),
+        .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(
             name: "BifrostNativePlugins",
             dependencies: [
-                "BifrostCore", "BifrostWire", "CBifrostPlugin", "CBifrostHostSupport",
+                "BifrostCore", "BifrostWire", "CBifrostPlugin", "CBifrostHostSupport", "CFFI",
                 .product(name: "Logging", package: "swift-log"),
             ],
             // NativeSession is touched by one thread at a time by construction (one session per
