@@ -11,7 +11,9 @@ extension PluginCommandDeclaration {
         guard case .object(let members) = arguments else {
             throw PluginCommandError(
                 code: .invalidArguments, plugin: plugin, command: name,
-                message: "the arguments of command '\(name)' must be a JSON object of named arguments, not \(arguments.kindDescription)")
+                message:
+                    "the arguments of command '\(name)' must be a JSON object of named arguments, not \(arguments.kindDescription)"
+            )
         }
         let declared = Set(self.arguments.map(\.name))
         if let extra = members.members.first(where: { !declared.contains($0.key) }) {
@@ -25,7 +27,8 @@ extension PluginCommandDeclaration {
             guard let value = members[argument.name] else {
                 throw PluginCommandError(
                     code: .missingArgument, plugin: plugin, command: name, argument: argument.name,
-                    message: "command '\(name)' of plugin '\(plugin)' needs argument '\(argument.name)' (\(argument.type.rawValue))")
+                    message:
+                        "command '\(name)' of plugin '\(plugin)' needs argument '\(argument.name)' (\(argument.type.rawValue))")
             }
             guard let bound = Self.bind(value, as: argument.type) else {
                 throw PluginCommandError(

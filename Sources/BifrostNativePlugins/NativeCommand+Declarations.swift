@@ -50,7 +50,8 @@ extension NativeCommand {
             let entry = raw + index * stride
             let size = Int(entry.load(as: UInt32.self))
             guard size == stride else {
-                throw refuse(nil, "commands[\(index)].struct_size is \(size), but commands[0]'s is \(stride); use one struct_size")
+                throw refuse(
+                    nil, "commands[\(index)].struct_size is \(size), but commands[0]'s is \(stride); use one struct_size")
             }
             let declared = entry.load(as: bifrost_command.self)
             let name = try string(declared.name, origin: origin) ?? ""
@@ -74,7 +75,9 @@ extension NativeCommand {
                 guard result == .string else {
                     throw refuse(label, "release_result is set, but only a string result is released; set it to NULL")
                 }
-                if let problem = problem(withFunction: unsafeBitCast(release, to: UInt.self), field: "release_result", origin: origin) {
+                if let problem = problem(
+                    withFunction: unsafeBitCast(release, to: UInt.self), field: "release_result", origin: origin)
+                {
                     throw refuse(label, problem)
                 }
             }
@@ -131,7 +134,8 @@ extension NativeCommand {
             }
             guard let type = valueType(declared.value_type), type != .void else {
                 throw refuse(
-                    "argument '\(name)' has unknown value_type \(declared.value_type) (use BIFROST_TYPE_INT64, _DOUBLE, _BOOL or _STRING)")
+                    "argument '\(name)' has unknown value_type \(declared.value_type) (use BIFROST_TYPE_INT64, _DOUBLE, _BOOL or _STRING)"
+                )
             }
             guard let description = try? string(declared.description, origin: origin) as String?? else {
                 throw refuse("the description of argument '\(name)' is not a readable NUL-terminated string")
@@ -159,7 +163,9 @@ extension NativeCommand {
         if let memory = origin.memory, !memory.isReadableString(UInt(bitPattern: pointer)) {
             throw PluginLoadError(
                 file: origin.source, kind: .invalidCommand,
-                reason: "plugin '\(origin.plugin)' commands: a name or description (\(pointer)) is not a readable NUL-terminated string")
+                reason:
+                    "plugin '\(origin.plugin)' commands: a name or description (\(pointer)) is not a readable NUL-terminated string"
+            )
         }
         return String(cString: pointer)
     }

@@ -144,6 +144,7 @@ struct WorkerCreation: Sendable {
     var hooks: PluginHooks
     var abiVersion: String
     var failsOpenByDefault: Bool
+    var commands: [PluginCommandDeclaration]
 
     init(_ plugin: NativePlugin) {
         name = plugin.descriptor.name
@@ -151,6 +152,7 @@ struct WorkerCreation: Sendable {
         hooks = plugin.descriptor.hooks
         abiVersion = plugin.descriptor.abiVersion ?? ""
         failsOpenByDefault = plugin.descriptor.defaultFailurePolicy == .failOpen
+        commands = plugin.commands
     }
 
     init(reading reader: inout WorkerReader) throws(WorkerProtocolError) {
@@ -159,6 +161,7 @@ struct WorkerCreation: Sendable {
         hooks = PluginHooks(rawValue: try reader.readByte())
         abiVersion = try reader.readString()
         failsOpenByDefault = try reader.readBool()
+        commands = try reader.readArray { (reader) throws(WorkerProtocolError) in try reader.readCommandDeclaration() }
     }
 
     func write(to writer: inout WorkerWriter) {
@@ -167,6 +170,7 @@ struct WorkerCreation: Sendable {
         writer.write(hooks.rawValue)
         writer.write(abiVersion)
         writer.write(failsOpenByDefault)
+        writer.write(commands) { $0.write($1) }
     }
 }
 
