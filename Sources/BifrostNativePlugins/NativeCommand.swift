@@ -71,7 +71,7 @@ final class NativeCommand: @unchecked Sendable {
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count + 2) { slots in
             withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: count) { pointers in
                 var copies: [UnsafeMutablePointer<CChar>] = []
-                defer { copies.forEach { free($0) } }
+                defer { for copy in copies { free(copy) } }
                 let base = UnsafeMutableRawPointer(slots.baseAddress!)
                 base.storeBytes(of: instance, as: UnsafeMutableRawPointer?.self)
                 pointers[0] = base

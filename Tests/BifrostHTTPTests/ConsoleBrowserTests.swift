@@ -78,8 +78,8 @@ struct ConsoleBrowserTests {
             #expect(tail.count >= 5)
             #expect(tail.allSatisfy { $0.count == 8 && $0[2] == "/v1/chat/completions" && $0[3] == "echo" && $0[5] == "200" })
             // The faulting plugin is skipped (fail-open), so only the scoped one acted once counter was off.
-            #expect(tail.contains { $0[7] == "tagger" }, "a request after the disable shows only the plugins that ran")
-            #expect(tail.contains { $0[7] == "counter, tagger" })
+            #expect(tail.contains { $0[7] == "tagger, commander" }, "a request after the disable shows only the plugins that ran")
+            #expect(tail.contains { $0[7] == "counter, tagger, commander" }, "\(tail)")
             #expect(
                 report["command_signature"] as? String == "commander describe(i: int64, d: double, b: bool, s: string) → string")
             #expect(report["command_result"] as? String == #""i=-7 d=0.5 b=1 s=from the console""#)
