@@ -56,10 +56,11 @@ let package = Package(
         ),
         .target(name: "BifrostWire", dependencies: ["BifrostCore"], swiftSettings: strictSwift),
         .target(name: "CBifrostHostSupport"),
+        .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(
             name: "BifrostNativePlugins",
             dependencies: [
-                "BifrostCore", "BifrostWire", "CBifrostHostSupport",
+                "BifrostCore", "BifrostWire", "CBifrostHostSupport", "CFFI",
                 .product(name: "CBifrostPlugin", package: "PluginSDK"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -121,6 +121,8 @@ final class PluginInstance {
     let host: UnsafePointer<bifrost_host_api>
     let token: OpaquePointer?
     let table: UnsafeMutablePointer<bifrost_plugin>
+    /// The C declarations of a ``CommandProvidingPlugin``'s commands (ABI 1.5).
+    private let commands: CommandTable?
     private let name: UnsafeMutablePointer<CChar>
     private let version: UnsafeMutablePointer<CChar>
 
@@ -135,6 +137,8 @@ final class PluginInstance {
         self.name = strdup(type(of: plugin).name)!
         self.version = strdup(type(of: plugin).version)!
         self.table = .allocate(capacity: 1)
+        let declared = (type(of: plugin) as? any CommandProvidingPlugin.Type)?.commands ?? []
+        commands = declared.isEmpty ? nil : CommandTable(declared)
 
         var table = bifrost_plugin()
         table.struct_size = UInt32(MemoryLayout<bifrost_plugin>.size)
@@ -171,6 +175,10 @@ final class PluginInstance {
                 guard let instance else { return BIFROST_ERR_INVALID_ARGUMENT }
                 return Unmanaged<PluginInstance>.fromOpaque(instance).takeUnretainedValue().exportState(to: writer)
             }
+        }
+        if let commands {
+            table.commands = UnsafePointer(commands.commands)
+            table.command_count = commands.count
         }
         table.destroy = { instance in
             guard let instance else { return }

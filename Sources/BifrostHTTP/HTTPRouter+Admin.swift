@@ -22,6 +22,8 @@ enum AdminRoute: Sendable, Hashable {
     case setEnabled(plugin: String, enabled: Bool)
     /// `POST /api/plugins/{name}/failure_policy` with `{"failure_policy": "fail_open"}`
     case setFailurePolicy(plugin: String)
+    /// `POST /api/plugins/{name}/commands/{command}` with the arguments as a JSON object
+    case callCommand(plugin: String, command: String)
 }
 
 extension HTTPRouter.Route {
@@ -32,7 +34,7 @@ extension HTTPRouter.Route {
         case .reloadPlugins: .write
         case .admin(.console), .admin(.login): .open
         case .admin(.session), .admin(.stats), .admin(.requests): .read
-        case .admin(.logout), .admin(.setEnabled), .admin(.setFailurePolicy): .write
+        case .admin(.logout), .admin(.setEnabled), .admin(.setFailurePolicy), .admin(.callCommand): .write
         case .chatCompletions, .responses, .embeddings, .anthropicMessages, .models, .health, .metrics: nil
         }
     }
@@ -63,6 +65,11 @@ extension HTTPRouter {
         default: break
         }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count == 6, parts[0].isEmpty, parts[1] == "api", parts[2] == "plugins", !parts[3].isEmpty,
+            parts[4] == "commands", !parts[5].isEmpty
+        {
+            return only(.POST, .callCommand(plugin: String(parts[3]), command: String(parts[5])))
+        }
         guard parts.count == 5, parts[0].isEmpty, parts[1] == "api", parts[2] == "plugins", !parts[3].isEmpty else {
             return nil
         }
@@ -90,9 +97,11 @@ extension HTTPRouter {
 
     /// Answers an admin route for `caller`, already admitted.
     func answerAdmin(_ route: AdminRoute, body: ByteBuffer, headers: HTTPHeaders, caller: PluginControlActor, requestID: String)
-        -> HTTPServerResponse
+        async -> HTTPServerResponse
     {
         switch route {
+        case .callCommand(let plugin, let command):
+            return await callCommand(command, of: plugin, body: body, caller: caller, requestID: requestID)
         case .console:
             return ConsoleAssets.page(requestID: requestID)
         case .login:

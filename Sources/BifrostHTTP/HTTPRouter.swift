@@ -203,7 +203,7 @@ struct HTTPRouter: Sendable {
         case .admin(let adminRoute):
             let caller = caller ?? PluginControlActor(method: "anonymous", peer: context.clientID)
             return .complete(
-                answerAdmin(adminRoute, body: body, headers: headers, caller: caller, requestID: context.requestID))
+                await answerAdmin(adminRoute, body: body, headers: headers, caller: caller, requestID: context.requestID))
         case .models, .health, .plugins, .metrics:
             return .complete(respond(to: route, requestID: context.requestID))
         }
@@ -374,6 +374,7 @@ struct HTTPRouter: Sendable {
             writer.key("position")
             writer.number(position)
             Self.writeControlFields(plugin, into: &writer)
+            Self.writeCommands(of: entry.plugin, into: &writer)
             writer.endObject()
         }
         writer.endArray()

@@ -23,7 +23,9 @@ public typealias NativePluginFactory = (
 public final class NativePlugin: Plugin {
     public let descriptor: PluginDescriptor
     private let hooks: Hooks
-    private let destroyed = Atomic<Bool>(false)
+    /// The commands the plugin exports (ABI 1.5), see `NativePlugin+Commands.swift`.
+    let nativeCommands: [NativeCommand]
+    let destroyed = Atomic<Bool>(false)
 
     private struct Hooks: @unchecked Sendable {
         // The instance belongs to the plugin, which promises thread-safe hooks (ABI rule).
@@ -47,9 +49,10 @@ public final class NativePlugin: Plugin {
         return size >= offset + width
     }
 
-    private init(descriptor: PluginDescriptor, hooks: Hooks) {
+    private init(descriptor: PluginDescriptor, hooks: Hooks, commands: [NativeCommand]) {
         self.descriptor = descriptor
         self.hooks = hooks
+        nativeCommands = commands
     }
 
     /// Creates a plugin through its factory, checking its table against the ABI rules.
@@ -152,6 +155,15 @@ public final class NativePlugin: Plugin {
             throw PluginLoadError(file: source, kind: .invalidName, reason: problem)
         }
         identity.name = name
+        let commands: [NativeCommand]
+        do {
+            commands = try NativeCommand.read(
+                from: table, structSize: structSize, minor: minor,
+                origin: NativeCommand.Origin(source: source, plugin: name!, memory: memory, library: libraryFile))
+        } catch {
+            hooks.destroy?(hooks.instance)
+            throw error
+        }
         var presentHooks: PluginHooks = []
         if hooks.pre != nil { presentHooks.insert(.pre) }
         if hooks.post != nil { presentHooks.insert(.post) }
@@ -167,7 +179,7 @@ public final class NativePlugin: Plugin {
             defaultFailurePolicy: failOpen ? .failOpen : .failClosed)
         descriptor.contentHash = contentHash
         descriptor.capabilities = declared
-        return NativePlugin(descriptor: descriptor, hooks: hooks)
+        return NativePlugin(descriptor: descriptor, hooks: hooks, commands: commands)
     }
 
     /// The capabilities a plugin declared, or `nil` when it declares none because it was built

@@ -30,6 +30,8 @@ public struct PluginLoadError: Error, Sendable, Hashable, CustomStringConvertibl
         case invalidConfiguration
         /// A reload could not hand the replaced instance's state to the new one.
         case stateHandoff
+        /// A command the plugin declares (ABI 1.5) is malformed.
+        case invalidCommand
     }
 
     /// The file the plugin came from (or the in-process source name).

@@ -19,13 +19,19 @@ public import Logging
 /// ```
 public final class IsolatedPlugin: SupervisedPlugin {
     public let descriptor: PluginDescriptor
-    private let supervisor: WorkerSupervisor
+    /// The commands the plugin declared in its worker (ABI 1.5); see `IsolatedPlugin+Commands.swift`.
+    public let commands: [PluginCommandDeclaration]
+    let supervisor: WorkerSupervisor
     private let hookDeadline: Duration
     private let metrics: MetricsRegistry
     private let metricsSource: UInt64
 
-    private init(descriptor: PluginDescriptor, supervisor: WorkerSupervisor, hookDeadline: Duration, metrics: MetricsRegistry) {
+    private init(
+        descriptor: PluginDescriptor, commands: [PluginCommandDeclaration], supervisor: WorkerSupervisor, hookDeadline: Duration,
+        metrics: MetricsRegistry
+    ) {
         self.descriptor = descriptor
+        self.commands = commands
         self.supervisor = supervisor
         self.hookDeadline = hookDeadline
         self.metrics = metrics
@@ -63,7 +69,9 @@ public final class IsolatedPlugin: SupervisedPlugin {
             defaultFailurePolicy: creation.failsOpenByDefault ? .failOpen : .failClosed)
         descriptor.contentHash = contentHash
         descriptor.capabilities = creation.capabilities
-        return IsolatedPlugin(descriptor: descriptor, supervisor: supervisor, hookDeadline: hookDeadline, metrics: metrics)
+        return IsolatedPlugin(
+            descriptor: descriptor, commands: creation.commands, supervisor: supervisor, hookDeadline: hookDeadline,
+            metrics: metrics)
     }
 
     public var supervision: PluginSupervision { supervisor.supervision }

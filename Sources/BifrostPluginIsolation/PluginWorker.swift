@@ -171,6 +171,19 @@ private struct WorkerServer: Sendable {
                 } catch {
                     _exit(0)
                 }
+            case .command?:
+                let reply: [UInt8]
+                do throws(WorkerProtocolError) {
+                    reply = try runCommand(message)
+                } catch {
+                    FileOutput.standardError("bifrost plugin-worker: \(error)\n")
+                    _exit(2)
+                }
+                do throws(WorkerChannelError) {
+                    try channel.send(reply)
+                } catch {
+                    _exit(0)
+                }
             case .destroy?:
                 plugin.shutdown()
                 try? channel.send(WorkerWriter(.destroyed).finished())
@@ -180,6 +193,24 @@ private struct WorkerServer: Sendable {
                 _exit(2)
             }
         }
+    }
+
+    /// Calls the command a `command` message names with its arguments; the `commandDone` reply.
+    private func runCommand(_ message: [UInt8]) throws(WorkerProtocolError) -> [UInt8] {
+        var reader = WorkerReader(message, from: 1)
+        let name = try reader.readString()
+        let arguments = try reader.readArray { (reader) throws(WorkerProtocolError) in try reader.readCommandValue() }
+        var writer = WorkerWriter(.commandDone)
+        do throws(PluginCommandError) {
+            let value = try plugin.callCommand(name, arguments: arguments)
+            writer.write(true)
+            writer.write(value)
+        } catch {
+            writer.write(false)
+            writer.write(error.code.rawValue)
+            writer.write(error.message)
+        }
+        return writer.finished()
     }
 
     private func run(_ message: [UInt8]) throws(WorkerProtocolError) -> [UInt8] {

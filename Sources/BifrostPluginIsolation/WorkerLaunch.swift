@@ -147,6 +147,7 @@ struct WorkerCreation: Sendable {
     /// What the plugin declared it reads (ABI 1.6); `nil` for an older plugin. The worker's
     /// accessors enforce it; the gateway shows it.
     var capabilities: PluginCapabilities?
+    var commands: [PluginCommandDeclaration]
 
     init(_ plugin: NativePlugin) {
         name = plugin.descriptor.name
@@ -155,6 +156,7 @@ struct WorkerCreation: Sendable {
         abiVersion = plugin.descriptor.abiVersion ?? ""
         failsOpenByDefault = plugin.descriptor.defaultFailurePolicy == .failOpen
         capabilities = plugin.descriptor.capabilities
+        commands = plugin.commands
     }
 
     init(reading reader: inout WorkerReader) throws(WorkerProtocolError) {
@@ -164,6 +166,7 @@ struct WorkerCreation: Sendable {
         abiVersion = try reader.readString()
         failsOpenByDefault = try reader.readBool()
         capabilities = try reader.readBool() ? PluginCapabilities(rawValue: try reader.readUInt64()) : nil
+        commands = try reader.readArray { (reader) throws(WorkerProtocolError) in try reader.readCommandDeclaration() }
     }
 
     func write(to writer: inout WorkerWriter) {
@@ -174,6 +177,7 @@ struct WorkerCreation: Sendable {
         writer.write(failsOpenByDefault)
         writer.write(capabilities != nil)
         if let capabilities { writer.write(capabilities.rawValue) }
+        writer.write(commands) { $0.write($1) }
     }
 }
 

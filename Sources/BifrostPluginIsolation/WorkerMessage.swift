@@ -24,6 +24,10 @@ enum WorkerMessageKind: UInt8 {
     case exportState
     /// Worker → gateway: the exported state (or none), or why the export failed.
     case exportedState
+    /// Gateway → worker: call a plugin command (ABI 1.5); its name and bound arguments follow.
+    case command
+    /// Worker → gateway: the command returned; its value, or why it did not run, follows.
+    case commandDone
 }
 
 /// What a hook may read of its request's context: the fixed facts and the values.

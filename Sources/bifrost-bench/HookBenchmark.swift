@@ -38,6 +38,10 @@ struct HookBenchmark {
             try IsolationCost.run(directory: arguments[2], executable: arguments[3])
             return
         }
+        if arguments.count == 3, arguments[1] == "--commands" {
+            try await CommandCost.run(file: arguments[2])
+            return
+        }
         if arguments.count == 3, arguments[1] == "--wire" {
             try WireBenchmark.run(directory: arguments[2])
             return

@@ -9,7 +9,7 @@ struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugins",
         abstract: "Inspect plugin shared objects.",
-        subcommands: [CheckCommand.self, ListCommand.self, TestCommand.self]
+        subcommands: [CheckCommand.self, ListCommand.self, TestCommand.self, CallCommand.self]
     )
 }
 

@@ -83,7 +83,7 @@ struct GatewayEndToEndTests {
                         "content_hash": .string(try PluginLoader.contentHash(of: file)), "generation": 1, "loaded_at": "<time>",
                         "hooks": ["pre_hook", "post_hook"], "capabilities": [], "failure_policy": "fail_closed",
                         "hook_deadline_ms": 1000, "isolation": "in_process", "position": 0,
-                        "state": "enabled", "scope": .null,
+                        "state": "enabled", "scope": .null, "commands": [],
                     ]
                 ])
         }

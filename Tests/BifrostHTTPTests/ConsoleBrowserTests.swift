@@ -13,7 +13,9 @@ struct ConsoleBrowserTests {
         "Console/drive_console.py"
     ).path
 
-    @Test("log in, see the chain with state, scope, policy and isolation, disable a plugin, watch the live tail fill")
+    @Test(
+        "log in, see the chain with state, scope, policy and isolation, disable a plugin, watch the live tail fill, run a command"
+    )
     func drive() async throws {
         let chromium = "/usr/bin/chromium"
         try #require(FileManager.default.isExecutableFile(atPath: chromium), "Chromium is missing: .ci/run installs it")
@@ -21,7 +23,11 @@ struct ConsoleBrowserTests {
         let tagger = CountingPlugin(name: "tagger")
         var scoped = PluginSpec.plugin(tagger)
         scoped.scope = PluginScope(models: ["echo"])
-        let plugins: [PluginSpec] = [.plugin(counter), scoped, .plugin(FaultingPlugin(name: "faulty"), failurePolicy: .failOpen)]
+        // The zoo's commander (Tests/PluginZoo/commander.c): its `describe` takes one argument of each type.
+        let commander = PluginSpec.native(try await CPluginCompiler.compile(zoo: "commander.c", as: "commander.so"))
+        let plugins: [PluginSpec] = [
+            .plugin(counter), scoped, .plugin(FaultingPlugin(name: "faulty"), failurePolicy: .failOpen), commander,
+        ]
         try await withAdminServer(plugins) { client, bifrost in
             let secretPrompt = "the-secret-prompt-\(UInt32.random(in: 0...UInt32.max))"
             let clientKey = "sk-console-client-key"
@@ -44,7 +50,8 @@ struct ConsoleBrowserTests {
                 "/usr/bin/env",
                 [
                     "python3", Self.driver, "--port", String(client.port), "--token", adminToken, "--disable", "counter",
-                    "--screenshots", screenshots, "--chromium", chromium,
+                    "--screenshots", screenshots, "--chromium", chromium, "--command", "commander/describe",
+                    "--command-values", #"{"i": "-7", "d": "0.5", "b": true, "s": "from the console"}"#,
                 ])
             traffic.cancel()
             _ = await traffic.value
@@ -57,10 +64,10 @@ struct ConsoleBrowserTests {
             #expect(report["cookie_visible_to_script"] as? String == "", "the session cookie must be HttpOnly")
 
             let chain = report["chain"] as? [[String]] ?? []
-            #expect(chain.map { $0.count > 1 ? $0[1] : "" } == ["counter", "tagger", "faulty"])
+            #expect(chain.map { $0.count > 1 ? $0[1] : "" } == ["counter", "tagger", "faulty", "commander"])
             #expect(chain.first?[3] == "enabled")
-            #expect(chain.count == 3 && chain[1][4] == "models: echo")
-            #expect(chain.count == 3 && chain[2][5] == "fail_closedfail_open")
+            #expect(chain.count == 4 && chain[1][4] == "models: echo")
+            #expect(chain.count == 4 && chain[2][5] == "fail_closedfail_open")
             #expect(chain.allSatisfy { $0.count > 6 && $0[6] == "in_process" })
 
             let after = report["chain_after_disable"] as? [[String]] ?? []
@@ -71,8 +78,12 @@ struct ConsoleBrowserTests {
             #expect(tail.count >= 5)
             #expect(tail.allSatisfy { $0.count == 8 && $0[2] == "/v1/chat/completions" && $0[3] == "echo" && $0[5] == "200" })
             // The faulting plugin is skipped (fail-open), so only the scoped one acted once counter was off.
-            #expect(tail.contains { $0[7] == "tagger" }, "a request after the disable shows only the plugins that ran")
-            #expect(tail.contains { $0[7] == "counter, tagger" })
+            #expect(tail.contains { $0[7] == "tagger, commander" }, "a request after the disable shows only the plugins that ran")
+            #expect(tail.contains { $0[7] == "counter, tagger, commander" }, "\(tail)")
+            #expect(
+                report["command_signature"] as? String == "commander describe(i: int64, d: double, b: bool, s: string) → string")
+            #expect(report["command_result"] as? String == #""i=-7 d=0.5 b=1 s=from the console""#)
+
             let page = report["page_text"] as? String ?? ""
             #expect(!page.contains(secretPrompt))
             #expect(!page.contains(clientKey))

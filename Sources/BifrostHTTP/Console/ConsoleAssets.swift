@@ -2,8 +2,8 @@ import NIOCore
 
 /// The console served at `/ui`: one page of plain HTML, CSS and JavaScript built into the
 /// binary (no CDN, no network). It reads `/api/plugins`, `/api/stats` and `/api/requests`
-/// every second and posts the chain's controls; every value it shows is set as text, never
-/// as markup.
+/// every second and posts the chain's controls and plugin commands (a form per command,
+/// generated from its declared signature); every value it shows is set as text, never as markup.
 enum ConsoleAssets {
     /// The page, with headers that keep it from being framed or from loading anything else.
     static func page(requestID: String) -> HTTPServerResponse {
@@ -50,6 +50,10 @@ enum ConsoleAssets {
         .hidden { display: none; }
         #message { color: #b3261e; min-height: 1.4em; }
         svg { background: #fafbfc; border: 1px solid #eef0f4; }
+        form.command { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; padding: 6px 0; border-bottom: 1px solid #eef0f4; }
+        form.command .signature { font-family: ui-monospace, monospace; min-width: 220px; }
+        form.command input[type=text], form.command input[type=number] { width: 120px; }
+        form.command output { font-family: ui-monospace, monospace; }
         </style>
         </head>
         <body>
@@ -71,6 +75,10 @@ enum ConsoleAssets {
             </tr></thead><tbody></tbody></table>
           </section>
           <section>
+            <h2>Commands</h2>
+            <div id="commands"></div>
+          </section>
+          <section>
             <h2>Traffic <span id="window"></span></h2>
             <div class="figures">
               <div class="figure"><b id="rate">0</b>requests/s</div>
@@ -88,7 +96,7 @@ enum ConsoleAssets {
         </main>
         <script>
         "use strict";
-        const state = { csrf: sessionStorage.getItem("bifrost-csrf"), plugins: [], stats: null, timer: null };
+        const state = { csrf: sessionStorage.getItem("bifrost-csrf"), plugins: [], stats: null, timer: null, commandsKey: "" };
         const $ = (id) => document.getElementById(id);
         function cell(row, text, cls) {
           const td = document.createElement("td");
@@ -188,6 +196,72 @@ enum ConsoleAssets {
             tbody.appendChild(row);
           }
         }
+        // One JSON member per argument, typed by the declaration; int64 text goes into the
+        // body as written (a JS number would round past 2^53). `null` when a value is unusable.
+        function commandBody(form, command) {
+          const members = [];
+          for (const arg of command.args) {
+            const input = form.elements.namedItem(arg.name);
+            let value;
+            if (arg.type === "bool") value = input.checked ? "true" : "false";
+            else if (arg.type === "string") value = JSON.stringify(input.value);
+            else if (arg.type === "int64") { if (!/^-?[0-9]+$/.test(input.value.trim())) return null; value = input.value.trim(); }
+            else { const number = Number(input.value); if (input.value.trim() === "" || !isFinite(number)) return null; value = JSON.stringify(number); }
+            members.push(JSON.stringify(arg.name) + ":" + value);
+          }
+          return "{" + members.join(",") + "}";
+        }
+        async function runCommand(form, plugin, command) {
+          const output = form.querySelector("output");
+          const body = commandBody(form, command);
+          if (body === null) { output.textContent = "a number is expected"; return; }
+          output.textContent = "…";
+          const result = await api("/api/plugins/" + encodeURIComponent(plugin.name) + "/commands/" + encodeURIComponent(command.name), { method: "POST", body });
+          if (result.status === 401) { showLogin("session expired"); return; }
+          output.textContent = result.status === 200 ? JSON.stringify(result.body.result) : (result.body && result.body.error ? result.body.error.message : "HTTP " + result.status);
+          output.className = result.status === 200 ? "status-ok" : "status-err";
+        }
+        // Rebuilt only when the declarations change, so what an operator typed survives refreshes.
+        function renderCommands() {
+          const key = JSON.stringify(state.plugins.map((p) => [p.name, p.commands || []]));
+          if (key === state.commandsKey) return;
+          state.commandsKey = key;
+          const container = $("commands");
+          container.replaceChildren();
+          for (const plugin of state.plugins) {
+            for (const command of plugin.commands || []) {
+              const form = document.createElement("form");
+              form.className = "command";
+              form.dataset.plugin = plugin.name;
+              form.dataset.command = command.name;
+              const signature = document.createElement("span");
+              signature.className = "signature";
+              signature.textContent = plugin.name + " " + command.name + "(" + command.args.map((a) => a.name + ": " + a.type).join(", ") + ") → " + command.result;
+              if (command.description) signature.title = command.description;
+              form.appendChild(signature);
+              for (const arg of command.args) {
+                const label = document.createElement("label");
+                label.textContent = arg.name + " ";
+                const input = document.createElement("input");
+                input.name = arg.name;
+                input.type = arg.type === "bool" ? "checkbox" : arg.type === "string" ? "text" : "number";
+                if (arg.type === "int64") { input.type = "text"; input.inputMode = "numeric"; input.placeholder = "integer"; }
+                if (arg.type === "double") input.step = "any";
+                if (arg.description) input.title = arg.description;
+                label.appendChild(input);
+                form.appendChild(label);
+              }
+              const run = document.createElement("button");
+              run.type = "submit";
+              run.textContent = "Run";
+              form.appendChild(run);
+              form.appendChild(document.createElement("output"));
+              form.addEventListener("submit", (event) => { event.preventDefault(); runCommand(form, plugin, command); });
+              container.appendChild(form);
+            }
+          }
+          if (!container.children.length) container.textContent = "no plugin of the chain exports commands";
+        }
         function renderStats() {
           const stats = state.stats;
           if (!stats) return;
@@ -225,6 +299,7 @@ enum ConsoleAssets {
           if (plugins.status === 200) { state.plugins = plugins.body.plugins; $("generation").textContent = "chain generation " + plugins.body.generation; }
           if (stats.status === 200) state.stats = stats.body;
           renderChain();
+          renderCommands();
           renderStats();
           if (requests.status === 200) renderTail(requests.body.requests);
         }

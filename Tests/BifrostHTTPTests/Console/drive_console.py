@@ -111,12 +111,32 @@ ROWS = "Array.from(document.querySelectorAll('#chain tbody tr')).map(r => Array.
 TAIL = "Array.from(document.querySelectorAll('#tail tbody tr')).map(r => Array.from(r.cells).map(c => c.textContent))"
 
 
+def run_command(browser, target, values, report):
+    """Fills the command's generated form with `values`, runs it and reports its signature and result."""
+    plugin, command = target.split("/", 1)
+    form = f"document.querySelector('form.command[data-plugin={json.dumps(plugin)}][data-command={json.dumps(command)}]')"
+    browser.wait_for(form, "the command's form")
+    report["command_signature"] = browser.evaluate(f"{form}.querySelector('.signature').textContent")
+    for name, value in values.items():
+        field = f"{form}.elements.namedItem({json.dumps(name)})"
+        if isinstance(value, bool):
+            browser.evaluate(f"{field}.checked = {json.dumps(value)}")
+        else:
+            browser.evaluate(f"{field}.value = {json.dumps(str(value))}")
+    browser.evaluate(f"{form}.querySelector('button[type=submit]').click()")
+    output = f"{form}.querySelector('output').textContent"
+    browser.wait_for(f"{output} && {output} !== '…'", "the command's result")
+    report["command_result"] = browser.evaluate(output)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--disable", required=True)
     parser.add_argument("--screenshots", required=True)
+    parser.add_argument("--command", help="PLUGIN/COMMAND to run through its console form")
+    parser.add_argument("--command-values", default="{}", help="JSON object: argument name to the value to enter")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     arguments = parser.parse_args()
     profile = tempfile.mkdtemp(prefix="bifrost-console-")
@@ -142,6 +162,8 @@ def main():
         after_disable = f"Array.from(document.querySelectorAll('#tail tbody tr .plugins')).some(c => !c.textContent.includes({json.dumps(arguments.disable)}))"
         browser.wait_for(after_disable, "a request after the disable in the live tail")
         report["tail"] = browser.evaluate(TAIL)
+        if arguments.command:
+            run_command(browser, arguments.command, json.loads(arguments.command_values), report)
         report["rate"] = browser.evaluate("document.getElementById('rate').textContent")
         report["by_status"] = browser.evaluate("document.getElementById('by-status').textContent")
         report["page_text"] = browser.evaluate("document.body.innerText")

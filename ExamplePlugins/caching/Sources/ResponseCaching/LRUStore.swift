@@ -54,6 +54,13 @@ struct LRUStore<Key: Hashable, Value> {
         totalBytes += bytes
     }
 
+    /// Removes every entry; returns how many there were.
+    mutating func removeAll() -> Int {
+        let removed = index.count
+        self = LRUStore(maxEntries: maxEntries, maxBytes: maxBytes)
+        return removed
+    }
+
     /// Removes `key`'s entry if present.
     mutating func removeValue(for key: Key) {
         if let slot = index[key] { remove(slot: slot) }

@@ -58,10 +58,10 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
     /// cache.configuration.maxEntries  // 10000
     /// ```
     public let configuration: CacheConfiguration
-    private let store: PluginLock<LRUStore<CacheKey, Entry>>
+    let store: PluginLock<LRUStore<CacheKey, Entry>>
     private let host: PluginHost
-    private let entries: PluginMetricSeries
-    private let bytes: PluginMetricSeries
+    let entries: PluginMetricSeries
+    let bytes: PluginMetricSeries
 
     /// Reads and checks the configuration and defines the cache's gauges.
     ///

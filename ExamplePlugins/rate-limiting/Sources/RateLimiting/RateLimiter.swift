@@ -34,8 +34,8 @@ public struct RateLimiter: PreHookPlugin, PostHookPlugin {
     /// limiter.configuration.mode  // .reject
     /// ```
     public let configuration: RateLimitConfiguration
-    private let buckets: PluginLock<TokenBuckets>
-    private let host: PluginHost
+    let buckets: PluginLock<TokenBuckets>
+    let host: PluginHost
     private let countsTokens: Bool
 
     /// Context keys: the scope values a token charge goes to, and when a waiting request

@@ -90,6 +90,31 @@ struct TokenBuckets: Sendable {
         return headers
     }
 
+    /// Forgets the buckets of `value` in the limits `matching` (they start full again);
+    /// whether there were any.
+    mutating func reset(_ value: String, limits matching: [Int]) -> Bool {
+        var removed = false
+        for index in matching where buckets[index].removeValue(forKey: value) != nil { removed = true }
+        return removed
+    }
+
+    /// The whole requests left to `value` in the tightest of the limits `matching` that count
+    /// requests, refilled to `now` (a full bucket when it has none yet); `nil` when none counts requests.
+    func remainingRequests(_ value: String, limits matching: [Int], now: UInt64) -> Int? {
+        var least: Double?
+        for index in matching {
+            let limit = limits[index]
+            guard let perMinute = limit.requestsPerMinute else { continue }
+            var left = limit.burst
+            if let bucket = buckets[index][value] {
+                let minutes = now > bucket.updated ? Double(now - bucket.updated) / 60e9 : 0
+                left = min(limit.burst, bucket.requests + minutes * perMinute)
+            }
+            least = min(least ?? left, left)
+        }
+        return least.map { Int($0.rounded(.down)) }
+    }
+
     /// How many buckets a limit holds now.
     func count(limit: Int) -> Int { buckets[limit].count }
 
