@@ -39,8 +39,6 @@ public enum PluginWorker {
             logger.critical("plugin-worker: --channels must be from 1 to \(IsolationSettings.maximumConcurrency)")
             exit(2)
         }
-        // Descriptors the gateway's process held without close-on-exec are not the worker's.
-        bifrost_host_close_descriptors_from(3 + Int32(channels))
         apply(limits, logger: logger)
         FatalSignalReport.install()
         let all = (0..<channels).map { WorkerChannel(descriptor: 3 + Int32($0)) }

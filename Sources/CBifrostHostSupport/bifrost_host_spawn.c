@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -38,6 +37,10 @@ int bifrost_host_spawn_worker(const char *path, char *const argv[], const int *d
     for (int index = 0; index < count && !failed; index++) {
         failed = posix_spawn_file_actions_adddup2(&actions, staged[index], 3 + index);
     }
+    /* Every other descriptor the gateway holds without close-on-exec is closed in the child,
+     * before the worker's runtime starts: a worker closing them itself would also close the
+     * descriptors its own runtime (libdispatch's epoll) had opened by then. */
+    if (!failed) failed = posix_spawn_file_actions_addclosefrom_np(&actions, 3 + count);
     if (!failed) failed = posix_spawnattr_setpgroup(&attributes, 0);
     if (!failed) failed = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
     pid_t pid = -1;
@@ -54,13 +57,4 @@ done:;
     for (int index = 0; index < made; index++) close(staged[index]);
     errno = saved;
     return result;
-}
-
-void bifrost_host_close_descriptors_from(int first) {
-#ifdef SYS_close_range
-    if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) == 0) return;
-#endif
-    long limit = sysconf(_SC_OPEN_MAX);
-    if (limit < 0 || limit > 1 << 20) limit = 1 << 20;
-    for (int descriptor = first; descriptor < limit; descriptor++) close(descriptor);
 }

@@ -115,6 +115,36 @@ struct IsolationEquivalenceTests {
 
 @Suite("isolated plugin workers: supervision, limits, retirement", .timeLimit(.minutes(3)))
 struct IsolationSupervisionTests {
+    @Test("a worker inherits none of the gateway's other descriptors, and its own runtime's stay open (it idles)")
+    func workerDescriptors() async throws {
+        let directory = try PluginDirectory()
+        // A descriptor the gateway's process holds without close-on-exec.
+        let marker = directory.path + "/held-by-the-gateway"
+        let held = open(marker, O_CREAT | O_RDWR, 0o600)
+        try #require(held >= 0)
+        defer { close(held) }
+        let file = try await CPluginCompiler.compile(zoo: "noop.c", as: "10-noop.so", in: directory.path)
+        try await withGateway(try isolatedConfiguration([file])) { client, _ in
+            #expect(try await client.postJSON("/v1/chat/completions", chatJSON()).status == 200)
+            let pid = try #require(try await workerStatus(client)?.objectField("pid")?.intValue)
+            let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
+            let targets = descriptors.compactMap {
+                try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")
+            }
+            #expect(!targets.contains(marker), "the worker holds the gateway's \(marker)")
+            // Closing its runtime's descriptors (libdispatch's epoll) made a worker spin at full
+            // speed while idle; an idle worker uses next to no CPU.
+            func cpuSeconds() throws -> Double {
+                let fields = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8).split(separator: ")").last!
+                    .split(separator: " ")
+                return (Double(fields[11])! + Double(fields[12])!) / Double(sysconf(Int32(_SC_CLK_TCK)))
+            }
+            let before = try cpuSeconds()
+            try await Task.sleep(for: .seconds(2))
+            #expect(try cpuSeconds() - before < 0.5, "an idle worker kept a core busy")
+        }
+    }
+
     @Test("calls beyond a worker's concurrency wait for a free channel, and all succeed")
     func callsQueueForChannels() async throws {
         let directory = try PluginDirectory()

@@ -24,7 +24,4 @@ void bifrost_host_prepare_thread_for_faults(void);
  * with errno set. */
 int bifrost_host_spawn_worker(const char *path, char *const argv[], const int *descriptors, int count);
 
-/* Closes every descriptor from `first` up (a worker drops what it inherited by accident). */
-void bifrost_host_close_descriptors_from(int first);
-
 #endif
