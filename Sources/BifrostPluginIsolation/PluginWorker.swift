@@ -132,27 +132,12 @@ private struct WorkerServer: Sendable {
             }
             switch WorkerMessageKind(rawValue: message[0]) {
             case .hook?:
-                let reply: [UInt8]
-                do throws(WorkerProtocolError) {
-                    reply = try run(message)
-                } catch {
-                    FileOutput.standardError("bifrost plugin-worker: \(error)\n")
-                    _exit(2)
-                }
-                do throws(WorkerChannelError) {
-                    try channel.send(reply)
-                } catch {
-                    _exit(0)
-                }
+                send(decoding { () throws(WorkerProtocolError) in try run(message) }, on: channel)
             case .metrics?:
                 // The worker's registry holds only what its plugin defined.
                 var writer = WorkerWriter(.metricsText)
                 writer.write(MetricsRegistry.shared.render())
-                do throws(WorkerChannelError) {
-                    try channel.send(writer.finished())
-                } catch {
-                    _exit(0)
-                }
+                send(writer.finished(), on: channel)
             case .exportState?:
                 var writer = WorkerWriter(.exportedState)
                 do {
@@ -164,24 +149,9 @@ private struct WorkerServer: Sendable {
                     writer.write(false)
                     writer.write(String(describing: error))
                 }
-                do throws(WorkerChannelError) {
-                    try channel.send(writer.finished())
-                } catch {
-                    _exit(0)
-                }
+                send(writer.finished(), on: channel)
             case .command?:
-                let reply: [UInt8]
-                do throws(WorkerProtocolError) {
-                    reply = try runCommand(message)
-                } catch {
-                    FileOutput.standardError("bifrost plugin-worker: \(error)\n")
-                    _exit(2)
-                }
-                do throws(WorkerChannelError) {
-                    try channel.send(reply)
-                } catch {
-                    _exit(0)
-                }
+                send(decoding { () throws(WorkerProtocolError) in try runCommand(message) }, on: channel)
             case .destroy?:
                 plugin.shutdown()
                 try? channel.send(WorkerWriter(.destroyed).finished())
@@ -194,6 +164,26 @@ private struct WorkerServer: Sendable {
     }
 
     /// Calls the command a `command` message names with its arguments; the `commandDone` reply.
+    /// The reply `work` makes of a request; a request it cannot read ends the worker (the
+    /// gateway and the worker no longer agree on the wire).
+    private func decoding(_ work: () throws(WorkerProtocolError) -> [UInt8]) -> [UInt8] {
+        do throws(WorkerProtocolError) {
+            return try work()
+        } catch {
+            FileOutput.standardError("bifrost plugin-worker: \(error)\n")
+            _exit(2)
+        }
+    }
+
+    /// Sends `reply`; a gateway that is gone leaves nothing to serve.
+    private func send(_ reply: [UInt8], on channel: WorkerChannel) {
+        do throws(WorkerChannelError) {
+            try channel.send(reply)
+        } catch {
+            _exit(0)
+        }
+    }
+
     private func runCommand(_ message: [UInt8]) throws(WorkerProtocolError) -> [UInt8] {
         var reader = WorkerReader(message, from: 1)
         let name = try reader.readString()
