@@ -91,6 +91,17 @@ extension BifrostError {
     public var triedFallbacks: Bool { !fallbacksTried.isEmpty }
 
     /// A plugin kept asking the request to wait beyond the chain's total bound.
+    /// A fail-closed plugin's state backend could not be reached: 503 naming the plugin.
+    public static func stateUnavailable(plugin: String, reason: String) -> BifrostError {
+        var headers = HeaderFields()
+        headers["retry-after"] = "1"
+        return BifrostError(
+            status: 503, type: "service_unavailable", code: "state_unavailable",
+            message:
+                "plugin '\(plugin)' cannot reach the gateway's state backend (\(reason)); its state policy is fail-closed, so the request was not served",
+            headers: headers, source: .plugin(plugin))
+    }
+
     public static func waitedTooLong(plugin: String, limit: Duration) -> BifrostError {
         var headers = HeaderFields()
         headers["retry-after"] = "1"

@@ -76,6 +76,10 @@ public enum PreHookResult: Sendable, Hashable {
     /// delays instead of rejecting). No thread is held while the request waits; the plugin
     /// bounds the total wait. One step is capped at ``PluginChain/maximumWait``.
     case wait(Duration)
+    /// Call this PreHook again for the same request once the gateway performed these host
+    /// operations (state reads and writes, callouts) and recorded their results in the
+    /// request's ``HostOperationLog`` (PluginSDK/DESIGN.md §7). No thread is held meanwhile.
+    case pending([HostOperation])
 }
 
 /// Which hooks a plugin provides. A missing hook is never called.

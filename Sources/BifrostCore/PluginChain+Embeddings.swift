@@ -54,6 +54,7 @@ extension PluginChain {
             }
         }
         runPostHooks(&outcome, entered: entered, context: context)
+        await performDeferredOperations(context: context)
         outcome.addDefaultHeaders(context.responseHeaders)
         switch outcome {
         case .failure(let error):

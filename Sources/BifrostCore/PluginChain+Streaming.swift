@@ -30,22 +30,23 @@ extension PluginChain {
         case .response(let response)?:
             upstream = ChatStream(replaying: response)
         case .failure(let error)?:
-            return finishEarly(error, entered: entered, context: context)
+            return await finishEarly(error, entered: entered, context: context)
         case nil:
             switch await dispatch(request, context) {
             case .success(let stream): upstream = stream
-            case .failure(let error): return finishEarly(error, entered: entered, context: context)
+            case .failure(let error): return await finishEarly(error, entered: entered, context: context)
             }
         }
         return .success(hooked(upstream, request: request, entered: entered, context: context))
     }
 
     /// PostHooks over an error that came before any chunk: a recovery is replayed as a stream.
-    private func finishEarly(_ error: BifrostError, entered: EnteredPlugins, context: RequestContext)
+    private func finishEarly(_ error: BifrostError, entered: EnteredPlugins, context: RequestContext) async
         -> Result<ChatStream, BifrostError>
     {
         var outcome = ChatOutcome.failure(error)
         runPostHooks(&outcome, entered: entered, context: context)
+        await performDeferredOperations(context: context)
         outcome.addDefaultHeaders(context.responseHeaders)
         switch outcome {
         case .response(let response): return .success(ChatStream(replaying: response))
@@ -78,16 +79,20 @@ extension PluginChain {
                     context.recordCutShort(usageEstimated: usageEstimated)
                     var outcome = ChatOutcome.response(partial)
                     runPostHooks(&outcome, entered: entered, context: context)
+                    // This task is cancelled; the charge must still land.
+                    Task { await performDeferredOperations(context: context) }
                     throw error
                 }
                 var outcome = ChatOutcome.failure(error)
                 runPostHooks(&outcome, entered: entered, context: context)
+                await performDeferredOperations(context: context)
                 throw outcome.error ?? error
             }
             // The upstream's answer is complete, usage included, even if its client left meanwhile.
             if Task.isCancelled { context.recordCutShort(usageEstimated: false) }
             var outcome = ChatOutcome.response(assembly.response)
             runPostHooks(&outcome, entered: entered, context: context)
+            await performDeferredOperations(context: context)
             if case .failure(let error) = outcome { throw error }
         }
     }

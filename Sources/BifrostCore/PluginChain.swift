@@ -15,6 +15,8 @@ public struct ChainEntry: Sendable {
     public var hookDeadline: Duration
     /// Where the plugin runs; `nil` (the default) everywhere.
     public var scope: PluginScope?
+    /// What the plugin's state operations do when the state backend cannot be reached.
+    public var statePolicy: StatePolicy = .failOpen
 
     /// Creates an entry; the policy defaults to the plugin's own default.
     public init(_ plugin: any Plugin, failurePolicy: FailurePolicy? = nil, hookDeadline: Duration? = nil) {
@@ -48,6 +50,9 @@ public struct PluginChain: Sendable {
     private let names: [String]
     private let logger: Logger
     private let instruments: ChainInstruments?
+    /// Performs the host operations hooks ask for; `nil` where the chain offers none (a
+    /// PreHook that returns pending then fails with 500).
+    public let services: (any HostServices)?
     /// The longest a request may wait in all, over every `wait` its PreHooks ask for; beyond
     /// it the request fails with 503 naming the plugin that kept it waiting.
     public let maximumTotalWait: Duration
@@ -63,9 +68,10 @@ public struct PluginChain: Sendable {
     /// (`bifrost_plugin_hook_overruns_total`).
     public init(
         _ entries: [ChainEntry], logger: Logger = Logger(label: "bifrost.chain"), metrics: MetricsRegistry? = nil,
-        maximumTotalWait: Duration = .seconds(60)
+        maximumTotalWait: Duration = .seconds(60), services: (any HostServices)? = nil
     ) {
         self.maximumTotalWait = maximumTotalWait
+        self.services = services
         self.entries = entries
         self.hooks = entries.map(\.plugin.descriptor.hooks)
         self.scopes = entries.map { $0.scope?.isUnrestricted == false ? $0.scope : nil }
@@ -89,6 +95,7 @@ public struct PluginChain: Sendable {
             outcome = await dispatch(request, context)
         }
         runPostHooks(&outcome, entered: entered, context: context)
+        await performDeferredOperations(context: context)
         outcome.addDefaultHeaders(context.responseHeaders)
         return outcome
     }
@@ -96,33 +103,82 @@ public struct PluginChain: Sendable {
     /// Runs PreHooks, sleeping (without holding a thread) whenever one asks the request to wait,
     /// then calling that PreHook again; at most ``maximumTotalWait`` in all (then 503 from the
     /// plugin that waited), and never after the request was cancelled (its client left: 499,
-    /// and the hook is not called again).
+    /// and the hook is not called again). A PreHook that returns pending is called again once
+    /// the host services performed its operations.
     func runPreHooksWaiting(_ request: ChatRequest, context: RequestContext) async -> (ChatRequest, EnteredPlugins, ChatOutcome?)
     {
         var step = runPreHooks(request, context: context, from: 0, entered: EnteredPlugins(count: entries.count))
         // Only a waiting request reads the clock or suspends; the common path does neither.
         var deadline: ContinuousClock.Instant?
-        while case .wait(let request, let entered, let delay, let index) = step {
-            let now = ContinuousClock.now
-            let end = deadline ?? now + maximumTotalWait
-            deadline = end
-            let pause = min(delay, Self.maximumWait, end - now)
-            let name = entries[index].plugin.descriptor.name
-            guard pause > .zero else {
-                step = .done(request, entered, .failure(.waitedTooLong(plugin: name, limit: maximumTotalWait)))
-                break
+        while true {
+            switch step {
+            case .done(let request, let entered, let answer):
+                if !names.isEmpty { context.recordEnteredPlugins(entered.firstSixtyFour, names: names) }
+                return (request, entered, answer)
+            case .pending(let request, let entered, let operations, let index):
+                step = await performPending(operations, request: request, entered: entered, index: index, context: context)
+            case .wait(let request, let entered, let delay, let index):
+                let now = ContinuousClock.now
+                let end = deadline ?? now + maximumTotalWait
+                deadline = end
+                step = await wait(min(delay, Self.maximumWait, end - now), request: request, entered: entered, index: index, context: context)
             }
-            do {
-                try await Task.sleep(for: pause)
-            } catch {
-                step = .done(request, entered, .failure(.cancelledWhileWaiting(plugin: name)))
-                break
-            }
-            step = runPreHooks(request, context: context, from: index, entered: entered)
         }
-        guard case .done(let request, let entered, let answer) = step else { preconditionFailure("waits are resolved above") }
-        if !names.isEmpty { context.recordEnteredPlugins(entered.firstSixtyFour, names: names) }
-        return (request, entered, answer)
+    }
+
+    /// Sleeps `pause`, then runs the PreHooks again from the one that asked to wait.
+    private func wait(_ pause: Duration, request: ChatRequest, entered: EnteredPlugins, index: Int, context: RequestContext)
+        async -> PreHookStep
+    {
+        let name = entries[index].plugin.descriptor.name
+        guard pause > .zero else {
+            return .done(request, entered, .failure(.waitedTooLong(plugin: name, limit: maximumTotalWait)))
+        }
+        do {
+            try await Task.sleep(for: pause)
+        } catch {
+            return .done(request, entered, .failure(.cancelledWhileWaiting(plugin: name)))
+        }
+        return runPreHooks(request, context: context, from: index, entered: entered)
+    }
+
+    /// Performs a PreHook's host operations, records their results, then runs the PreHooks
+    /// again from that one; a fail-closed plugin whose state backend is away fails the request.
+    private func performPending(
+        _ operations: [HostOperation], request: ChatRequest, entered: EnteredPlugins, index: Int, context: RequestContext
+    ) async -> PreHookStep {
+        let entry = entries[index]
+        let name = entry.plugin.descriptor.name
+        guard let services else {
+            let fault = PluginFault(
+                plugin: name, hook: .preHook,
+                message: "the PreHook started host operations (state, callouts), which this chain does not offer")
+            logger.error("\(fault); request \(context.requestID) fails")
+            return .done(request, entered, .failure(.pluginFault(fault)))
+        }
+        switch await services.perform(operations, plugin: name, policy: entry.statePolicy) {
+        case .success(let results):
+            context.recordHostOperations(operations, results: results, plugin: name)
+            return runPreHooks(request, context: context, from: index, entered: entered)
+        case .failure(let error):
+            return .done(request, entered, .failure(error))
+        }
+    }
+
+    /// Performs the writes hooks queued (a PostHook's charge of tokens), in order, so the next
+    /// request sees them; a failure is logged by the services and does not change the answer.
+    func performDeferredOperations(context: RequestContext) async {
+        let deferred = context.takeDeferredHostOperations()
+        guard !deferred.isEmpty, let services else { return }
+        var start = deferred.startIndex
+        while start < deferred.endIndex {
+            let plugin = deferred[start].plugin
+            var end = start + 1
+            while end < deferred.endIndex && deferred[end].plugin == plugin { end += 1 }
+            let policy = entries.first { $0.plugin.descriptor.name == plugin }?.statePolicy ?? .failOpen
+            _ = await services.perform(deferred[start..<end].map(\.operation), plugin: plugin, policy: policy)
+            start = end
+        }
     }
 
     /// Runs PreHooks in order from `start` until one answers or asks to wait.
@@ -157,6 +213,8 @@ public struct PluginChain: Sendable {
                     return .done(request, entered, .failure(error))
                 case .wait(let delay):
                     return .wait(request, entered, delay: delay, index: index)
+                case .pending(let operations):
+                    return .pending(request, entered, operations, index: index)
                 }
             } catch {
                 if let unchanged { request = unchanged }
@@ -258,6 +316,7 @@ public struct PluginChain: Sendable {
 enum PreHookStep {
     case done(ChatRequest, EnteredPlugins, ChatOutcome?)
     case wait(ChatRequest, EnteredPlugins, delay: Duration, index: Int)
+    case pending(ChatRequest, EnteredPlugins, [HostOperation], index: Int)
 }
 
 /// Which plugins' PreHooks ran; a bit set that allocates only past 64 plugins.

@@ -28,6 +28,10 @@ public final class RequestContext: Sendable {
         /// Which of the chain's first 64 plugins were entered (their PreHook's turn came and
         /// the request was in their scope), and the chain's plugin names (shared, not copied).
         var entered: (bits: UInt64, names: [String]) = (0, [])
+        /// Each plugin's host operations and their results, for PreHooks called again.
+        var hostOperations: [String: HostOperationLog] = [:]
+        /// Writes (and reads no hook waited for) to perform once the hooks are done.
+        var deferredOperations: [(plugin: String, operation: HostOperation)] = []
 
         /// Plugins and the host set several keys per request; growing the table once beats
         /// rehashing it as it fills.
@@ -40,6 +44,8 @@ public final class RequestContext: Sendable {
     /// Whether any response header was set: most requests have none, and reading this
     /// costs no lock.
     private let hasResponseHeaders = Atomic<Bool>(false)
+    /// Whether a hook queued host operations; most requests have none.
+    private let hasDeferredOperations = Atomic<Bool>(false)
     /// Set once, lock-free, when the request starts on a chain.
     private let servingChain = AtomicLazyReference<ChainGenerationTag>()
 
@@ -99,6 +105,39 @@ public final class RequestContext: Sendable {
     /// Records which plugins the chain entered; see ``enteredPlugins``.
     public func recordEnteredPlugins(_ bits: UInt64, names: [String]) {
         state.withLock { $0.entered = (bits, names) }
+    }
+
+    /// The host operations `plugin`'s PreHook started on this request and their results.
+    public func hostOperationLog(plugin: String) -> HostOperationLog {
+        state.withLock { $0.hostOperations[plugin] } ?? HostOperationLog()
+    }
+
+    /// Records a round of `plugin`'s host operations with their results.
+    public func recordHostOperations(_ operations: [HostOperation], results: [HostOperationResult], plugin: String) {
+        state.withLock {
+            $0.hostOperations[plugin, default: HostOperationLog()].operations += operations
+            $0.hostOperations[plugin, default: HostOperationLog()].results += results
+            $0.hostOperations[plugin, default: HostOperationLog()].rounds += 1
+        }
+    }
+
+    /// Queues operations to perform once the hooks are done (a PostHook's writes).
+    public func deferHostOperations(_ operations: [HostOperation], plugin: String) {
+        state.withLock { state in
+            for operation in operations { state.deferredOperations.append((plugin, operation)) }
+        }
+        hasDeferredOperations.store(true, ordering: .releasing)
+    }
+
+    /// Takes the queued operations, in the order they were queued; empty (and lock-free)
+    /// when none were.
+    public func takeDeferredHostOperations() -> [(plugin: String, operation: HostOperation)] {
+        guard hasDeferredOperations.load(ordering: .acquiring) else { return [] }
+        hasDeferredOperations.store(false, ordering: .releasing)
+        return state.withLock { state in
+            defer { state.deferredOperations = [] }
+            return state.deferredOperations
+        }
     }
 
     /// The chain generation the request runs on; `nil` until it starts on one (a request

@@ -1,5 +1,5 @@
 /*
- * bifrost_plugin.h — the Bifrost for Swift plugin ABI, version 1 (minor 6).
+ * bifrost_plugin.h — the Bifrost for Swift plugin ABI, version 1 (minor 7).
  *
  * One header, C99, no dependencies beyond <stddef.h> and <stdint.h>. A plugin is a
  * shared object exporting one symbol, `bifrost_plugin_create`:
@@ -38,6 +38,10 @@
  *  - Since 1.6, a plugin reads its configuration through the host's parsed view
  *    (`config_root` and the `config_*` lookups) and declares the sensitive data it reads
  *    (`capabilities`); reads it did not declare return NOT_FOUND.
+ *  - Since 1.7, hooks reach state that outlives a request (counters and values, in the
+ *    gateway or shared by its replicas through Redis) and HTTP services (callouts) without
+ *    blocking: a PreHook starts an operation, returns BIFROST_ACTION_PENDING, and is called
+ *    again with the result (see `state_counter_add`).
  */
 #ifndef BIFROST_PLUGIN_H
 #define BIFROST_PLUGIN_H
@@ -54,7 +58,7 @@ extern "C" {
 /* ---------------------------------------------------------------------------------- */
 
 #define BIFROST_ABI_VERSION_MAJOR 1
-#define BIFROST_ABI_VERSION_MINOR 6
+#define BIFROST_ABI_VERSION_MINOR 7
 
 /* The name of the one symbol a plugin exports. */
 #define BIFROST_PLUGIN_CREATE_SYMBOL "bifrost_plugin_create"
@@ -88,6 +92,15 @@ typedef int32_t bifrost_status;
 /* Since 1.6: a configuration value exists but has another type than the lookup asked for
  * (a string read as a number). Not a fault. */
 #define BIFROST_ERR_WRONG_TYPE 7
+/* Since 1.7, not an error: the host started the operation (a state read or a callout) and
+ * has no result yet. Return BIFROST_ACTION_PENDING from the PreHook; the host calls it again
+ * once the result is in. */
+#define BIFROST_PENDING 8
+/* Since 1.7: a callout's service could not be reached (refused, reset, name not found,
+ * TLS failed). Not a fault. */
+#define BIFROST_ERR_UNAVAILABLE 9
+/* Since 1.7: a callout's service did not answer within its timeout. Not a fault. */
+#define BIFROST_ERR_TIMEOUT 10
 
 /* ---------------------------------------------------------------------------------- */
 /* Values crossing the boundary                                                       */
@@ -232,6 +245,10 @@ typedef int32_t bifrost_hook_action;
  * holds no thread while the request waits; one wait is capped at 60 s, and the plugin
  * bounds the total (count its own rounds in the context). */
 #define BIFROST_ACTION_WAIT 4
+/* Since 1.7, PreHook only: the hook started host operations that returned BIFROST_PENDING;
+ * call it again for the same request once their results are in (see `state_counter_add`).
+ * The host holds no thread meanwhile. Returning it without a pending operation is a fault. */
+#define BIFROST_ACTION_PENDING 5
 
 /* Runs before the provider, in chain order. `outcome` is empty; fill it only to
  * short-circuit. */
@@ -356,6 +373,55 @@ typedef struct bifrost_command {
  * response_tool_call_get and chunk_tool_call_get (nothing is written); the counts stay
  * readable, and response_remove_tool_call still works. */
 #define BIFROST_CAPABILITY_TOOL_CALLS ((uint64_t)1 << 2)
+/* Since 1.7: `callout`, which can send what the plugin read anywhere. Without it a callout
+ * is WRONG_STATE, logged with the plugin's name. */
+#define BIFROST_CAPABILITY_CALLOUTS ((uint64_t)1 << 3)
+
+/* Since 1.7: the longest state key, in bytes. */
+#define BIFROST_STATE_KEY_MAX_BYTES 512
+/* Since 1.7: the largest state value, in bytes (4 MiB). */
+#define BIFROST_STATE_VALUE_MAX_BYTES ((size_t)4 * 1024 * 1024)
+/* Since 1.7: the most times one PreHook is called again for one request after PENDING. */
+#define BIFROST_PENDING_MAX_ROUNDS 16
+/* Since 1.7: a callout's longest timeout and largest answer body. */
+#define BIFROST_CALLOUT_MAX_TIMEOUT_MS 30000
+#define BIFROST_CALLOUT_MAX_RESPONSE_BYTES ((uint32_t)16 * 1024 * 1024)
+
+/* Since 1.7: an HTTP request a PreHook sends to a service it must consult (a DLP or an auth
+ * service), built by the plugin; the host copies it before `callout` returns. */
+typedef struct bifrost_callout_request {
+    /* sizeof(bifrost_callout_request) as the plugin was compiled. */
+    uint32_t struct_size;
+    /* The longest the exchange may take, from 1 to BIFROST_CALLOUT_MAX_TIMEOUT_MS; 0 means
+     * 1000. */
+    uint32_t timeout_ms;
+    /* "GET", "POST", ... */
+    bifrost_str method;
+    /* An absolute http:// or https:// URL. */
+    bifrost_str url;
+    /* `header_count` names and values; both NULL when the count is 0. */
+    const bifrost_str *header_names;
+    const bifrost_str *header_values;
+    size_t header_count;
+    /* Empty for none. */
+    bifrost_bytes body;
+    /* The largest answer body accepted, up to BIFROST_CALLOUT_MAX_RESPONSE_BYTES; 0 means
+     * 1 MiB. A longer body is BIFROST_ERR_TOO_LARGE, and the exchange is cut there. */
+    uint32_t max_response_bytes;
+} bifrost_callout_request;
+
+/* Since 1.7: a callout's answer, written by the host (set `struct_size` first: the host
+ * writes only the fields it covers). Everything is borrowed until the hook returns. */
+typedef struct bifrost_callout_response {
+    uint32_t struct_size;
+    /* The HTTP status, e.g. 200. */
+    int32_t status;
+    /* `header_count` names (lowercase) and values. */
+    const bifrost_str *header_names;
+    const bifrost_str *header_values;
+    size_t header_count;
+    bifrost_bytes body;
+} bifrost_callout_response;
 
 /* Since 1.6: kinds of `bifrost_config` value. */
 typedef int32_t bifrost_config_kind;
@@ -722,6 +788,53 @@ typedef struct bifrost_host_api {
      * return NULL afterwards. */
     bifrost_status (*config_refuse)(bifrost_plugin_token *token, const bifrost_config *node, bifrost_str path,
                                     bifrost_str message);
+
+    /* --- since 1.7: state that outlives a request, and HTTP callouts ---------------- */
+
+    /* Keys are 1 to BIFROST_STATE_KEY_MAX_BYTES bytes, any content, and belong to the plugin:
+     * the host keeps each plugin's keys apart (by its name), so no plugin reads another's
+     * state, and instances of one plugin on replicas sharing a backend share theirs. Counters
+     * and values live in separate spaces. Where state lives is the gateway's configuration
+     * ("state": in memory, or Redis shared by replicas); the plugin's state policy decides
+     * what happens when the backend cannot be reached: fail-open performs the operation on
+     * the gateway's own memory (with a warning), fail-closed answers 503 naming the plugin,
+     * without calling the hook again.
+     *
+     * Reads (an out-pointer given) are PreHook only (WRONG_STATE elsewhere). The first call
+     * starts the operation and returns BIFROST_PENDING; start any others, then return
+     * BIFROST_ACTION_PENDING. The host performs them, in order, without holding a thread,
+     * then calls the PreHook again for the same request: the same calls in the same order
+     * now return their results (borrowed until the hook returns) instead of starting
+     * anything, and a call past them starts the next round. A call that differs from the one
+     * at its position (another function, key, or callout URL) is WRONG_STATE and faults the
+     * hook. At most BIFROST_PENDING_MAX_ROUNDS rounds per PreHook and request.
+     *
+     * Writes (no out-pointer) work in every hook and return OK at once: the host performs
+     * them in order after the hook returns, and before a non-streamed answer is sent. A write
+     * repeated at its position on a call again returns OK without being performed twice.
+     */
+
+    /* Adds `amount` (negative subtracts) to the counter `key` and reads it: atomically on the
+     * backend, exact across replicas. A counter that does not exist starts at 0 and lives
+     * `window_ms` (> 0) from that first add: a fixed window for rate limits and budgets.
+     * `amount` 0 reads without changing it. `value_out` gets the counter after the add,
+     * `resets_in_ms_out` the time left in its window; both NULL make it a write. */
+    bifrost_status (*state_counter_add)(
+        bifrost_context *context, bifrost_str key, int64_t amount, uint64_t window_ms, int64_t *value_out,
+        uint64_t *resets_in_ms_out);
+    /* The value stored under `key` (a read); NOT_FOUND when there is none or it expired. */
+    bifrost_status (*state_value_get)(bifrost_context *context, bifrost_str key, bifrost_bytes *value_out);
+    /* Stores `value` (at most BIFROST_STATE_VALUE_MAX_BYTES, else TOO_LARGE) under `key` for
+     * `ttl_ms` (0: until removed or evicted); a write. The gateway's memory store is bounded
+     * and evicts the oldest values first. */
+    bifrost_status (*state_value_set)(bifrost_context *context, bifrost_str key, bifrost_bytes value, uint64_t ttl_ms);
+    /* Removes the value `key` (absent is not an error); a write. */
+    bifrost_status (*state_value_remove)(bifrost_context *context, bifrost_str key);
+    /* Sends an HTTP request (a read; needs BIFROST_CAPABILITY_CALLOUTS). On the call again
+     * it returns OK with the answer in `response_out` (any status, 500 included),
+     * BIFROST_ERR_UNAVAILABLE, BIFROST_ERR_TIMEOUT or BIFROST_ERR_TOO_LARGE. */
+    bifrost_status (*callout)(
+        bifrost_context *context, const bifrost_callout_request *request, bifrost_callout_response *response_out);
 } bifrost_host_api;
 
 /* ---------------------------------------------------------------------------------- */

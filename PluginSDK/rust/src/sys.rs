@@ -14,7 +14,7 @@ use std::os::raw::{c_char, c_void};
 /// `BIFROST_ABI_VERSION_MAJOR`: a host of another major refuses the plugin.
 pub const BIFROST_ABI_VERSION_MAJOR: u16 = 1;
 /// `BIFROST_ABI_VERSION_MINOR`: the minor these bindings were written against.
-pub const BIFROST_ABI_VERSION_MINOR: u16 = 6;
+pub const BIFROST_ABI_VERSION_MINOR: u16 = 7;
 
 /// The status every host function returns.
 pub type bifrost_status = i32;
@@ -35,6 +35,13 @@ pub const BIFROST_ERR_WRONG_STATE: bifrost_status = 5;
 pub const BIFROST_ERR_TOO_LARGE: bifrost_status = 6;
 /// Since 1.6: a configuration value exists but has another type than the lookup asked for.
 pub const BIFROST_ERR_WRONG_TYPE: bifrost_status = 7;
+/// Since 1.7, not an error: the host started the operation; return
+/// [`BIFROST_ACTION_PENDING`] and the PreHook is called again with the result.
+pub const BIFROST_PENDING: bifrost_status = 8;
+/// Since 1.7: a callout's service could not be reached. Not a fault.
+pub const BIFROST_ERR_UNAVAILABLE: bifrost_status = 9;
+/// Since 1.7: a callout's service did not answer within its timeout. Not a fault.
+pub const BIFROST_ERR_TIMEOUT: bifrost_status = 10;
 
 /// A UTF-8 string as pointer + length, not NUL-terminated.
 #[repr(C)]
@@ -201,6 +208,9 @@ pub const BIFROST_ACTION_FAULT: bifrost_hook_action = 2;
 pub const BIFROST_ACTION_DROP: bifrost_hook_action = 3;
 /// Since 1.2, PreHook only: call this PreHook again after `outcome_set_wait`'s delay.
 pub const BIFROST_ACTION_WAIT: bifrost_hook_action = 4;
+/// Since 1.7, PreHook only: call this PreHook again once the operations that returned
+/// [`BIFROST_PENDING`] have their results.
+pub const BIFROST_ACTION_PENDING: bifrost_hook_action = 5;
 
 /// `bifrost_pre_hook_fn`.
 pub type bifrost_pre_hook_fn = Option<
@@ -306,6 +316,61 @@ pub const BIFROST_CAPABILITY_CREDENTIALS: u64 = 1 << 0;
 pub const BIFROST_CAPABILITY_MESSAGE_CONTENT: u64 = 1 << 1;
 /// Since 1.6: tool calls' names, ids and arguments; undeclared, NOT_FOUND (counts stay readable).
 pub const BIFROST_CAPABILITY_TOOL_CALLS: u64 = 1 << 2;
+/// Since 1.7: `callout`.
+pub const BIFROST_CAPABILITY_CALLOUTS: u64 = 1 << 3;
+
+/// Since 1.7: the longest state key, in bytes.
+pub const BIFROST_STATE_KEY_MAX_BYTES: usize = 512;
+/// Since 1.7: the largest state value, in bytes.
+pub const BIFROST_STATE_VALUE_MAX_BYTES: usize = 4 * 1024 * 1024;
+/// Since 1.7: the most calls again of one PreHook for one request after PENDING.
+pub const BIFROST_PENDING_MAX_ROUNDS: u32 = 16;
+/// Since 1.7: a callout's longest timeout.
+pub const BIFROST_CALLOUT_MAX_TIMEOUT_MS: u32 = 30000;
+/// Since 1.7: a callout's largest answer body.
+pub const BIFROST_CALLOUT_MAX_RESPONSE_BYTES: u32 = 16 * 1024 * 1024;
+
+/// Since 1.7: an HTTP request to a service a PreHook consults; copied by `callout`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct bifrost_callout_request {
+    /// `size_of::<bifrost_callout_request>()`.
+    pub struct_size: u32,
+    /// 1 to [`BIFROST_CALLOUT_MAX_TIMEOUT_MS`]; 0 means 1000.
+    pub timeout_ms: u32,
+    /// `GET`, `POST`, ...
+    pub method: bifrost_str,
+    /// An absolute `http://` or `https://` URL.
+    pub url: bifrost_str,
+    /// `header_count` names.
+    pub header_names: *const bifrost_str,
+    /// `header_count` values.
+    pub header_values: *const bifrost_str,
+    /// How many headers.
+    pub header_count: usize,
+    /// The body; empty for none.
+    pub body: bifrost_bytes,
+    /// The largest answer body accepted; 0 means 1 MiB.
+    pub max_response_bytes: u32,
+}
+
+/// Since 1.7: a callout's answer, borrowed until the hook returns.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct bifrost_callout_response {
+    /// `size_of::<bifrost_callout_response>()`: the host writes only the fields it covers.
+    pub struct_size: u32,
+    /// The HTTP status.
+    pub status: i32,
+    /// `header_count` lowercase names.
+    pub header_names: *const bifrost_str,
+    /// `header_count` values.
+    pub header_values: *const bifrost_str,
+    /// How many headers.
+    pub header_count: usize,
+    /// The body.
+    pub body: bifrost_bytes,
+}
 
 /// Since 1.6: kinds of `bifrost_config` value.
 pub type bifrost_config_kind = i32;
@@ -652,6 +717,34 @@ pub struct bifrost_host_api {
         Option<unsafe extern "C" fn(node: Config, path: Str, index: usize, name_out: StrOut, value_out: *mut Config) -> Status>,
     /// Since 1.6: refuses creation over one field, the message naming its path.
     pub config_refuse: Option<unsafe extern "C" fn(token: Token, node: Config, path: Str, message: Str) -> Status>,
+
+    /// Since 1.7: adds to a counter in a window and reads it (a read), or only adds (a write,
+    /// both out-pointers NULL).
+    pub state_counter_add: Option<
+        unsafe extern "C" fn(
+            context: Context,
+            key: Str,
+            amount: i64,
+            window_ms: u64,
+            value_out: *mut i64,
+            resets_in_ms_out: *mut u64,
+        ) -> Status,
+    >,
+    /// Since 1.7: the value stored under a key (a read).
+    pub state_value_get: Option<unsafe extern "C" fn(context: Context, key: Str, value_out: *mut bifrost_bytes) -> Status>,
+    /// Since 1.7: stores a value with a time to live (a write).
+    pub state_value_set:
+        Option<unsafe extern "C" fn(context: Context, key: Str, value: bifrost_bytes, ttl_ms: u64) -> Status>,
+    /// Since 1.7: removes a value (a write).
+    pub state_value_remove: Option<unsafe extern "C" fn(context: Context, key: Str) -> Status>,
+    /// Since 1.7: sends an HTTP request (a read).
+    pub callout: Option<
+        unsafe extern "C" fn(
+            context: Context,
+            request: *const bifrost_callout_request,
+            response_out: *mut bifrost_callout_response,
+        ) -> Status,
+    >,
 }
 
 /// `bifrost_plugin_create_fn`: the one symbol a plugin exports, `bifrost_plugin_create`.
