@@ -60,7 +60,7 @@ extension GatewayConfiguration {
     {
         let reader = ConfigurationReader(file: file)
         let root = try reader.object(
-            value, at: "", allowed: ["server", "plugin_dir", "plugins", "plugin_defaults", "providers", "admin", "teams"])
+            value, at: "", allowed: ["server", "plugin_dir", "plugins", "plugin_defaults", "providers", "admin", "teams", "state"])
         var configuration = GatewayConfiguration()
         configuration.baseDirectory = directoryOf(file)
         let teams = try root["teams"].map { value throws(ConfigurationError) in try parseTeams(value, reader: reader) } ?? [:]
@@ -130,7 +130,7 @@ extension GatewayConfiguration {
                 let fields = try reader.object(
                     entry, at: path,
                     allowed: isolationFields.union([
-                        "file", "optional", "failure_policy", "config", "timeout_ms", "blocking", "scope",
+                        "file", "optional", "failure_policy", "config", "timeout_ms", "blocking", "scope", "state_policy",
                     ]))
                 guard let fileValue = fields["file"] else {
                     throw ConfigurationError(file: file, path: "\(path).file", message: "required: the plugin's .so file")
@@ -158,6 +158,15 @@ extension GatewayConfiguration {
                     }
                     plugin.failurePolicy = parsed
                 }
+                if let policy = fields["state_policy"] {
+                    let name = try reader.string(policy, at: "\(path).state_policy")
+                    guard let parsed = StatePolicy(rawValue: name) else {
+                        throw ConfigurationError(
+                            file: file, path: "\(path).state_policy",
+                            message: "expected \"fail_open\" or \"fail_closed\", got \"\(name)\"")
+                    }
+                    plugin.statePolicy = parsed
+                }
                 if let scope = fields["scope"] {
                     plugin.scope = try parseScope(scope, at: "\(path).scope", teams: teams, reader: reader)
                 }
@@ -168,6 +177,12 @@ extension GatewayConfiguration {
                 }
                 configuration.plugins.append(plugin)
             }
+        }
+        if let state = root["state"] {
+            let (settings, warnings) = try parseState(
+                state, reader: reader, environment: environment ?? ProcessEnvironment.variables())
+            configuration.state = settings
+            configuration.warnings += warnings
         }
         if let admin = root["admin"] {
             try parseAdmin(
