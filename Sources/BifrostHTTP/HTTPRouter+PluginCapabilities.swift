@@ -13,11 +13,11 @@ extension HTTPRouter {
 }
 
 extension HTTPRouter {
-    /// `"state":{"policy":"fail_open","backend":"redis","backend_up":true,"operations":n,"fallbacks":n,"failures":n}`:
+    /// `"state_store":{"policy":"fail_open","backend":"redis","backend_up":true,"operations":n,"fallbacks":n,"failures":n}`:
     /// where the plugin's state lives and what its host operations came to; `null` when the
     /// gateway offers no host services.
     static func writeState(of entry: ChainEntry, services: (any HostServices)?, to writer: inout JSONWriter) {
-        writer.key("state")
+        writer.key("state_store")
         guard let services else {
             writer.null()
             return

@@ -320,7 +320,7 @@ struct HTTPRouter: Sendable {
     }
 
     /// `{"generation":n,"last_reload":{…}|null,"plugins":[{"name","version","kind","abi_version","file",
-    /// "content_hash","generation","loaded_at","hooks","capabilities","failure_policy","hook_deadline_ms","isolation","worker"?,"state","position"},…]}`
+    /// "content_hash","generation","loaded_at","hooks","capabilities","failure_policy","hook_deadline_ms","isolation","worker"?,"state_store","position"},…]}`
     /// in chain order.
     static func pluginsJSON(
         _ plugins: [LoadedPluginStatus], generation: UInt64, lastReload: PluginReloadStatus?, services: (any HostServices)? = nil
