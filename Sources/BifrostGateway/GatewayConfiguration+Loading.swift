@@ -60,7 +60,8 @@ extension GatewayConfiguration {
     {
         let reader = ConfigurationReader(file: file)
         let root = try reader.object(
-            value, at: "", allowed: ["server", "plugin_dir", "plugins", "plugin_defaults", "providers", "admin", "teams", "state"])
+            value, at: "",
+            allowed: ["server", "plugin_dir", "plugins", "plugin_defaults", "providers", "admin", "teams", "state"])
         var configuration = GatewayConfiguration()
         configuration.baseDirectory = directoryOf(file)
         let teams = try root["teams"].map { value throws(ConfigurationError) in try parseTeams(value, reader: reader) } ?? [:]

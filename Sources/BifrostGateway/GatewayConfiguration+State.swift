@@ -1,5 +1,5 @@
-public import BifrostState
 import BifrostCore
+public import BifrostState
 import NIOSSL
 
 extension GatewayConfiguration {

@@ -37,7 +37,8 @@ public struct CalloutClient: Sendable {
         let limit = min(max(request.maximumResponseBytes, 0), CalloutRequest.maximumResponseBytes)
         do {
             let answer = try await client.exchange(
-                UpstreamRequest(method: request.method, url: url, headers: headers, body: request.body.isEmpty ? nil : request.body),
+                UpstreamRequest(
+                    method: request.method, url: url, headers: headers, body: request.body.isEmpty ? nil : request.body),
                 bodyLimit: limit)
             return .success(
                 CalloutResponse(

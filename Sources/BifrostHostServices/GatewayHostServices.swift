@@ -107,7 +107,8 @@ public final class GatewayHostServices: HostServices {
                 case .failClosed:
                     count(plugin, operation, result: "failed")
                     logger.error(
-                        "plugin '\(plugin)': \(operation.name) failed on the \(backendName) state backend (\(error)); fail-closed")
+                        "plugin '\(plugin)': \(operation.name) failed on the \(backendName) state backend (\(error)); fail-closed"
+                    )
                     return .failure(.stateUnavailable(plugin: plugin, reason: "\(backendName): \(error.code)"))
                 }
             }

@@ -74,7 +74,8 @@ extension NativeHost {
             guard case .value(let stored)? = session.lastResult else { return BIFROST_ERR_WRONG_STATE }
             guard let stored else { return BIFROST_ERR_NOT_FOUND }
             let borrowed = stored.withUnsafeBytes { session.arena.borrow($0) }
-            valueOut.pointee = bifrost_bytes(ptr: UnsafeRawPointer(borrowed.ptr)?.assumingMemoryBound(to: UInt8.self), len: borrowed.len)
+            valueOut.pointee = bifrost_bytes(
+                ptr: UnsafeRawPointer(borrowed.ptr)?.assumingMemoryBound(to: UInt8.self), len: borrowed.len)
             return BIFROST_OK
         }
         api.state_value_set = { handle, key, value, ttl in
@@ -142,7 +143,8 @@ extension NativeHost {
         }
         if session.operations == nil {
             let log =
-                session.phase == .preHook ? session.currentContext.hostOperationLog(plugin: session.pluginName) : HostOperationLog()
+                session.phase == .preHook
+                ? session.currentContext.hostOperationLog(plugin: session.pluginName) : HostOperationLog()
             session.operations = HostOperationCursor(log: log)
         }
         switch session.operations!.issue(operation) {

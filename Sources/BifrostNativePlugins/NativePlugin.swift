@@ -277,7 +277,8 @@ public final class NativePlugin: Plugin {
             }
             return .wait(.nanoseconds(Int64(clamping: delay)))
         case BIFROST_ACTION_PENDING:
-            throw makeFault("the PreHook returned BIFROST_ACTION_PENDING without starting a host operation that returned BIFROST_PENDING")
+            throw makeFault(
+                "the PreHook returned BIFROST_ACTION_PENDING without starting a host operation that returned BIFROST_PENDING")
         case BIFROST_ACTION_FAULT:
             throw makeFault("the PreHook returned BIFROST_ACTION_FAULT without calling report_fault")
         default:
@@ -294,10 +295,12 @@ public final class NativePlugin: Plugin {
         let cursor = session.operations!
         if action == BIFROST_ACTION_PENDING && session.phase == .preHook {
             guard cursor.startedRead else {
-                throw makeFault("the PreHook returned BIFROST_ACTION_PENDING without starting a host operation that returned BIFROST_PENDING")
+                throw makeFault(
+                    "the PreHook returned BIFROST_ACTION_PENDING without starting a host operation that returned BIFROST_PENDING")
             }
             guard cursor.log.rounds < Int(BIFROST_PENDING_MAX_ROUNDS) else {
-                throw makeFault("the PreHook returned BIFROST_ACTION_PENDING more than \(BIFROST_PENDING_MAX_ROUNDS) times for one request")
+                throw makeFault(
+                    "the PreHook returned BIFROST_ACTION_PENDING more than \(BIFROST_PENDING_MAX_ROUNDS) times for one request")
             }
             return .pending(cursor.started)
         }

@@ -1,8 +1,8 @@
 public import BifrostCore
+import BifrostHostServices
 public import BifrostNativePlugins
 public import BifrostPluginCases
 public import BifrostPluginSDK
-import BifrostHostServices
 import BifrostProviders
 public import Logging
 
@@ -244,6 +244,9 @@ enum OlderHostTables {
         MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.metric_define)!,  // 1.2
         MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.request_message_tool_call_count)!,  // 1.3
         MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.state_write)!,  // 1.4
+        MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.config_root)!,  // 1.5 (commands: no host services)
+        MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.config_root)!,  // 1.6
+        MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.state_counter_add)!,  // 1.7
     ]
 
     // Built once and kept for the life of the process, as a host keeps its table.

@@ -83,7 +83,8 @@ public struct UpstreamClient: Sendable {
     public func exchange(_ request: UpstreamRequest, bodyLimit: Int) async throws(BifrostError) -> UpstreamResponse {
         let started = ContinuousClock.now
         let pool = httpClient.pool()
-        let exchange = CollectingExchange(promise: pool.eventLoop.makePromise(), limit: bodyLimit, requestTimeout: timeouts.request)
+        let exchange = CollectingExchange(
+            promise: pool.eventLoop.makePromise(), limit: bodyLimit, requestTimeout: timeouts.request)
         let response: UpstreamResponse
         do {
             response = try await run(exchange, request, on: pool, until: exchange.promise.futureResult)
