@@ -151,22 +151,10 @@ extension GatewayConfiguration {
                     plugin.hookDeadline = .milliseconds(try reader.integer(timeout, at: "\(path).timeout_ms", in: 1...3_600_000))
                 }
                 if let policy = fields["failure_policy"] {
-                    let name = try reader.string(policy, at: "\(path).failure_policy")
-                    guard let parsed = FailurePolicy(rawValue: name) else {
-                        throw ConfigurationError(
-                            file: file, path: "\(path).failure_policy",
-                            message: "expected \"fail_closed\" or \"fail_open\", got \"\(name)\"")
-                    }
-                    plugin.failurePolicy = parsed
+                    plugin.failurePolicy = try reader.choice(policy, at: "\(path).failure_policy", of: FailurePolicy.self)
                 }
                 if let policy = fields["state_policy"] {
-                    let name = try reader.string(policy, at: "\(path).state_policy")
-                    guard let parsed = StatePolicy(rawValue: name) else {
-                        throw ConfigurationError(
-                            file: file, path: "\(path).state_policy",
-                            message: "expected \"fail_open\" or \"fail_closed\", got \"\(name)\"")
-                    }
-                    plugin.statePolicy = parsed
+                    plugin.statePolicy = try reader.choice(policy, at: "\(path).state_policy", of: StatePolicy.self)
                 }
                 if let scope = fields["scope"] {
                     plugin.scope = try parseScope(scope, at: "\(path).scope", teams: teams, reader: reader)
@@ -223,6 +211,18 @@ struct ConfigurationReader {
             throw fail(field, "unknown field; expected one of \(allowed.sorted().joined(separator: ", "))")
         }
         return fields.dictionary
+    }
+
+    /// One of `Choice`'s cases by its raw value; the error lists them all.
+    func choice<Choice: RawRepresentable & CaseIterable>(_ value: JSONValue, at path: String, of _: Choice.Type)
+        throws(ConfigurationError) -> Choice where Choice.RawValue == String
+    {
+        let name = try string(value, at: path)
+        guard let parsed = Choice(rawValue: name) else {
+            let names = Choice.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+            throw fail(path, "expected \(names), got \"\(name)\"")
+        }
+        return parsed
     }
 
     func array(_ value: JSONValue, at path: String) throws(ConfigurationError) -> [JSONValue] {

@@ -1,13 +1,13 @@
 /* A plugin that uses every host service of ABI 1.7, for the tests of state and callouts.
  *
- * Configuration: {"limit": N, "callout_url": "http://..."} (both optional). The settings are
+ * Configuration: {"limit": N, "callout_url": "http://...", "callout_timeout_ms": T} (all optional). The settings are
  * the library's statics: tests that load it with different settings copy it under other names.
  *  - With a limit, each request adds 1 to the counter "requests" (a one-minute window) and is
  *    rejected with 429 once the counter is past the limit; every answer says the count in
  *    `x-state-count`. The PostHook adds the answer's total tokens to "tokens" (a write).
  *  - A request with `x-cache-key: K` is answered from the value "answer:K" when there is one
  *    (`x-state-cache: hit`); otherwise the PostHook stores the answer's text there.
- *  - A request with `x-callout: PATH` calls callout_url + PATH with a 300 ms timeout and a
+ *  - A request with `x-callout: PATH` calls callout_url + PATH with a T ms timeout (1000 unless set) and a
  *    64 KiB body limit; the answer carries `x-callout-status` (the status) and
  *    `x-callout-body` (the body), or `x-callout-error` ("unavailable", "timeout", "too_large").
  *  - A request with `x-misuse: 1` calls again with another key at the same position (a fault).
@@ -19,6 +19,7 @@
 static const bifrost_host_api *host;
 static int64_t limit = -1;
 static char callout_url[512];
+static int64_t callout_timeout_ms = 1000;
 
 static bifrost_hook_action fail_with(bifrost_context *ctx, const char *message) {
     host->report_fault(ctx, (bifrost_str){message, strlen(message)});
@@ -90,7 +91,7 @@ static bifrost_hook_action pre_hook(void *instance, bifrost_context *ctx, bifros
         int len = snprintf(url, sizeof url, "%s%.*s", callout_url, (int)header.len, header.ptr);
         bifrost_callout_request request = {0};
         request.struct_size = sizeof request;
-        request.timeout_ms = 300;
+        request.timeout_ms = (uint32_t)callout_timeout_ms;
         request.method = BIFROST_STR("GET");
         request.url = (bifrost_str){url, (size_t)len};
         request.max_response_bytes = 64 * 1024;
@@ -148,6 +149,7 @@ BIFROST_EXPORT const bifrost_plugin *bifrost_plugin_create(
     const bifrost_config *root;
     if (api->config_root(token, &root) == BIFROST_OK) {
         api->config_get_int64(root, BIFROST_STR("limit"), &limit);
+        api->config_get_int64(root, BIFROST_STR("callout_timeout_ms"), &callout_timeout_ms);
         bifrost_str url;
         if (api->config_get_string(root, BIFROST_STR("callout_url"), &url) == BIFROST_OK && url.len < sizeof callout_url) {
             memcpy(callout_url, url.ptr, url.len);
