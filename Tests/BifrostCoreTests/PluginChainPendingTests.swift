@@ -95,7 +95,8 @@ struct PluginChainPendingTests {
             .counterAdd(key: [1], amount: 5, window: .seconds(9), reads: true), true
         ),
         (
-            .callout(CalloutRequest(method: "GET", url: "http://a/x")), .callout(CalloutRequest(method: "GET", url: "http://a/y")),
+            .callout(CalloutRequest(method: "GET", url: "http://a/x")),
+            .callout(CalloutRequest(method: "GET", url: "http://a/y")),
             false
         ),
     ])

@@ -49,7 +49,8 @@ struct GovernanceTests {
             #expect(
                 try forbidden.json().objectField("error")?.objectField("message")
                     == .string("governance: team 'search' may not use the model 'mock/fail' (rule: teams.search.models)"))
-            let wildcard = try await client.postJSON("/v1/chat/completions", Self.chat("mock/fail"), headers: Self.bearer("sk-other"))
+            let wildcard = try await client.postJSON(
+                "/v1/chat/completions", Self.chat("mock/fail"), headers: Self.bearer("sk-other"))
             #expect(wildcard.status == 503, "mock/* admits every mock model: this one reaches the mock, which fails")
 
             var statuses: [Int] = []
