@@ -66,6 +66,33 @@ struct GovernanceTests {
         }
     }
 
+    @Test func aStreamItsClientLeavesAfterTwoChunksIsChargedToTheBudget() async throws {
+        let file = try await CPluginCompiler.compile(file: Self.source, as: "governance-streams.so")
+        let json = """
+            {"plugins": [{"file": "\(file)", "config": \(Self.plugin(budget: 100_000, rate: 0))}],
+             "server": {"client_id_secret": "\(Self.secret)"}}
+            """
+        var configuration = try GatewayConfiguration.parse(try JSONValue.parse(json), file: "g.json", environment: [:])
+        configuration.mock = .init(latencyMilliseconds: 20)
+        let prompt = String(repeating: "word ", count: 400)
+        let body = #"{"model":"mock/echo","stream":true,"messages":[{"role":"user","content":"\#(prompt)"}]}"#
+        try await withGateway(configuration) { client, _ in
+            let before = try await client.postJSON("/v1/chat/completions", Self.chat(), headers: Self.bearer("sk-search-1"))
+            let left = try #require(Int(before.headers["x-bifrost-budget-remaining"] ?? ""))
+            try await client.leaveStream(
+                "/v1/chat/completions", body: body, headers: Self.bearer("sk-search-1"), afterEvents: 2)
+            // The PostHook charges once the gateway notices the client is gone; each look adds its
+            // own few tokens, far fewer than the prompt's 500.
+            var charged = 0
+            for _ in 0..<10 where charged <= (prompt.utf8.count + 3) / 4 {
+                try await Task.sleep(for: .milliseconds(300))
+                let next = try await client.postJSON("/v1/chat/completions", Self.chat(), headers: Self.bearer("sk-search-1"))
+                charged = left - (Int(next.headers["x-bifrost-budget-remaining"] ?? "") ?? left)
+            }
+            #expect(charged > (prompt.utf8.count + 3) / 4, "the prompt and the part streamed are charged")
+        }
+    }
+
     @Test func aBudgetSharedByTwoReplicasIsSpentByTrafficSplitBetweenThem() async throws {
         let redis = try await RedisServer.start()
         defer { redis.stop() }
