@@ -39,6 +39,12 @@ struct HostServicesTests {
             #expect(state?.objectField("backend") == .string("memory"))
             #expect(state?.objectField("backend_up") == .bool(true))
             #expect(state?.objectField("failures") == .number(0))
+            #expect(state?.objectField("operations")?.intValue ?? 0 >= 6)
+            let metrics = try await client.get("/metrics").text
+            #expect(
+                metrics.contains(#"bifrost_state_operations_total{plugin="state-user",operation="counter_add",result="ok"} "#),
+                "\(metrics)")
+            #expect(!metrics.contains("bifrost_state_backend_up"), "memory has no backend to be up or down")
         }
     }
 
@@ -107,6 +113,9 @@ struct HostServicesTests {
             let response = try await client.postJSON("/v1/chat/completions", Self.chat, headers: ["x-callout": "/scan"])
             #expect(response.headers["x-callout-error"] == "unavailable")
             #expect(response.status == 200)
+            let metrics = try await client.get("/metrics").text
+            #expect(
+                metrics.contains(#"bifrost_state_operations_total{plugin="state-user",operation="callout",result="failed"} 1"#))
         }
     }
 
