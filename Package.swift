@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "BifrostNativePlugins", targets: ["BifrostNativePlugins"]),
         .library(name: "BifrostPluginIsolation", targets: ["BifrostPluginIsolation"]),
         .library(name: "BifrostState", targets: ["BifrostState"]),
+        .library(name: "BifrostHostServices", targets: ["BifrostHostServices"]),
         .library(name: "BifrostLibrary", targets: ["BifrostLibrary"]),
         .library(name: "BifrostHTTP", targets: ["BifrostHTTP"]),
         .library(name: "BifrostPluginHarness", targets: ["BifrostPluginHarness"]),
@@ -43,7 +44,7 @@ let package = Package(
         .target(
             name: "BifrostPluginHarness",
             dependencies: [
-                sdk, "BifrostCore", "BifrostNativePlugins", "BifrostPluginCases",
+                sdk, "BifrostCore", "BifrostNativePlugins", "BifrostPluginCases", "BifrostHostServices", "BifrostProviders",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -76,6 +77,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "BifrostHostServices",
+            dependencies: ["BifrostCore", "BifrostState", "BifrostProviders", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         .target(
@@ -128,7 +134,8 @@ let package = Package(
             name: "BifrostGateway",
             dependencies: [
                 "BifrostCore", "BifrostNativePlugins", "BifrostPluginIsolation", "BifrostLibrary", "BifrostHTTP",
-                "BifrostProviders",
+                "BifrostProviders", "BifrostState", "BifrostHostServices",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -137,7 +144,7 @@ let package = Package(
             name: "bifrost",
             dependencies: [
                 "BifrostGateway", "BifrostLibrary", "BifrostNativePlugins", "BifrostPluginIsolation", "BifrostPluginCases",
-                "BifrostCore",
+                "BifrostCore", "BifrostHostServices", "BifrostProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

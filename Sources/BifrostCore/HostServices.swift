@@ -13,6 +13,34 @@ public protocol HostServices: Sendable {
     func perform(_ operations: [HostOperation], plugin: String, policy: StatePolicy) async -> Result<
         [HostOperationResult], BifrostError
     >
+
+    /// Where state lives and what `plugin`'s operations came to, for `/api/plugins`.
+    func status(plugin: String) -> HostServicesStatus
+}
+
+/// Where state lives and what one plugin's host operations came to.
+///
+/// ```swift
+/// let status = services.status(plugin: "governance")
+/// if !status.isBackendUp { print("redis is away; \(status.fallbacks) operations fell back") }
+/// ```
+public struct HostServicesStatus: Sendable, Hashable {
+    /// `memory` or `redis`.
+    public var backend: String
+    /// Whether the backend answers (memory always does).
+    public var isBackendUp: Bool
+    /// Operations performed (fallbacks included).
+    public var operations = 0
+    /// Operations performed on the gateway's memory while the shared backend was away.
+    public var fallbacks = 0
+    /// Operations that failed: callouts without an answer, fail-closed state operations.
+    public var failures = 0
+
+    /// A status with no operations yet.
+    public init(backend: String, isBackendUp: Bool) {
+        self.backend = backend
+        self.isBackendUp = isBackendUp
+    }
 }
 
 /// What a plugin's state operations do when the state backend cannot be reached.
@@ -24,9 +52,9 @@ public protocol HostServices: Sendable {
 public enum StatePolicy: String, Sendable, Hashable, CaseIterable {
     /// Perform the operation on the gateway's own memory, with a warning: limits and budgets
     /// then hold per replica until the backend is back.
-    case failOpen = "fail-open"
+    case failOpen = "fail_open"
     /// Fail the request with 503 naming the plugin, without calling its hook again.
-    case failClosed = "fail-closed"
+    case failClosed = "fail_closed"
 }
 
 /// The operations one plugin's PreHook started on one request and their results, in order:

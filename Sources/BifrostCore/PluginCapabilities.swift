@@ -19,6 +19,9 @@ public struct PluginCapabilities: OptionSet, Sendable, Hashable {
     public static let messageContent = PluginCapabilities(rawValue: 1 << 1)
     /// Tool calls' names, ids and arguments (`BIFROST_CAPABILITY_TOOL_CALLS`).
     public static let toolCalls = PluginCapabilities(rawValue: 1 << 2)
+    /// HTTP callouts to other services, which can send what the plugin read anywhere
+    /// (`BIFROST_CAPABILITY_CALLOUTS`, ABI 1.7).
+    public static let callouts = PluginCapabilities(rawValue: 1 << 3)
 
     /// Every capability this host knows: what a plugin built before ABI 1.6 keeps.
     public static let all: PluginCapabilities = [.credentials, .messageContent, .toolCalls]
@@ -55,6 +58,7 @@ public struct PluginCapabilities: OptionSet, Sendable, Hashable {
             case 0: result.append("credentials")
             case 1: result.append("message_content")
             case 2: result.append("tool_calls")
+            case 3: result.append("callouts")
             default: result.append("bit_\(bit)")
             }
         }

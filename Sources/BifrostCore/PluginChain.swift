@@ -121,7 +121,8 @@ public struct PluginChain: Sendable {
                 let now = ContinuousClock.now
                 let end = deadline ?? now + maximumTotalWait
                 deadline = end
-                step = await wait(min(delay, Self.maximumWait, end - now), request: request, entered: entered, index: index, context: context)
+                step = await wait(
+                    min(delay, Self.maximumWait, end - now), request: request, entered: entered, index: index, context: context)
             }
         }
     }

@@ -29,11 +29,14 @@ public final class Gateway: Sendable {
     /// The in-process plugins given at start: a reload keeps them in front of the configured ones.
     private let inProcessPlugins: [PluginSpec]
     private let watcher = LockedValue<PluginDirectoryWatcher?>(nil)
+    /// The plugins' state and callouts.
+    public let stateBackend: GatewayStateBackend
 
     private init(
         bifrost: Bifrost, server: BifrostHTTPServer, port: Int, configuration: GatewayConfiguration,
-        inProcessPlugins: [PluginSpec]
+        inProcessPlugins: [PluginSpec], stateBackend: GatewayStateBackend
     ) {
+        self.stateBackend = stateBackend
         self.bifrost = bifrost
         self.server = server
         self.port = port
@@ -128,7 +131,15 @@ public final class Gateway: Sendable {
             drainTimeout: configuration.server.shutdownGracePeriod, metrics: metrics)
         library.maximumPluginWait = configuration.maximumPluginWait
         library.streamBufferChunks = configuration.streamBufferChunks
-        let bifrost = try await Bifrost(configuration: library)
+        let stateBackend = GatewayStateBackend(configuration.state, logger: logger, metrics: metrics)
+        library.hostServices = stateBackend.services
+        let bifrost: Bifrost
+        do {
+            bifrost = try await Bifrost(configuration: library)
+        } catch {
+            await stateBackend.shutdown()
+            throw error
+        }
         var serverConfiguration = configuration.server
         let blocking = configuration.plugins.filter(\.blocking).map(\.file)
         if !blocking.isEmpty, serverConfiguration.requestExecutor == .eventLoop {
@@ -151,6 +162,7 @@ public final class Gateway: Sendable {
             port = try await server.start()
         } catch {
             await bifrost.shutdown()
+            await stateBackend.shutdown()
             throw error
         }
         logger.info("bifrost listening on http://\(configuration.server.host):\(port) with \(bifrost.plugins.count) plugin(s)")
@@ -170,7 +182,7 @@ public final class Gateway: Sendable {
         }
         let gateway = Gateway(
             bifrost: bifrost, server: server, port: port, configuration: configuration,
-            inProcessPlugins: plugins.filter(\.isInProcess))
+            inProcessPlugins: plugins.filter(\.isInProcess), stateBackend: stateBackend)
         reloader.gateway = gateway
         return gateway
     }
@@ -185,6 +197,7 @@ public final class Gateway: Sendable {
         watcher.withLock { $0 = nil }
         try await server.shutdown()
         await bifrost.shutdown()
+        await stateBackend.shutdown()
     }
 }
 

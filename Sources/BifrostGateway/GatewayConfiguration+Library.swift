@@ -19,6 +19,7 @@ extension GatewayConfiguration {
             spec.hookDeadline = entry.hookDeadline
             spec.isolation = entry.isolation ?? pluginDefaults.isolation ?? .inProcess
             spec.scope = entry.scope
+            spec.statePolicy = entry.statePolicy
             return spec
         }
         if let pluginDirectory {

@@ -60,7 +60,8 @@ extension GatewayConfiguration {
     {
         let reader = ConfigurationReader(file: file)
         let root = try reader.object(
-            value, at: "", allowed: ["server", "plugin_dir", "plugins", "plugin_defaults", "providers", "admin", "teams"])
+            value, at: "",
+            allowed: ["server", "plugin_dir", "plugins", "plugin_defaults", "providers", "admin", "teams", "state"])
         var configuration = GatewayConfiguration()
         configuration.baseDirectory = directoryOf(file)
         let teams = try root["teams"].map { value throws(ConfigurationError) in try parseTeams(value, reader: reader) } ?? [:]
@@ -130,7 +131,7 @@ extension GatewayConfiguration {
                 let fields = try reader.object(
                     entry, at: path,
                     allowed: isolationFields.union([
-                        "file", "optional", "failure_policy", "config", "timeout_ms", "blocking", "scope",
+                        "file", "optional", "failure_policy", "config", "timeout_ms", "blocking", "scope", "state_policy",
                     ]))
                 guard let fileValue = fields["file"] else {
                     throw ConfigurationError(file: file, path: "\(path).file", message: "required: the plugin's .so file")
@@ -150,13 +151,10 @@ extension GatewayConfiguration {
                     plugin.hookDeadline = .milliseconds(try reader.integer(timeout, at: "\(path).timeout_ms", in: 1...3_600_000))
                 }
                 if let policy = fields["failure_policy"] {
-                    let name = try reader.string(policy, at: "\(path).failure_policy")
-                    guard let parsed = FailurePolicy(rawValue: name) else {
-                        throw ConfigurationError(
-                            file: file, path: "\(path).failure_policy",
-                            message: "expected \"fail_closed\" or \"fail_open\", got \"\(name)\"")
-                    }
-                    plugin.failurePolicy = parsed
+                    plugin.failurePolicy = try reader.choice(policy, at: "\(path).failure_policy", of: FailurePolicy.self)
+                }
+                if let policy = fields["state_policy"] {
+                    plugin.statePolicy = try reader.choice(policy, at: "\(path).state_policy", of: StatePolicy.self)
                 }
                 if let scope = fields["scope"] {
                     plugin.scope = try parseScope(scope, at: "\(path).scope", teams: teams, reader: reader)
@@ -168,6 +166,12 @@ extension GatewayConfiguration {
                 }
                 configuration.plugins.append(plugin)
             }
+        }
+        if let state = root["state"] {
+            let (settings, warnings) = try parseState(
+                state, reader: reader, environment: environment ?? ProcessEnvironment.variables())
+            configuration.state = settings
+            configuration.warnings += warnings
         }
         if let admin = root["admin"] {
             try parseAdmin(
@@ -207,6 +211,18 @@ struct ConfigurationReader {
             throw fail(field, "unknown field; expected one of \(allowed.sorted().joined(separator: ", "))")
         }
         return fields.dictionary
+    }
+
+    /// One of `Choice`'s cases by its raw value; the error lists them all.
+    func choice<Choice: RawRepresentable & CaseIterable>(_ value: JSONValue, at path: String, of _: Choice.Type)
+        throws(ConfigurationError) -> Choice where Choice.RawValue == String
+    {
+        let name = try string(value, at: path)
+        guard let parsed = Choice(rawValue: name) else {
+            let names = Choice.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+            throw fail(path, "expected \(names), got \"\(name)\"")
+        }
+        return parsed
     }
 
     func array(_ value: JSONValue, at path: String) throws(ConfigurationError) -> [JSONValue] {

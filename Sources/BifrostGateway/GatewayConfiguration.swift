@@ -37,6 +37,8 @@ public struct GatewayConfiguration: Sendable {
     public var streamBufferChunks: Int = 16
     /// What applies to every plugin unless its entry says otherwise (`plugin_defaults`).
     public var pluginDefaults = PluginDefaults()
+    /// Where plugins' state lives: memory unless `"state": {"redis": ...}`.
+    public var state = StateSettings()
 
     /// Creates a configuration with defaults: 127.0.0.1:8080, no plugins, the mock provider.
     public init(
@@ -70,6 +72,8 @@ public struct GatewayConfiguration: Sendable {
         public var isolation: PluginIsolation?
         /// Where the plugin runs (`scope`: routes, models, clients); `nil`, everywhere.
         public var scope: PluginScope?
+        /// What the plugin's state operations do when the shared state backend is away.
+        public var statePolicy: StatePolicy?
 
         /// Creates an entry.
         public init(file: String, optional: Bool = false, failurePolicy: FailurePolicy? = nil, configuration: [UInt8]? = nil) {

@@ -152,7 +152,8 @@ struct HTTPRouter: Sendable {
             return HTTPServerResponse(
                 status: .ok,
                 bytes: Self.pluginsJSON(
-                    bifrost.loadedPlugins, generation: bifrost.chainGeneration, lastReload: bifrost.lastReload),
+                    bifrost.loadedPlugins, generation: bifrost.chainGeneration, lastReload: bifrost.lastReload,
+                    services: bifrost.hostServices),
                 requestID: requestID)
         case .metrics:
             var response = HTTPServerResponse(
@@ -319,9 +320,11 @@ struct HTTPRouter: Sendable {
     }
 
     /// `{"generation":n,"last_reload":{…}|null,"plugins":[{"name","version","kind","abi_version","file",
-    /// "content_hash","generation","loaded_at","hooks","capabilities","failure_policy","hook_deadline_ms","isolation","worker"?,"position"},…]}`
+    /// "content_hash","generation","loaded_at","hooks","capabilities","failure_policy","hook_deadline_ms","isolation","worker"?,"state_store","position"},…]}`
     /// in chain order.
-    static func pluginsJSON(_ plugins: [LoadedPluginStatus], generation: UInt64, lastReload: PluginReloadStatus?) -> [UInt8] {
+    static func pluginsJSON(
+        _ plugins: [LoadedPluginStatus], generation: UInt64, lastReload: PluginReloadStatus?, services: (any HostServices)? = nil
+    ) -> [UInt8] {
         var writer = JSONWriter(capacity: 160 + plugins.count * 300)
         writer.beginObject()
         writer.key("generation")
@@ -371,6 +374,7 @@ struct HTTPRouter: Sendable {
             writer.key("hook_deadline_ms")
             writer.number(Int(entry.hookDeadline.wholeMilliseconds))
             Self.writeIsolation(of: entry.plugin, to: &writer)
+            Self.writeState(of: entry, services: services, to: &writer)
             writer.key("position")
             writer.number(position)
             Self.writeControlFields(plugin, into: &writer)

@@ -51,32 +51,41 @@ public struct PluginControlError: Error, Sendable, Hashable, CustomStringConvert
 }
 
 /// What an operator changed at run time on top of the configuration: plugins switched off,
-/// failure policies overridden, by plugin name; and the scopes the configuration gives,
-/// by canonical file path (native plugins) or name (in-process ones). Survives reloads.
+/// failure policies overridden, by plugin name; and the scopes and state policies the
+/// configuration gives, by canonical file path (native plugins) or name (in-process ones).
+/// Survives reloads.
 struct PluginControls: Sendable {
     var disabled: Set<String> = []
     var failurePolicies: [String: FailurePolicy] = [:]
     var scopes: [String: PluginScope] = [:]
+    var statePolicies: [String: StatePolicy] = [:]
 
-    /// The scopes `specs` give, keyed as ``scope(of:)`` looks them up.
-    static func scopes(of specs: [PluginSpec]) -> [String: PluginScope] {
-        var scopes: [String: PluginScope] = [:]
+    /// The controls the configuration's `specs` give.
+    init(specs: [PluginSpec]) {
+        scopes = Self.settings(of: specs, \.scope)
+        statePolicies = Self.settings(of: specs, \.statePolicy)
+    }
+
+    /// What `specs` set of one setting, keyed as ``setting(of:in:)`` looks it up.
+    static func settings<Value>(of specs: [PluginSpec], _ setting: KeyPath<PluginSpec, Value?>) -> [String: Value] {
+        var settings: [String: Value] = [:]
         for spec in specs {
-            guard let scope = spec.scope else { continue }
+            guard let value = spec[keyPath: setting] else { continue }
             switch spec.source {
-            case .instance(let plugin): scopes[plugin.descriptor.name] = scope
-            case .file(let file, _, _): scopes[PluginChainLoader.canonical(file)] = scope
+            case .instance(let plugin): settings[plugin.descriptor.name] = value
+            case .file(let file, _, _): settings[PluginChainLoader.canonical(file)] = value
             case .directory: continue
             }
         }
-        return scopes
+        return settings
     }
 
-    func scope(of plugin: any Plugin) -> PluginScope? {
-        guard !scopes.isEmpty else { return nil }
+    /// The setting for `plugin`: by its file when it has one, else by its name.
+    static func setting<Value>(of plugin: any Plugin, in settings: [String: Value]) -> Value? {
+        guard !settings.isEmpty else { return nil }
         let descriptor = plugin.descriptor
-        if let file = descriptor.file, let scope = scopes[PluginChainLoader.canonical(file)] { return scope }
-        return scopes[descriptor.name]
+        if let file = descriptor.file, let value = settings[PluginChainLoader.canonical(file)] { return value }
+        return settings[descriptor.name]
     }
 
     /// The chain's entries for `leases`: the disabled ones left out (so they cost nothing),
@@ -89,7 +98,8 @@ struct PluginControls: Sendable {
     func entry(of lease: PluginLease) -> ChainEntry {
         var entry = lease.entry
         if let policy = failurePolicies[lease.descriptor.name] { entry.failurePolicy = policy }
-        entry.scope = scope(of: lease.base)
+        entry.scope = Self.setting(of: lease.base, in: scopes)
+        entry.statePolicy = Self.setting(of: lease.base, in: statePolicies) ?? .failOpen
         return entry
     }
 
@@ -165,6 +175,6 @@ extension Bifrost {
     func generation(_ number: UInt64, leases: [PluginLease], controls: PluginControls) -> ChainGeneration {
         ChainGeneration(
             number: number, leases: leases, entries: controls.entries(leases), logger: chainSettings.logger,
-            metrics: chainSettings.metrics, maximumTotalWait: chainSettings.maximumWait)
+            metrics: chainSettings.metrics, maximumTotalWait: chainSettings.maximumWait, services: chainSettings.services)
     }
 }

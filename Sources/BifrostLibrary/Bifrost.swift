@@ -73,7 +73,9 @@ public final class Bifrost: Sendable {
     let controls: LockedValue<PluginControls>
     private let reloads = LockedValue<PluginReloadStatus?>(nil)
     private let pluginSpecs: [PluginSpec]
-    let chainSettings: (logger: Logger, metrics: MetricsRegistry, maximumWait: Duration)
+    /// What performs the plugins' host operations (state, callouts); `nil` when none is offered.
+    public var hostServices: (any HostServices)? { chainSettings.services }
+    let chainSettings: (logger: Logger, metrics: MetricsRegistry, maximumWait: Duration, services: (any HostServices)?)
     private let reloadCounter: MetricFamily?
     let dispatcher: Dispatcher
     let inFlight = InFlightRequests()
@@ -106,14 +108,15 @@ public final class Bifrost: Sendable {
             settings: settings, custom: configuration.providers, streamBufferChunks: configuration.streamBufferChunks,
             logger: logger)
         let leases = loaded.map { PluginLease($0, generation: 1) }
-        let controls = PluginControls(scopes: PluginControls.scopes(of: configuration.plugins))
+        let controls = PluginControls(specs: configuration.plugins)
         self.controls = LockedValue(controls)
         generations = LockedValue(
             ChainGeneration(
                 number: 1, leases: leases, entries: controls.entries(leases), logger: logger,
-                metrics: configuration.metrics, maximumTotalWait: configuration.maximumPluginWait))
+                metrics: configuration.metrics, maximumTotalWait: configuration.maximumPluginWait,
+                services: configuration.hostServices))
         pluginSpecs = configuration.plugins
-        chainSettings = (logger, configuration.metrics, configuration.maximumPluginWait)
+        chainSettings = (logger, configuration.metrics, configuration.maximumPluginWait, configuration.hostServices)
         reloadCounter = try? configuration.metrics.define(
             MetricDefinition(
                 kind: .counter, name: "bifrost_plugin_reloads_total",
@@ -237,7 +240,9 @@ public final class Bifrost: Sendable {
                 ? existing[plugin.origin] ?? PluginLease(plugin, generation: number) : PluginLease(plugin, generation: number)
         }
         let controls = controls.withLock { controls in
-            controls.scopes = PluginControls.scopes(of: specs)
+            let configured = PluginControls(specs: specs)
+            controls.scopes = configured.scopes
+            controls.statePolicies = configured.statePolicies
             return controls
         }
         let next = generation(number, leases: leases, controls: controls)

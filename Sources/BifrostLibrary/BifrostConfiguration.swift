@@ -46,6 +46,13 @@ public struct BifrostConfiguration: Sendable {
     /// configuration.maximumPluginWait = .seconds(10)
     /// ```
     public var maximumPluginWait: Duration = .seconds(60)
+    /// What performs the host operations plugins ask for (state, callouts); `nil` offers none,
+    /// and a PreHook that starts one fails its request.
+    ///
+    /// ```swift
+    /// configuration.hostServices = GatewayHostServices(shared: nil, backendName: "memory", callouts: callouts, logger: logger)
+    /// ```
+    public var hostServices: (any HostServices)?
     /// How many chunks of a streamed answer from an upstream wait for a reader that is behind
     /// before the gateway stops reading the upstream's socket (back-pressure instead of memory).
     ///

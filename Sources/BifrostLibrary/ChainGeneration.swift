@@ -73,12 +73,12 @@ final class ChainGeneration: Sendable {
     /// disabled, under their policies and scopes).
     init(
         number: UInt64, leases: [PluginLease], entries: [ChainEntry], logger: Logger, metrics: MetricsRegistry,
-        maximumTotalWait: Duration
+        maximumTotalWait: Duration, services: (any HostServices)?
     ) {
         tag = ChainGenerationTag(number: number)
         var logger = logger
         logger[metadataKey: ChainGenerationTag.logKey] = "\(number)"
-        chain = PluginChain(entries, logger: logger, metrics: metrics, maximumTotalWait: maximumTotalWait)
+        chain = PluginChain(entries, logger: logger, metrics: metrics, maximumTotalWait: maximumTotalWait, services: services)
         self.leases = leases
     }
 }

@@ -54,6 +54,14 @@ public struct PluginSpec: Sendable {
     /// spec.scope = PluginScope(models: ["gpt-4o*"])
     /// ```
     public var scope: PluginScope?
+    /// What the plugin's state operations do when the gateway's shared state backend cannot be
+    /// reached; `nil` is fail-open. Applies to an in-process plugin or a native file.
+    ///
+    /// ```swift
+    /// var spec = PluginSpec.native("/opt/bifrost/plugins/governance.so")
+    /// spec.statePolicy = .failClosed
+    /// ```
+    public var statePolicy: StatePolicy?
 
     /// Whether this is an in-process plugin (``plugin(_:failurePolicy:)``) rather than a file
     /// or directory.

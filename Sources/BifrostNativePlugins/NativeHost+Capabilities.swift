@@ -10,4 +10,6 @@ extension NativeHost {
     @inline(__always) static var messageContent: UInt64 { 1 << 1 }
     /// `BIFROST_CAPABILITY_TOOL_CALLS`.
     @inline(__always) static var toolCalls: UInt64 { 1 << 2 }
+    /// `BIFROST_CAPABILITY_CALLOUTS`.
+    @inline(__always) static var callouts: UInt64 { 1 << 3 }
 }

@@ -38,6 +38,7 @@ public enum NativeHost {
         installToolCallServices(&api)
         installStateHandoffServices(&api)
         installConfigServices(&api)
+        installHostServices(&api)
         return api
     }
 

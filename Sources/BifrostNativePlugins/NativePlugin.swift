@@ -243,7 +243,7 @@ public final class NativePlugin: Plugin {
     public func preHook(_ request: inout ChatRequest, context: RequestContext) throws -> PreHookResult {
         guard let pre = hooks.pre else { return .continue }
         let session = NativeSession.current
-        session.open(.preHook, context: context, capabilities: hooks.capabilities)
+        session.open(.preHook, context: context, capabilities: hooks.capabilities, plugin: descriptor.name)
         defer { session.close() }
         let base = session.baseHandle
         let action = withUnsafeMutablePointer(to: &request) { pointer in
@@ -253,6 +253,9 @@ public final class NativePlugin: Plugin {
                 NativeSession.handle(base, .outcome))
         }
         if _slowPath(session.fault != nil) { throw makeFault(session.fault!) }
+        if _slowPath(session.operations != nil) {
+            if let pending = try takeOperations(session, action: action, context: context) { return pending }
+        }
         switch action {
         case BIFROST_ACTION_CONTINUE:
             guard session.outcomeKind == .empty else {
@@ -273,6 +276,9 @@ public final class NativePlugin: Plugin {
                 throw makeFault("the PreHook returned BIFROST_ACTION_WAIT without calling outcome_set_wait")
             }
             return .wait(.nanoseconds(Int64(clamping: delay)))
+        case BIFROST_ACTION_PENDING:
+            throw makeFault(
+                "the PreHook returned BIFROST_ACTION_PENDING without starting a host operation that returned BIFROST_PENDING")
         case BIFROST_ACTION_FAULT:
             throw makeFault("the PreHook returned BIFROST_ACTION_FAULT without calling report_fault")
         default:
@@ -280,10 +286,32 @@ public final class NativePlugin: Plugin {
         }
     }
 
+    /// The host operations the hook started: `.pending` with them when a PreHook returned
+    /// BIFROST_ACTION_PENDING after starting a read; otherwise they are queued to be performed
+    /// once the hooks are done (writes, and reads no hook waits for), and `nil`.
+    private func takeOperations(_ session: NativeSession, action: bifrost_hook_action, context: RequestContext) throws
+        -> PreHookResult?
+    {
+        let cursor = session.operations!
+        if action == BIFROST_ACTION_PENDING && session.phase == .preHook {
+            guard cursor.startedRead else {
+                throw makeFault(
+                    "the PreHook returned BIFROST_ACTION_PENDING without starting a host operation that returned BIFROST_PENDING")
+            }
+            guard cursor.log.rounds < Int(BIFROST_PENDING_MAX_ROUNDS) else {
+                throw makeFault(
+                    "the PreHook returned BIFROST_ACTION_PENDING more than \(BIFROST_PENDING_MAX_ROUNDS) times for one request")
+            }
+            return .pending(cursor.started)
+        }
+        if !cursor.started.isEmpty { context.deferHostOperations(cursor.started, plugin: descriptor.name) }
+        return nil
+    }
+
     public func postHook(_ outcome: inout ChatOutcome, context: RequestContext) throws {
         guard let post = hooks.post else { return }
         let session = NativeSession.current
-        session.open(.postHook, context: context, capabilities: hooks.capabilities)
+        session.open(.postHook, context: context, capabilities: hooks.capabilities, plugin: descriptor.name)
         defer { session.close() }
         let action = withUnsafeMutablePointer(to: &outcome) { pointer in
             session.outcomePointer = pointer
@@ -294,6 +322,7 @@ public final class NativePlugin: Plugin {
             return action
         }
         if _slowPath(session.fault != nil) { throw makeFault(session.fault!, in: .postHook) }
+        if _slowPath(session.operations != nil) { _ = try takeOperations(session, action: action, context: context) }
         switch action {
         case BIFROST_ACTION_CONTINUE: return
         case BIFROST_ACTION_FAULT:
@@ -307,7 +336,7 @@ public final class NativePlugin: Plugin {
     public func chunkHook(_ chunk: inout ChatChunk, context: RequestContext) throws -> ChunkHookResult {
         guard let hook = hooks.chunk else { return .continue }
         let session = NativeSession.current
-        session.open(.chunkHook, context: context, capabilities: hooks.capabilities)
+        session.open(.chunkHook, context: context, capabilities: hooks.capabilities, plugin: descriptor.name)
         defer { session.close() }
         let base = session.baseHandle
         let action = withUnsafeMutablePointer(to: &chunk) { pointer in
@@ -317,6 +346,7 @@ public final class NativePlugin: Plugin {
                 NativeSession.handle(base, .outcome))
         }
         if _slowPath(session.fault != nil) { throw makeFault(session.fault!, in: .chunkHook) }
+        if _slowPath(session.operations != nil) { _ = try takeOperations(session, action: action, context: context) }
         switch action {
         case BIFROST_ACTION_CONTINUE:
             guard session.outcomeKind == .empty else {

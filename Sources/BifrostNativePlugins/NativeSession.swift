@@ -113,6 +113,12 @@ final class NativeSession {
     var fault: String?
     /// How long a PreHook asked to wait before it runs again (`outcome_set_wait`).
     var waitNanoseconds: UInt64?
+    /// The running plugin's name, where its host operations are recorded.
+    private(set) var pluginName = ""
+    /// The running hook's host operations; created by the first one it calls.
+    var operations: HostOperationCursor?
+    /// The result of the host operation the running hook repeated last.
+    var lastResult: HostOperationResult?
     var arena = BorrowArena()
 
     deinit { arena.release() }
@@ -159,13 +165,15 @@ final class NativeSession {
 
     // MARK: Hook lifetime
 
-    func open(_ phase: Phase, context: RequestContext, capabilities: UInt64) {
+    func open(_ phase: Phase, context: RequestContext, capabilities: UInt64, plugin: String) {
         self.phase = phase
         self.capabilities = capabilities
+        pluginName = plugin
         generation = (generation &+ 1) & Self.generationMask
         self.context = context
         if _slowPath(fault != nil) { fault = nil }
         if _slowPath(waitNanoseconds != nil) { waitNanoseconds = nil }
+        if _slowPath(operations != nil) { operations = nil }
         arena.reset()
     }
 
@@ -318,6 +326,16 @@ struct BorrowArena {
         reset()
         chunk?.deallocate()
         chunk = nil
+    }
+
+    /// Copies `strings` (the descriptors, not the bytes they point to) into memory aligned for
+    /// them that lives until the next reset.
+    mutating func borrow(_ strings: [bifrost_str]) -> UnsafePointer<bifrost_str>? {
+        guard !strings.isEmpty else { return nil }
+        let destination = UnsafeMutablePointer<bifrost_str>.allocate(capacity: strings.count)
+        destination.initialize(from: strings, count: strings.count)
+        overflow.append(UnsafeMutableRawPointer(destination))
+        return UnsafePointer(destination)
     }
 
     /// Copies the bytes and returns a pointer that lives until the next reset.

@@ -14,10 +14,14 @@ import Synchronization
 public struct PluginCaseRunner: Sendable {
     /// The plugin under test.
     public let entry: ChainEntry
+    /// What performs the plugin's host operations (state, callouts); `nil` offers none.
+    public let services: (any HostServices)?
 
-    /// A runner for `plugin` under `failurePolicy` (the plugin's own default unless given).
-    public init(plugin: any Plugin, failurePolicy: FailurePolicy? = nil) {
+    /// A runner for `plugin` under `failurePolicy` (the plugin's own default unless given),
+    /// its host operations performed by `services`.
+    public init(plugin: any Plugin, failurePolicy: FailurePolicy? = nil, services: (any HostServices)? = nil) {
         entry = ChainEntry(plugin, failurePolicy: failurePolicy)
+        self.services = services
     }
 
     /// How one case went.
@@ -48,7 +52,7 @@ public struct PluginCaseRunner: Sendable {
 
     /// Runs one case.
     public func run(_ testCase: PluginCase) async -> Result {
-        let chain = PluginChain([entry])
+        let chain = PluginChain([entry], services: services)
         let context = RequestContext(route: "/v1/chat/completions")
         let upstream = ScriptedUpstream(testCase.upstream)
         let observed: Observed

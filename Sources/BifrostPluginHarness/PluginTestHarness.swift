@@ -1,7 +1,10 @@
 public import BifrostCore
+import BifrostHostServices
 public import BifrostNativePlugins
 public import BifrostPluginCases
 public import BifrostPluginSDK
+import BifrostProviders
+public import Logging
 
 #if canImport(Glibc)
     import Glibc
@@ -52,6 +55,22 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
     /// #expect(harness.metrics.render().contains("bifrost_requests_total"))
     /// ```
     public let metrics: MetricsRegistry
+    /// What performs the plugin's host operations (state, callouts): the gateway's services
+    /// over a fresh in-memory store unless given; pass one instance to several harnesses to
+    /// have them share state as replicas on one backend do.
+    ///
+    /// ```swift
+    /// let shared = PluginTestHarness<RateLimiter>.memoryServices()
+    /// let first = try PluginTestHarness(RateLimiter.self, configuration: config, services: shared)
+    /// let second = try PluginTestHarness(RateLimiter.self, configuration: config, services: shared)
+    /// ```
+    public let services: any HostServices
+
+    /// Host services over a fresh in-memory store, with real callouts.
+    public static func memoryServices(logger: Logger = Logger(label: "bifrost.state")) -> any HostServices {
+        GatewayHostServices(
+            shared: nil, backendName: "memory", callouts: CalloutClient(httpClient: UpstreamHTTPClient()), logger: logger)
+    }
 
     /// Creates the plugin from `configuration` (JSON text) exactly as the loader would.
     /// A refusal is thrown as the host's `PluginLoadError`, its `reason` carrying the
@@ -75,9 +94,11 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
         failurePolicy: FailurePolicy? = nil,
         logs: CapturedLogs = CapturedLogs(),
         hostMinor: Int? = nil,
-        handedState: [UInt8]? = nil
+        handedState: [UInt8]? = nil,
+        services: (any HostServices)? = nil
     ) throws(PluginLoadError) {
         self.logs = logs
+        self.services = services ?? Self.memoryServices(logger: logs.logger(label: "bifrost.state"))
         let metrics = MetricsRegistry()
         self.metrics = metrics
         let olderHost = hostMinor.flatMap(OlderHostTables.table(minor:))
@@ -136,7 +157,8 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
         provider: any Provider = MockProvider()
     ) async -> ChatOutcome {
         let chain = PluginChain(
-            [ChainEntry(plugin, failurePolicy: failurePolicy)], logger: logs.logger(label: "bifrost.chain"), metrics: metrics)
+            [ChainEntry(plugin, failurePolicy: failurePolicy)], logger: logs.logger(label: "bifrost.chain"), metrics: metrics,
+            services: services)
         let dispatcher = Dispatcher(providers: [provider])
         return await chain.run(request, context: context) { request, context in
             await dispatcher.dispatch(request, context: context)
@@ -166,7 +188,8 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
         provider: any Provider = MockProvider()
     ) async -> StreamResult {
         let chain = PluginChain(
-            [ChainEntry(plugin, failurePolicy: failurePolicy)], logger: logs.logger(label: "bifrost.chain"), metrics: metrics)
+            [ChainEntry(plugin, failurePolicy: failurePolicy)], logger: logs.logger(label: "bifrost.chain"), metrics: metrics,
+            services: services)
         let dispatcher = Dispatcher(providers: [provider])
         let opened = await chain.runStream(request, context: context) { request, context in
             await dispatcher.dispatchStream(request, context: context)
@@ -199,7 +222,7 @@ public struct PluginTestHarness<P: BifrostPlugin>: Sendable {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while case let count = fread(&buffer, 1, buffer.count, handle), count > 0 { bytes += buffer[0..<count] }
         let file = try PluginCaseFile(json: bytes, file: path)
-        return await PluginCaseRunner(plugin: plugin, failurePolicy: failurePolicy).run(file.cases)
+        return await PluginCaseRunner(plugin: plugin, failurePolicy: failurePolicy, services: services).run(file.cases)
     }
 
     /// Calls the plugin's `destroy` (once, however often called).
@@ -221,6 +244,9 @@ enum OlderHostTables {
         MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.metric_define)!,  // 1.2
         MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.request_message_tool_call_count)!,  // 1.3
         MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.state_write)!,  // 1.4
+        MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.config_root)!,  // 1.5 (commands: no host services)
+        MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.config_root)!,  // 1.6
+        MemoryLayout<bifrost_host_api>.offset(of: \bifrost_host_api.state_counter_add)!,  // 1.7
     ]
 
     // Built once and kept for the life of the process, as a host keeps its table.

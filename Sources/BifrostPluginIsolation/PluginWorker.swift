@@ -201,6 +201,11 @@ private struct WorkerServer: Sendable {
         return writer.finished()
     }
 
+    /// Why a hook that used the host services fails in a worker: their operations would be
+    /// performed in the worker's copy of the request, never by the gateway.
+    static let hostOperationsUnavailable =
+        "the hook used host services (state, callouts), which are not available to a plugin with isolation: process; run it in process"
+
     private func run(_ message: [UInt8]) throws(WorkerProtocolError) -> [UInt8] {
         var reader = WorkerReader(message, from: 1)
         let hook = try PluginFault.Hook(wireTag: try reader.readByte())
@@ -211,14 +216,16 @@ private struct WorkerServer: Sendable {
         case .preHook:
             let before = try reader.readRequest()
             var request = before
-            let decision: HookDecision
+            var decision: HookDecision
             do {
                 switch try plugin.preHook(&request, context: context) {
                 case .continue: decision = .continue
                 case .respond(let response): decision = .respond(response)
                 case .reject(let error): decision = .reject(error)
                 case .wait(let delay): decision = .wait(nanoseconds: Self.nanoseconds(delay))
+                case .pending: decision = .fault(Self.hostOperationsUnavailable)
                 }
+                if !context.takeDeferredHostOperations().isEmpty { decision = .fault(Self.hostOperationsUnavailable) }
             } catch {
                 decision = .fault(Self.message(of: error))
             }
@@ -232,7 +239,7 @@ private struct WorkerServer: Sendable {
             let decision: HookDecision
             do {
                 try plugin.postHook(&outcome, context: context)
-                decision = .continue
+                decision = context.takeDeferredHostOperations().isEmpty ? .continue : .fault(Self.hostOperationsUnavailable)
             } catch {
                 decision = .fault(Self.message(of: error))
             }
@@ -244,13 +251,14 @@ private struct WorkerServer: Sendable {
         case .chunkHook:
             let before = try reader.readChunk()
             var chunk = before
-            let decision: HookDecision
+            var decision: HookDecision
             do {
                 switch try plugin.chunkHook(&chunk, context: context) {
                 case .continue: decision = .continue
                 case .drop: decision = .drop
                 case .fail(let error): decision = .fail(error)
                 }
+                if !context.takeDeferredHostOperations().isEmpty { decision = .fault(Self.hostOperationsUnavailable) }
             } catch {
                 decision = .fault(Self.message(of: error))
             }

@@ -66,22 +66,41 @@ public struct UpstreamClient: Sendable {
     /// let chat = try ChatResponse(openAIJSON: response.body, provider: "openai")
     /// ```
     public func send(_ request: UpstreamRequest) async throws(BifrostError) -> UpstreamResponse {
-        let started = ContinuousClock.now
-        let pool = httpClient.pool()
-        let exchange = CollectingExchange(
-            promise: pool.eventLoop.makePromise(), limit: Self.maxBodyBytes, requestTimeout: timeouts.request)
-        let response: UpstreamResponse
-        do {
-            response = try await run(exchange, request, on: pool, until: exchange.promise.futureResult)
-        } catch {
-            throw classify(error, request: request, started: started)
-        }
-        log(request, status: response.status, started: started)
+        let response = try await exchange(request, bodyLimit: Self.maxBodyBytes)
         if !(200..<300).contains(response.status) {
             throw upstreamError(status: response.status, headers: response.headers, body: response.body, secret: request.secret)
         }
         return response
     }
+
+    /// Sends a request and reads its whole answer, whatever the status, within `timeouts.request`
+    /// (a plugin's callout). A body longer than `bodyLimit` bytes fails with 502 and code
+    /// ``responseTooLargeCode``, the exchange cut there.
+    ///
+    /// ```swift
+    /// let answer = try await client.exchange(UpstreamRequest(method: "GET", url: "http://127.0.0.1:9000/check"), bodyLimit: 1 << 20)
+    /// ```
+    public func exchange(_ request: UpstreamRequest, bodyLimit: Int) async throws(BifrostError) -> UpstreamResponse {
+        let started = ContinuousClock.now
+        let pool = httpClient.pool()
+        let exchange = CollectingExchange(
+            promise: pool.eventLoop.makePromise(), limit: bodyLimit, requestTimeout: timeouts.request)
+        let response: UpstreamResponse
+        do {
+            response = try await run(exchange, request, on: pool, until: exchange.promise.futureResult)
+        } catch let error as UpstreamResponseTooLarge where bodyLimit < Self.maxBodyBytes {
+            throw BifrostError(
+                status: 502, type: "upstream_error", code: Self.responseTooLargeCode,
+                message: "the answer's body is longer than \(error.limit) bytes", source: .provider(provider))
+        } catch {
+            throw classify(error, request: request, started: started)
+        }
+        log(request, status: response.status, started: started)
+        return response
+    }
+
+    /// The code of the error ``exchange(_:bodyLimit:)`` throws for a body over its limit.
+    public static let responseTooLargeCode = "response_too_large"
 
     /// Sends a request and opens its 2xx body as a stream of chunks.
     ///

@@ -1,9 +1,11 @@
 import ArgumentParser
 import BifrostCore
+import BifrostHostServices
 import BifrostLibrary
 import BifrostNativePlugins
 import BifrostPluginCases
 import BifrostPluginIsolation
+import BifrostProviders
 
 #if canImport(Glibc)
     import Glibc
@@ -66,7 +68,12 @@ struct TestCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         defer { plugin.shutdown() }
-        let results = await PluginCaseRunner(plugin: plugin).run(caseFile.cases)
+        // Host operations run on a store of their own, in memory: cases never touch shared state.
+        let callouts = UpstreamHTTPClient()
+        let services = GatewayHostServices(
+            shared: nil, backendName: "memory", callouts: CalloutClient(httpClient: callouts), logger: logger)
+        let results = await PluginCaseRunner(plugin: plugin, services: services).run(caseFile.cases)
+        await callouts.shutdown()
         for result in results {
             print("\(result.passed ? "✔" : "✘") \(result.name)")
             for failure in result.failures { print("    \(failure)") }

@@ -164,6 +164,7 @@ struct ReadmeConfigurationTests {
         #expect(blocks.count >= 2)
         let environment = [
             "OPENAI_API_KEY": "sk-a", "OPENAI_KEY_2": "sk-b", "ANTHROPIC_API_KEY": "sk-c", "BIFROST_ADMIN_TOKEN": "admin-t",
+            "REDIS_PASSWORD": "redis-p", "BIFROST_CLIENT_ID_SECRET": "client-id-s",
         ]
         for block in blocks {
             let configuration = try GatewayConfiguration.parse(

@@ -79,11 +79,15 @@ struct GatewayEndToEndTests {
             #expect(
                 plugins == [
                     [
-                        "name": "model-alias", "version": "1.0.0", "kind": "native", "abi_version": "1.6", "file": .string(file),
+                        "name": "model-alias", "version": "1.0.0", "kind": "native", "abi_version": "1.7", "file": .string(file),
                         "content_hash": .string(try PluginLoader.contentHash(of: file)), "generation": 1, "loaded_at": "<time>",
                         "hooks": ["pre_hook", "post_hook"], "capabilities": [], "failure_policy": "fail_closed",
-                        "hook_deadline_ms": 1000, "isolation": "in_process", "position": 0,
-                        "state": "enabled", "scope": .null, "commands": [],
+                        "hook_deadline_ms": 1000, "isolation": "in_process",
+                        "state_store": [
+                            "policy": "fail_open", "backend": "memory", "backend_up": true, "operations": 0, "fallbacks": 0,
+                            "failures": 0,
+                        ],
+                        "position": 0, "state": "enabled", "scope": .null, "commands": [],
                     ]
                 ])
         }
@@ -139,7 +143,7 @@ struct CommandLineTests {
         let (status, output) = try await runBifrost(["plugins", "check", file])
         #expect(status == 0)
         #expect(output.contains("model-alias 1.0.0"))
-        #expect(output.contains("abi: 1.6"))
+        #expect(output.contains("abi: 1.7"))
         #expect(output.contains("capabilities: none"))
         #expect(output.contains("sha256: \(try PluginLoader.contentHash(of: file))"))
         #expect(output.contains("hooks: pre_hook, post_hook"))
@@ -151,7 +155,7 @@ struct CommandLineTests {
         let (status, output) = try await runBifrost(["plugins", "list", "--plugin-dir", directory.path])
         #expect(status == 0)
         let hash = try PluginLoader.contentHash(of: file)
-        #expect(output.contains("0\tmodel-alias\t1.0.0\t\(hash)\tABI 1.6\t"), "\(output)")
+        #expect(output.contains("0\tmodel-alias\t1.0.0\t\(hash)\tABI 1.7\t"), "\(output)")
         #expect(output.contains("\tfail_closed\tnone\t\(file)"), "\(output)")
     }
 
@@ -179,7 +183,7 @@ struct CommandLineTests {
         let file = try await CPluginCompiler.compile(zoo: "broken.c", as: "broken.so", defines: ["BROKEN": "4"])
         let (status, output) = try await runBifrost(["plugins", "check", file])
         #expect(status == 1)
-        #expect(output.contains("\(file): refused: built for plugin ABI 2.3, but this host speaks ABI 1.6"))
+        #expect(output.contains("\(file): refused: built for plugin ABI 2.3, but this host speaks ABI 1.7"))
     }
 
     @Test func serveRefusesToStartWithABrokenPlugin() async throws {

@@ -75,11 +75,15 @@ struct RustPluginTests {
             #expect(
                 plugins == [
                     [
-                        "name": "model-alias-rust", "version": "1.0.0", "kind": "native", "abi_version": "1.6",
+                        "name": "model-alias-rust", "version": "1.0.0", "kind": "native", "abi_version": "1.7",
                         "file": .string(file), "content_hash": .string(try PluginLoader.contentHash(of: file)),
                         "generation": 1, "loaded_at": "<time>", "hooks": ["pre_hook", "post_hook"], "capabilities": [],
-                        "failure_policy": "fail_closed", "hook_deadline_ms": 1000, "isolation": "in_process", "position": 0,
-                        "state": "enabled", "scope": .null, "commands": [],
+                        "failure_policy": "fail_closed", "hook_deadline_ms": 1000, "isolation": "in_process",
+                        "state_store": [
+                            "policy": "fail_open", "backend": "memory", "backend_up": true, "operations": 0, "fallbacks": 0,
+                            "failures": 0,
+                        ],
+                        "position": 0, "state": "enabled", "scope": .null, "commands": [],
                     ]
                 ])
             let metrics = try await client.get("/metrics").text

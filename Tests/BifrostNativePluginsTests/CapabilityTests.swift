@@ -124,7 +124,24 @@ func capabilitiesDecideWhatAPluginReads(_ probe: CapabilityCase) async throws {
     for (position, slot) in slots.enumerated() {
         #expect(host.offset(of: slot) == host.offset(of: \.get_handed_state)! + pointer * (position + 1))
     }
-    #expect(host.size == host.offset(of: \.config_refuse)! + pointer)
-    #expect(NativeHost.api.pointee.abi_minor == 6)
+    #expect(host.offset(of: \.state_counter_add) == host.offset(of: \.config_refuse)! + pointer)
+    #expect(NativeHost.api.pointee.abi_minor >= 6)
     #expect(NativeHost.api.pointee.config_root != nil && NativeHost.api.pointee.config_refuse != nil)
+}
+
+@Test func theOneSevenServicesAreAppendedToTheHostTable() {
+    let pointer = MemoryLayout<UnsafeRawPointer>.size
+    let host = MemoryLayout<bifrost_host_api>.self
+    let slots: [PartialKeyPath<bifrost_host_api>] = [
+        \.state_counter_add, \.state_value_get, \.state_value_set, \.state_value_remove, \.callout,
+    ]
+    for (position, slot) in slots.enumerated() {
+        #expect(host.offset(of: slot) == host.offset(of: \.config_refuse)! + pointer * (position + 1))
+    }
+    #expect(host.size == host.offset(of: \.callout)! + pointer)
+    #expect(NativeHost.api.pointee.abi_minor == 7)
+    #expect(NativeHost.api.pointee.state_counter_add != nil && NativeHost.api.pointee.callout != nil)
+    // A plugin's callout request of 1.7 is led by its size, which the host checks first.
+    #expect(MemoryLayout<bifrost_callout_request>.offset(of: \.struct_size) == 0)
+    #expect(MemoryLayout<bifrost_callout_response>.offset(of: \.struct_size) == 0)
 }

@@ -1,0 +1,98 @@
+import BifrostCore
+import BifrostTestSupport
+import Foundation
+import Testing
+
+/// Two `bifrost serve` processes sharing their plugins' state through one real Redis server
+/// (PluginSDK/DESIGN.md §7), with the C plugin `Tests/PluginZoo/state_user.c`.
+@Suite("Shared state across gateway replicas", .serialized, .timeLimit(.minutes(3)))
+struct SharedStateReplicaTests {
+    static let chat = #"{"model":"mock/echo","messages":[{"role":"user","content":"hi"}]}"#
+
+    /// Starts a replica whose `state_user` plugin runs with `plugin` settings on `redis`.
+    static func replica(_ plugin: String, redis: RedisServer, policy: String = "fail_open", name: String) async throws -> (
+        ServedGateway, HTTPTestClient
+    ) {
+        let directory = try CPluginCompiler.temporaryDirectory("replica-\(name)")
+        let file = try await CPluginCompiler.compile(zoo: "state_user.c", as: "state_user.so", in: directory)
+        let configuration = """
+            {"plugins": [{"file": "\(file)", "state_policy": "\(policy)", "config": \(plugin)}],
+             "state": {"redis": {"url": "redis://127.0.0.1:\(redis.port)", "command_timeout_ms": 250, "connect_timeout_ms": 250}},
+             "server": {"client_id_secret": "replicas-share-this-secret"}}
+            """
+        try Data(configuration.utf8).write(to: URL(fileURLWithPath: directory + "/bifrost.json"))
+        return try await ServedGateway.started(["serve", "--config", directory + "/bifrost.json"])
+    }
+
+    static func stop(_ gateway: ServedGateway) async throws {
+        kill(gateway.processIdentifier, SIGTERM)
+        _ = try await gateway.exit(within: .seconds(10))
+    }
+
+    @Test func aSharedLimitAdmitsExactlyItsLimitAcrossTwoReplicasAndACachedAnswerIsAHitOnTheOther() async throws {
+        let redis = try await RedisServer.start()
+        defer { redis.stop() }
+        let (first, firstClient) = try await Self.replica(#"{"limit": 10}"#, redis: redis, name: "a")
+        let (second, secondClient) = try await Self.replica(#"{"limit": 10}"#, redis: redis, name: "b")
+        var admitted = 0
+        var counts: Set<String> = []
+        for index in 0..<30 {
+            let client = index.isMultiple(of: 2) ? firstClient : secondClient
+            let response = try await client.postJSON("/v1/chat/completions", Self.chat)
+            if response.status == 200 { admitted += 1 }
+            counts.insert(response.headers["x-state-count"] ?? "none")
+        }
+        #expect(admitted == 10, "one counter on the server, not one per replica")
+        #expect(counts.count == 30, "every request saw its own count: \(counts.sorted())")
+
+        let (third, thirdClient) = try await Self.replica("{}", redis: redis, name: "c")
+        let (fourth, fourthClient) = try await Self.replica("{}", redis: redis, name: "d")
+        let stored = try await thirdClient.postJSON("/v1/chat/completions", Self.chat, headers: ["x-cache-key": "shared"])
+        #expect(stored.status == 200 && stored.headers["x-state-cache"] == nil)
+        let hit = try await fourthClient.postJSON("/v1/chat/completions", Self.chat, headers: ["x-cache-key": "shared"])
+        #expect(hit.headers["x-state-cache"] == "hit", "the answer cached through one replica is a hit on the other")
+        for gateway in [first, second, third, fourth] { try await Self.stop(gateway) }
+        #expect(!first.printed.contains("replicas-share-this-secret"))
+    }
+
+    @Test func whenRedisGoesAwayEachPolicyHoldsAndBothRecoverWithoutARestart() async throws {
+        let redis = try await RedisServer.start()
+        defer { redis.stop() }
+        let (open, openClient) = try await Self.replica(#"{"limit": 1000}"#, redis: redis, policy: "fail_open", name: "open")
+        let (closed, closedClient) = try await Self.replica(
+            #"{"limit": 1000}"#, redis: redis, policy: "fail_closed", name: "closed")
+        #expect(try await openClient.postJSON("/v1/chat/completions", Self.chat).status == 200)
+        #expect(try await closedClient.postJSON("/v1/chat/completions", Self.chat).status == 200)
+
+        redis.kill()
+        for _ in 0..<5 {
+            let started = ContinuousClock.now
+            let served = try await openClient.postJSON("/v1/chat/completions", Self.chat)
+            #expect(served.status == 200, "fail-open serves from the replica's memory")
+            let refused = try await closedClient.postJSON("/v1/chat/completions", Self.chat)
+            #expect(refused.status == 503, "fail-closed refuses")
+            #expect(try refused.json().objectField("error")?.objectField("code") == .string("state_unavailable"))
+            #expect(ContinuousClock.now - started < .seconds(2), "no request waits past the command timeout")
+        }
+        let listing = try await openClient.get("/api/plugins").json()
+        let store = listing.objectField("plugins")?.arrayValue?.first?.objectField("state_store")
+        #expect(store?.objectField("backend_up") == .bool(false))
+        #expect((store?.objectField("fallbacks")?.intValue ?? 0) >= 5)
+        #expect(try await openClient.get("/metrics").text.contains(#"bifrost_state_backend_up{backend="redis"} 0"#))
+
+        try await redis.restart()
+        var recovered = false
+        let deadline = ContinuousClock.now + .seconds(15)
+        while !recovered, ContinuousClock.now < deadline {
+            recovered = try await closedClient.postJSON("/v1/chat/completions", Self.chat).status == 200
+            if !recovered { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(recovered, "the fail-closed replica serves again once Redis is back")
+        let after = try await openClient.postJSON("/v1/chat/completions", Self.chat)
+        #expect(after.status == 200)
+        #expect(try await openClient.get("/metrics").text.contains(#"bifrost_state_backend_up{backend="redis"} 1"#))
+        #expect(open.printed.contains("fail-open, using this gateway's memory"))
+        try await Self.stop(open)
+        try await Self.stop(closed)
+    }
+}
