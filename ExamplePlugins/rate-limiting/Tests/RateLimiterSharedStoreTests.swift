@@ -29,4 +29,19 @@ struct RateLimiterSharedStoreTests {
         #expect((1...60).contains(Int(rejected.headers["retry-after"] ?? "") ?? 0), "\(rejected.headers)")
         #expect(rejected.headers["x-ratelimit-remaining-requests"] == "0")
     }
+
+    @Test func tokensChargedAfterOneAnswerRefuseTheNext() async throws {
+        let harness = try PluginTestHarness(
+            RateLimiter.self,
+            configuration: #"{"limits": [{"scope": "provider", "tokens_per_minute": 5}], "store": "shared"}"#)
+        defer { harness.shutdown() }
+        let first = try #require(await harness.run(.test("one two three four five six")).response)
+        #expect(first.usage.totalTokens > 5)
+        #expect(first.headers["x-ratelimit-limit-tokens"] == "5")
+        #expect(first.headers["x-ratelimit-remaining-tokens"] == "5", "read before this answer's usage was charged")
+        let limited = try #require(await harness.run(.test("again")).error)
+        #expect(limited.status == 429)
+        #expect(limited.type == "tokens")
+        #expect(limited.message.contains("provider 'mock': 5 tokens per minute (limits[0])"))
+    }
 }
