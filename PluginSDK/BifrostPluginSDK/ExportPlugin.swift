@@ -216,6 +216,8 @@ final class PluginInstance {
                 let wait = try newerHostFunction(host, \.outcome_set_wait, "outcome_set_wait")
                 try check(wait(outcome, nanoseconds), "outcome_set_wait")
                 return BIFROST_ACTION_WAIT
+            case .pending:
+                return BIFROST_ACTION_PENDING
             }
         } catch {
             return fault(context, "\(error)")

@@ -65,6 +65,10 @@ public struct HostCallError: Error, Sendable, Hashable, CustomStringConvertible 
         case BIFROST_ERR_OUT_OF_RANGE: "BIFROST_ERR_OUT_OF_RANGE"
         case BIFROST_ERR_WRONG_STATE: "BIFROST_ERR_WRONG_STATE"
         case BIFROST_ERR_TOO_LARGE: "BIFROST_ERR_TOO_LARGE"
+        case BIFROST_ERR_WRONG_TYPE: "BIFROST_ERR_WRONG_TYPE"
+        case BIFROST_PENDING: "BIFROST_PENDING"
+        case BIFROST_ERR_UNAVAILABLE: "BIFROST_ERR_UNAVAILABLE"
+        case BIFROST_ERR_TIMEOUT: "BIFROST_ERR_TIMEOUT"
         case Self.notProvided: "not provided by this host"
         default: "unknown status"
         }

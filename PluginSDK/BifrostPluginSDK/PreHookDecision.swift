@@ -35,6 +35,15 @@ public enum PreHookDecision: Sendable, Hashable {
     /// return .wait(nanoseconds: 250_000_000)
     /// ```
     case wait(nanoseconds: UInt64)
+    /// Call this PreHook again for the same request once the host operations it started have
+    /// results (ABI 1.7): return it when a state read or a callout answered ``HostResult/pending``.
+    /// On the call again, make the same calls in the same order; they now return `.ready`.
+    ///
+    /// ```swift
+    /// guard case .ready(let reading) = try context.addToCounter("req:0:\(client)", 1, windowMilliseconds: 60_000)
+    /// else { return .pending }
+    /// ```
+    case pending
 }
 
 /// A response written by a plugin: a PreHook's answer (cache hit) or a PostHook's recovery.

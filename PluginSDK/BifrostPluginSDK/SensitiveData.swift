@@ -24,4 +24,7 @@ public struct SensitiveData: OptionSet, Sendable, Hashable {
     public static let messageContent = SensitiveData(rawValue: UInt64(BIFROST_CAPABILITY_MESSAGE_CONTENT))
     /// Tool calls' names, ids and arguments: `BIFROST_CAPABILITY_TOOL_CALLS`.
     public static let toolCalls = SensitiveData(rawValue: UInt64(BIFROST_CAPABILITY_TOOL_CALLS))
+    /// Callouts, HTTP requests to services the plugin names, which can carry anything it read
+    /// (ABI 1.7): `BIFROST_CAPABILITY_CALLOUTS`. Without it ``HookContext/callout(_:)`` fails.
+    public static let callouts = SensitiveData(rawValue: UInt64(BIFROST_CAPABILITY_CALLOUTS))
 }

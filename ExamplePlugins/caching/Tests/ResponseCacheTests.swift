@@ -122,6 +122,7 @@ struct ResponseCacheTests {
         (#"{"max_entry_bytes": 0}"#, "'max_entry_bytes' must be 1 to max_bytes"),
         (#"{"ttl": 5}"#, "unknown field 'ttl'"),
         (#"{"ignore_params": "seed"}"#, "field 'ignore_params' must be an array"),
+        (#"{"store": "redis"}"#, "'store' must be \"local\" or \"shared\", got \"redis\""),
     ])
     func refusesBadConfiguration(configuration: String, expected: String) {
         #expect {
@@ -129,6 +130,11 @@ struct ResponseCacheTests {
         } throws: { error in
             "\(error)".contains(expected)
         }
+    }
+
+    @Test func storeDefaultsToLocalAndReadsShared() throws {
+        #expect(try CacheConfiguration(PluginConfiguration(text: "{}")).store == .local)
+        #expect(try CacheConfiguration(PluginConfiguration(text: #"{"store": "shared"}"#)).store == .shared)
     }
 }
 

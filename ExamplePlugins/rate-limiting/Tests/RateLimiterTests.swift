@@ -120,6 +120,18 @@ struct RateLimiterTests {
         (#"{"limits": [{"scope": "global", "requests_per_minute": 5}], "max_wait_ms": 0}"#, "'max_wait_ms' must be 1 to 60000"),
         (#"{"limit": []}"#, "unknown field 'limit'"),
         (
+            #"{"limits": [{"scope": "global", "requests_per_minute": 5}], "store": "redis"}"#,
+            "'store' must be \"local\" or \"shared\", got \"redis\""
+        ),
+        (
+            #"{"limits": [{"scope": "global", "requests_per_minute": 5, "burst": 2}], "store": "shared"}"#,
+            "'limits[0].burst' does not apply to 'store' \"shared\""
+        ),
+        (
+            #"{"limits": [{"scope": "global", "requests_per_minute": 5}], "store": "shared", "mode": "wait"}"#,
+            "'mode' \"wait\" needs 'store' \"local\""
+        ),
+        (
             #"{"limits": [{"scope": "global", "requests_per_minute": "fast"}]}"#,
             "field 'limits[0].requests_per_minute' must be a number"
         ),
@@ -130,6 +142,12 @@ struct RateLimiterTests {
         } throws: { error in
             "\(error)".contains(expected)
         }
+    }
+
+    @Test func storeDefaultsToLocalAndReadsShared() throws {
+        let limits = #"{"limits": [{"scope": "client", "requests_per_minute": 60, "tokens_per_minute": 1000}]"#
+        #expect(try RateLimitConfiguration(PluginConfiguration(text: limits + "}")).store == .local)
+        #expect(try RateLimitConfiguration(PluginConfiguration(text: limits + #", "store": "shared"}"#)).store == .shared)
     }
 
     @Test func headerDurationsReadLikeOpenAIs() {

@@ -6,6 +6,17 @@ public import BifrostPluginSDK
 /// {"ttl_seconds": 300, "max_entries": 10000, "max_bytes": 67108864, "max_entry_bytes": 1048576}
 /// ```
 public struct CacheConfiguration: Sendable, Hashable {
+    /// Where answers are kept.
+    public enum Store: String, Sendable, Hashable {
+        /// An LRU in this gateway's memory, bounded by `max_entries` and `max_bytes`.
+        case local
+        /// The gateway's state (its `"state"` configuration: memory, or Redis shared by its
+        /// replicas), expiring after `ttl_seconds`; `max_entries` and `max_bytes` do not apply.
+        case shared
+    }
+
+    /// Local LRU or the gateway's shared state.
+    public var store: Store
     /// How long an answer stays fresh, in nanoseconds.
     public var ttlNanoseconds: UInt64
     /// The most answers kept.
@@ -24,9 +35,14 @@ public struct CacheConfiguration: Sendable, Hashable {
     /// ```
     public init(_ configuration: PluginConfiguration) throws {
         try configuration.rejectUnknownKeys(known: [
-            "ttl_seconds", "max_entries", "max_bytes", "max_entry_bytes", "ignore_params",
+            "ttl_seconds", "max_entries", "max_bytes", "max_entry_bytes", "ignore_params", "store",
         ])
         let file = try configuration.decode(File.self)
+        guard let store = Store(rawValue: file.store ?? "local") else {
+            throw PluginConfigurationError(
+                "invalid configuration: 'store' must be \"local\" or \"shared\", got \"\(file.store!)\"")
+        }
+        self.store = store
         let ttl = file.ttlSeconds ?? 300
         guard ttl.isFinite, ttl > 0, ttl <= 30 * 86_400 else {
             throw PluginConfigurationError(
@@ -58,8 +74,10 @@ public struct CacheConfiguration: Sendable, Hashable {
         var maxBytes: Int?
         var maxEntryBytes: Int?
         var ignoreParams: [String]?
+        var store: String?
 
         enum CodingKeys: String, CodingKey {
+            case store
             case ttlSeconds = "ttl_seconds"
             case maxEntries = "max_entries"
             case maxBytes = "max_bytes"

@@ -9,6 +9,8 @@ public import BifrostPluginSDK
 /// bounded by entries and bytes (least recently used out first). Every answer carries
 /// `x-bifrost-cache: hit`, `miss` or `bypass`; a request header `x-bifrost-cache: bypass`
 /// or the parameter `"store": false` skips the cache. Errors, multi-choice and tool-call answers are never stored.
+/// With the configuration `"store": "shared"` answers live in the gateway's state instead,
+/// shared by the replicas on one state backend.
 ///
 /// ```swift
 /// let cache = try ResponseCache(configuration: PluginConfiguration(text: #"{"ttl_seconds": 60}"#))
@@ -91,6 +93,7 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
             return .continue
         }
         let text = try request.canonicalJSON(omitting: configuration.omittedParameters)
+        if configuration.store == .shared { return try sharedPreHook(text, context: context) }
         let key = CacheKey(text)
         let now = host.monotonicNanoseconds()
         let entry: Entry? = store.withLock { store in
@@ -101,14 +104,32 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
             }
             return entry
         }
-        if let entry {
-            try mark(context, "hit")
-            let age = (now &- entry.storedAt) / 1_000_000_000
-            return .respond(
-                ShortCircuitResponse(
-                    content: entry.content, finishReason: entry.finishReason, usage: entry.usage, model: entry.model,
-                    headers: [Self.header: "hit", "age": String(age)]))
+        if let entry { return try hit(entry, ageNanoseconds: now &- entry.storedAt, context: context) }
+        return try miss(text, context: context)
+    }
+
+    /// `store: shared`: one value read; an entry that does not decode is a miss.
+    private func sharedPreHook(_ text: String, context: HookContext) throws -> PreHookDecision {
+        switch try context.value(forKey: SharedEntry.stateKey(text)) {
+        case .pending:
+            return .pending
+        case .ready(let bytes):
+            guard let bytes, let entry = SharedEntry.decode(bytes, key: text) else { return try miss(text, context: context) }
+            // Stored on another replica by its wall clock, which may run ahead of this one's.
+            let now = try context.arrivalTimeNanoseconds
+            return try hit(entry, ageNanoseconds: now > entry.storedAt ? now - entry.storedAt : 0, context: context)
         }
+    }
+
+    private func hit(_ entry: Entry, ageNanoseconds: UInt64, context: HookContext) throws -> PreHookDecision {
+        try mark(context, "hit")
+        return .respond(
+            ShortCircuitResponse(
+                content: entry.content, finishReason: entry.finishReason, usage: entry.usage, model: entry.model,
+                headers: [Self.header: "hit", "age": String(ageNanoseconds / 1_000_000_000)]))
+    }
+
+    private func miss(_ text: String, context: HookContext) throws -> PreHookDecision {
         try mark(context, "miss")
         try context.set(Self.keyKey, .string(text))
         return .continue
@@ -121,7 +142,7 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
     /// ```
     public func postHook(outcome: HookOutcome, context: HookContext) throws {
         guard let response = try outcome.response, case .string(let key)? = try context[Self.keyKey] else { return }
-        try remember(response, key: CacheKey(key))
+        try remember(response, key: key, context: context)
     }
 
     /// Records the status for other plugins and as the answer's header (a stream's head too).
@@ -130,13 +151,24 @@ public struct ResponseCache: PreHookPlugin, PostHookPlugin {
         try context.setResponseHeader(Self.header, status)
     }
 
-    private func remember(_ response: HookResponse, key: CacheKey) throws {
+    private func remember(_ response: HookResponse, key text: String, context: HookContext) throws {
         guard try response.choiceCount == 1 else { return }
         let finishReason = try response.finishReason(at: 0) ?? "stop"
         guard finishReason != "tool_calls", finishReason != "function_call" else { return }
         let content = try response.content(at: 0)
-        let size = key.text.utf8.count + content.utf8.count + 128
+        let size = text.utf8.count + content.utf8.count + 128
         guard size <= configuration.maxEntryBytes else { return }
+        if configuration.store == .shared {
+            // Replicas' monotonic clocks are unrelated, so a shared entry is dated by the wall clock.
+            let entry = Entry(
+                content: content, finishReason: finishReason, usage: try response.usage, model: try response.model,
+                storedAt: try context.arrivalTimeNanoseconds)
+            try context.setValue(
+                SharedEntry.encode(entry, key: text), forKey: SharedEntry.stateKey(text),
+                timeToLiveMilliseconds: max(1, configuration.ttlNanoseconds / 1_000_000))
+            return
+        }
+        let key = CacheKey(text)
         let entry = Entry(
             content: content, finishReason: finishReason, usage: try response.usage, model: try response.model,
             storedAt: host.monotonicNanoseconds())

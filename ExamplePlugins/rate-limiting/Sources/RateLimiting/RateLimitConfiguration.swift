@@ -15,6 +15,15 @@ public struct RateLimitConfiguration: Sendable, Hashable {
         case wait
     }
 
+    /// Where the limiter's counts live.
+    public enum Store: String, Sendable, Hashable {
+        /// Token buckets in this gateway's memory: each replica limits on its own.
+        case local
+        /// Fixed one-minute windows in the gateway's state (its `"state"` configuration:
+        /// memory, or Redis shared by its replicas), so replicas limit together.
+        case shared
+    }
+
     /// Which requests share a bucket.
     public enum Scope: String, Sendable, Hashable, CaseIterable {
         /// Every request.
@@ -46,6 +55,8 @@ public struct RateLimitConfiguration: Sendable, Hashable {
     public var limits: [Limit]
     /// Reject or wait.
     public var mode: Mode
+    /// Local token buckets or the gateway's shared state.
+    public var store: Store
     /// The longest a request waits in `wait` mode, in nanoseconds.
     public var maxWaitNanoseconds: UInt64
     /// The most buckets one limit keeps (distinct clients, models); idle full buckets go first.
@@ -57,16 +68,26 @@ public struct RateLimitConfiguration: Sendable, Hashable {
     /// let config = try RateLimitConfiguration(PluginConfiguration(text: #"{"limits":[{"scope":"global","requests_per_minute":600}]}"#))
     /// ```
     public init(_ configuration: PluginConfiguration) throws {
-        try configuration.rejectUnknownKeys(known: ["limits", "mode", "max_wait_ms", "max_keys"])
+        try configuration.rejectUnknownKeys(known: ["limits", "mode", "max_wait_ms", "max_keys", "store"])
         let file = try configuration.decode(File.self)
         guard !file.limits.isEmpty else {
             throw PluginConfigurationError("invalid configuration: 'limits' must list at least one limit")
         }
+        guard let store = Store(rawValue: file.store ?? "local") else {
+            throw PluginConfigurationError(
+                "invalid configuration: 'store' must be \"local\" or \"shared\", got \"\(file.store!)\"")
+        }
+        self.store = store
         limits = try file.limits.enumerated().map { index, limit throws(PluginConfigurationError) in
-            try Self.check(limit, at: index)
+            try Self.check(limit, at: index, store: store)
         }
         guard let mode = Mode(rawValue: file.mode ?? "reject") else {
             throw PluginConfigurationError("invalid configuration: 'mode' must be \"reject\" or \"wait\", got \"\(file.mode!)\"")
+        }
+        // A shared window only reopens when it ends, up to a minute away: past any wait worth holding a request for.
+        if mode == .wait, store == .shared {
+            throw PluginConfigurationError(
+                "invalid configuration: 'mode' \"wait\" needs 'store' \"local\"; with \"shared\" use \"reject\"")
         }
         self.mode = mode
         let maxWait = file.maxWaitMilliseconds ?? 5_000
@@ -81,7 +102,7 @@ public struct RateLimitConfiguration: Sendable, Hashable {
         self.maxKeys = maxKeys
     }
 
-    private static func check(_ limit: File.Limit, at index: Int) throws(PluginConfigurationError) -> Limit {
+    private static func check(_ limit: File.Limit, at index: Int, store: Store) throws(PluginConfigurationError) -> Limit {
         let field = "limits[\(index)]"
         guard let scope = Scope(rawValue: limit.scope) else {
             let scopes = Scope.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
@@ -100,6 +121,11 @@ public struct RateLimitConfiguration: Sendable, Hashable {
                 throw PluginConfigurationError(
                     "invalid configuration: '\(field).\(name)' must be a positive number, got \(value)")
             }
+        }
+        if limit.burst != nil, store == .shared {
+            throw PluginConfigurationError(
+                "invalid configuration: '\(field).burst' does not apply to 'store' \"shared\" (a fixed one-minute window of 'requests_per_minute')"
+            )
         }
         if let burst = limit.burst {
             guard limit.requestsPerMinute != nil else {
@@ -144,9 +170,10 @@ public struct RateLimitConfiguration: Sendable, Hashable {
         var mode: String?
         var maxWaitMilliseconds: Int?
         var maxKeys: Int?
+        var store: String?
 
         enum CodingKeys: String, CodingKey {
-            case limits, mode
+            case limits, mode, store
             case maxWaitMilliseconds = "max_wait_ms"
             case maxKeys = "max_keys"
         }

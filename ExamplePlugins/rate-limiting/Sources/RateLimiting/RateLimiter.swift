@@ -7,7 +7,8 @@ public import BifrostPluginSDK
 /// request bucket, and its usage is later taken from each token bucket. Over a limit it is
 /// rejected with 429, `retry-after` and OpenAI's `x-ratelimit-*` headers, or, in `wait`
 /// mode, held (no thread held) until it fits or `max_wait_ms` runs out. Every answer carries
-/// the `x-ratelimit-*` headers of the tightest bucket.
+/// the `x-ratelimit-*` headers of the tightest bucket. With `"store": "shared"` the counts
+/// are fixed one-minute windows in the gateway's state, shared by its replicas.
 ///
 /// ```swift
 /// let limiter = try RateLimiter(configuration: PluginConfiguration(
@@ -66,6 +67,9 @@ public struct RateLimiter: PreHookPlugin, PostHookPlugin {
         let client = try context.clientID
         let keys = keys(client: client, provider: provider, model: model)
         if keys.isEmpty { return .continue }
+        if configuration.store == .shared {
+            return try sharedPreHook(keys, scope: "\(client)\n\(provider)\n\(model)", context: context)
+        }
         let now = host.monotonicNanoseconds()
         switch buckets.withLock({ $0.admit(keys, now: now) }) {
         case .admitted(let headers):
@@ -98,10 +102,76 @@ public struct RateLimiter: PreHookPlugin, PostHookPlugin {
         let used = Double(try response.usage.totalTokens)
         guard parts.count == 3, used > 0 else { return }
         let keys = keys(client: parts[0], provider: parts[1], model: parts[2])
+        if configuration.store == .shared {
+            // A write: the host performs it after the hook, so the next window read sees it.
+            for key in keys where configuration.limits[key.limit].tokensPerMinute != nil {
+                try context.chargeCounter(Self.counterKey("tok", key), Int64(used), windowMilliseconds: Self.windowMilliseconds)
+            }
+            return
+        }
         let now = host.monotonicNanoseconds()
         for (name, value) in buckets.withLock({ $0.charge(tokens: used, to: keys, now: now) }).fields {
             try response.setHeader(name, value)
         }
+    }
+
+    /// The shared window's length: `requests_per_minute` and `tokens_per_minute` count per minute.
+    static let windowMilliseconds: UInt64 = 60_000
+
+    /// The state counter of `key`'s limit and scope value for `kind` (`req` or `tok`).
+    static func counterKey(_ kind: String, _ key: TokenBuckets.Key) -> String { "\(kind):\(key.limit):\(key.value)" }
+
+    /// `store: shared`: counts this request in each request window and reads each token
+    /// window, all in one round, then rejects at the first limit (in configuration order)
+    /// the request does not fit. A rejected request still counts in its windows, as every
+    /// replica's add is atomic and cannot be taken back without a second round.
+    private func sharedPreHook(_ keys: [TokenBuckets.Key], scope: String, context: HookContext) throws -> PreHookDecision {
+        var readings: [(key: TokenBuckets.Key, unit: TokenBuckets.Unit, reading: CounterReading)] = []
+        var pending = false
+        for key in keys {
+            let limit = configuration.limits[key.limit]
+            // Every read is started before returning `.pending`, so the host performs them in one round.
+            if limit.requestsPerMinute != nil {
+                switch try context.addToCounter(Self.counterKey("req", key), 1, windowMilliseconds: Self.windowMilliseconds) {
+                case .pending: pending = true
+                case .ready(let reading): readings.append((key, .requests, reading))
+                }
+            }
+            if limit.tokensPerMinute != nil {
+                switch try context.addToCounter(Self.counterKey("tok", key), 0, windowMilliseconds: Self.windowMilliseconds) {
+                case .pending: pending = true
+                case .ready(let reading): readings.append((key, .tokens, reading))
+                }
+            }
+        }
+        if pending { return .pending }
+        var headers = RateLimitHeaders()
+        var limited: (key: TokenBuckets.Key, unit: TokenBuckets.Unit, wait: UInt64)?
+        for (key, unit, reading) in readings {
+            let limit = configuration.limits[key.limit]
+            let reset = reading.resetsInMilliseconds * 1_000_000
+            let value = Double(reading.value)
+            switch unit {
+            case .requests:
+                let perMinute = limit.requestsPerMinute ?? 0
+                headers.noteRequests(limit: perMinute, remaining: perMinute - value, resetNanoseconds: reset)
+                if value > perMinute, limited == nil { limited = (key, unit, reset) }
+            case .tokens:
+                let perMinute = limit.tokensPerMinute ?? 0
+                headers.noteTokens(limit: perMinute, remaining: perMinute - value, resetNanoseconds: reset)
+                // Tokens are charged after the answer, so a window that is used up refuses the next request.
+                if value >= perMinute, limited == nil { limited = (key, unit, reset) }
+            }
+        }
+        if let limited {
+            return .reject(
+                rejection(
+                    limit: limited.key.limit, value: limited.key.value, unit: limited.unit, wait: limited.wait,
+                    headers: headers.fields))
+        }
+        for (name, value) in headers.fields { try context.setResponseHeader(name, value) }
+        if countsTokens { try context.set(Self.scopeKey, .string(scope)) }
+        return .continue
     }
 
     /// The buckets a request draws on: one per limit that applies.
@@ -127,9 +197,11 @@ public struct RateLimiter: PreHookPlugin, PostHookPlugin {
     {
         let limit = configuration.limits[index]
         let subject = limit.scope == .global ? "the gateway" : "\(limit.scope.rawValue) '\(value)'"
+        // A shared window has no burst: it is a fixed count per minute.
+        let burst = configuration.store == .local ? " (burst \(Self.number(limit.burst)))" : ""
         let rate =
             unit == .requests
-            ? "\(Self.number(limit.requestsPerMinute ?? 0)) requests per minute (burst \(Self.number(limit.burst)))"
+            ? "\(Self.number(limit.requestsPerMinute ?? 0)) requests per minute\(burst)"
             : "\(Self.number(limit.tokensPerMinute ?? 0)) tokens per minute"
         let retrySeconds = max(1, (wait + 999_999_999) / 1_000_000_000)
         var fields = Dictionary(headers, uniquingKeysWith: { first, _ in first })
