@@ -24,6 +24,50 @@ struct SharedStateReplicaTests {
         return try await ServedGateway.started(["serve", "--config", directory + "/bifrost.json"])
     }
 
+    /// Starts a replica running the example plugins `files` (in `productsDirectory`) with
+    /// their configurations, its state on `redis`.
+    static func replica(examples: [(file: String, config: String)], redis: RedisServer, name: String) async throws -> (
+        ServedGateway, HTTPTestClient
+    ) {
+        let directory = try CPluginCompiler.temporaryDirectory("replica-\(name)")
+        let plugins = examples.map { #"{"file": "\#(productsDirectory)/\#($0.file)", "config": \#($0.config)}"# }
+        let configuration = """
+            {"plugins": [\(plugins.joined(separator: ", "))],
+             "state": {"redis": {"url": "redis://127.0.0.1:\(redis.port)"}}}
+            """
+        try Data(configuration.utf8).write(to: URL(fileURLWithPath: directory + "/bifrost.json"))
+        return try await ServedGateway.started(["serve", "--config", directory + "/bifrost.json"])
+    }
+
+    @Test func theExamplePluginsSharedStoreHoldsAcrossTwoReplicas() async throws {
+        let redis = try await RedisServer.start()
+        defer { redis.stop() }
+        let examples = [
+            (
+                file: "libRateLimitingPlugin.so",
+                config: #"{"store": "shared", "limits": [{"scope": "global", "requests_per_minute": 8}]}"#
+            ),
+            (file: "libCachingPlugin.so", config: #"{"store": "shared", "ttl_seconds": 60}"#),
+        ]
+        let (first, firstClient) = try await Self.replica(examples: examples, redis: redis, name: "rl-a")
+        let (second, secondClient) = try await Self.replica(examples: examples, redis: redis, name: "rl-b")
+        let cached = #"{"model":"mock/echo","messages":[{"role":"user","content":"cache me"}]}"#
+        let stored = try await firstClient.postJSON("/v1/chat/completions", cached)
+        #expect(stored.status == 200)
+        let hit = try await secondClient.postJSON("/v1/chat/completions", cached)
+        #expect(hit.headers["x-bifrost-cache"] == "hit", "cached through one replica, a hit on the other: \(hit.headers)")
+        var admitted = 2
+        for index in 0..<20 {
+            let client = index.isMultiple(of: 2) ? firstClient : secondClient
+            let body = #"{"model":"mock/echo","messages":[{"role":"user","content":"request \#(index)"}]}"#
+            let response = try await client.postJSON("/v1/chat/completions", body)
+            if response.status == 200 { admitted += 1 } else { #expect(response.status == 429) }
+        }
+        #expect(admitted == 8, "a shared limit of 8 admits exactly 8 across both replicas")
+        try await Self.stop(first)
+        try await Self.stop(second)
+    }
+
     static func stop(_ gateway: ServedGateway) async throws {
         kill(gateway.processIdentifier, SIGTERM)
         _ = try await gateway.exit(within: .seconds(10))
