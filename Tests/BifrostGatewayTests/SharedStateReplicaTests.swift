@@ -39,7 +39,11 @@ struct SharedStateReplicaTests {
         return try await ServedGateway.started(["serve", "--config", directory + "/bifrost.json"])
     }
 
-    @Test func theExamplePluginsSharedStoreHoldsAcrossTwoReplicas() async throws {
+    @Test(
+        .disabled(
+            if: ProcessInfo.processInfo.environment["BIFROST_SANITIZER"] == "thread",
+            "a sanitized Swift plugin needs the sanitizer's runtime, which a served gateway's process does not export"))
+    func theExamplePluginsSharedStoreHoldsAcrossTwoReplicas() async throws {
         let redis = try await RedisServer.start()
         defer { redis.stop() }
         let examples = [
