@@ -733,8 +733,7 @@ pub struct bifrost_host_api {
     /// Since 1.7: the value stored under a key (a read).
     pub state_value_get: Option<unsafe extern "C" fn(context: Context, key: Str, value_out: *mut bifrost_bytes) -> Status>,
     /// Since 1.7: stores a value with a time to live (a write).
-    pub state_value_set:
-        Option<unsafe extern "C" fn(context: Context, key: Str, value: bifrost_bytes, ttl_ms: u64) -> Status>,
+    pub state_value_set: Option<unsafe extern "C" fn(context: Context, key: Str, value: bifrost_bytes, ttl_ms: u64) -> Status>,
     /// Since 1.7: removes a value (a write).
     pub state_value_remove: Option<unsafe extern "C" fn(context: Context, key: Str) -> Status>,
     /// Since 1.7: sends an HTTP request (a read).

@@ -194,7 +194,7 @@ fn the_table_names_the_plugin_its_version_flags_and_only_its_hooks() {
     unsafe {
         let plugin = &*table;
         assert_eq!(plugin.struct_size as usize, std::mem::size_of::<sys::bifrost_plugin>());
-        assert_eq!((plugin.abi_major, plugin.abi_minor), (1, 6));
+        assert_eq!((plugin.abi_major, plugin.abi_minor), (1, 7));
         assert_eq!(CStr::from_ptr(plugin.name).to_str(), Ok("probe"));
         assert_eq!(CStr::from_ptr(plugin.version).to_str(), Ok("2.1.0"));
         assert_eq!(plugin.flags, sys::BIFROST_PLUGIN_FLAG_FAIL_OPEN_BY_DEFAULT);
@@ -210,7 +210,7 @@ fn another_major_is_refused_naming_both_versions() {
     assert!(create_with(host(2, 0, 8 + 8), "{}").is_null());
     assert_eq!(
         events(),
-        ["refused: plugin 'probe' was built for Bifrost plugin ABI 1.6 but the host speaks ABI 2.0; rebuild it against the host's bifrost_plugin.h"]
+        ["refused: plugin 'probe' was built for Bifrost plugin ABI 1.7 but the host speaks ABI 2.0; rebuild it against the host's bifrost_plugin.h"]
     );
 }
 
