@@ -50,13 +50,13 @@ struct GatewayEndpointsTests {
                     == #"{"generation":1,"last_reload":null,"plugins":["#
                     + #"{"name":"limiter","version":"1.2.3","kind":"swift","abi_version":null,"file":null,"#
                     + #""content_hash":null,"generation":1,"loaded_at":"<time>","#
-                    + #""hooks":["pre_hook"],"capabilities":["credentials","message_content","tool_calls"],"failure_policy":"fail_closed","hook_deadline_ms":1000,"isolation":"in_process","position":0,"state":"enabled","scope":null,"commands":[]},"#
+                    + #""hooks":["pre_hook"],"capabilities":["credentials","message_content","tool_calls"],"failure_policy":"fail_closed","hook_deadline_ms":1000,"isolation":"in_process","state_store":null,"position":0,"state":"enabled","scope":null,"commands":[]},"#
                     + #"{"name":"native-one","version":"2.0.0","kind":"native","abi_version":"1.0","#
                     + #""file":"/plugins/native-one.so","content_hash":null,"generation":1,"loaded_at":"<time>","#
-                    + #""hooks":["pre_hook","post_hook"],"capabilities":["credentials","message_content","tool_calls"],"failure_policy":"fail_open","hook_deadline_ms":1000,"isolation":"in_process","position":1,"state":"enabled","scope":null,"commands":[]},"#
+                    + #""hooks":["pre_hook","post_hook"],"capabilities":["credentials","message_content","tool_calls"],"failure_policy":"fail_open","hook_deadline_ms":1000,"isolation":"in_process","state_store":null,"position":1,"state":"enabled","scope":null,"commands":[]},"#
                     + #"{"name":"faulty","version":"0.0.1","kind":"swift","abi_version":null,"file":null,"#
                     + #""content_hash":null,"generation":1,"loaded_at":"<time>","#
-                    + #""hooks":["pre_hook","post_hook"],"capabilities":["credentials","message_content","tool_calls"],"failure_policy":"fail_open","hook_deadline_ms":1000,"isolation":"in_process","position":2,"state":"enabled","scope":null,"commands":[]}]}"#
+                    + #""hooks":["pre_hook","post_hook"],"capabilities":["credentials","message_content","tool_calls"],"failure_policy":"fail_open","hook_deadline_ms":1000,"isolation":"in_process","state_store":null,"position":2,"state":"enabled","scope":null,"commands":[]}]}"#
             )
         }
     }
