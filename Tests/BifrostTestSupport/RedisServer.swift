@@ -70,7 +70,11 @@ public final class RedisServer: @unchecked Sendable {
             guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        if process.isRunning { process.terminate() }
+        // SIGTERM can be blocked in the test process's children (see `kill()`): it would survive.
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
         throw RedisServerError(message: "redis-server did not start on port \(port)")
     }
 
