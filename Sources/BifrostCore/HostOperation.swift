@@ -95,7 +95,7 @@ public struct CalloutRequest: Sendable, Hashable {
     /// An absolute `http://` or `https://` URL.
     public var url: String
     /// The request's headers, in order.
-    public var headers: [(name: String, value: String)]
+    public var headers: HeaderFields
     /// The body; empty for none.
     public var body: [UInt8]
     /// The longest the exchange may take.
@@ -105,7 +105,7 @@ public struct CalloutRequest: Sendable, Hashable {
 
     /// A request.
     public init(
-        method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+        method: String, url: String, headers: HeaderFields = HeaderFields(), body: [UInt8] = [],
         timeout: Duration = CalloutRequest.defaultTimeout,
         maximumResponseBytes: Int = CalloutRequest.defaultMaximumResponseBytes
     ) {
@@ -115,18 +115,6 @@ public struct CalloutRequest: Sendable, Hashable {
         self.body = body
         self.timeout = timeout
         self.maximumResponseBytes = maximumResponseBytes
-    }
-
-    public static func == (lhs: CalloutRequest, rhs: CalloutRequest) -> Bool {
-        lhs.method == rhs.method && lhs.url == rhs.url && lhs.body == rhs.body && lhs.timeout == rhs.timeout
-            && lhs.maximumResponseBytes == rhs.maximumResponseBytes
-            && lhs.headers.elementsEqual(rhs.headers) { $0.name == $1.name && $0.value == $1.value }
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(method)
-        hasher.combine(url)
-        hasher.combine(body)
     }
 }
 
@@ -139,26 +127,12 @@ public struct CalloutResponse: Sendable, Hashable {
     /// The HTTP status.
     public var status: Int
     /// The answer's headers, names lowercase, in order.
-    public var headers: [HeaderField]
+    public var headers: HeaderFields
     /// The body.
     public var body: [UInt8]
 
-    /// One header of the answer.
-    public struct HeaderField: Sendable, Hashable {
-        /// Lowercase.
-        public var name: String
-        /// As sent.
-        public var value: String
-
-        /// A header.
-        public init(name: String, value: String) {
-            self.name = name
-            self.value = value
-        }
-    }
-
     /// An answer.
-    public init(status: Int, headers: [HeaderField] = [], body: [UInt8] = []) {
+    public init(status: Int, headers: HeaderFields = HeaderFields(), body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body

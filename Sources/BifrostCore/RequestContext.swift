@@ -114,10 +114,12 @@ public final class RequestContext: Sendable {
 
     /// Records a round of `plugin`'s host operations with their results.
     public func recordHostOperations(_ operations: [HostOperation], results: [HostOperationResult], plugin: String) {
-        state.withLock {
-            $0.hostOperations[plugin, default: HostOperationLog()].operations += operations
-            $0.hostOperations[plugin, default: HostOperationLog()].results += results
-            $0.hostOperations[plugin, default: HostOperationLog()].rounds += 1
+        state.withLock { state in
+            var log = state.hostOperations.removeValue(forKey: plugin) ?? HostOperationLog()
+            log.operations += operations
+            log.results += results
+            log.rounds += 1
+            state.hostOperations[plugin] = log
         }
     }
 

@@ -28,8 +28,6 @@ public struct CalloutClient: Sendable {
         guard case .success = url.parsed else {
             return .failure(CalloutFailure(.invalidRequest, "the callout's URL is not an absolute http or https URL"))
         }
-        var headers = HeaderFields()
-        for header in request.headers { headers.add(name: header.name, value: header.value) }
         let timeout = min(max(request.timeout, .milliseconds(1)), CalloutRequest.maximumTimeout)
         let client = UpstreamClient(
             provider: "callout", httpClient: httpClient,
@@ -38,13 +36,9 @@ public struct CalloutClient: Sendable {
         do {
             let answer = try await client.exchange(
                 UpstreamRequest(
-                    method: request.method, url: url, headers: headers, body: request.body.isEmpty ? nil : request.body),
+                    method: request.method, url: url, headers: request.headers, body: request.body.isEmpty ? nil : request.body),
                 bodyLimit: limit)
-            return .success(
-                CalloutResponse(
-                    status: answer.status,
-                    headers: answer.headers.map { CalloutResponse.HeaderField(name: $0.name.lowercased(), value: $0.value) },
-                    body: answer.body))
+            return .success(CalloutResponse(status: answer.status, headers: answer.headers, body: answer.body))
         } catch {
             let code: CalloutFailure.Code =
                 if error.code == UpstreamClient.responseTooLargeCode {

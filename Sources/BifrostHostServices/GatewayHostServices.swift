@@ -83,29 +83,29 @@ public final class GatewayHostServices: HostServices {
                 switch await callouts.send(request) {
                 case .success(let answer):
                     results.append(.callout(answer))
-                    count(plugin, operation, result: "ok")
+                    count(plugin, operation, .ok)
                 case .failure(let failure):
                     results.append(.calloutFailed(failure))
-                    count(plugin, operation, result: "failed")
+                    count(plugin, operation, .failed)
                 }
                 continue
             }
             guard let shared else {
                 results.append(await apply(operation, plugin: plugin, on: local, backend: "memory"))
-                count(plugin, operation, result: "ok")
+                count(plugin, operation, .ok)
                 continue
             }
             do throws(StateStoreError) {
                 results.append(try await perform(operation, plugin: plugin, on: shared))
-                count(plugin, operation, result: "ok")
+                count(plugin, operation, .ok)
             } catch {
                 switch policy {
                 case .failOpen:
                     warnOfFallback(plugin: plugin, error: error)
                     results.append(await apply(operation, plugin: plugin, on: local, backend: "memory"))
-                    count(plugin, operation, result: "fallback")
+                    count(plugin, operation, .fallback)
                 case .failClosed:
-                    count(plugin, operation, result: "failed")
+                    count(plugin, operation, .failed)
                     logger.error(
                         "plugin '\(plugin)': \(operation.name) failed on the \(backendName) state backend (\(error)); fail-closed"
                     )
@@ -156,20 +156,25 @@ public final class GatewayHostServices: HostServices {
         plugin + ":" + space + ":" + String(decoding: key, as: UTF8.self)
     }
 
-    private func count(_ plugin: String, _ operation: HostOperation, result: String) {
-        operationsTotal?.series([plugin, operation.name, result]).add(1)
+    /// What one operation came to, as `bifrost_state_operations_total` labels it.
+    private enum Outcome: String {
+        case ok, fallback, failed
+    }
+
+    private func count(_ plugin: String, _ operation: HostOperation, _ outcome: Outcome) {
+        operationsTotal?.series([plugin, operation.name, outcome.rawValue]).add(1)
         statistics.withLock { all in
             var entry = all[plugin] ?? PluginStatistics()
-            switch result {
-            case "ok": entry.operations += 1
-            case "fallback":
+            switch outcome {
+            case .ok: entry.operations += 1
+            case .fallback:
                 entry.operations += 1
                 entry.fallbacks += 1
-            default: entry.failures += 1
+            case .failed: entry.failures += 1
             }
             all[plugin] = entry
         }
-        if result == "fallback" { fallbacksTotal?.series([plugin]).add(1) }
+        if outcome == .fallback { fallbacksTotal?.series([plugin]).add(1) }
     }
 
     private func warnOfFallback(plugin: String, error: StateStoreError) {

@@ -144,7 +144,7 @@ extension NativeHost {
         if session.operations == nil {
             let log =
                 session.phase == .preHook
-                ? session.currentContext.hostOperationLog(plugin: session.pluginName) : HostOperationLog()
+                ? session.currentContext.hostOperationLog(plugin: session.plugin!.descriptor.name) : HostOperationLog()
             session.operations = HostOperationCursor(log: log)
         }
         switch session.operations!.issue(operation) {
@@ -194,7 +194,7 @@ extension NativeHost {
             )
             return nil
         }
-        var headers: [(name: String, value: String)] = []
+        var headers = HeaderFields()
         if request.header_count > 0 {
             guard let names = request.header_names, let values = request.header_values, request.header_count <= 256 else {
                 session.recordFault("callout: header_names or header_values is NULL, or more than 256 headers")
@@ -204,7 +204,7 @@ extension NativeHost {
                 guard let name = decode(names[index], session, "callout", "header name"),
                     let value = decode(values[index], session, "callout", "header value")
                 else { return nil }
-                headers.append((name, value))
+                headers.add(name: name, value: value)
             }
         }
         guard request.body.len == 0 || request.body.ptr != nil else {

@@ -243,7 +243,7 @@ public final class NativePlugin: Plugin {
     public func preHook(_ request: inout ChatRequest, context: RequestContext) throws -> PreHookResult {
         guard let pre = hooks.pre else { return .continue }
         let session = NativeSession.current
-        session.open(.preHook, context: context, capabilities: hooks.capabilities, plugin: descriptor.name)
+        session.open(.preHook, context: context, capabilities: hooks.capabilities, plugin: self)
         defer { session.close() }
         let base = session.baseHandle
         let action = withUnsafeMutablePointer(to: &request) { pointer in
@@ -311,7 +311,7 @@ public final class NativePlugin: Plugin {
     public func postHook(_ outcome: inout ChatOutcome, context: RequestContext) throws {
         guard let post = hooks.post else { return }
         let session = NativeSession.current
-        session.open(.postHook, context: context, capabilities: hooks.capabilities, plugin: descriptor.name)
+        session.open(.postHook, context: context, capabilities: hooks.capabilities, plugin: self)
         defer { session.close() }
         let action = withUnsafeMutablePointer(to: &outcome) { pointer in
             session.outcomePointer = pointer
@@ -336,7 +336,7 @@ public final class NativePlugin: Plugin {
     public func chunkHook(_ chunk: inout ChatChunk, context: RequestContext) throws -> ChunkHookResult {
         guard let hook = hooks.chunk else { return .continue }
         let session = NativeSession.current
-        session.open(.chunkHook, context: context, capabilities: hooks.capabilities, plugin: descriptor.name)
+        session.open(.chunkHook, context: context, capabilities: hooks.capabilities, plugin: self)
         defer { session.close() }
         let base = session.baseHandle
         let action = withUnsafeMutablePointer(to: &chunk) { pointer in

@@ -113,8 +113,9 @@ final class NativeSession {
     var fault: String?
     /// How long a PreHook asked to wait before it runs again (`outcome_set_wait`).
     var waitNanoseconds: UInt64?
-    /// The running plugin's name, where its host operations are recorded.
-    private(set) var pluginName = ""
+    // Unowned: the plugin runs this hook, so it outlives the call; no refcounting per call.
+    /// The plugin whose hook runs, under whose name its host operations are recorded.
+    private(set) unowned(unsafe) var plugin: NativePlugin?
     /// The running hook's host operations; created by the first one it calls.
     var operations: HostOperationCursor?
     /// The result of the host operation the running hook repeated last.
@@ -165,10 +166,10 @@ final class NativeSession {
 
     // MARK: Hook lifetime
 
-    func open(_ phase: Phase, context: RequestContext, capabilities: UInt64, plugin: String) {
+    func open(_ phase: Phase, context: RequestContext, capabilities: UInt64, plugin: NativePlugin) {
         self.phase = phase
         self.capabilities = capabilities
-        pluginName = plugin
+        self.plugin = plugin
         generation = (generation &+ 1) & Self.generationMask
         self.context = context
         if _slowPath(fault != nil) { fault = nil }
