@@ -187,6 +187,15 @@ public final class ChatChunkBuffer: Sendable {
         return try result.get()
     }
 
+    /// The next chunk or the stream's end if either is already here, without waiting; `nil`
+    /// when ``next()`` would wait.
+    public func nextIfReady() -> Result<ChatChunk?, BifrostError>? {
+        if Task.isCancelled { terminate(with: Self.cancelledError) }
+        guard let (result, wake) = state.withLock({ state in Self.take(&state, capacity: capacity) }) else { return nil }
+        if wake { wakeProducer() }
+        return result
+    }
+
     /// Ends the stream at once from the consumer's side: what is buffered is released, a
     /// waiting (or the next) ``next()`` throws `error`, a waiting ``send(_:)`` returns `false`, and the
     /// ``onCancel(_:)`` callback runs if the producer had not finished. Later calls do nothing.

@@ -50,8 +50,8 @@ public struct ChatStream: AsyncSequence, Sendable {
         self.base = .unfolding(next)
     }
 
-    /// A stream fed by `produce`, which runs in its own task and is cancelled when the consumer
-    /// stops.
+    /// A stream fed by `produce`, which runs in its own task (preferring the executor of the task
+    /// that creates the stream) and is cancelled when the consumer stops.
     ///
     /// `produce` runs at most `bufferCapacity` chunks ahead of the consumer: its `yield`
     /// suspends while the buffer is full, so a consumer that stops reading holds it there.
@@ -66,7 +66,7 @@ public struct ChatStream: AsyncSequence, Sendable {
         produce: @escaping @Sendable (Producer) async throws(BifrostError) -> Void
     ) {
         let buffer = ChatChunkBuffer(capacity: bufferCapacity)
-        let task = Task {
+        let task = Task(executorPreference: Task.currentExecutorPreference) {
             do throws(BifrostError) {
                 try await produce(Producer(buffer: buffer))
                 buffer.finish()
@@ -124,6 +124,14 @@ public struct ChatStream: AsyncSequence, Sendable {
 
         public mutating func next() async throws(BifrostError) -> ChatChunk? {
             try await next(isolation: nil)
+        }
+
+        /// The next chunk or the stream's end if either is already here, so a consumer can
+        /// gather what one read brought into one write; `nil` when ``next()`` would wait (and
+        /// always for a stream whose stages produce on demand).
+        public mutating func nextIfReady() -> Result<ChatChunk?, BifrostError>? {
+            guard case .buffer(let reader) = base else { return nil }
+            return reader.buffer.nextIfReady()
         }
 
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(BifrostError) -> ChatChunk? {

@@ -17,6 +17,11 @@ import NIOHTTP1
 /// Two handlers share one ``Clock`` on the connection's event loop: ``ByteActivity`` before
 /// the HTTP decoder sees raw bytes arrive (so a head trickling in byte by byte is timed),
 /// ``Deadlines`` after it sees requests begin and end and answers end.
+///
+/// The one timer is not moved for each request: it is kept while it fires no later than the
+/// phase's deadline, and when it fires early it is set again for what is left, never further
+/// ahead than the shortest limit. A busy keep-alive connection so schedules a timer about once
+/// per shortest limit, not three times per request.
 enum HTTPConnectionDeadlines {
     /// Where the connection is, as its time limits see it.
     enum Phase {
@@ -36,6 +41,8 @@ enum HTTPConnectionDeadlines {
         /// When the phase's current silence began: the last byte read, or the phase's start.
         var lastActivity = NIODeadline.now()
         var timer: Scheduled<Void>?
+        /// When ``timer`` fires.
+        var timerFiresAt: NIODeadline?
         /// Requests begun and answers ended: a pipelined request that arrives while an answer
         /// is written is whole already and waits untimed for its turn.
         var requestsBegun = 0
@@ -78,6 +85,8 @@ enum HTTPConnectionDeadlines {
         let logger: Logger
         let timeouts: MetricFamily?
         private var context: ChannelHandlerContext?
+        /// The shortest of the limits: how far ahead the timer is ever set.
+        private let timerReach: TimeAmount
         /// Runs while the output is above its high-water mark: the client is not reading.
         private var writeStall: Scheduled<Void>?
 
@@ -86,6 +95,8 @@ enum HTTPConnectionDeadlines {
             self.limits = limits
             self.logger = logger
             self.timeouts = timeouts
+            self.timerReach = TimeAmount(
+                min(limits.keepAliveIdleTimeout, limits.headerTimeout, limits.bodyIdleTimeout, limits.bodyTimeout))
         }
 
         func handlerAdded(context: ChannelHandlerContext) {
@@ -95,11 +106,13 @@ enum HTTPConnectionDeadlines {
 
         func handlerRemoved(context: ChannelHandlerContext) {
             clock.timer?.cancel()
+            clock.timerFiresAt = nil
             self.context = nil
         }
 
         func channelInactive(context: ChannelHandlerContext) {
             clock.timer?.cancel()
+            clock.timerFiresAt = nil
             writeStall?.cancel()
             writeStall = nil
             context.fireChannelInactive()
@@ -137,8 +150,8 @@ enum HTTPConnectionDeadlines {
             case .body:
                 break
             case .end:
+                // No limit while answering: a timer that fires meanwhile finds no deadline.
                 clock.phase = .answering
-                clock.timer?.cancel()
             }
             context.fireChannelRead(data)
         }
@@ -154,7 +167,6 @@ enum HTTPConnectionDeadlines {
                     } else {
                         // Answered before its body ended (a 413): the handler drains and closes.
                         clock.phase = .answering
-                        clock.timer?.cancel()
                     }
                 }
             }
@@ -178,15 +190,20 @@ enum HTTPConnectionDeadlines {
             }
         }
 
-        /// Schedules the timer for the current phase (a head's time counts from its first byte).
+        /// Makes sure the timer fires by the current phase's deadline (a head's time counts from
+        /// its first byte): a timer that fires earlier is kept.
         func rearm() {
-            clock.timer?.cancel()
             guard let context, let (when, _) = deadline() else { return }
-            let loop = context.eventLoop.assumeIsolated()
-            clock.timer = loop.scheduleTask(deadline: when) { [self] in fire() }
+            if let firesAt = clock.timerFiresAt, firesAt <= when { return }
+            clock.timer?.cancel()
+            let firesAt = min(when, .now() + timerReach)
+            clock.timerFiresAt = firesAt
+            clock.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: firesAt) { [self] in fire() }
         }
 
         private func fire() {
+            clock.timer = nil
+            clock.timerFiresAt = nil
             guard let context, let (when, limit) = deadline() else { return }
             // A byte arrived since the timer was set: the silence is shorter than it was.
             guard when <= .now() else { return rearm() }

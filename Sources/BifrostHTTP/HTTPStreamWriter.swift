@@ -3,7 +3,8 @@ import NIOCore
 import NIOHTTP1
 
 /// Writes one streamed answer from the request's task: each chunk is encoded and written
-/// and flushed as it arrives, never gathered.
+/// as it arrives; chunks that are already there when one is written (one upstream read
+/// brought several) go out with it in one write, up to ``gatherLimit`` bytes.
 ///
 /// - The head waits for the first chunk, so an error before it is still answered with its
 ///   status and a JSON body (as for a stream that failed to start); the head then names the
@@ -20,6 +21,9 @@ struct HTTPStreamWriter: Sendable {
     let loopBound: Bound
     /// The handler's number for this answer; calls for another one are ignored.
     let generation: UInt64
+
+    /// How many encoded bytes may gather before they are written, however many chunks wait.
+    static let gatherLimit = 64 * 1024
 
     /// Writes the stream to the end, or until the connection closes.
     func run(_ response: HTTPStreamingResponse) async {
@@ -47,6 +51,18 @@ struct HTTPStreamWriter: Sendable {
         var next = first
         while let chunk = next {
             encoder.encode(chunk, into: &buffer)
+            if buffer.readableBytes < Self.gatherLimit, let ready = iterator.nextIfReady() {
+                switch ready {
+                case .success(let following):
+                    next = following
+                    continue
+                case .failure(let error):
+                    if Task.isCancelled { return }
+                    encoder.fail(error, into: &buffer)
+                    await end(buffer)
+                    return
+                }
+            }
             if buffer.readableBytes > 0 {
                 let bytes = buffer
                 let write = await onLoop { handler, context in

@@ -161,11 +161,12 @@ extension Bifrost {
     }
 
     /// The stream, counted in flight until it ends; shutdown may end it with its error.
-    /// Its task reads no further ahead of the consumer than one bounded buffer.
+    /// Its task reads no further ahead of the consumer than one bounded buffer, and runs where the
+    /// caller's task does (``Task/currentExecutorPreference``).
     private func tracking(_ stream: ChatStream, id: UInt64) -> ChatStream {
         let buffer = ChatChunkBuffer(capacity: ChatStream.defaultBufferCapacity)
         let inFlight = inFlight
-        let forwarding = Task {
+        let forwarding = Task(executorPreference: Task.currentExecutorPreference) {
             defer { inFlight.leave(id) }
             do throws(BifrostError) {
                 for try await chunk in stream {

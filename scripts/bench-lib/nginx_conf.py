@@ -2,8 +2,12 @@
 """Writes the nginx configurations scripts/bench runs: the mock OpenAI upstream and the
 nginx reverse proxy it is compared with.
 
-    nginx_conf.py upstream TMP JSON_PORT SSE_PORT
-    nginx_conf.py proxy TMP PROXY_PORT PROXY_SSE_PORT JSON_PORT SSE_PORT
+    nginx_conf.py upstream TMP JSON_PORT SSE_PORT BURST_PORT
+    nginx_conf.py proxy TMP PROXY_PORT PROXY_SSE_PORT PROXY_BURST_PORT JSON_PORT SSE_PORT BURST_PORT
+
+The upstream serves a completion on JSON_PORT, the stream paced on SSE_PORT (an event every
+EVENT_GAP seconds, for time to first byte) and the same stream at once on BURST_PORT (for the CPU
+a stream costs and streams per second).
 
 Both run as one process (`master_process off`, `daemon off`) under the bench's control, with
 every path in TMP, so the bench needs no root-owned directory and stops nginx by its PID.
@@ -79,8 +83,13 @@ def nginx_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def upstream(tmp: str, json_port: str, sse_port: str) -> str:
+def upstream(tmp: str, json_port: str, sse_port: str, burst_port: str) -> str:
     completion = (HERE / "chat-completion.json").read_text().strip()
+    # nginx strings are limited to 4 KiB: one `echo` per event, none flushed, so nginx sends the
+    # whole stream in as few writes as its buffers allow.
+    burst = "\n".join(
+        f"            echo {nginx_string(event)}\\n;".replace("'\\n;", "\\n';") for event in sse_events()
+    )
     lines = []
     for index, event in enumerate(sse_events()):
         if index:
@@ -110,12 +119,20 @@ http {{
 {events}
         }}
     }}
+    server {{
+        listen 127.0.0.1:{burst_port} backlog=4096;
+        location = /v1/chat/completions {{
+            default_type text/event-stream;
+            echo_read_request_body;
+{burst}
+        }}
+    }}
 }}
 """
     )
 
 
-def proxy(tmp: str, port: str, sse_port: str, up_json: str, up_sse: str) -> str:
+def proxy(tmp: str, port: str, sse_port: str, burst_port: str, up_json: str, up_sse: str, up_burst: str) -> str:
     # Upstream keep-alive (`keepalive` + HTTP/1.1 + empty Connection) is what makes nginx the
     # near-physical limit of an HTTP proxy; the streaming server relays without buffering, as an
     # nginx in front of an SSE API is configured.
@@ -130,6 +147,7 @@ http {{
 {http_common(tmp, "proxy")}
     upstream json_upstream {{ server 127.0.0.1:{up_json}; keepalive 128; }}
     upstream sse_upstream {{ server 127.0.0.1:{up_sse}; keepalive 128; }}
+    upstream burst_upstream {{ server 127.0.0.1:{up_burst}; keepalive 128; }}
     server {{
         listen 127.0.0.1:{port} backlog=4096;
         location / {{
@@ -140,6 +158,13 @@ http {{
         listen 127.0.0.1:{sse_port} backlog=4096;
         location / {{
 {location.format(up="sse_upstream")}
+            proxy_buffering off;
+        }}
+    }}
+    server {{
+        listen 127.0.0.1:{burst_port} backlog=4096;
+        location / {{
+{location.format(up="burst_upstream")}
             proxy_buffering off;
         }}
     }}

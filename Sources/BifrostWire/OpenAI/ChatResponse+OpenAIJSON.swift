@@ -10,11 +10,13 @@ extension ChatResponse {
     /// let body = response.openAIJSON()
     /// ```
     public func openAIJSON() -> [UInt8] {
-        var writer = JSONWriter(capacity: 256 + choices.reduce(0) { $0 + $1.content.utf8.count + 96 })
         if let wire, wire.format == .openAIChat, !typedViewChanged {
+            if let bytes = wire.bytes { return bytes }
+            var writer = JSONWriter(capacity: 1024)
             writer.value(.object(wire.object))
             return writer.bytes
         }
+        var writer = JSONWriter(capacity: 256 + choices.reduce(0) { $0 + $1.content.utf8.count + 96 })
         writer.beginObject()
         writer.key("id")
         writer.string(id)
@@ -101,7 +103,7 @@ extension ChatResponse {
             choices: choices,
             usage: TokenUsage(openAIObject: fields["usage"]?.objectValue ?? [:]),
             extra: extra,
-            wire: WireBody(format: .openAIChat, object: fields))
+            wire: WireBody(format: .openAIChat, object: fields, bytes: Array(bytes)))
     }
 
     private static func malformed(_ reason: String) -> BifrostError {

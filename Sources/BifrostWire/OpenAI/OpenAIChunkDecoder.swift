@@ -90,7 +90,7 @@ public struct OpenAIChunkDecoder: Sendable {
             ChatChunk(
                 id: fields["id"]?.stringValue ?? "", created: fields["created"]?.intValue ?? 0, provider: provider,
                 model: fields["model"]?.stringValue ?? model, choices: choices, usage: usage, extra: extra,
-                wire: WireBody(format: .openAIChat, object: fields))
+                wire: WireBody(format: .openAIChat, object: fields, bytes: Array(data)))
         ]
     }
 

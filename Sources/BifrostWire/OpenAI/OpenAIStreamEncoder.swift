@@ -36,6 +36,11 @@ public struct OpenAIStreamEncoder: Sendable {
         model = chunk.model
         extra = chunk.extra
         if let wire = chunk.wire, wire.format == .openAIChat, !chunk.typedViewChanged {
+            if includeUsage, let bytes = wire.bytes, Self.fitsOneLine(bytes) {
+                if chunk.usage != nil { usageSent = true }
+                Self.event(bytes, into: &buffer)
+                return
+            }
             var object = wire.object
             if !includeUsage {
                 if chunk.choices.isEmpty && chunk.usage != nil { return }
@@ -125,6 +130,12 @@ public struct OpenAIStreamEncoder: Sendable {
     }
 
     /// `data: JSON\n\n`.
+    /// Whether `json` can be one `data:` line: an upstream may have split an event's JSON over
+    /// several (each line break is then in the text read), which one line cannot carry.
+    static func fitsOneLine(_ json: [UInt8]) -> Bool {
+        !json.contains { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
+    }
+
     static func event(_ json: [UInt8], into buffer: inout [UInt8]) {
         buffer.append(contentsOf: "data: ".utf8)
         buffer.append(contentsOf: json)
