@@ -26,6 +26,20 @@ struct ChatChunkBufferTests {
         #expect(try await buffer.next() == nil)
     }
 
+    @Test("what is already buffered is taken without waiting, then the end; an empty buffer says wait")
+    func nextIfReadyTakesOnlyWhatIsThere() throws {
+        let buffer = ChatChunkBuffer(capacity: 4)
+        #expect(buffer.nextIfReady() == nil, "nothing buffered and not finished: the reader would wait")
+        _ = buffer.yield(Self.chunk(1))
+        _ = buffer.yield(Self.chunk(2))
+        #expect(Self.content(try buffer.nextIfReady()?.get()) == "1")
+        #expect(Self.content(try buffer.nextIfReady()?.get()) == "2")
+        #expect(buffer.nextIfReady() == nil)
+        buffer.finish(throwing: BifrostError(status: 502, type: "provider_error", message: "cut"))
+        #expect(throws: BifrostError.self) { try buffer.nextIfReady()?.get() }
+        #expect(try buffer.nextIfReady()?.get() == .some(nil), "after the error, the end")
+    }
+
     @Test("a task producer waits while the buffer is full and goes on as the consumer reads")
     func sendWaitsForTheConsumer() async throws {
         let buffer = ChatChunkBuffer(capacity: 4)

@@ -83,19 +83,21 @@ def nginx_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def echo(event: str) -> str:
+    # `echo` adds one newline; the second ends the event.
+    return f"            echo {nginx_string(event)}\\n;".replace("'\\n;", "\\n';")
+
+
 def upstream(tmp: str, json_port: str, sse_port: str, burst_port: str) -> str:
     completion = (HERE / "chat-completion.json").read_text().strip()
     # nginx strings are limited to 4 KiB: one `echo` per event, none flushed, so nginx sends the
     # whole stream in as few writes as its buffers allow.
-    burst = "\n".join(
-        f"            echo {nginx_string(event)}\\n;".replace("'\\n;", "\\n';") for event in sse_events()
-    )
+    burst = "\n".join(echo(event) for event in sse_events())
     lines = []
     for index, event in enumerate(sse_events()):
         if index:
             lines.append(f"            echo_sleep {EVENT_GAP};")
-        # `echo` adds one newline; the second ends the event.
-        lines.append(f"            echo {nginx_string(event)}\\n;".replace("'\\n;", "\\n';"))
+        lines.append(echo(event))
         lines.append("            echo_flush;")
     events = "\n".join(lines)
     return (

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Turns the raw figures of scripts/bench into Markdown tables and the targets' verdicts.
 
-    report.py RESULTS_DIR   (reads wrk.tsv, stream.tsv, rss.tsv, targets.tsv; prints Markdown)
+    report.py RESULTS_DIR   (reads wrk.tsv, burst.tsv, stream.tsv, rss.tsv, targets.tsv; prints Markdown)
 
 wrk.tsv:    target conns rep requests req_per_s p50 p90 p99 status_errors socket_errors cpu_us other_pct
+burst.tsv:  the same columns, one whole stream (the burst upstream's) per request
 stream.tsv: target rep ttfb_us last_us          (one line per streamed request)
 rss.tsv:    target kB                           (VmHWM of the proxy process)
 targets.tsv: key label                          (in table order; key `direct` first, `nginx` second)
@@ -19,12 +20,19 @@ labels = dict(targets)
 keys = [key for key, _ in targets]
 proxies = [key for key in keys if key != "direct"]
 
-wrk = collections.defaultdict(list)  # (target, conns) -> [row]
-for line in (D / "wrk.tsv").read_text().splitlines():
-    f = line.split()
-    wrk[(f[0], int(f[1]))].append(
-        dict(requests=int(f[3]), rps=float(f[4]), p50=int(f[5]), p90=int(f[6]), p99=int(f[7]),
-             errors=int(f[8]) + int(f[9]), cpu=float(f[10]), other=float(f[11])))
+def read_wrk(name):
+    rows = collections.defaultdict(list)  # (target, conns) -> [row]
+    path = D / name
+    for line in (path.read_text().splitlines() if path.exists() else []):
+        f = line.split()
+        rows[(f[0], int(f[1]))].append(
+            dict(requests=int(f[3]), rps=float(f[4]), p50=int(f[5]), p90=int(f[6]), p99=int(f[7]),
+                 errors=int(f[8]) + int(f[9]), cpu=float(f[10]), other=float(f[11])))
+    return rows
+
+
+wrk = read_wrk("wrk.tsv")
+burst = read_wrk("burst.tsv")
 streams = collections.defaultdict(lambda: collections.defaultdict(list))  # target -> rep -> [(ttfb, last)]
 stream_file = D / "stream.tsv"
 if stream_file.exists():
@@ -42,9 +50,9 @@ def pct(values, q):
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def stat(target, conns, field):
+def stat(target, conns, field, rows=wrk):
     """Median over repetitions, and the spread (min, max)."""
-    values = [row[field] for row in wrk[(target, conns)] if row[field] is not None]
+    values = [row[field] for row in rows[(target, conns)] if row[field] is not None]
     if not values:
         return None, None, None
     return statistics.median(values), min(values), max(values)
@@ -102,6 +110,20 @@ for key in keys:
         f"{'–' if key == 'direct' else f'{statistics.median(others):.0f} % (max {max(others):.0f} %)'} |")
 out.append("")
 
+if burst:
+    out.append("### Streams at 64 connections (about 20 chunks each, sent at once upstream; median of the repetitions, min–max in brackets)\n")
+    out.append("| target | streams/s | ÷ nginx's | proxy CPU µs per stream | ÷ nginx's | errors |")
+    out.append("|---|---:|---:|---:|---:|---:|")
+    nginx_sps, nginx_spc = stat("nginx", 64, "rps", burst)[0], stat("nginx", 64, "cpu", burst)[0]
+    for key in keys:
+        sps, spc = stat(key, 64, "rps", burst), stat(key, 64, "cpu", burst)
+        errors = sum(row["errors"] for row in burst[(key, 64)])
+        proxy = key != "direct"
+        out.append(
+            f"| {labels[key]} | {us(*sps)} | {ratio(sps[0], nginx_sps) if proxy else '–'} | {us(*spc)} | "
+            f"{ratio(spc[0], nginx_spc) if proxy else '–'} | {errors} |")
+    out.append("")
+
 if streams:
     out.append("### Streaming (about 20 chunks, ~1 ms apart upstream; µs; median of the repetitions, min–max in brackets)\n")
     out.append("| target | first byte p50 | first byte p99 | last byte p50 | last byte p99 | first byte p50 − nginx's | last byte p50 − nginx's |")
@@ -152,7 +174,7 @@ if console_file.exists() and console_file.read_text().strip():
         out.append(f"\nAn open console adds {medians['open'] - medians['closed']:+,.1f} µs of CPU per request.")
     out.append("")
 
-# Targets of issue 5, checked on this run.
+# Targets of issues 5 and 19, checked on this run.
 out.append("### Targets (this run)\n")
 out.append("| target | figure | met |")
 out.append("|---|---|---|")
@@ -172,6 +194,18 @@ verdict("p99 overhead at 8 connections ≤ 2 × nginx's", f"{b99:,.0f} µs vs {n
 brps = stat(plain, 64, "rps")[0]
 verdict("throughput at 64 connections ≥ 70 % of nginx's", f"{brps:,.0f} vs {nginx_rps:,.0f} req/s = {100 * brps / nginx_rps:.0f} %",
         brps >= 0.7 * nginx_rps)
+# Issue 19's targets, as ratios to nginx on the same run.
+ncpu, bcpu = stat("nginx", 64, "cpu")[0], stat(plain, 64, "cpu")[0]
+verdict("CPU per request ≤ 3.2 × nginx's (no plugins, 64 connections)", f"{bcpu:,.0f} µs vs {ncpu:,.0f} µs = {bcpu / ncpu:.2f}×",
+        bcpu <= 3.2 * ncpu)
+for key in with_plugins:
+    pcpu = stat(key, 64, "cpu")[0]
+    verdict("CPU per request ≤ 4.6 × nginx's (with plugins; 65 µs against 14)", f"{pcpu:,.0f} µs = {pcpu / ncpu:.2f}×",
+            pcpu <= 4.6 * ncpu)
+if burst:
+    nstream, bstream = stat("nginx", 64, "cpu", burst)[0], stat(plain, 64, "cpu", burst)[0]
+    verdict("CPU per stream ≤ 3 × nginx's (no plugins, 64 connections)",
+            f"{bstream:,.0f} µs vs {nstream:,.0f} µs = {bstream / nstream:.2f}×", bstream <= 3 * nstream)
 for key in with_plugins:
     added = stat(key, 1, "p50")[0] - stat(plain, 1, "p50")[0]
     verdict("plugins add ≤ 20 µs at p50 (1 connection)", f"{added:+,.0f} µs ({labels[key]})", added <= 20)
