@@ -8,45 +8,226 @@
 /// let chunk = ChatChunk(id: "chatcmpl-1", provider: "mock", model: "echo", choices: [.init(content: "Hel")])
 /// ```
 public struct ChatChunk: Sendable, Hashable {
+    // A chunk is copied at every stage a stream passes (buffers, hooks, the assembly, the
+    // writer): its fields live in one shared box, so a copy costs one retain, and a change
+    // copies the box first when another chunk shares it.
+    private var storage: Storage
+
     /// The completion id, the same for every chunk of one answer.
-    public var id: String { didSet { typedViewChanged = true } }
+    public var id: String {
+        get { storage.id }
+        set {
+            unique()
+            storage.typedViewChanged = true
+            storage.id = newValue
+        }
+        _modify {
+            unique()
+            storage.typedViewChanged = true
+            yield &storage.id
+        }
+    }
+
     /// Creation time, seconds since the Unix epoch.
-    public var created: Int { didSet { typedViewChanged = true } }
+    public var created: Int {
+        get { storage.created }
+        set {
+            unique()
+            storage.typedViewChanged = true
+            storage.created = newValue
+        }
+        _modify {
+            unique()
+            storage.typedViewChanged = true
+            yield &storage.created
+        }
+    }
+
     /// The provider streaming the answer.
-    public var provider: String
+    public var provider: String {
+        get { storage.provider }
+        set {
+            unique()
+            storage.provider = newValue
+        }
+        _modify {
+            unique()
+            yield &storage.provider
+        }
+    }
+
     /// The model streaming the answer.
-    public var model: String { didSet { typedViewChanged = true } }
+    public var model: String {
+        get { storage.model }
+        set {
+            unique()
+            storage.typedViewChanged = true
+            storage.model = newValue
+        }
+        _modify {
+            unique()
+            storage.typedViewChanged = true
+            yield &storage.model
+        }
+    }
+
     /// The deltas of this event.
-    public var choices: [ChunkChoice] { didSet { typedViewChanged = true } }
+    public var choices: [ChunkChoice] {
+        get { storage.choices }
+        set {
+            unique()
+            storage.typedViewChanged = true
+            storage.choices = newValue
+        }
+        _modify {
+            unique()
+            storage.typedViewChanged = true
+            yield &storage.choices
+        }
+    }
+
     /// Token counts; providers send them on the last chunk when asked.
-    public var usage: TokenUsage? { didSet { typedViewChanged = true } }
+    public var usage: TokenUsage? {
+        get { storage.usage }
+        set {
+            unique()
+            storage.typedViewChanged = true
+            storage.usage = newValue
+        }
+        _modify {
+            unique()
+            storage.typedViewChanged = true
+            yield &storage.usage
+        }
+    }
+
     /// The event's other top-level fields, in order (`system_fingerprint`, `service_tier`, …).
-    public var extra: JSONObject { didSet { typedViewChanged = true } }
+    public var extra: JSONObject {
+        get { storage.extra }
+        set {
+            unique()
+            storage.typedViewChanged = true
+            storage.extra = newValue
+        }
+        _modify {
+            unique()
+            storage.typedViewChanged = true
+            yield &storage.extra
+        }
+    }
+
     /// The event as the provider sent it.
-    public var wire: WireBody?
+    public var wire: WireBody? {
+        get { storage.wire }
+        set {
+            unique()
+            storage.wire = newValue
+        }
+        _modify {
+            unique()
+            yield &storage.wire
+        }
+    }
+
     /// On the event that ends a stream, the whole answer it amounts to in the provider's
     /// format, for decoders that assemble it (Anthropic's: blocks, signatures, tool inputs).
-    public var assembledWire: WireBody?
+    public var assembledWire: WireBody? {
+        get { storage.assembledWire }
+        set {
+            unique()
+            storage.assembledWire = newValue
+        }
+        _modify {
+            unique()
+            yield &storage.assembledWire
+        }
+    }
+
     /// Whether a typed field changed since the event was read.
-    public private(set) var typedViewChanged = false
+    public var typedViewChanged: Bool { storage.typedViewChanged }
 
     /// Creates a chunk.
     public init(
         id: String, created: Int = 0, provider: String, model: String, choices: [ChunkChoice] = [], usage: TokenUsage? = nil,
         extra: JSONObject = [:], wire: WireBody? = nil
     ) {
-        self.id = id
-        self.created = created
-        self.provider = provider
-        self.model = model
-        self.choices = choices
-        self.usage = usage
-        self.extra = extra
-        self.wire = wire
+        storage = Storage(
+            id: id, created: created, provider: provider, model: model, choices: choices, usage: usage, extra: extra,
+            wire: wire)
     }
 
     /// Whether the chunk carries nothing for a client of another format (a `ping`, a block's end).
     public var isEmpty: Bool { choices.isEmpty && usage == nil }
+
+    public static func == (lhs: ChatChunk, rhs: ChatChunk) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(storage.fields)
+    }
+
+    private mutating func unique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    // Safe: a box is written only through the one chunk that holds it alone (`unique()` copies
+    // a shared one first), so no box is written while another thread can read it.
+    private final class Storage: @unchecked Sendable {
+        var id: String
+        var created: Int
+        var provider: String
+        var model: String
+        var choices: [ChunkChoice]
+        var usage: TokenUsage?
+        var extra: JSONObject
+        var wire: WireBody?
+        var assembledWire: WireBody?
+        var typedViewChanged = false
+
+        init(
+            id: String, created: Int, provider: String, model: String, choices: [ChunkChoice], usage: TokenUsage?,
+            extra: JSONObject, wire: WireBody?
+        ) {
+            self.id = id
+            self.created = created
+            self.provider = provider
+            self.model = model
+            self.choices = choices
+            self.usage = usage
+            self.extra = extra
+            self.wire = wire
+        }
+
+        func copy() -> Storage {
+            let copy = Storage(
+                id: id, created: created, provider: provider, model: model, choices: choices, usage: usage, extra: extra,
+                wire: wire)
+            copy.assembledWire = assembledWire
+            copy.typedViewChanged = typedViewChanged
+            return copy
+        }
+
+        /// Every field, for equality and hashing.
+        var fields: Fields {
+            Fields(
+                id: id, created: created, provider: provider, model: model, choices: choices, usage: usage, extra: extra,
+                wire: wire, assembledWire: assembledWire, typedViewChanged: typedViewChanged)
+        }
+    }
+
+    private struct Fields: Hashable {
+        var id: String
+        var created: Int
+        var provider: String
+        var model: String
+        var choices: [ChunkChoice]
+        var usage: TokenUsage?
+        var extra: JSONObject
+        var wire: WireBody?
+        var assembledWire: WireBody?
+        var typedViewChanged: Bool
+    }
 }
 
 /// The delta of one choice in a ``ChatChunk``.
