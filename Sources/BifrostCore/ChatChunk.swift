@@ -15,136 +15,61 @@ public struct ChatChunk: Sendable, Hashable {
 
     /// The completion id, the same for every chunk of one answer.
     public var id: String {
-        get { storage.id }
-        set {
-            unique()
-            storage.typedViewChanged = true
-            storage.id = newValue
-        }
-        _modify {
-            unique()
-            storage.typedViewChanged = true
-            yield &storage.id
-        }
+        get { storage.fields.id }
+        _modify { yield &self[typed: \.id] }
     }
 
     /// Creation time, seconds since the Unix epoch.
     public var created: Int {
-        get { storage.created }
-        set {
-            unique()
-            storage.typedViewChanged = true
-            storage.created = newValue
-        }
-        _modify {
-            unique()
-            storage.typedViewChanged = true
-            yield &storage.created
-        }
+        get { storage.fields.created }
+        _modify { yield &self[typed: \.created] }
     }
 
     /// The provider streaming the answer.
     public var provider: String {
-        get { storage.provider }
-        set {
-            unique()
-            storage.provider = newValue
-        }
-        _modify {
-            unique()
-            yield &storage.provider
-        }
+        get { storage.fields.provider }
+        _modify { yield &self[untyped: \.provider] }
     }
 
     /// The model streaming the answer.
     public var model: String {
-        get { storage.model }
-        set {
-            unique()
-            storage.typedViewChanged = true
-            storage.model = newValue
-        }
-        _modify {
-            unique()
-            storage.typedViewChanged = true
-            yield &storage.model
-        }
+        get { storage.fields.model }
+        _modify { yield &self[typed: \.model] }
     }
 
     /// The deltas of this event.
     public var choices: [ChunkChoice] {
-        get { storage.choices }
-        set {
-            unique()
-            storage.typedViewChanged = true
-            storage.choices = newValue
-        }
-        _modify {
-            unique()
-            storage.typedViewChanged = true
-            yield &storage.choices
-        }
+        get { storage.fields.choices }
+        _modify { yield &self[typed: \.choices] }
     }
 
     /// Token counts; providers send them on the last chunk when asked.
     public var usage: TokenUsage? {
-        get { storage.usage }
-        set {
-            unique()
-            storage.typedViewChanged = true
-            storage.usage = newValue
-        }
-        _modify {
-            unique()
-            storage.typedViewChanged = true
-            yield &storage.usage
-        }
+        get { storage.fields.usage }
+        _modify { yield &self[typed: \.usage] }
     }
 
     /// The event's other top-level fields, in order (`system_fingerprint`, `service_tier`, …).
     public var extra: JSONObject {
-        get { storage.extra }
-        set {
-            unique()
-            storage.typedViewChanged = true
-            storage.extra = newValue
-        }
-        _modify {
-            unique()
-            storage.typedViewChanged = true
-            yield &storage.extra
-        }
+        get { storage.fields.extra }
+        _modify { yield &self[typed: \.extra] }
     }
 
     /// The event as the provider sent it.
     public var wire: WireBody? {
-        get { storage.wire }
-        set {
-            unique()
-            storage.wire = newValue
-        }
-        _modify {
-            unique()
-            yield &storage.wire
-        }
+        get { storage.fields.wire }
+        _modify { yield &self[untyped: \.wire] }
     }
 
     /// On the event that ends a stream, the whole answer it amounts to in the provider's
     /// format, for decoders that assemble it (Anthropic's: blocks, signatures, tool inputs).
     public var assembledWire: WireBody? {
-        get { storage.assembledWire }
-        set {
-            unique()
-            storage.assembledWire = newValue
-        }
-        _modify {
-            unique()
-            yield &storage.assembledWire
-        }
+        get { storage.fields.assembledWire }
+        _modify { yield &self[untyped: \.assembledWire] }
     }
 
     /// Whether a typed field changed since the event was read.
-    public var typedViewChanged: Bool { storage.typedViewChanged }
+    public var typedViewChanged: Bool { storage.fields.typedViewChanged }
 
     /// Creates a chunk.
     public init(
@@ -152,8 +77,9 @@ public struct ChatChunk: Sendable, Hashable {
         extra: JSONObject = [:], wire: WireBody? = nil
     ) {
         storage = Storage(
-            id: id, created: created, provider: provider, model: model, choices: choices, usage: usage, extra: extra,
-            wire: wire)
+            Fields(
+                id: id, created: created, provider: provider, model: model, choices: choices, usage: usage, extra: extra,
+                wire: wire))
     }
 
     /// Whether the chunk carries nothing for a client of another format (a `ping`, a block's end).
@@ -167,53 +93,28 @@ public struct ChatChunk: Sendable, Hashable {
         hasher.combine(storage.fields)
     }
 
-    private mutating func unique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    /// A field of the typed view: changing it marks ``typedViewChanged``.
+    private subscript<Value>(typed field: WritableKeyPath<Fields, Value>) -> Value {
+        get { storage.fields[keyPath: field] }
+        _modify {
+            makeUnique()
+            storage.fields.typedViewChanged = true
+            yield &storage.fields[keyPath: field]
+        }
     }
 
-    // Safe: a box is written only through the one chunk that holds it alone (`unique()` copies
-    // a shared one first), so no box is written while another thread can read it.
-    private final class Storage: @unchecked Sendable {
-        var id: String
-        var created: Int
-        var provider: String
-        var model: String
-        var choices: [ChunkChoice]
-        var usage: TokenUsage?
-        var extra: JSONObject
-        var wire: WireBody?
-        var assembledWire: WireBody?
-        var typedViewChanged = false
-
-        init(
-            id: String, created: Int, provider: String, model: String, choices: [ChunkChoice], usage: TokenUsage?,
-            extra: JSONObject, wire: WireBody?
-        ) {
-            self.id = id
-            self.created = created
-            self.provider = provider
-            self.model = model
-            self.choices = choices
-            self.usage = usage
-            self.extra = extra
-            self.wire = wire
+    /// Any other field.
+    private subscript<Value>(untyped field: WritableKeyPath<Fields, Value>) -> Value {
+        get { storage.fields[keyPath: field] }
+        _modify {
+            makeUnique()
+            yield &storage.fields[keyPath: field]
         }
+    }
 
-        func copy() -> Storage {
-            let copy = Storage(
-                id: id, created: created, provider: provider, model: model, choices: choices, usage: usage, extra: extra,
-                wire: wire)
-            copy.assembledWire = assembledWire
-            copy.typedViewChanged = typedViewChanged
-            return copy
-        }
-
-        /// Every field, for equality and hashing.
-        var fields: Fields {
-            Fields(
-                id: id, created: created, provider: provider, model: model, choices: choices, usage: usage, extra: extra,
-                wire: wire, assembledWire: assembledWire, typedViewChanged: typedViewChanged)
-        }
+    /// Gives this chunk a box of its own before a change.
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
     }
 
     private struct Fields: Hashable {
@@ -225,8 +126,16 @@ public struct ChatChunk: Sendable, Hashable {
         var usage: TokenUsage?
         var extra: JSONObject
         var wire: WireBody?
-        var assembledWire: WireBody?
-        var typedViewChanged: Bool
+        var assembledWire: WireBody? = nil
+        var typedViewChanged = false
+    }
+
+    // Safe: a box is written only through the one chunk that holds it alone (a shared one is
+    // copied first), so no box is written while another thread can read it.
+    private final class Storage: @unchecked Sendable {
+        var fields: Fields
+
+        init(_ fields: Fields) { self.fields = fields }
     }
 }
 

@@ -17,6 +17,17 @@ struct WirePassThroughTests {
         #expect(written.contains(#""x_score":1.50"#), "still lossless when rewritten")
     }
 
+    @Test func aChangedCopyOfAChunkLeavesTheOriginalAsItCame() {
+        let original = ChatChunk(id: "c", provider: "openai", model: "m", choices: [ChunkChoice(content: "Hi")])
+        var copy = original
+        copy.provider = "other"
+        #expect(!copy.typedViewChanged, "the provider is not part of the event")
+        copy.choices[0].content = "Bye"
+        #expect(copy.typedViewChanged)
+        #expect(original.choices[0].content == "Hi" && original.provider == "openai" && !original.typedViewChanged)
+        #expect(copy != original)
+    }
+
     @Test func changingTheKeptObjectDropsTheBytes() {
         var wire = WireBody(format: .openAIChat, object: ["a": 1], bytes: Array(#"{"a": 1}"#.utf8))
         #expect(wire.bytes != nil)

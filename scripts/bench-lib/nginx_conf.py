@@ -88,6 +88,18 @@ def echo(event: str) -> str:
     return f"            echo {nginx_string(event)}\\n;".replace("'\\n;", "\\n';")
 
 
+def sse_server(port: str, echoes: str) -> str:
+    return f"""\
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location = /v1/chat/completions {{
+            default_type text/event-stream;
+            echo_read_request_body;
+{echoes}
+        }}
+    }}"""
+
+
 def upstream(tmp: str, json_port: str, sse_port: str, burst_port: str) -> str:
     completion = (HERE / "chat-completion.json").read_text().strip()
     # nginx strings are limited to 4 KiB: one `echo` per event, none flushed, so nginx sends the
@@ -113,22 +125,8 @@ http {{
             return 200 {nginx_string(completion)};
         }}
     }}
-    server {{
-        listen 127.0.0.1:{sse_port} backlog=4096;
-        location = /v1/chat/completions {{
-            default_type text/event-stream;
-            echo_read_request_body;
-{events}
-        }}
-    }}
-    server {{
-        listen 127.0.0.1:{burst_port} backlog=4096;
-        location = /v1/chat/completions {{
-            default_type text/event-stream;
-            echo_read_request_body;
-{burst}
-        }}
-    }}
+{sse_server(sse_port, events)}
+{sse_server(burst_port, burst)}
 }}
 """
     )
@@ -138,10 +136,17 @@ def proxy(tmp: str, port: str, sse_port: str, burst_port: str, up_json: str, up_
     # Upstream keep-alive (`keepalive` + HTTP/1.1 + empty Connection) is what makes nginx the
     # near-physical limit of an HTTP proxy; the streaming server relays without buffering, as an
     # nginx in front of an SSE API is configured.
-    location = """\
+    def server(listen: str, up: str, streaming: bool) -> str:
+        return f"""\
+    server {{
+        listen 127.0.0.1:{listen} backlog=4096;
+        location / {{
             proxy_pass http://{up};
             proxy_http_version 1.1;
-            proxy_set_header Connection "";"""
+            proxy_set_header Connection "";{chr(10) + "            proxy_buffering off;" if streaming else ""}
+        }}
+    }}"""
+
     return (
         common(tmp, "proxy")
         + f"""\
@@ -150,26 +155,9 @@ http {{
     upstream json_upstream {{ server 127.0.0.1:{up_json}; keepalive 128; }}
     upstream sse_upstream {{ server 127.0.0.1:{up_sse}; keepalive 128; }}
     upstream burst_upstream {{ server 127.0.0.1:{up_burst}; keepalive 128; }}
-    server {{
-        listen 127.0.0.1:{port} backlog=4096;
-        location / {{
-{location.format(up="json_upstream")}
-        }}
-    }}
-    server {{
-        listen 127.0.0.1:{sse_port} backlog=4096;
-        location / {{
-{location.format(up="sse_upstream")}
-            proxy_buffering off;
-        }}
-    }}
-    server {{
-        listen 127.0.0.1:{burst_port} backlog=4096;
-        location / {{
-{location.format(up="burst_upstream")}
-            proxy_buffering off;
-        }}
-    }}
+{server(port, "json_upstream", streaming=False)}
+{server(sse_port, "sse_upstream", streaming=True)}
+{server(burst_port, "burst_upstream", streaming=True)}
 }}
 """
     )
