@@ -163,12 +163,7 @@ public final class ChatChunkBuffer: Sendable {
     /// The next chunk, waiting for one; `nil` at the end. Cancelling the waiting task ends
     /// the stream with ``cancelledError``.
     public func next() async throws(BifrostError) -> ChatChunk? {
-        // Checked before the queue too, so a cancelled reader never drains a backlog.
-        if Task.isCancelled { terminate(with: Self.cancelledError) }
-        if let (result, wake) = state.withLock({ state in Self.take(&state, capacity: capacity) }) {
-            if wake { wakeProducer() }
-            return try result.get()
-        }
+        if let ready = nextIfReady() { return try ready.get() }
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<ChatChunk?, BifrostError>, Never>) in
                 let ready = state.withLock { state -> (Result<ChatChunk?, BifrostError>, wake: Bool)? in
@@ -190,6 +185,7 @@ public final class ChatChunkBuffer: Sendable {
     /// The next chunk or the stream's end if either is already here, without waiting; `nil`
     /// when ``next()`` would wait.
     public func nextIfReady() -> Result<ChatChunk?, BifrostError>? {
+        // Checked before the queue too, so a cancelled reader never drains a backlog.
         if Task.isCancelled { terminate(with: Self.cancelledError) }
         guard let (result, wake) = state.withLock({ state in Self.take(&state, capacity: capacity) }) else { return nil }
         if wake { wakeProducer() }

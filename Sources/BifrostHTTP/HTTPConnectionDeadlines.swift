@@ -40,9 +40,14 @@ enum HTTPConnectionDeadlines {
         var headStart = NIODeadline.now()
         /// When the phase's current silence began: the last byte read, or the phase's start.
         var lastActivity = NIODeadline.now()
-        var timer: Scheduled<Void>?
-        /// When ``timer`` fires.
-        var timerFiresAt: NIODeadline?
+        /// The one timer, and when it fires.
+        var timer: (scheduled: Scheduled<Void>, firesAt: NIODeadline)?
+
+        /// Cancels the timer.
+        func cancelTimer() {
+            timer?.scheduled.cancel()
+            timer = nil
+        }
         /// Requests begun and answers ended: a pipelined request that arrives while an answer
         /// is written is whole already and waits untimed for its turn.
         var requestsBegun = 0
@@ -105,14 +110,12 @@ enum HTTPConnectionDeadlines {
         }
 
         func handlerRemoved(context: ChannelHandlerContext) {
-            clock.timer?.cancel()
-            clock.timerFiresAt = nil
+            clock.cancelTimer()
             self.context = nil
         }
 
         func channelInactive(context: ChannelHandlerContext) {
-            clock.timer?.cancel()
-            clock.timerFiresAt = nil
+            clock.cancelTimer()
             writeStall?.cancel()
             writeStall = nil
             context.fireChannelInactive()
@@ -194,16 +197,15 @@ enum HTTPConnectionDeadlines {
         /// its first byte): a timer that fires earlier is kept.
         func rearm() {
             guard let context, let (when, _) = deadline() else { return }
-            if let firesAt = clock.timerFiresAt, firesAt <= when { return }
-            clock.timer?.cancel()
+            if let firesAt = clock.timer?.firesAt, firesAt <= when { return }
+            clock.cancelTimer()
             let firesAt = min(when, .now() + timerReach)
-            clock.timerFiresAt = firesAt
-            clock.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: firesAt) { [self] in fire() }
+            let scheduled = context.eventLoop.assumeIsolated().scheduleTask(deadline: firesAt) { [self] in fire() }
+            clock.timer = (scheduled, firesAt)
         }
 
         private func fire() {
             clock.timer = nil
-            clock.timerFiresAt = nil
             guard let context, let (when, limit) = deadline() else { return }
             // A byte arrived since the timer was set: the silence is shorter than it was.
             guard when <= .now() else { return rearm() }

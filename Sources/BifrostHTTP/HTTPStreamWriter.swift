@@ -51,33 +51,28 @@ struct HTTPStreamWriter: Sendable {
         var next = first
         while let chunk = next {
             encoder.encode(chunk, into: &buffer)
+            let pulled: Result<ChatChunk?, BifrostError>
             if buffer.readableBytes < Self.gatherLimit, let ready = iterator.nextIfReady() {
-                switch ready {
-                case .success(let following):
-                    next = following
-                    continue
-                case .failure(let error):
-                    if Task.isCancelled { return }
-                    encoder.fail(error, into: &buffer)
-                    await end(buffer)
-                    return
+                pulled = ready
+            } else {
+                if buffer.readableBytes > 0 {
+                    let bytes = buffer
+                    let write = await onLoop { handler, context in
+                        handler.writeStream(bytes, generation: generation, context: context)
+                    }
+                    // The connection closed: returning drops the iterator, which cancels the stream.
+                    guard let (written, isWritable) = write ?? nil else { return }
+                    if !isWritable {
+                        do { try await written.get() } catch { return }
+                    }
+                    buffer = HTTPServerResponse.allocator.buffer(capacity: 512)
                 }
+                do { pulled = .success(try await iterator.next()) } catch { pulled = .failure(error) }
             }
-            if buffer.readableBytes > 0 {
-                let bytes = buffer
-                let write = await onLoop { handler, context in
-                    handler.writeStream(bytes, generation: generation, context: context)
-                }
-                // The connection closed: returning drops the iterator, which cancels the stream.
-                guard let (written, isWritable) = write ?? nil else { return }
-                if !isWritable {
-                    do { try await written.get() } catch { return }
-                }
-                buffer = HTTPServerResponse.allocator.buffer(capacity: 512)
-            }
-            do {
-                next = try await iterator.next()
-            } catch {
+            switch pulled {
+            case .success(let following):
+                next = following
+            case .failure(let error):
                 if Task.isCancelled { return }
                 encoder.fail(error, into: &buffer)
                 await end(buffer)
