@@ -19,6 +19,7 @@ public struct ChatStream: AsyncSequence, Sendable {
         case stream(AsyncThrowingStream<ChatChunk, any Error>)
         case buffer(ChatChunkBuffer.Reader)
         case unfolding(@Sendable () async throws(BifrostError) -> ChatChunk?)
+        case stage(any ChatStreamStage)
     }
 
     private let base: Base
@@ -50,6 +51,10 @@ public struct ChatStream: AsyncSequence, Sendable {
         self.base = .unfolding(next)
     }
 
+    /// A stream whose chunks `stage` hands out to the consumer's task, as it asks for them:
+    /// one step of the gateway's pipeline that needs no task or buffer of its own.
+    package init(stage: any ChatStreamStage) { self.base = .stage(stage) }
+
     /// A stream fed by `produce`, which runs in its own task (preferring the executor of the task
     /// that creates the stream) and is cancelled when the consumer stops.
     ///
@@ -80,17 +85,29 @@ public struct ChatStream: AsyncSequence, Sendable {
 
     /// A stream that replays a complete answer as chunks: role, content, finish reason and usage.
     public init(replaying response: ChatResponse) {
-        let (stream, continuation) = AsyncThrowingStream<ChatChunk, any Error>.makeStream()
-        for chunk in response.replayChunks() { continuation.yield(chunk) }
-        continuation.finish()
-        self.base = .stream(stream)
+        let chunks = response.replayChunks()
+        let buffer = ChatChunkBuffer(capacity: chunks.count)
+        for chunk in chunks { _ = buffer.yield(chunk) }
+        buffer.finish()
+        self.init(buffer)
     }
 
     /// A stream that fails at once.
     public init(failing error: BifrostError) {
-        let (stream, continuation) = AsyncThrowingStream<ChatChunk, any Error>.makeStream()
-        continuation.finish(throwing: error)
-        self.base = .stream(stream)
+        let buffer = ChatChunkBuffer(capacity: 1)
+        buffer.finish(throwing: error)
+        self.init(buffer)
+    }
+
+    /// What ends this stream from outside its consumer (shutdown): its error reaches the
+    /// consumer's current or next read, after the stages between see it; `nil` for a stream
+    /// that cannot be ended so (one made from an `AsyncThrowingStream` or by unfolding).
+    package var terminator: (@Sendable (BifrostError) -> Void)? {
+        switch base {
+        case .buffer(let reader): { [buffer = reader.buffer] error in buffer.terminate(with: error) }
+        case .stage(let stage): stage.terminator
+        case .stream, .unfolding: nil
+        }
     }
 
     public func makeAsyncIterator() -> Iterator {
@@ -98,6 +115,7 @@ public struct ChatStream: AsyncSequence, Sendable {
         case .stream(let stream): Iterator(base: .stream(stream.makeAsyncIterator()))
         case .buffer(let reader): Iterator(base: .buffer(reader))
         case .unfolding(let next): Iterator(base: .unfolding(next))
+        case .stage(let stage): Iterator(base: .stage(stage))
         }
     }
 
@@ -118,6 +136,7 @@ public struct ChatStream: AsyncSequence, Sendable {
             case stream(AsyncThrowingStream<ChatChunk, any Error>.AsyncIterator)
             case buffer(ChatChunkBuffer.Reader)
             case unfolding(@Sendable () async throws(BifrostError) -> ChatChunk?)
+            case stage(any ChatStreamStage)
         }
 
         fileprivate var base: Base
@@ -130,8 +149,11 @@ public struct ChatStream: AsyncSequence, Sendable {
         /// gather what one read brought into one write; `nil` when ``next()`` would wait (and
         /// always for a stream whose stages produce on demand).
         public mutating func nextIfReady() -> Result<ChatChunk?, BifrostError>? {
-            guard case .buffer(let reader) = base else { return nil }
-            return reader.buffer.nextIfReady()
+            switch base {
+            case .buffer(let reader): reader.buffer.nextIfReady()
+            case .stage(let stage): stage.nextIfReady()
+            case .stream, .unfolding: nil
+            }
         }
 
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(BifrostError) -> ChatChunk? {
@@ -140,6 +162,8 @@ public struct ChatStream: AsyncSequence, Sendable {
                 return try await reader.buffer.next()
             case .unfolding(let next):
                 return try await next()
+            case .stage(let stage):
+                return try await stage.next()
             case .stream(var iterator):
                 defer { base = .stream(iterator) }
                 do {
@@ -154,4 +178,20 @@ public struct ChatStream: AsyncSequence, Sendable {
             }
         }
     }
+}
+
+/// One step of a stream's pipeline that runs in its consumer's task (``ChatStream/init(stage:)``):
+/// each read pulls from the step before, so a chunk passes every step without a task hop or
+/// a buffer, and the chunks one upstream read brought pass together (``nextIfReady()``).
+///
+/// A stage has one consumer, which calls ``next()`` and ``nextIfReady()`` one at a time; only
+/// ``terminator`` may be used from elsewhere.
+package protocol ChatStreamStage: AnyObject, Sendable {
+    /// The next chunk, waiting for one; `nil` at the end.
+    func next() async throws(BifrostError) -> ChatChunk?
+    /// The next chunk or the end if either is here already; `nil` when ``next()`` would wait
+    /// (also when ending needs work that waits: ``next()`` then does it).
+    func nextIfReady() -> Result<ChatChunk?, BifrostError>?
+    /// Ends the stream from outside its consumer (``ChatStream/terminator``).
+    var terminator: (@Sendable (BifrostError) -> Void)? { get }
 }

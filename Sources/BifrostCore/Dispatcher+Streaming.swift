@@ -1,28 +1,32 @@
 /// A provider's stream whose first chunk has arrived: the point after which the dispatcher
 /// no longer retries or falls back.
 ///
-/// The forwarding stream it makes pulls one chunk from the provider each time the consumer
-/// asks (no buffering of its own), names the provider and model that serve it on each
-/// chunk, and gives the concurrency slot back when the stream ends, fails, is cancelled or
-/// is dropped unread.
+/// Once ``forwarding(provider:slot:)`` made it the client's stream, it is that stream's stage
+/// (``ChatStreamStage``): each read pulls one chunk from the provider's stream (no buffering
+/// of its own), names the provider that serves it, and gives the concurrency slot back when
+/// the stream ends, fails, is cancelled or is dropped unread.
 ///
 /// ```swift
 /// let opened = try await OpenedStream.open(try await provider.chatCompletionStream(request, credentials: .none, context: context))
 /// let stream = opened.forwarding(provider: "mock", slot: permit)
 /// ```
-final class OpenedStream: @unchecked Sendable {
-    // Safe: `iterator`, `pending`, `finished` and `slot` are only touched by `open` and
-    // `forwarding` (before the object is shared) and by the unfolding closure, which a
-    // stream's single consumer calls one at a time; `deinit` runs after all of them.
+final class OpenedStream: ChatStreamStage, @unchecked Sendable {
+    // Safe: `iterator`, `pending`, `finished`, `provider` and `slot` are only touched by
+    // `open` and `forwarding` (before the object is shared) and by the stage's reads, which
+    // its single consumer makes one at a time; `deinit` runs after all of them. `terminator`
+    // is set before the object is shared and is itself safe from any thread.
     private var iterator: ChatStream.Iterator
     private var pending: ChatChunk?
     private var finished: Bool
+    private var provider = ""
     private var slot: ProviderGate.Permit?
+    let terminator: (@Sendable (BifrostError) -> Void)?
 
-    private init(iterator: ChatStream.Iterator, first: ChatChunk?) {
+    private init(iterator: ChatStream.Iterator, first: ChatChunk?, terminator: (@Sendable (BifrostError) -> Void)?) {
         self.iterator = iterator
         self.pending = first
         self.finished = first == nil
+        self.terminator = terminator
     }
 
     deinit { slot?.release() }
@@ -32,34 +36,55 @@ final class OpenedStream: @unchecked Sendable {
         var iterator = stream.makeAsyncIterator()
         let first = try await iterator.next()
         if first == nil && Task.isCancelled { throw ProviderGate.cancelledError }
-        return OpenedStream(iterator: iterator, first: first)
+        return OpenedStream(iterator: iterator, first: first, terminator: stream.terminator)
     }
 
     /// The stream as the client sees it; `slot` is released when it ends.
     func forwarding(provider: String, slot: ProviderGate.Permit) -> ChatStream {
+        self.provider = provider
         self.slot = slot
         if finished { slot.release() }
-        return ChatStream(unfolding: { [self] () async throws(BifrostError) -> ChatChunk? in
-            guard var chunk = try await self.next() else { return nil }
-            chunk.provider = provider
-            return chunk
-        })
+        return ChatStream(stage: self)
     }
 
-    private func next() async throws(BifrostError) -> ChatChunk? {
-        if let chunk = pending {
-            pending = nil
-            return chunk
-        }
+    func next() async throws(BifrostError) -> ChatChunk? {
+        if let chunk = takePending() { return chunk }
         if finished { return nil }
         do {
-            if let chunk = try await iterator.next() { return chunk }
-            finish()
-            return nil
+            return ended(try await iterator.next())
         } catch {
             finish()
             throw error
         }
+    }
+
+    func nextIfReady() -> Result<ChatChunk?, BifrostError>? {
+        if let chunk = takePending() { return .success(chunk) }
+        if finished { return .success(nil) }
+        guard let ready = iterator.nextIfReady() else { return nil }
+        do throws(BifrostError) {
+            return .success(ended(try ready.get()))
+        } catch {
+            finish()
+            return .failure(error)
+        }
+    }
+
+    private func takePending() -> ChatChunk? {
+        guard var chunk = pending else { return nil }
+        pending = nil
+        chunk.provider = provider
+        return chunk
+    }
+
+    /// `chunk` named by its provider, or the end.
+    private func ended(_ chunk: ChatChunk?) -> ChatChunk? {
+        guard var chunk else {
+            finish()
+            return nil
+        }
+        chunk.provider = provider
+        return chunk
     }
 
     private func finish() {

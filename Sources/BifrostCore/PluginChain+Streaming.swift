@@ -57,43 +57,142 @@ extension PluginChain {
     private func hooked(_ upstream: ChatStream, request: ChatRequest, entered: EnteredPlugins, context: RequestContext)
         -> ChatStream
     {
-        ChatStream { continuation throws(BifrostError) in
-            var assembly = StreamAssembly()
-            var iterator = upstream.makeAsyncIterator()
-            do throws(BifrostError) {
-                while var chunk = try await iterator.next() {
-                    switch runChunkHooks(&chunk, entered: entered, context: context) {
-                    case .continue:
-                        assembly.add(chunk)
-                        await continuation.yield(chunk)
-                    case .drop:
-                        continue
-                    case .fail(let error):
-                        throw error
-                    }
-                }
-            } catch {
-                // The client left (its stream's task is cancelled) after part of the answer came.
-                if Task.isCancelled && assembly.chunkCount > 0 {
-                    let (partial, usageEstimated) = assembly.cutShortResponse(for: request)
-                    context.recordCutShort(usageEstimated: usageEstimated)
-                    var outcome = ChatOutcome.response(partial)
-                    runPostHooks(&outcome, entered: entered, context: context)
-                    // This task is cancelled; the charge must still land.
-                    Task { await performDeferredOperations(context: context) }
-                    throw error
-                }
-                var outcome = ChatOutcome.failure(error)
-                runPostHooks(&outcome, entered: entered, context: context)
-                await performDeferredOperations(context: context)
-                throw outcome.error ?? error
+        ChatStream(stage: HookedStream(upstream, chain: self, request: request, entered: entered, context: context))
+    }
+}
+
+/// The chain's stage of a stream (``PluginChain/runStream(_:context:dispatch:)``): chunk hooks on
+/// each chunk as the consumer reads it, in the consumer's task, and the PostHooks once at the end.
+///
+/// A consumer that leaves before the end (it drops the stream, or its task is cancelled while it
+/// waits for a chunk), or a stream ended from outside (``terminator``, at shutdown), is billed
+/// for the part received: the PostHooks then see that part.
+final class HookedStream: ChatStreamStage, @unchecked Sendable {
+    // Safe: everything but the `let`s is touched only by the stage's reads, which its single
+    // consumer makes one at a time, and by `deinit`, after them.
+    private enum Ending {
+        case finished
+        case failed(BifrostError)
+    }
+
+    private let chain: PluginChain
+    private let request: ChatRequest
+    private let entered: EnteredPlugins
+    private let context: RequestContext
+    let terminator: (@Sendable (BifrostError) -> Void)?
+    /// Whether ``terminator`` ended the stream.
+    private let terminated = LockedValue(false)
+    private var upstream: ChatStream.Iterator
+    private var assembly = StreamAssembly()
+    /// How the upstream ended when ``nextIfReady()`` saw it: ``next()`` runs the PostHooks.
+    private var ending: Ending?
+    /// Whether the PostHooks ran.
+    private var done = false
+
+    init(_ upstream: ChatStream, chain: PluginChain, request: ChatRequest, entered: EnteredPlugins, context: RequestContext) {
+        self.chain = chain
+        self.request = request
+        self.entered = entered
+        self.context = context
+        if let upstreamTerminator = upstream.terminator {
+            self.terminator = { [terminated] error in
+                terminated.withLock { $0 = true }
+                upstreamTerminator(error)
             }
+        } else {
+            self.terminator = nil
+        }
+        self.upstream = upstream.makeAsyncIterator()
+    }
+
+    deinit {
+        guard !done else { return }
+        // The consumer left without reading the end: the PostHooks still see the answer, as far as it came.
+        let (chain, entered, context) = (chain, entered, context)
+        var outcome: ChatOutcome
+        switch ending {
+        case .finished?:
+            context.recordCutShort(usageEstimated: false)
+            outcome = .response(assembly.response)
+        case .failed(let error)? where assembly.chunkCount == 0:
+            outcome = .failure(error)
+        case nil where assembly.chunkCount == 0:
+            outcome = .failure(ChatChunkBuffer.cancelledError)
+        case .failed?, nil:
+            let (partial, usageEstimated) = assembly.cutShortResponse(for: request)
+            context.recordCutShort(usageEstimated: usageEstimated)
+            outcome = .response(partial)
+        }
+        chain.runPostHooks(&outcome, entered: entered, context: context)
+        Task { await chain.performDeferredOperations(context: context) }
+    }
+
+    func next() async throws(BifrostError) -> ChatChunk? {
+        while !done {
+            if let ending { return try await end(ending) }
+            let pulled: ChatChunk?
+            do { pulled = try await upstream.next() } catch { return try await end(.failed(error)) }
+            guard var chunk = pulled else { return try await end(.finished) }
+            if hook(&chunk) { return chunk }
+        }
+        return nil
+    }
+
+    func nextIfReady() -> Result<ChatChunk?, BifrostError>? {
+        if done { return .success(nil) }
+        while ending == nil, let ready = upstream.nextIfReady() {
+            switch ready {
+            case .success(var chunk?): if hook(&chunk) { return .success(chunk) }
+            case .success(nil): ending = .finished
+            case .failure(let error): ending = .failed(error)
+            }
+        }
+        return nil
+    }
+
+    /// Runs the chunk hooks on `chunk`: `true` when it goes on to the consumer, `false` when a
+    /// hook dropped it or failed the stream (then ``ending`` says so).
+    private func hook(_ chunk: inout ChatChunk) -> Bool {
+        switch chain.runChunkHooks(&chunk, entered: entered, context: context) {
+        case .continue:
+            assembly.add(chunk)
+            return true
+        case .drop:
+            return false
+        case .fail(let error):
+            ending = .failed(error)
+            return false
+        }
+    }
+
+    /// Runs the PostHooks once the stream ended; `nil`, or the error to end it with.
+    private func end(_ ending: Ending) async throws(BifrostError) -> ChatChunk? {
+        done = true
+        switch ending {
+        case .finished:
             // The upstream's answer is complete, usage included, even if its client left meanwhile.
             if Task.isCancelled { context.recordCutShort(usageEstimated: false) }
             var outcome = ChatOutcome.response(assembly.response)
-            runPostHooks(&outcome, entered: entered, context: context)
-            await performDeferredOperations(context: context)
+            chain.runPostHooks(&outcome, entered: entered, context: context)
+            await chain.performDeferredOperations(context: context)
             if case .failure(let error) = outcome { throw error }
+            return nil
+        case .failed(let error):
+            // The client left (its task is cancelled), or shutdown ended the stream, after part of the answer came.
+            if assembly.chunkCount > 0 && (Task.isCancelled || terminated.withLock({ $0 })) {
+                let (partial, usageEstimated) = assembly.cutShortResponse(for: request)
+                context.recordCutShort(usageEstimated: usageEstimated)
+                var outcome = ChatOutcome.response(partial)
+                chain.runPostHooks(&outcome, entered: entered, context: context)
+                // This task may be cancelled; the charge must still land.
+                let (chain, context) = (chain, context)
+                Task { await chain.performDeferredOperations(context: context) }
+                throw error
+            }
+            var outcome = ChatOutcome.failure(error)
+            chain.runPostHooks(&outcome, entered: entered, context: context)
+            await chain.performDeferredOperations(context: context)
+            throw outcome.error ?? error
         }
     }
 }

@@ -160,10 +160,21 @@ extension Bifrost {
         }
     }
 
-    /// The stream, counted in flight until it ends; shutdown may end it with its error.
-    /// Its task reads no further ahead of the consumer than one bounded buffer, and runs where the
-    /// caller's task does (``Task/currentExecutorPreference``).
+    /// The stream, counted in flight until it ends or its consumer drops it; shutdown may end
+    /// it with its error. A stream whose stages can be ended from outside
+    /// (``ChatStream/terminator``) is read through in its consumer's task; another is read by a
+    /// task of its own, no further ahead of the consumer than one bounded buffer.
     private func tracking(_ stream: ChatStream, id: UInt64) -> ChatStream {
+        let inFlight = inFlight
+        guard let terminator = stream.terminator else { return buffered(stream, id: id) }
+        let tracked = TrackedStream(stream, terminator: terminator) { inFlight.leave(id) }
+        inFlight.replaceCancel(of: id) { [weak tracked] error in tracked?.terminator?(error) }
+        return ChatStream(stage: tracked)
+    }
+
+    /// ``tracking(_:id:)`` through a task that runs where the caller's task does
+    /// (``Task/currentExecutorPreference``).
+    private func buffered(_ stream: ChatStream, id: UInt64) -> ChatStream {
         let buffer = ChatChunkBuffer(capacity: ChatStream.defaultBufferCapacity)
         let inFlight = inFlight
         let forwarding = Task(executorPreference: Task.currentExecutorPreference) {
@@ -183,6 +194,59 @@ extension Bifrost {
             forwarding.cancel()
         }
         return ChatStream(buffer)
+    }
+}
+
+/// A stream counted in flight (``Bifrost/tracking(_:id:)``): `onEnd` runs once, when the stream
+/// ends, fails or is dropped. Ended by its ``terminator`` (shutdown), it fails with that error
+/// as the stages before it see it, as a call in flight does.
+private final class TrackedStream: ChatStreamStage, @unchecked Sendable {
+    // Safe: `iterator` and `onEnd` are touched only by the stage's reads, which its single
+    // consumer makes one at a time, and by `deinit`, after them.
+    private var iterator: ChatStream.Iterator
+    private var onEnd: (@Sendable () -> Void)?
+    private let terminatedWith = LockedValue<BifrostError?>(nil)
+    let terminator: (@Sendable (BifrostError) -> Void)?
+
+    init(_ stream: ChatStream, terminator: @escaping @Sendable (BifrostError) -> Void, onEnd: @escaping @Sendable () -> Void) {
+        self.iterator = stream.makeAsyncIterator()
+        self.onEnd = onEnd
+        self.terminator = { [terminatedWith] error in
+            terminatedWith.withLock { $0 = $0 ?? error }
+            terminator(error)
+        }
+    }
+
+    deinit { onEnd?() }
+
+    func next() async throws(BifrostError) -> ChatChunk? {
+        do {
+            guard let chunk = try await iterator.next() else {
+                end()
+                return nil
+            }
+            return chunk
+        } catch {
+            end()
+            throw terminatedWith.withLock { $0 } ?? error
+        }
+    }
+
+    func nextIfReady() -> Result<ChatChunk?, BifrostError>? {
+        let ready = iterator.nextIfReady()
+        switch ready {
+        case .failure(let error)?:
+            end()
+            return .failure(terminatedWith.withLock { $0 } ?? error)
+        case .success(nil)?: end()
+        case .success?, nil: break
+        }
+        return ready
+    }
+
+    private func end() {
+        onEnd?()
+        onEnd = nil
     }
 }
 

@@ -245,4 +245,50 @@ struct PluginChainStreamingTests {
         #expect(received == 3)
         #expect(ContinuousClock.now - start < .seconds(5))
     }
+
+    /// A stream of the chain over an upstream whose chunks are all here already.
+    func bufferedStream(_ plugins: [any Plugin], text: String = "one two three") async throws -> ChatStream {
+        let answer = ChatResponse(
+            id: "buffered", provider: "mock", model: "echo", choices: [ChatChoice(content: text)],
+            usage: TokenUsage(promptTokens: 3, completionTokens: 3))
+        let result = await PluginChain(plugins.map { ChainEntry($0) }).runStream(
+            echoRequest(), context: RequestContext(), dispatch: { _, _ in .success(ChatStream(replaying: answer)) })
+        return try result.get()
+    }
+
+    @Test func chunksAlreadyHerePassTheChunkHooksWithoutWaitingAndTheEndRunsThePostHooks() async throws {
+        let log = HookLog()
+        var iterator = try await bufferedStream([ChunkScript("a", log: log)]).makeAsyncIterator()
+        var texts: [String] = []
+        while let ready = iterator.nextIfReady() {
+            guard let chunk = try ready.get() else { break }
+            texts.append(chunk.choices.first?.content ?? "")
+        }
+        #expect(texts.joined() == "one two three[a]")
+        #expect(texts.count == 2, "the answer replayed: its role and text, then its finish reason and usage")
+        #expect(!log.all.contains { $0.hasPrefix("post:") }, "the end is read with next(), which runs the PostHooks")
+        #expect(try await iterator.next() == nil)
+        #expect(log.all.filter { $0.hasPrefix("post:") } == ["post:a:one two three[a]:6"])
+        #expect(try await iterator.next() == nil)
+        #expect(log.all.filter { $0.hasPrefix("post:") }.count == 1)
+    }
+
+    @Test func aStreamDroppedAfterItsEndArrivedIsBilledWholeAndCutShort() async throws {
+        let probe = BillingProbe()
+        do {
+            var iterator = try await bufferedStream([probe]).makeAsyncIterator()
+            while let ready = iterator.nextIfReady(), try ready.get() != nil {}
+        }
+        let bills = await probe.awaitBill()
+        try #require(bills.count == 1)
+        #expect(bills[0].text == "one two three")
+        #expect(bills[0].cutShort && !bills[0].usageEstimated)
+        #expect(bills[0].usage.totalTokens == 6)
+    }
+
+    @Test func aStreamDroppedUnreadEndsWithACancellationForThePostHooks() async throws {
+        let log = HookLog()
+        _ = try await bufferedStream([ChunkScript("a", log: log)])
+        #expect(log.all.filter { $0.hasPrefix("post:") } == ["post:a:error 499"])
+    }
 }

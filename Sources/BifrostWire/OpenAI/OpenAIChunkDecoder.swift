@@ -55,47 +55,69 @@ public struct OpenAIChunkDecoder: Sendable {
             failure.wire = WireBody(format: .openAIChat, object: fields)
             throw failure
         }
+        // One pass over each object, so no member list is copied to take the typed fields out.
+        var id = "", created = 0, chunkModel = model
         var choices: [ChunkChoice] = []
-        switch fields["choices"] {
-        case .array(let choiceValues)?:
-            for (position, choice) in choiceValues.enumerated() {
-                guard case .object(var choiceFields) = choice else {
-                    throw Self.malformed("choices[\(position)] must be an object")
-                }
-                var delta = choiceFields.removeValue(forKey: "delta")?.objectValue ?? [:]
-                let reason = choiceFields.removeValue(forKey: "finish_reason")?.stringValue
-                let index = choiceFields.removeValue(forKey: "index")?.intValue ?? position
-                if reason != nil { sawFinishReason = true }
-                let role = delta.removeValue(forKey: "role")?.stringValue
-                var content: String?
-                if case .string(let text)? = delta["content"] {
-                    content = text
-                    delta.removeValue(forKey: "content")
-                }
-                choices.append(
-                    ChunkChoice(
-                        index: index, role: role, content: content, finishReason: reason, extra: delta,
-                        choiceExtra: choiceFields))
-            }
-        case .null?, nil:
-            break
-        default:
-            throw Self.malformed("'choices' must be an array")
-        }
         var usage: TokenUsage?
-        if case .object(let counts)? = fields["usage"] { usage = TokenUsage(openAIObject: counts) }
-        var extra = fields
-        for name in Self.typedFields { extra.removeValue(forKey: name) }
+        var extra: [JSONObject.Member] = []
+        for member in fields {
+            switch member.key {
+            case "id": id = member.value.stringValue ?? ""
+            case "object": continue
+            case "created": created = member.value.intValue ?? 0
+            case "model": chunkModel = member.value.stringValue ?? model
+            case "usage": if case .object(let counts) = member.value { usage = TokenUsage(openAIObject: counts) }
+            case "choices":
+                switch member.value {
+                case .array(let choiceValues):
+                    choices.reserveCapacity(choiceValues.count)
+                    for (position, choice) in choiceValues.enumerated() {
+                        guard case .object(let choiceFields) = choice else {
+                            throw Self.malformed("choices[\(position)] must be an object")
+                        }
+                        choices.append(Self.choice(choiceFields, position: position))
+                    }
+                case .null: break
+                default: throw Self.malformed("'choices' must be an array")
+                }
+            default: extra.append(member)
+            }
+        }
+        if choices.contains(where: { $0.finishReason != nil }) { sawFinishReason = true }
         return [
             ChatChunk(
-                id: fields["id"]?.stringValue ?? "", created: fields["created"]?.intValue ?? 0, provider: provider,
-                model: fields["model"]?.stringValue ?? model, choices: choices, usage: usage, extra: extra,
+                id: id, created: created, provider: provider, model: chunkModel, choices: choices, usage: usage,
+                extra: JSONObject(uncheckedMembers: extra),
                 wire: WireBody(format: .openAIChat, object: fields, bytes: Array(data)))
         ]
     }
 
-    /// The members of `chat.completion.chunk` the typed fields hold.
-    static let typedFields: Set<String> = ["id", "object", "created", "model", "choices", "usage"]
+    /// A choice's typed fields (`index`, `finish_reason`, the delta's `role` and text `content`)
+    /// and the rest of the choice and of its delta, in order.
+    private static func choice(_ fields: JSONObject, position: Int) -> ChunkChoice {
+        var choice = ChunkChoice(index: position)
+        var choiceExtra: [JSONObject.Member] = []
+        for member in fields {
+            switch member.key {
+            case "index": choice.index = member.value.intValue ?? position
+            case "finish_reason": choice.finishReason = member.value.stringValue
+            case "delta":
+                guard case .object(let delta) = member.value else { continue }
+                var deltaExtra: [JSONObject.Member] = []
+                for part in delta {
+                    switch (part.key, part.value) {
+                    case ("role", let role): choice.role = role.stringValue
+                    case ("content", .string(let text)): choice.content = text
+                    default: deltaExtra.append(part)
+                    }
+                }
+                choice.extra = JSONObject(uncheckedMembers: deltaExtra)
+            default: choiceExtra.append(member)
+            }
+        }
+        choice.choiceExtra = JSONObject(uncheckedMembers: choiceExtra)
+        return choice
+    }
 
     /// Accepts a body that ended after a finish reason; throws 502 `upstream_reset` otherwise.
     ///
