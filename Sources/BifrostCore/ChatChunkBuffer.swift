@@ -41,7 +41,9 @@ public final class ChatChunkBuffer: Sendable {
     }
 
     private struct State {
-        var queue: [ChatChunk] = []
+        /// The chunks waiting from `head` on; each is moved out when taken, so the consumer
+        /// holds the only reference and may change it without a copy.
+        var queue: [ChatChunk?] = []
         var head = 0
         var ending: Ending?
         var isFull = false
@@ -56,7 +58,7 @@ public final class ChatChunkBuffer: Sendable {
         /// The next chunk, or how the stream ended; `nil` when the consumer must wait.
         mutating func take() -> Result<ChatChunk?, BifrostError>? {
             if head < queue.count {
-                let chunk = queue[head]
+                let chunk = queue[head].take()
                 head += 1
                 if head == queue.count {
                     queue.removeAll(keepingCapacity: true)

@@ -71,20 +71,26 @@ final class OpenedStream: ChatStreamStage, @unchecked Sendable {
     }
 
     private func takePending() -> ChatChunk? {
-        guard var chunk = pending else { return nil }
+        guard let chunk = pending else { return nil }
         pending = nil
-        chunk.provider = provider
-        return chunk
+        return named(chunk)
     }
 
     /// `chunk` named by its provider, or the end.
     private func ended(_ chunk: ChatChunk?) -> ChatChunk? {
-        guard var chunk else {
+        guard let chunk else {
             finish()
             return nil
         }
-        chunk.provider = provider
-        return chunk
+        return named(chunk)
+    }
+
+    /// `chunk` naming the provider that serves it; one that does already is left alone (and uncopied).
+    private func named(_ chunk: ChatChunk) -> ChatChunk {
+        guard chunk.provider != provider else { return chunk }
+        var named = chunk
+        named.provider = provider
+        return named
     }
 
     private func finish() {

@@ -49,7 +49,11 @@ private struct JSONByteParser {
     /// end, at its final size, instead of growing member by member.
     var members: [JSONObject.Member] = []
 
-    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    init(bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+        // Room for a typical wire object's members at once, rather than growing to it.
+        members.reserveCapacity(16)
+    }
 
     mutating func skipWhitespace() {
         while position < bytes.count {
@@ -120,7 +124,8 @@ private struct JSONByteParser {
             } else if bytes[position] == UInt8(ascii: "}") {
                 position += 1
                 let object = Self.object(members[first...])
-                members.removeSubrange(first...)
+                // An outermost object may share the scratch list's storage: it is let go, not copied.
+                if first == 0 { members = [] } else { members.removeSubrange(first...) }
                 return .object(object)
             } else {
                 throw failure("expected ',' or '}' in object")

@@ -35,7 +35,7 @@ public struct OpenAIChunkDecoder: Sendable {
     /// let none = try decoder.decode(data: Array("[DONE]".utf8))  // [], isFinished
     /// ```
     public mutating func decode(data: some Collection<UInt8>) throws(BifrostError) -> [ChatChunk] {
-        if data.elementsEqual("[DONE]".utf8) {
+        if data.count == 6 && data.elementsEqual("[DONE]".utf8) {
             isFinished = true
             return []
         }

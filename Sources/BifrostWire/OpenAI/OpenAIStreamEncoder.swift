@@ -14,10 +14,8 @@ public struct OpenAIStreamEncoder: Sendable {
     public let includeUsage: Bool
     private var usage: TokenUsage?
     private var usageSent = false
-    private var id = ""
-    private var created = 0
-    private var model = ""
-    private var extra: JSONObject = [:]
+    /// The last chunk encoded: the usage chunk at the end takes its id, model and other fields.
+    private var last: ChatChunk?
 
     /// Creates an encoder for one stream.
     ///
@@ -31,10 +29,7 @@ public struct OpenAIStreamEncoder: Sendable {
     /// Appends the event of one chunk (or nothing, when it carries nothing for OpenAI).
     public mutating func encode(_ chunk: ChatChunk, into buffer: inout [UInt8]) {
         if let chunkUsage = chunk.usage { usage = chunkUsage }
-        id = chunk.id
-        created = chunk.created
-        model = chunk.model
-        extra = chunk.extra
+        last = chunk
         if let wire = chunk.wire, wire.format == .openAIChat, !chunk.typedViewChanged {
             if includeUsage, let bytes = wire.bytes, Self.fitsOneLine(bytes) {
                 if chunk.usage != nil { usageSent = true }
@@ -113,19 +108,19 @@ public struct OpenAIStreamEncoder: Sendable {
     private func beginChunk(_ writer: inout JSONWriter) {
         writer.beginObject()
         writer.key("id")
-        writer.string(id)
+        writer.string(last?.id ?? "")
         writer.key("object")
         writer.string("chat.completion.chunk")
         writer.key("created")
-        writer.number(created)
+        writer.number(last?.created ?? 0)
         writer.key("model")
-        writer.string(model)
+        writer.string(last?.model ?? "")
         writer.key("choices")
     }
 
     /// The chunk's other top-level fields (`system_fingerprint`, …), then `}`.
     private func endChunk(_ writer: inout JSONWriter) {
-        writer.members(of: extra)
+        writer.members(of: last?.extra ?? [:])
         writer.endObject()
     }
 
