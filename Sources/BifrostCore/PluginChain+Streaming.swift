@@ -72,7 +72,8 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
     // consumer makes one at a time, and by `deinit`, after them.
     private enum Ending {
         case finished
-        case failed(BifrostError)
+        /// With whether the consumer had left (or shutdown ended the stream) by then.
+        case failed(BifrostError, consumerLeft: Bool)
     }
 
     private let chain: PluginChain
@@ -114,7 +115,9 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
         case .finished?:
             context.recordCutShort(usageEstimated: false)
             outcome = .response(assembly.response)
-        case .failed(let error)? where assembly.chunkCount == 0:
+        case .failed(let error, consumerLeft: false)?:
+            outcome = .failure(error)
+        case .failed(let error, consumerLeft: true)? where assembly.chunkCount == 0:
             outcome = .failure(error)
         case nil where assembly.chunkCount == 0:
             outcome = .failure(ChatChunkBuffer.cancelledError)
@@ -131,7 +134,9 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
         while !done {
             if let ending { return try await end(ending) }
             let pulled: ChatChunk?
-            do { pulled = try await upstream.next() } catch { return try await end(.failed(error)) }
+            do { pulled = try await upstream.next() } catch {
+                return try await end(.failed(error, consumerLeft: consumerLeft))
+            }
             guard var chunk = pulled else { return try await end(.finished) }
             if hook(&chunk) { return chunk }
         }
@@ -144,7 +149,7 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
             switch ready {
             case .success(var chunk?): if hook(&chunk) { return .success(chunk) }
             case .success(nil): ending = .finished
-            case .failure(let error): ending = .failed(error)
+            case .failure(let error): ending = .failed(error, consumerLeft: consumerLeft)
             }
         }
         return nil
@@ -160,10 +165,13 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
         case .drop:
             return false
         case .fail(let error):
-            ending = .failed(error)
+            ending = .failed(error, consumerLeft: false)
             return false
         }
     }
+
+    /// Whether the consumer's task is cancelled or shutdown ended the stream.
+    private var consumerLeft: Bool { Task.isCancelled || terminated.withLock { $0 } }
 
     /// Runs the PostHooks once the stream ended; `nil`, or the error to end it with.
     private func end(_ ending: Ending) async throws(BifrostError) -> ChatChunk? {
@@ -177,9 +185,9 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
             await chain.performDeferredOperations(context: context)
             if case .failure(let error) = outcome { throw error }
             return nil
-        case .failed(let error):
+        case .failed(let error, let left):
             // The client left (its task is cancelled), or shutdown ended the stream, after part of the answer came.
-            if assembly.chunkCount > 0 && (Task.isCancelled || terminated.withLock({ $0 })) {
+            if assembly.chunkCount > 0 && (left || consumerLeft) {
                 let (partial, usageEstimated) = assembly.cutShortResponse(for: request)
                 context.recordCutShort(usageEstimated: usageEstimated)
                 var outcome = ChatOutcome.response(partial)

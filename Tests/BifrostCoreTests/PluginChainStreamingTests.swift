@@ -291,4 +291,22 @@ struct PluginChainStreamingTests {
         _ = try await bufferedStream([ChunkScript("a", log: log)])
         #expect(log.all.filter { $0.hasPrefix("post:") } == ["post:a:error 499"])
     }
+
+    @Test func aConsumerCancelledWhileGatheringIsBilledForWhatItReceived() async throws {
+        let probe = BillingProbe()
+        let reader = Task {
+            var iterator = try await bufferedStream([probe]).makeAsyncIterator()
+            let first = try iterator.nextIfReady()?.get()
+            withUnsafeCurrentTask { $0?.cancel() }
+            let afterCancel = iterator.nextIfReady()
+            return (first?.choices.first?.content, afterCancel)
+        }
+        let (first, afterCancel) = try await reader.value
+        #expect(first == "one two three")
+        #expect(afterCancel == nil, "the cancellation ends the stream; next() would say how")
+        let bills = await probe.awaitBill()
+        try #require(bills.count == 1)
+        #expect(bills[0].text == "one two three")
+        #expect(bills[0].cutShort && bills[0].usageEstimated)
+    }
 }
