@@ -42,6 +42,208 @@ extension JSONValue {
     }
 }
 
+/// A walk through one JSON text that the reader steers: it visits an object's members or an
+/// array's elements one by one and reads each value as it needs it (typed, as a tree, or
+/// skipped), so a decoder takes the fields it knows without building a tree of the rest.
+/// The grammar is ``JSONValue/parse(_:)-(Collection<UInt8>)``'s: a text one accepts, the other does.
+///
+/// ```swift
+/// var id = ""
+/// let isObject = try JSONCursor.walkObject(bytes) { cursor, key throws(JSONParseError) in
+///     if key == "id" { id = try cursor.value().stringValue ?? "" } else { try cursor.skip() }
+/// }
+/// ```
+package struct JSONCursor {
+    fileprivate var parser: JSONByteParser
+    private var depth = 0
+
+    fileprivate init(_ parser: JSONByteParser) { self.parser = parser }
+
+    /// Walks the members of the object that `bytes` is, then checks nothing but whitespace
+    /// follows; `false` (nothing walked) when the text is not an object. `body` reads each
+    /// member's value once (a value it leaves unread is skipped).
+    package static func walkObject(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ body: (inout JSONCursor, String) throws(JSONParseError) -> Void
+    ) throws(JSONParseError) -> Bool {
+        var cursor = JSONCursor(JSONByteParser(bytes: bytes))
+        guard try cursor.members(body) else { return false }
+        cursor.parser.skipWhitespace()
+        guard cursor.parser.position == bytes.count else {
+            throw JSONParseError(reason: "unexpected content after the JSON value", offset: cursor.parser.position)
+        }
+        return true
+    }
+
+    /// Whether the next value is an array.
+    package mutating func isArray() -> Bool { peek(UInt8(ascii: "[")) }
+
+    /// The next value, as a tree.
+    package mutating func value() throws(JSONParseError) -> JSONValue {
+        parser.skipWhitespace()
+        return try parser.parseValue(depth: depth)
+    }
+
+    /// Reads past the next value, checking it, without keeping it.
+    package mutating func skip() throws(JSONParseError) {
+        parser.skipWhitespace()
+        guard parser.position < parser.bytes.count else { throw parser.failure("unexpected end of JSON") }
+        switch parser.bytes[parser.position] {
+        case UInt8(ascii: "{"): _ = try members { cursor, _ throws(JSONParseError) in try cursor.skip() }
+        case UInt8(ascii: "["): try elements { cursor, _ throws(JSONParseError) in try cursor.skip() }
+        case UInt8(ascii: "\""): try parser.skipString()
+        default: _ = try parser.parseValue(depth: depth)
+        }
+    }
+
+    /// Walks the members of the next value if it is an object (`body` reads each value once;
+    /// one left unread is skipped); `false`, reading nothing, if it is not.
+    package mutating func members(_ body: (inout JSONCursor, String) throws(JSONParseError) -> Void) throws(JSONParseError)
+        -> Bool
+    {
+        guard peek(UInt8(ascii: "{")) else { return false }
+        try nested { cursor throws(JSONParseError) in
+            cursor.parser.position += 1
+            cursor.parser.skipWhitespace()
+            if cursor.peek(UInt8(ascii: "}")) {
+                cursor.parser.position += 1
+                return
+            }
+            while true {
+                cursor.parser.skipWhitespace()
+                guard cursor.peek(UInt8(ascii: "\"")) else { throw cursor.parser.failure("expected a string key in object") }
+                let key = try cursor.parser.parseString()
+                cursor.parser.skipWhitespace()
+                guard cursor.peek(UInt8(ascii: ":")) else { throw cursor.parser.failure("expected ':' after object key") }
+                cursor.parser.position += 1
+                try cursor.read { cursor throws(JSONParseError) in try body(&cursor, key) }
+                cursor.parser.skipWhitespace()
+                if cursor.peek(UInt8(ascii: ",")) {
+                    cursor.parser.position += 1
+                } else if cursor.peek(UInt8(ascii: "}")) {
+                    cursor.parser.position += 1
+                    return
+                } else {
+                    throw cursor.parser.failure("expected ',' or '}' in object")
+                }
+            }
+        }
+        return true
+    }
+
+    /// Walks the elements of the next value, which must be an array (check with ``isArray()``);
+    /// `body` reads each element once (one left unread is skipped).
+    package mutating func elements(_ body: (inout JSONCursor, Int) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        guard peek(UInt8(ascii: "[")) else { throw parser.failure("expected an array") }
+        try nested { cursor throws(JSONParseError) in
+            cursor.parser.position += 1
+            cursor.parser.skipWhitespace()
+            if cursor.peek(UInt8(ascii: "]")) {
+                cursor.parser.position += 1
+                return
+            }
+            var index = 0
+            while true {
+                try cursor.read { cursor throws(JSONParseError) in try body(&cursor, index) }
+                index += 1
+                cursor.parser.skipWhitespace()
+                if cursor.peek(UInt8(ascii: ",")) {
+                    cursor.parser.position += 1
+                } else if cursor.peek(UInt8(ascii: "]")) {
+                    cursor.parser.position += 1
+                    return
+                } else {
+                    throw cursor.parser.failure("expected ',' or ']' in array")
+                }
+            }
+        }
+    }
+
+    /// Whether the next byte, after whitespace, is `byte`.
+    private mutating func peek(_ byte: UInt8) -> Bool {
+        parser.skipWhitespace()
+        return parser.position < parser.bytes.count && parser.bytes[parser.position] == byte
+    }
+
+    /// Runs `body` one level deeper, within the parser's nesting limit.
+    private mutating func nested(_ body: (inout JSONCursor) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        guard depth < 512 else { throw parser.failure("JSON nested deeper than 512 levels") }
+        depth += 1
+        defer { depth -= 1 }
+        try body(&self)
+    }
+
+    /// Lets `body` read one value, and skips it if `body` left it unread.
+    private mutating func read(_ body: (inout JSONCursor) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        parser.skipWhitespace()
+        let start = parser.position
+        try body(&self)
+        if parser.position == start { try skip() }
+    }
+}
+
+extension JSONCursor {
+    /// The text of an object without its member `name`, every other byte as it was: the same
+    /// text when it has no such member, `nil` when it is not an object or names it twice.
+    ///
+    /// ```swift
+    /// JSONCursor.removingMember("usage", from: Array(#"{"id":"c","usage":null}"#.utf8))  // {"id":"c"}
+    /// ```
+    package static func removingMember(_ name: String, from text: [UInt8]) -> [UInt8]? {
+        text.withUnsafeBufferPointer { bytes -> [UInt8]? in
+            var cursor = JSONCursor(JSONByteParser(bytes: bytes))
+            // The member's key starts at `start`, its value ends at `end`; the member before it ends at `before`.
+            var found: (start: Int, end: Int, before: Int?)?
+            var before: Int?
+            do {
+                guard cursor.peek(UInt8(ascii: "{")) else { return nil }
+                cursor.parser.position += 1
+                while cursor.peek(UInt8(ascii: "\"")) {
+                    let start = cursor.parser.position
+                    let key = try cursor.parser.parseString()
+                    guard cursor.peek(UInt8(ascii: ":")) else { return nil }
+                    cursor.parser.position += 1
+                    try cursor.skip()
+                    if key == name {
+                        guard found == nil else { return nil }
+                        found = (start, cursor.parser.position, before)
+                    }
+                    before = cursor.parser.position
+                    guard cursor.peek(UInt8(ascii: ",")) else { break }
+                    cursor.parser.position += 1
+                }
+            } catch {
+                return nil
+            }
+            guard let found else { return text }
+            var kept = [UInt8]()
+            kept.reserveCapacity(bytes.count)
+            if let before = found.before {
+                // `,"name":value` goes, from the end of the member before it.
+                kept.append(contentsOf: bytes[..<before])
+                kept.append(contentsOf: bytes[found.end...])
+            } else {
+                // The first member goes with the comma after it, up to the next key.
+                var next = found.end
+                cursor.parser.position = found.end
+                if cursor.peek(UInt8(ascii: ",")) {
+                    cursor.parser.position += 1
+                    cursor.parser.skipWhitespace()
+                    next = cursor.parser.position
+                }
+                kept.append(contentsOf: bytes[..<found.start])
+                kept.append(contentsOf: bytes[next...])
+            }
+            return kept
+        }
+    }
+}
+
+extension JSONObject {
+    /// The members of one object as a ``JSONCursor`` read them, in order: a repeated key keeps
+    /// its first place and its last value, as in a parsed object.
+    package init(readMembers: [Member]) { self = JSONByteParser.object(readMembers[...]) }
+}
+
 private struct JSONByteParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
@@ -272,6 +474,36 @@ private struct JSONByteParser {
                 utf8.append(byte)
                 position += 1
             }
+        }
+        throw failure("unterminated string")
+    }
+
+    /// Reads past a string as ``parseString()`` would read it, without making it (escapes and
+    /// UTF-8 are checked alike).
+    mutating func skipString() throws(JSONParseError) {
+        let start = position
+        position += 1
+        var bitsSeen: UInt8 = 0
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                position += 1
+                if bitsSeen >= 0x80 {
+                    let text = UnsafeBufferPointer(rebasing: bytes[(start + 1)..<(position - 1)])
+                    guard String(validating: text, as: UTF8.self) != nil else {
+                        throw JSONParseError(reason: "invalid UTF-8 in string", offset: start + 1)
+                    }
+                }
+                return
+            }
+            if byte == UInt8(ascii: "\\") {
+                position = start
+                _ = try parseString()
+                return
+            }
+            if byte < 0x20 { throw failure("unescaped control character in string") }
+            bitsSeen |= byte
+            position += 1
         }
         throw failure("unterminated string")
     }

@@ -26,23 +26,52 @@ public enum WireFormat: String, Sendable, Hashable {
 public struct WireBody: Sendable, Hashable {
     /// The format `object` is in.
     public var format: WireFormat
-    /// The parsed body; changing it drops ``bytes``.
-    public var object: JSONObject { didSet { bytes = nil } }
+    /// `object`, once parsed or set; `nil` while only ``bytes`` hold it.
+    private var parsed: JSONObject?
     /// The text `object` was parsed from, as it came, while `object` is unchanged: written as it
     /// is, it costs a copy where encoding `object` costs a walk of the tree.
     public private(set) var bytes: [UInt8]?
 
+    /// The parsed body; changing it drops ``bytes``. A body kept as its text only
+    /// (``init(format:objectText:)``) is parsed when this is read.
+    public var object: JSONObject {
+        get { parsed ?? Self.object(parsing: bytes) }
+        _modify {
+            if parsed == nil { parsed = Self.object(parsing: bytes) }
+            bytes = nil
+            yield &parsed!
+        }
+        set {
+            parsed = newValue
+            bytes = nil
+        }
+    }
+
     /// Keeps `object`, which is in `format`.
     public init(format: WireFormat, object: JSONObject) {
         self.format = format
-        self.object = object
+        self.parsed = object
     }
 
     /// Keeps `object`, which is in `format`, and the text it was parsed from.
     public init(format: WireFormat, object: JSONObject, bytes: [UInt8]) {
         self.format = format
-        self.object = object
+        self.parsed = object
         self.bytes = bytes
+    }
+
+    /// Keeps the text of an object in `format` that a reader has checked (a ``JSONCursor``
+    /// walked it), and parses it only if ``object`` is read: a stream event passed on as it
+    /// came is never made into a tree.
+    package init(format: WireFormat, objectText: [UInt8]) {
+        self.format = format
+        self.bytes = objectText
+    }
+
+    /// The object `text` holds (checked when it was kept).
+    private static func object(parsing text: [UInt8]?) -> JSONObject {
+        guard let text, case .object(let object)? = try? JSONValue.parse(text) else { return [:] }
+        return object
     }
 
     public static func == (lhs: WireBody, rhs: WireBody) -> Bool {

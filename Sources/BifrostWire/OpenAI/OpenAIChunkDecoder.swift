@@ -39,84 +39,113 @@ public struct OpenAIChunkDecoder: Sendable {
             isFinished = true
             return []
         }
-        let value: JSONValue
-        do { value = try JSONValue.parse(data) } catch {
+        let text = Array(data)
+        var fields = ChunkFields(model: model)
+        let isObject: Bool
+        do {
+            isObject = try text.withUnsafeBufferPointer { bytes throws(JSONParseError) in
+                try JSONCursor.walkObject(bytes) { cursor, key throws(JSONParseError) in try fields.read(key, &cursor) }
+            }
+        } catch {
             throw Self.malformed("chunk is not valid JSON: \(error)")
         }
-        guard case .object(let fields) = value else { throw Self.malformed("chunk must be a JSON object") }
-        if let error = fields["error"] {
-            let status = error.objectField("code")?.intValue.flatMap { (400...599).contains($0) ? $0 : nil } ?? 502
-            var failure = BifrostError(
-                status: status, type: error.objectField("type")?.stringValue ?? "upstream_error",
-                code: error.objectField("code")?.stringValue,
-                message:
-                    "upstream \(provider) failed mid-stream: \(error.objectField("message")?.stringValue ?? "unknown error")",
-                source: .provider(provider))
-            failure.wire = WireBody(format: .openAIChat, object: fields)
-            throw failure
+        guard isObject else {
+            do { _ = try JSONValue.parse(text) } catch { throw Self.malformed("chunk is not valid JSON: \(error)") }
+            throw Self.malformed("chunk must be a JSON object")
         }
-        // One pass over each object, so no member list is copied to take the typed fields out.
-        var id = "", created = 0, chunkModel = model
-        var choices: [ChunkChoice] = []
-        var usage: TokenUsage?
-        var extra: [JSONObject.Member] = []
-        for member in fields {
-            switch member.key {
-            case "id": id = member.value.stringValue ?? ""
-            case "object": continue
-            case "created": created = member.value.intValue ?? 0
-            case "model": chunkModel = member.value.stringValue ?? model
-            case "usage": if case .object(let counts) = member.value { usage = TokenUsage(openAIObject: counts) }
-            case "choices":
-                switch member.value {
-                case .array(let choiceValues):
-                    choices.reserveCapacity(choiceValues.count)
-                    for (position, choice) in choiceValues.enumerated() {
-                        guard case .object(let choiceFields) = choice else {
-                            throw Self.malformed("choices[\(position)] must be an object")
-                        }
-                        choices.append(Self.choice(choiceFields, position: position))
-                    }
-                case .null: break
-                default: throw Self.malformed("'choices' must be an array")
-                }
-            default: extra.append(member)
-            }
-        }
-        if choices.contains(where: { $0.finishReason != nil }) { sawFinishReason = true }
+        if let error = fields.error { throw upstreamFailure(error, text: text) }
+        if let malformed = fields.malformed { throw Self.malformed(malformed) }
+        if fields.choices.contains(where: { $0.finishReason != nil }) { sawFinishReason = true }
         return [
             ChatChunk(
-                id: id, created: created, provider: provider, model: chunkModel, choices: choices, usage: usage,
-                extra: JSONObject(uncheckedMembers: extra),
-                wire: WireBody(format: .openAIChat, object: fields, bytes: Array(data)))
+                id: fields.id, created: fields.created, provider: provider, model: fields.model, choices: fields.choices,
+                usage: fields.usage, extra: JSONObject(readMembers: fields.extra),
+                wire: WireBody(format: .openAIChat, objectText: text))
         ]
     }
 
-    /// A choice's typed fields (`index`, `finish_reason`, the delta's `role` and text `content`)
-    /// and the rest of the choice and of its delta, in order.
-    private static func choice(_ fields: JSONObject, position: Int) -> ChunkChoice {
-        var choice = ChunkChoice(index: position)
-        var choiceExtra: [JSONObject.Member] = []
-        for member in fields {
-            switch member.key {
-            case "index": choice.index = member.value.intValue ?? position
-            case "finish_reason": choice.finishReason = member.value.stringValue
-            case "delta":
-                guard case .object(let delta) = member.value else { continue }
-                var deltaExtra: [JSONObject.Member] = []
-                for part in delta {
-                    switch (part.key, part.value) {
-                    case ("role", let role): choice.role = role.stringValue
-                    case ("content", .string(let text)): choice.content = text
-                    default: deltaExtra.append(part)
-                    }
+    /// The typed fields of one `chat.completion.chunk`, read member by member from its text
+    /// (no tree of the members it knows), and the other members, in order.
+    private struct ChunkFields {
+        var id = ""
+        var created = 0
+        var model: String
+        var choices: [ChunkChoice] = []
+        var usage: TokenUsage?
+        var extra: [JSONObject.Member] = []
+        var error: JSONValue?
+        /// What is wrong with a chunk that is valid JSON.
+        var malformed: String?
+
+        init(model: String) { self.model = model }
+
+        mutating func read(_ key: String, _ cursor: inout JSONCursor) throws(JSONParseError) {
+            switch key {
+            case "id": id = try cursor.value().stringValue ?? ""
+            case "object": try cursor.skip()
+            case "created": created = try cursor.value().intValue ?? 0
+            case "model": if let named = try cursor.value().stringValue { model = named }
+            case "usage": usage = try cursor.value().objectValue.map(TokenUsage.init(openAIObject:))
+            case "error": error = try cursor.value()
+            case "choices":
+                choices = []
+                guard cursor.isArray() else {
+                    if try cursor.value() != .null { malformed = malformed ?? "'choices' must be an array" }
+                    return
                 }
-                choice.extra = JSONObject(uncheckedMembers: deltaExtra)
-            default: choiceExtra.append(member)
+                try cursor.elements { cursor, position throws(JSONParseError) in
+                    var choice = ChunkChoice(index: position)
+                    var choiceExtra: [JSONObject.Member] = []
+                    let isObject = try cursor.members { cursor, key throws(JSONParseError) in
+                        try Self.read(key, &cursor, into: &choice, extra: &choiceExtra)
+                    }
+                    guard isObject else {
+                        malformed = malformed ?? "choices[\(position)] must be an object"
+                        return
+                    }
+                    choice.choiceExtra = JSONObject(readMembers: choiceExtra)
+                    choices.append(choice)
+                }
+            default: extra.append(JSONObject.Member(key: key, value: try cursor.value()))
             }
         }
-        choice.choiceExtra = JSONObject(uncheckedMembers: choiceExtra)
-        return choice
+
+        /// One member of a choice: `index`, `finish_reason` and the delta's `role` and text
+        /// `content` go to the typed fields; the delta's other members to `extra`, the choice's to `choiceExtra`.
+        static func read(
+            _ key: String, _ cursor: inout JSONCursor, into choice: inout ChunkChoice, extra: inout [JSONObject.Member]
+        )
+            throws(JSONParseError)
+        {
+            switch key {
+            case "index": choice.index = try cursor.value().intValue ?? choice.index
+            case "finish_reason": choice.finishReason = try cursor.value().stringValue
+            case "delta":
+                (choice.role, choice.content) = (nil, nil)
+                var deltaExtra: [JSONObject.Member] = []
+                _ = try cursor.members { cursor, key throws(JSONParseError) in
+                    switch (key, try cursor.value()) {
+                    case ("role", let role): choice.role = role.stringValue
+                    case ("content", .string(let text)): choice.content = text
+                    case (_, let value): deltaExtra.append(JSONObject.Member(key: key, value: value))
+                    }
+                }
+                choice.extra = JSONObject(readMembers: deltaExtra)
+            default: extra.append(JSONObject.Member(key: key, value: try cursor.value()))
+            }
+        }
+    }
+
+    /// The error an `{"error":{…}}` event ends the stream with.
+    private func upstreamFailure(_ error: JSONValue, text: [UInt8]) -> BifrostError {
+        let status = error.objectField("code")?.intValue.flatMap { (400...599).contains($0) ? $0 : nil } ?? 502
+        var failure = BifrostError(
+            status: status, type: error.objectField("type")?.stringValue ?? "upstream_error",
+            code: error.objectField("code")?.stringValue,
+            message: "upstream \(provider) failed mid-stream: \(error.objectField("message")?.stringValue ?? "unknown error")",
+            source: .provider(provider))
+        if case .object(let fields)? = try? JSONValue.parse(text) { failure.wire = WireBody(format: .openAIChat, object: fields) }
+        return failure
     }
 
     /// Accepts a body that ended after a finish reason; throws 502 `upstream_reset` otherwise.

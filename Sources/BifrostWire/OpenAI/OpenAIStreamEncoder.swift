@@ -3,9 +3,9 @@ public import BifrostCore
 /// OpenAI's `chat.completion.chunk` events: `data: {…}\n\n` per chunk, `data: [DONE]\n\n` at the end.
 ///
 /// A chunk read from an OpenAI-compatible stream that no plugin changed goes out as it came
-/// (every field, in order). The gateway always asks upstream for usage; when the client did
-/// not (`stream_options.include_usage`), the usage-only chunk is held back and `usage` left out
-/// of the others. Other chunks are written from their typed fields and extras; with
+/// (every field, in order, as the bytes read). The gateway always asks upstream for usage; when
+/// the client did not (`stream_options.include_usage`), the usage-only chunk is held back and
+/// the `usage` member cut out of the others' text. Other chunks are written from their typed fields and extras; with
 /// `include_usage`, each carries `"usage":null` and the usage goes in one more chunk with
 /// `"choices":[]` before `[DONE]`, as OpenAI sends it. Chunks with nothing for OpenAI (an
 /// Anthropic `ping`) are skipped. A failure after the first chunk is one `data: {"error":{…}}` event, no `[DONE]`.
@@ -31,10 +31,17 @@ public struct OpenAIStreamEncoder: Sendable {
         if let chunkUsage = chunk.usage { usage = chunkUsage }
         last = chunk
         if let wire = chunk.wire, wire.format == .openAIChat, !chunk.typedViewChanged {
-            if includeUsage, let bytes = wire.bytes, Self.fitsOneLine(bytes) {
-                if chunk.usage != nil { usageSent = true }
-                Self.event(bytes, into: &buffer)
-                return
+            if let bytes = wire.bytes, Self.fitsOneLine(bytes) {
+                if includeUsage {
+                    if chunk.usage != nil { usageSent = true }
+                    Self.event(bytes, into: &buffer)
+                    return
+                }
+                if chunk.choices.isEmpty && chunk.usage != nil { return }
+                if let withoutUsage = JSONCursor.removingMember("usage", from: bytes) {
+                    Self.event(withoutUsage, into: &buffer)
+                    return
+                }
             }
             var object = wire.object
             if !includeUsage {
