@@ -93,7 +93,9 @@ public struct StreamAssembly: Sendable {
     private var provider = ""
     private var model = ""
     private var extra: JSONObject = [:]
-    private var choices: [Int: ChoiceAssembly] = [:]
+    /// By choice index, in the order they first came; a stream has one or a few, so a list
+    /// searched from its end costs less per chunk than a dictionary's hashing.
+    private var choices: [(index: Int, assembly: ChoiceAssembly)] = []
     private var usage: TokenUsage?
     private var wire: WireBody?
     /// How many chunks were added.
@@ -113,7 +115,15 @@ public struct StreamAssembly: Sendable {
             if case .null = member.value { continue }
             extra[member.key] = member.value
         }
-        for delta in chunk.choices { choices[delta.index, default: ChoiceAssembly()].add(delta) }
+        for delta in chunk.choices {
+            if let position = choices.lastIndex(where: { $0.index == delta.index }) {
+                choices[position].assembly.add(delta)
+            } else {
+                var assembly = ChoiceAssembly()
+                assembly.add(delta)
+                choices.append((delta.index, assembly))
+            }
+        }
         if let chunkUsage = chunk.usage { usage = chunkUsage }
         if let assembled = chunk.assembledWire { wire = assembled }
     }
@@ -135,7 +145,7 @@ public struct StreamAssembly: Sendable {
     public var response: ChatResponse {
         ChatResponse(
             id: id, created: created, provider: provider, model: model,
-            choices: choices.keys.sorted().map { choices[$0]!.choice },
+            choices: choices.sorted { $0.index < $1.index }.map(\.assembly.choice),
             usage: usage ?? TokenUsage(), extra: extra,
             wire: wire)
     }
