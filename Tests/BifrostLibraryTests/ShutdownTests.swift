@@ -103,4 +103,50 @@ struct ShutdownTests {
             #expect(ContinuousClock.now - started < .seconds(5))
         }
     }
+
+    /// A provider whose stream is an `AsyncThrowingStream`: one chunk, then nothing until cancelled.
+    struct StallingProvider: Provider {
+        let name = "stalling"
+        let models = ["model"]
+
+        func chatCompletion(_ request: ChatRequest, credentials: ProviderCredentials, context: RequestContext)
+            async throws(BifrostError) -> ChatResponse
+        {
+            throw BifrostError(status: 400, type: "invalid_request_error", message: "streams only")
+        }
+
+        func chatCompletionStream(_ request: ChatRequest, credentials: ProviderCredentials, context: RequestContext)
+            async throws(BifrostError) -> ChatStream
+        {
+            let (stream, continuation) = AsyncThrowingStream<ChatChunk, any Error>.makeStream()
+            continuation.yield(
+                ChatChunk(
+                    id: "s", created: 0, provider: name, model: "model",
+                    choices: [ChunkChoice(role: "assistant", content: "first")]))
+            return ChatStream(stream)
+        }
+    }
+
+    @Test func aStreamThatCannotBeEndedFromOutsideIsStillCancelledByShutdown() async throws {
+        let bifrost = try await Bifrost(
+            configuration: BifrostConfiguration(
+                account: MockAccount(), providers: [StallingProvider()], logger: quietLogger(),
+                drainTimeout: .milliseconds(200)))
+        var streamed = chat("stall", model: "stalling/model")
+        streamed.parameters["stream"] = true
+        let stream = try await bifrost.chatCompletionStream(streamed)
+        let reader = Task {
+            var received: [String] = []
+            let error = await bifrostError {
+                for try await chunk in stream { received.append(chunk.choices.first?.content ?? "") }
+            }
+            return (received, error)
+        }
+        let started = ContinuousClock.now
+        try await within(.seconds(10)) { await bifrost.shutdown() }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        let (received, error) = try await within(.seconds(5)) { await reader.value }
+        #expect(received == ["first"])
+        #expect(error == BifrostError.cancelledByShutdown(after: .milliseconds(200)))
+    }
 }
