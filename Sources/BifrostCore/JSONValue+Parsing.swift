@@ -101,31 +101,12 @@ package struct JSONCursor {
         -> Bool
     {
         guard peek(UInt8(ascii: "{")) else { return false }
-        try nested { cursor throws(JSONParseError) in
+        try sequence(closedBy: UInt8(ascii: "}"), in: "object") { cursor throws(JSONParseError) in
+            guard cursor.peek(UInt8(ascii: "\"")) else { throw cursor.parser.failure("expected a string key in object") }
+            let key = try cursor.parser.parseString()
+            guard cursor.peek(UInt8(ascii: ":")) else { throw cursor.parser.failure("expected ':' after object key") }
             cursor.parser.position += 1
-            cursor.parser.skipWhitespace()
-            if cursor.peek(UInt8(ascii: "}")) {
-                cursor.parser.position += 1
-                return
-            }
-            while true {
-                cursor.parser.skipWhitespace()
-                guard cursor.peek(UInt8(ascii: "\"")) else { throw cursor.parser.failure("expected a string key in object") }
-                let key = try cursor.parser.parseString()
-                cursor.parser.skipWhitespace()
-                guard cursor.peek(UInt8(ascii: ":")) else { throw cursor.parser.failure("expected ':' after object key") }
-                cursor.parser.position += 1
-                try cursor.read { cursor throws(JSONParseError) in try body(&cursor, key) }
-                cursor.parser.skipWhitespace()
-                if cursor.peek(UInt8(ascii: ",")) {
-                    cursor.parser.position += 1
-                } else if cursor.peek(UInt8(ascii: "}")) {
-                    cursor.parser.position += 1
-                    return
-                } else {
-                    throw cursor.parser.failure("expected ',' or '}' in object")
-                }
-            }
+            try cursor.read { cursor throws(JSONParseError) in try body(&cursor, key) }
         }
         return true
     }
@@ -134,26 +115,35 @@ package struct JSONCursor {
     /// `body` reads each element once (one left unread is skipped).
     package mutating func elements(_ body: (inout JSONCursor, Int) throws(JSONParseError) -> Void) throws(JSONParseError) {
         guard peek(UInt8(ascii: "[")) else { throw parser.failure("expected an array") }
-        try nested { cursor throws(JSONParseError) in
-            cursor.parser.position += 1
-            cursor.parser.skipWhitespace()
-            if cursor.peek(UInt8(ascii: "]")) {
-                cursor.parser.position += 1
+        var index = 0
+        try sequence(closedBy: UInt8(ascii: "]"), in: "array") { cursor throws(JSONParseError) in
+            try cursor.read { cursor throws(JSONParseError) in try body(&cursor, index) }
+            index += 1
+        }
+    }
+
+    /// Reads an object's or array's items, from its opening byte (the next one) to `close`,
+    /// one level deeper: `item` reads one, and a comma must come between two.
+    private mutating func sequence(
+        closedBy close: UInt8, in container: StaticString, _ item: (inout JSONCursor) throws(JSONParseError) -> Void
+    ) throws(JSONParseError) {
+        guard depth < 512 else { throw parser.failure("JSON nested deeper than 512 levels") }
+        depth += 1
+        defer { depth -= 1 }
+        parser.position += 1
+        if peek(close) {
+            parser.position += 1
+            return
+        }
+        while true {
+            try item(&self)
+            if peek(UInt8(ascii: ",")) {
+                parser.position += 1
+            } else if peek(close) {
+                parser.position += 1
                 return
-            }
-            var index = 0
-            while true {
-                try cursor.read { cursor throws(JSONParseError) in try body(&cursor, index) }
-                index += 1
-                cursor.parser.skipWhitespace()
-                if cursor.peek(UInt8(ascii: ",")) {
-                    cursor.parser.position += 1
-                } else if cursor.peek(UInt8(ascii: "]")) {
-                    cursor.parser.position += 1
-                    return
-                } else {
-                    throw cursor.parser.failure("expected ',' or ']' in array")
-                }
+            } else {
+                throw parser.failure("expected ',' or '\(Character(Unicode.Scalar(close)))' in \(container)")
             }
         }
     }
@@ -162,14 +152,6 @@ package struct JSONCursor {
     private mutating func peek(_ byte: UInt8) -> Bool {
         parser.skipWhitespace()
         return parser.position < parser.bytes.count && parser.bytes[parser.position] == byte
-    }
-
-    /// Runs `body` one level deeper, within the parser's nesting limit.
-    private mutating func nested(_ body: (inout JSONCursor) throws(JSONParseError) -> Void) throws(JSONParseError) {
-        guard depth < 512 else { throw parser.failure("JSON nested deeper than 512 levels") }
-        depth += 1
-        defer { depth -= 1 }
-        try body(&self)
     }
 
     /// Lets `body` read one value, and skips it if `body` left it unread.
