@@ -388,26 +388,16 @@ private struct JSONByteParser {
     }
 
     mutating func parseString() throws(JSONParseError) -> String {
-        position += 1
-        let start = position
-        var bitsSeen: UInt8 = 0
-        // Fast path: no escapes.
-        while position < bytes.count {
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
-                position += 1
-                // ASCII needs no validation (and `String(validating:)` is generic: slower).
-                if bitsSeen < 0x80 { return String(decoding: slice, as: UTF8.self) }
-                guard let string = String(validating: slice, as: UTF8.self) else {
-                    throw JSONParseError(reason: "invalid UTF-8 in string", offset: start)
-                }
-                return string
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw failure("unescaped control character in string") }
-            bitsSeen |= byte
+        let (start, isASCII) = try readUnescaped()
+        if bytes[position] == UInt8(ascii: "\"") {
+            let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
             position += 1
+            // ASCII needs no validation (and `String(validating:)` is generic: slower).
+            if isASCII { return String(decoding: slice, as: UTF8.self) }
+            guard let string = String(validating: slice, as: UTF8.self) else {
+                throw JSONParseError(reason: "invalid UTF-8 in string", offset: start)
+            }
+            return string
         }
         var utf8 = Array(UnsafeBufferPointer(rebasing: bytes[start..<position]))
         while position < bytes.count {
@@ -463,26 +453,27 @@ private struct JSONByteParser {
     /// Reads past a string as ``parseString()`` would read it, without making it (escapes and
     /// UTF-8 are checked alike).
     mutating func skipString() throws(JSONParseError) {
-        let start = position
+        let (start, isASCII) = try readUnescaped()
+        guard bytes[position] == UInt8(ascii: "\"") else {
+            position = start - 1
+            _ = try parseString()
+            return
+        }
+        if !isASCII, String(validating: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self) == nil {
+            throw JSONParseError(reason: "invalid UTF-8 in string", offset: start)
+        }
         position += 1
+    }
+
+    /// Reads a string's characters from its opening quote up to its closing quote or its first
+    /// escape, where it stops: where the characters start, and whether they are all ASCII.
+    private mutating func readUnescaped() throws(JSONParseError) -> (start: Int, isASCII: Bool) {
+        position += 1
+        let start = position
         var bitsSeen: UInt8 = 0
         while position < bytes.count {
             let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                position += 1
-                if bitsSeen >= 0x80 {
-                    let text = UnsafeBufferPointer(rebasing: bytes[(start + 1)..<(position - 1)])
-                    guard String(validating: text, as: UTF8.self) != nil else {
-                        throw JSONParseError(reason: "invalid UTF-8 in string", offset: start + 1)
-                    }
-                }
-                return
-            }
-            if byte == UInt8(ascii: "\\") {
-                position = start
-                _ = try parseString()
-                return
-            }
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return (start, bitsSeen < 0x80) }
             if byte < 0x20 { throw failure("unescaped control character in string") }
             bitsSeen |= byte
             position += 1

@@ -108,25 +108,16 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
 
     deinit {
         guard !done else { return }
-        // The consumer left without reading the end: the PostHooks still see the answer, as far as it came.
-        let (chain, entered, context) = (chain, entered, context)
-        var outcome: ChatOutcome
-        switch ending {
-        case .finished?:
-            context.recordCutShort(usageEstimated: false)
-            outcome = .response(assembly.response)
-        case .failed(let error, consumerLeft: false)?:
-            outcome = .failure(error)
-        case .failed(let error, consumerLeft: true)? where assembly.chunkCount == 0:
-            outcome = .failure(error)
-        case nil where assembly.chunkCount == 0:
-            outcome = .failure(ChatChunkBuffer.cancelledError)
-        case .failed?, nil:
-            let (partial, usageEstimated) = assembly.cutShortResponse(for: request)
-            context.recordCutShort(usageEstimated: usageEstimated)
-            outcome = .response(partial)
-        }
+        // The consumer left without reading the end: the PostHooks still see the answer as far
+        // as it came; an upstream failure that came before it left stays the outcome.
+        var (outcome, _) =
+            switch ending {
+            case .finished?: settle(.finished, consumerLeft: true)
+            case let failed?: settle(failed, consumerLeft: false)
+            case nil: settle(.failed(ChatChunkBuffer.cancelledError, consumerLeft: true), consumerLeft: true)
+            }
         chain.runPostHooks(&outcome, entered: entered, context: context)
+        let (chain, context) = (chain, context)
         Task { await chain.performDeferredOperations(context: context) }
     }
 
@@ -176,31 +167,38 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
     /// Runs the PostHooks once the stream ended; `nil`, or the error to end it with.
     private func end(_ ending: Ending) async throws(BifrostError) -> ChatChunk? {
         done = true
+        // Shutdown ending the stream is in a failure's `consumerLeft` already.
+        var (outcome, cutShort) = settle(ending, consumerLeft: Task.isCancelled)
+        chain.runPostHooks(&outcome, entered: entered, context: context)
+        if cutShort {
+            // The consumer's task may be cancelled; the charge must still land.
+            let (chain, context) = (chain, context)
+            Task { await chain.performDeferredOperations(context: context) }
+        } else {
+            await chain.performDeferredOperations(context: context)
+        }
+        switch ending {
+        case .finished:
+            if case .failure(let error) = outcome { throw error }
+            return nil
+        case .failed(let error, _):
+            throw cutShort ? error : outcome.error ?? error
+        }
+    }
+
+    /// What the PostHooks see of `ending`: the answer; the part of it received, when the
+    /// consumer had left (noted in the context as cut short); or the failure.
+    private func settle(_ ending: Ending, consumerLeft: Bool) -> (outcome: ChatOutcome, cutShort: Bool) {
         switch ending {
         case .finished:
             // The upstream's answer is complete, usage included, even if its client left meanwhile.
-            if Task.isCancelled { context.recordCutShort(usageEstimated: false) }
-            var outcome = ChatOutcome.response(assembly.response)
-            chain.runPostHooks(&outcome, entered: entered, context: context)
-            await chain.performDeferredOperations(context: context)
-            if case .failure(let error) = outcome { throw error }
-            return nil
+            if consumerLeft { context.recordCutShort(usageEstimated: false) }
+            return (.response(assembly.response), false)
         case .failed(let error, let left):
-            // The client left (its task is cancelled), or shutdown ended the stream, after part of the answer came.
-            if assembly.chunkCount > 0 && (left || consumerLeft) {
-                let (partial, usageEstimated) = assembly.cutShortResponse(for: request)
-                context.recordCutShort(usageEstimated: usageEstimated)
-                var outcome = ChatOutcome.response(partial)
-                chain.runPostHooks(&outcome, entered: entered, context: context)
-                // This task may be cancelled; the charge must still land.
-                let (chain, context) = (chain, context)
-                Task { await chain.performDeferredOperations(context: context) }
-                throw error
-            }
-            var outcome = ChatOutcome.failure(error)
-            chain.runPostHooks(&outcome, entered: entered, context: context)
-            await chain.performDeferredOperations(context: context)
-            throw outcome.error ?? error
+            guard assembly.chunkCount > 0 && (left || consumerLeft) else { return (.failure(error), false) }
+            let (partial, usageEstimated) = assembly.cutShortResponse(for: request)
+            context.recordCutShort(usageEstimated: usageEstimated)
+            return (.response(partial), true)
         }
     }
 }

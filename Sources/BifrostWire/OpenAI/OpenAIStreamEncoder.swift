@@ -31,25 +31,19 @@ public struct OpenAIStreamEncoder: Sendable {
         if let chunkUsage = chunk.usage { usage = chunkUsage }
         last = chunk
         if let wire = chunk.wire, wire.format == .openAIChat, !chunk.typedViewChanged {
-            if let bytes = wire.bytes, Self.fitsOneLine(bytes) {
-                if includeUsage {
-                    if chunk.usage != nil { usageSent = true }
-                    Self.event(bytes, into: &buffer)
-                    return
-                }
-                if chunk.choices.isEmpty && chunk.usage != nil { return }
-                if let withoutUsage = JSONCursor.removingMember("usage", from: bytes) {
-                    Self.event(withoutUsage, into: &buffer)
-                    return
-                }
+            if chunk.usage != nil {
+                // The usage-only chunk is held back from a client that did not ask for usage.
+                guard includeUsage || !chunk.choices.isEmpty else { return }
+                if includeUsage { usageSent = true }
+            }
+            if let bytes = wire.bytes, Self.fitsOneLine(bytes),
+                let text = includeUsage ? bytes : JSONCursor.removingMember("usage", from: bytes)
+            {
+                Self.event(text, into: &buffer)
+                return
             }
             var object = wire.object
-            if !includeUsage {
-                if chunk.choices.isEmpty && chunk.usage != nil { return }
-                object["usage"] = nil
-            } else if chunk.usage != nil {
-                usageSent = true
-            }
+            if !includeUsage { object["usage"] = nil }
             var writer = JSONWriter(capacity: 256)
             writer.value(.object(object))
             Self.event(writer.bytes, into: &buffer)
