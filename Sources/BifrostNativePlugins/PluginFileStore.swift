@@ -1,3 +1,5 @@
+import BifrostCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -8,10 +10,12 @@
 /// file (`cp new.so plugins/10-budget.so`, a rebuild) cannot change code that is mapped: the
 /// mapping belongs to the copy. The copy's name holds the content's SHA-256, so the same
 /// content opened twice is the same library, and changed content is always a new one.
+/// Nothing outlives an opening: the copy and the store's directory are removed once the copy
+/// is mapped, so a process leaves no trace in `$TMPDIR` however it ends.
 final class PluginFileStore: Sendable {
     /// A plugin file copied for opening.
     struct Staged {
-        /// The copy's path, to open and then unlink.
+        /// The copy's path, valid only inside ``PluginFileStore/withCopy(of:_:)``.
         var path: String
         /// The SHA-256 of the content, in hexadecimal.
         var hash: String
@@ -21,6 +25,8 @@ final class PluginFileStore: Sendable {
     static let shared = PluginFileStore()
 
     private let directory: String
+    /// Held from the directory's creation to its removal, so no opening removes it under another.
+    private let openings = LockedValue(())
 
     private init() {
         let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
@@ -32,8 +38,20 @@ final class PluginFileStore: Sendable {
         SHA256.hexDigest(of: try Self.bytes(of: file))
     }
 
-    /// Copies `file` into the store under its content's name; the copy is only for `dlopen`.
-    func stage(_ file: String) throws(PluginLoadError) -> Staged {
+    /// Copies `file` into the store under its content's name, runs `open` on the copy, and then
+    /// removes the copy and the directory: what `open` mapped stays mapped.
+    func withCopy<Result>(of file: String, _ open: (Staged) -> Result) throws(PluginLoadError) -> Result {
+        try openings.withLock { _ throws(PluginLoadError) in
+            let staged = try stage(file)
+            defer {
+                unlink(staged.path)
+                rmdir(directory)
+            }
+            return open(staged)
+        }
+    }
+
+    private func stage(_ file: String) throws(PluginLoadError) -> Staged {
         let bytes = try Self.bytes(of: file)
         let hash = SHA256.hexDigest(of: bytes)
         let name = file.split(separator: "/").last.map(String.init) ?? "plugin.so"

@@ -38,14 +38,15 @@ public enum PluginLoader {
             throw PluginLoadError(
                 file: file, kind: .fileNotFound, reason: "cannot read the file: \(String(cString: strerror(errno)))")
         }
-        let staged = try PluginFileStore.shared.stage(file)
-        _ = dlerror()
-        let opened = dlopen(staged.path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)
-        // Mapped now (or refused): the copy's name is all the loader keeps, so the same content
-        // opened again finds the same library, and nothing is left on disk.
-        unlink(staged.path)
+        // The copy's name is all the loader keeps once it is mapped, so the same content opened
+        // again finds the same library.
+        let (staged, opened, failure) = try PluginFileStore.shared.withCopy(of: file) { staged in
+            _ = dlerror()
+            let opened = dlopen(staged.path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)
+            return (staged, opened, opened == nil ? dlerror().map { String(cString: $0) } : nil)
+        }
         guard let library = opened else {
-            let message = (dlerror().map { String(cString: $0) } ?? "unknown dlopen error").replacing(staged.path, with: file)
+            let message = (failure ?? "unknown dlopen error").replacing(staged.path, with: file)
             throw PluginLoadError(file: file, kind: .notLoadable, reason: "not a loadable shared object: \(message)")
         }
         guard let symbol = dlsym(library, BIFROST_PLUGIN_CREATE_SYMBOL) else {

@@ -39,4 +39,16 @@ struct PluginFileStoreTests {
         #expect(plugin.descriptor.contentHash == printed.split(separator: " ").first.map(String.init))
         plugin.shutdown()
     }
+
+    @Test("a process that loaded plugins leaves nothing in its TMPDIR")
+    func nothingIsLeftInTheTemporaryDirectory() async throws {
+        let file = try await CPluginCompiler.compile(zoo: "noop.c", as: "10-left.so", defines: ["PLUGIN_NAME": "\"left\""])
+        let temporary = try CPluginCompiler.temporaryDirectory("tmpdir")
+        let bifrost = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("bifrost").path
+        let (status, output) = try await CPluginCompiler.run(
+            bifrost, ["plugins", "check", file], environment: ["TMPDIR": temporary])
+        #expect(status == 0, "\(output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary) == [])
+    }
 }
