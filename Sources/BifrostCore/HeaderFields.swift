@@ -23,7 +23,7 @@ public struct HeaderFields: Sendable, Hashable, Sequence {
 
     /// Creates a list from name/value pairs, in order.
     public init(_ pairs: [(String, String)]) {
-        fields = pairs.map { Field(name: $0.0.lowercased(), value: $0.1) }
+        fields = pairs.map { Field(name: Self.lowercased($0.0), value: $0.1) }
     }
 
     /// The number of fields.
@@ -36,11 +36,11 @@ public struct HeaderFields: Sendable, Hashable, Sequence {
     /// and setting `nil` removes them.
     public subscript(name: String) -> String? {
         get {
-            let key = name.lowercased()
+            let key = Self.lowercased(name)
             return fields.first(where: { $0.name == key })?.value
         }
         set {
-            let key = name.lowercased()
+            let key = Self.lowercased(name)
             if let newValue {
                 if let index = fields.firstIndex(where: { $0.name == key }) {
                     fields[index].value = newValue
@@ -56,7 +56,7 @@ public struct HeaderFields: Sendable, Hashable, Sequence {
 
     /// Appends a field without removing others of the same name.
     public mutating func add(name: String, value: String) {
-        fields.append(Field(name: name.lowercased(), value: value))
+        fields.append(Field(name: Self.lowercased(name), value: value))
     }
 
     /// Appends every field of `other`, replacing fields of the same names.
@@ -65,6 +65,12 @@ public struct HeaderFields: Sendable, Hashable, Sequence {
     }
 
     public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
+
+    /// `name` lowercased; most names already are, and those are kept as they are, uncopied.
+    private static func lowercased(_ name: String) -> String {
+        name.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || $0 >= 0x80 })
+            ? name.lowercased() : name
+    }
 
     private mutating func removeDuplicates(of key: String, keeping index: Int) {
         var position = fields.count - 1

@@ -164,58 +164,84 @@ package struct JSONCursor {
 }
 
 extension JSONCursor {
-    /// The text of an object without its member `name`, every other byte as it was: the same
-    /// text when it has no such member, `nil` when it is not an object or names it twice.
+    /// The text of an object with some members changed and every other byte as it was.
+    ///
+    /// Each change names a member and the JSON text of its new value, or `nil` to remove it. A
+    /// member that is there keeps its place; one that is not is added at the end. The same
+    /// text comes back when nothing changes; `nil` when the text is not an object or names a
+    /// changed member twice (for the caller to write from a parsed object instead).
     ///
     /// ```swift
-    /// JSONCursor.removingMember("usage", from: Array(#"{"id":"c","usage":null}"#.utf8))  // {"id":"c"}
+    /// JSONCursor.settingMembers([("usage", nil), ("model", Array(#""m""#.utf8))], in: Array(#"{"id":"c","usage":null}"#.utf8))
+    /// // {"id":"c","model":"m"}
     /// ```
-    package static func removingMember(_ name: String, from text: [UInt8]) -> [UInt8]? {
-        text.withUnsafeBufferPointer { bytes -> [UInt8]? in
+    package static func settingMembers(_ changes: [(name: String, value: [UInt8]?)], in text: [UInt8]) -> [UInt8]? {
+        precondition(changes.count <= 64, "at most 64 changes at once")
+        return text.withUnsafeBufferPointer { bytes -> [UInt8]? in
             var cursor = JSONCursor(JSONByteParser(bytes: bytes))
-            // The member's key starts at `start`, its value ends at `end`; the member before it ends at `before`.
-            var found: (start: Int, end: Int, before: Int?)?
-            var before: Int?
+            var written = [UInt8]()
+            written.reserveCapacity(bytes.count + changes.reduce(0) { $0 + $1.name.utf8.count + ($1.value?.count ?? 0) + 4 })
+            var seen: UInt64 = 0
+            // A kept member is preceded by the separator that followed the kept member before it.
+            var keptEnd: Int?
+            var separator: Range<Int>?
+            var end: Int
             do {
                 guard cursor.peek(UInt8(ascii: "{")) else { return nil }
                 cursor.parser.position += 1
+                written.append(contentsOf: bytes[..<cursor.parser.position])
+                end = cursor.parser.position
+                var followsKept = false
                 while cursor.peek(UInt8(ascii: "\"")) {
-                    let start = cursor.parser.position
+                    let keyStart = cursor.parser.position
+                    if keptEnd == nil && seen == 0 { written.append(contentsOf: bytes[end..<keyStart]) }
+                    if followsKept, let keptEnd { separator = keptEnd..<keyStart }
                     let key = try cursor.parser.parseString()
                     guard cursor.peek(UInt8(ascii: ":")) else { return nil }
                     cursor.parser.position += 1
+                    cursor.parser.skipWhitespace()
+                    let valueStart = cursor.parser.position
                     try cursor.skip()
-                    if key == name {
-                        guard found == nil else { return nil }
-                        found = (start, cursor.parser.position, before)
+                    end = cursor.parser.position
+                    let change = changes.firstIndex { $0.name == key }
+                    if let change {
+                        guard seen & (1 << change) == 0 else { return nil }
+                        seen |= 1 << change
                     }
-                    before = cursor.parser.position
+                    let replacement = change.map { changes[$0].value }
+                    followsKept = replacement.map { $0 != nil } ?? true
+                    if followsKept {
+                        if keptEnd != nil, let separator { written.append(contentsOf: bytes[separator]) }
+                        if case .some(.some(let value)) = replacement {
+                            written.append(contentsOf: bytes[keyStart..<valueStart])
+                            written.append(contentsOf: value)
+                        } else {
+                            written.append(contentsOf: bytes[keyStart..<end])
+                        }
+                        keptEnd = end
+                    }
                     guard cursor.peek(UInt8(ascii: ",")) else { break }
                     cursor.parser.position += 1
                 }
+                guard cursor.peek(UInt8(ascii: "}")) else { return nil }
             } catch {
                 return nil
             }
-            guard let found else { return text }
-            var kept = [UInt8]()
-            kept.reserveCapacity(bytes.count)
-            if let before = found.before {
-                // `,"name":value` goes, from the end of the member before it.
-                kept.append(contentsOf: bytes[..<before])
-                kept.append(contentsOf: bytes[found.end...])
-            } else {
-                // The first member goes with the comma after it, up to the next key.
-                var next = found.end
-                cursor.parser.position = found.end
-                if cursor.peek(UInt8(ascii: ",")) {
-                    cursor.parser.position += 1
-                    cursor.parser.skipWhitespace()
-                    next = cursor.parser.position
-                }
-                kept.append(contentsOf: bytes[..<found.start])
-                kept.append(contentsOf: bytes[next...])
+            var separated = keptEnd != nil
+            for (index, change) in changes.enumerated() where seen & (1 << index) == 0 {
+                guard let value = change.value else { continue }
+                if separated { written.append(UInt8(ascii: ",")) }
+                var key = JSONWriter(capacity: change.name.utf8.count + 3)
+                key.string(change.name)
+                written.append(contentsOf: key.bytes)
+                written.append(UInt8(ascii: ":"))
+                written.append(contentsOf: value)
+                separated = true
+                seen |= 1 << index
             }
-            return kept
+            guard seen != 0 else { return text }
+            written.append(contentsOf: bytes[end...])
+            return written
         }
     }
 }

@@ -23,7 +23,7 @@ public final class RequestContext: Sendable {
     public let route: String
 
     private struct State {
-        var values: [String: ContextValue] = [:]
+        var values = ContextValues()
         var responseHeaders = HeaderFields()
         /// Which of the chain's first 64 plugins were entered (their PreHook's turn came and
         /// the request was in their scope), and the chain's plugin names (shared, not copied).
@@ -32,12 +32,6 @@ public final class RequestContext: Sendable {
         var hostOperations: [String: HostOperationLog] = [:]
         /// Writes (and reads no hook waited for) to perform once the hooks are done.
         var deferredOperations: [(plugin: String, operation: HostOperation)] = []
-
-        /// Plugins and the host set several keys per request; growing the table once beats
-        /// rehashing it as it fills.
-        mutating func reserveOnFirstWrite() {
-            if values.isEmpty { values.reserveCapacity(16) }
-        }
     }
 
     private let state: LockedValue<State>
@@ -68,10 +62,7 @@ public final class RequestContext: Sendable {
     public subscript(key: String) -> ContextValue? {
         get { state.withLock { $0.values[key] } }
         set {
-            state.withLock {
-                $0.reserveOnFirstWrite()
-                $0.values[key] = newValue
-            }
+            state.withLock { $0.values[key] = newValue }
         }
     }
 
@@ -182,7 +173,6 @@ public final class RequestContext: Sendable {
     /// part received was counted by the host.
     public func recordCutShort(usageEstimated: Bool) {
         state.withLock {
-            $0.reserveOnFirstWrite()
             $0.values[HostKey.cutShort] = .bool(true)
             if usageEstimated { $0.values[HostKey.usageEstimated] = .bool(true) }
         }
@@ -191,7 +181,6 @@ public final class RequestContext: Sendable {
     /// Records that the dispatch took `nanoseconds` over `attempts` provider attempts.
     public func recordDispatch(nanoseconds: UInt64, attempts: Int) {
         state.withLock {
-            $0.reserveOnFirstWrite()
             $0.values[HostKey.upstreamNanoseconds] = .number(Double(nanoseconds))
             $0.values[HostKey.attempts] = .number(Double(attempts))
         }
@@ -209,7 +198,7 @@ public final class RequestContext: Sendable {
     }
 
     /// Every value, as a snapshot.
-    public var allValues: [String: ContextValue] { state.withLock { $0.values } }
+    public var allValues: [String: ContextValue] { state.withLock { $0.values.all } }
 
     /// A new request id: `req-`, 12 hex digits fixed at start-up, 12 counting up.
     ///

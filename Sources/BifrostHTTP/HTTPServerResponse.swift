@@ -72,9 +72,12 @@ struct HTTPServerResponse: Sendable {
     /// `x-bifrost-provider` and `x-bifrost-model`, for whole answers and a stream's head alike;
     /// the dispatcher's `x-bifrost-model` (the model routed to), merged later, replaces `model`.
     static func stampRoute(_ headers: inout HTTPHeaders, provider: String, model: String) {
-        headers.add(name: "x-bifrost-provider", value: provider)
-        headers.add(name: "x-bifrost-model", value: model)
+        headers.add(name: providerStamp, value: provider)
+        headers.add(name: modelStamp, value: model)
     }
+
+    private static let providerStamp = "x-bifrost-provider"
+    private static let modelStamp = "x-bifrost-model"
 
     /// Headers the server owns; plugins cannot replace them (framing, the request id, the chain generation).
     private static func isReserved(_ name: String) -> Bool {
@@ -88,23 +91,30 @@ struct HTTPServerResponse: Sendable {
         }
     }
 
-    /// Adds plugin headers: a name seen for the first time replaces the server's value
-    /// (e.g. `x-bifrost-model`), repeats are appended (e.g. several `set-cookie`).
-    /// Reserved names and fields that would break the framing (CR, LF, NUL, bad names) are dropped.
     /// Whether a plugin may send this header: not one the server owns, and well formed.
     static func allowsPluginHeader(_ name: String, _ value: String) -> Bool {
         !isReserved(name) && isToken(name) && isSafeValue(value)
     }
 
+    /// Adds plugin headers: a name seen for the first time replaces the server's value
+    /// (e.g. `x-bifrost-model`), repeats are appended (e.g. several `set-cookie`).
+    /// Reserved names and fields that would break the framing (CR, LF, NUL, bad names) are dropped.
+    ///
+    /// The server's own headers are reserved but for the route's stamps, so only a stamp's name
+    /// is looked for among them; every other field is appended without a search.
     private mutating func merge(_ extra: HeaderFields) {
-        var replaced: [String] = []
+        var replacedStamps: (provider: Bool, model: Bool) = (false, false)
         for field in extra {
             guard Self.allowsPluginHeader(field.name, field.value) else { continue }
-            if replaced.contains(field.name) {
-                headers.add(name: field.name, value: field.value)
-            } else {
-                replaced.append(field.name)
+            switch field.name {
+            case Self.providerStamp where !replacedStamps.provider:
+                replacedStamps.provider = true
                 headers.replaceOrAdd(name: field.name, value: field.value)
+            case Self.modelStamp where !replacedStamps.model:
+                replacedStamps.model = true
+                headers.replaceOrAdd(name: field.name, value: field.value)
+            default:
+                headers.add(name: field.name, value: field.value)
             }
         }
     }

@@ -74,7 +74,7 @@ struct JSONCursorTests {
         (#"{"id":"c"}"#, #"{"id":"c"}"#),
     ])
     func aMemberIsCutOutOfTheTextAndEveryOtherByteKept(text: String, expected: String) throws {
-        let cut = try #require(JSONCursor.removingMember("usage", from: Array(text.utf8)))
+        let cut = try #require(JSONCursor.settingMembers([("usage", nil)], in: Array(text.utf8)))
         #expect(String(decoding: cut, as: UTF8.self) == expected)
         var object = try #require(try JSONValue.parse(Array(text.utf8)).objectValue)
         object["usage"] = nil
@@ -83,7 +83,33 @@ struct JSONCursorTests {
 
     @Test(arguments: [#"[1]"#, #"{"usage":1,"usage":2}"#, #"{"usage":"#])
     func aTextThatIsNoObjectOrNamesTheMemberTwiceIsLeftToTheWriter(text: String) {
-        #expect(JSONCursor.removingMember("usage", from: Array(text.utf8)) == nil)
+        #expect(JSONCursor.settingMembers([("usage", nil)], in: Array(text.utf8)) == nil)
+    }
+
+    @Test(arguments: [
+        (#"{"model":"a/b","messages":[],"stream":true}"#, #"{"model":"b","messages":[]}"#),
+        (#"{ "model" : "a/b" , "n" : 1.50 }"#, #"{ "model" : "b" , "n" : 1.50 }"#),
+        (#"{"messages":[]}"#, #"{"messages":[],"model":"b"}"#),
+        (#"{}"#, #"{"model":"b"}"#),
+        (#"{"stream":false}"#, #"{"model":"b"}"#),
+        (#"{"stream_options":{},"x":"\u00e9","stream":1}"#, #"{"x":"\u00e9","model":"b"}"#),
+    ])
+    func membersAreReplacedRemovedAndAddedAndEveryOtherByteKept(text: String, expected: String) throws {
+        let changes: [(name: String, value: [UInt8]?)] = [
+            ("model", Array(#""b""#.utf8)), ("stream", nil), ("stream_options", nil),
+        ]
+        let changed = try #require(JSONCursor.settingMembers(changes, in: Array(text.utf8)))
+        #expect(String(decoding: changed, as: UTF8.self) == expected)
+        var object = try #require(try JSONValue.parse(Array(text.utf8)).objectValue)
+        object["model"] = "b"
+        object["stream"] = nil
+        object["stream_options"] = nil
+        #expect(try JSONValue.parse(changed).objectValue == object)
+    }
+
+    @Test func aTextWithNoMemberToChangeIsGivenBackAsItIs() throws {
+        let text = Array(#"{ "id" : "c" }"#.utf8)
+        #expect(JSONCursor.settingMembers([("usage", nil)], in: text) == text)
     }
 
     @Test func aBodyKeptAsItsTextIsParsedWhenItsObjectIsRead() throws {

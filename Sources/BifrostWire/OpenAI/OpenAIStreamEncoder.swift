@@ -16,6 +16,8 @@ public struct OpenAIStreamEncoder: Sendable {
     private var usageSent = false
     /// The last chunk encoded: the usage chunk at the end takes its id, model and other fields.
     private var last: ChatChunk?
+    /// The change that holds a chunk's usage back from a client that did not ask for it.
+    private static let withoutUsage: [(name: String, value: [UInt8]?)] = [("usage", nil)]
 
     /// Creates an encoder for one stream.
     ///
@@ -37,7 +39,7 @@ public struct OpenAIStreamEncoder: Sendable {
                 if includeUsage { usageSent = true }
             }
             if let bytes = wire.bytes, Self.fitsOneLine(bytes),
-                let text = includeUsage ? bytes : JSONCursor.removingMember("usage", from: bytes)
+                let text = includeUsage ? bytes : JSONCursor.settingMembers(Self.withoutUsage, in: bytes)
             {
                 Self.event(text, into: &buffer)
                 return
