@@ -178,48 +178,103 @@ extension JSONCursor {
     package static func settingMembers(_ changes: [(name: String, value: [UInt8]?)], in text: [UInt8]) -> [UInt8]? {
         precondition(changes.count <= 64, "at most 64 changes at once")
         return text.withUnsafeBufferPointer { bytes -> [UInt8]? in
-            var cursor = JSONCursor(JSONByteParser(bytes: bytes))
+            guard let scan = MemberScan(of: bytes, changes: changes) else { return nil }
+            let added = changes.indices.filter { scan.seen & (1 << $0) == 0 && changes[$0].value != nil }
+            guard !scan.spans.isEmpty || !added.isEmpty else { return text }
             var written = [UInt8]()
             written.reserveCapacity(bytes.count + changes.reduce(0) { $0 + $1.name.utf8.count + ($1.value?.count ?? 0) + 4 })
-            var seen: UInt64 = 0
-            // A kept member is preceded by the separator that followed the kept member before it.
-            var keptEnd: Int?
-            var separator: Range<Int>?
+            var copied = 0
+            var removed = 0
+            var index = 0
+            while index < scan.spans.count {
+                let span = scan.spans[index]
+                if let value = changes[span.change].value {
+                    written.append(contentsOf: bytes[copied..<span.valueStart])
+                    written.append(contentsOf: value)
+                    copied = span.end
+                    index += 1
+                    continue
+                }
+                // A run of neighbouring members goes with the comma after it, or before it when it ends the object.
+                var last = span
+                index += 1
+                while index < scan.spans.count, changes[scan.spans[index].change].value == nil,
+                    scan.spans[index].member == last.member + 1
+                {
+                    last = scan.spans[index]
+                    index += 1
+                }
+                removed += last.member - span.member + 1
+                let cut =
+                    last.nextKeyStart.map { span.keyStart..<$0 } ?? span.previousEnd.map { $0..<last.end }
+                    ?? span.keyStart..<last.end
+                written.append(contentsOf: bytes[copied..<cut.lowerBound])
+                copied = cut.upperBound
+            }
+            written.append(contentsOf: bytes[copied..<scan.membersEnd])
+            var separated = scan.memberCount > removed
+            for change in added {
+                if separated { written.append(UInt8(ascii: ",")) }
+                JSONWriter.appendQuoted(changes[change].name, to: &written)
+                written.append(UInt8(ascii: ":"))
+                written.append(contentsOf: changes[change].value!)
+                separated = true
+            }
+            written.append(contentsOf: bytes[scan.membersEnd...])
+            return written
+        }
+    }
+
+    /// Where an object's members to change are, read in one pass for ``JSONCursor/settingMembers(_:in:)``.
+    private struct MemberScan {
+        /// One member named by a change: its key's start, its value's start and end, its place
+        /// among the members, and its neighbours' edges (the member before's end, the next's key).
+        struct Span {
+            var change: Int
+            var member: Int
+            var keyStart: Int
+            var valueStart: Int
             var end: Int
+            var previousEnd: Int?
+            var nextKeyStart: Int?
+        }
+
+        /// The changed members, in their order.
+        var spans: [Span] = []
+        /// Which changes name a member that is there.
+        var seen: UInt64 = 0
+        var memberCount = 0
+        /// Where the last member ends (or the opening brace), where added members go.
+        var membersEnd: Int
+
+        /// `nil` when `bytes` is not an object or names a changed member twice.
+        init?(of bytes: UnsafeBufferPointer<UInt8>, changes: [(name: String, value: [UInt8]?)]) {
+            var cursor = JSONCursor(JSONByteParser(bytes: bytes))
+            guard cursor.peek(UInt8(ascii: "{")) else { return nil }
+            cursor.parser.position += 1
+            membersEnd = cursor.parser.position
+            var previousEnd: Int?
             do {
-                guard cursor.peek(UInt8(ascii: "{")) else { return nil }
-                cursor.parser.position += 1
-                written.append(contentsOf: bytes[..<cursor.parser.position])
-                end = cursor.parser.position
-                var followsKept = false
                 while cursor.peek(UInt8(ascii: "\"")) {
                     let keyStart = cursor.parser.position
-                    if keptEnd == nil && seen == 0 { written.append(contentsOf: bytes[end..<keyStart]) }
-                    if followsKept, let keptEnd { separator = keptEnd..<keyStart }
+                    if let last = spans.last, last.member == memberCount - 1 { spans[spans.count - 1].nextKeyStart = keyStart }
                     let key = try cursor.parser.parseString()
                     guard cursor.peek(UInt8(ascii: ":")) else { return nil }
                     cursor.parser.position += 1
                     cursor.parser.skipWhitespace()
                     let valueStart = cursor.parser.position
                     try cursor.skip()
-                    end = cursor.parser.position
-                    let change = changes.firstIndex { $0.name == key }
-                    if let change {
+                    membersEnd = cursor.parser.position
+                    if let change = changes.firstIndex(where: { $0.name == key }) {
                         guard seen & (1 << change) == 0 else { return nil }
                         seen |= 1 << change
+                        spans.append(
+                            Span(
+                                change: change, member: memberCount, keyStart: keyStart, valueStart: valueStart,
+                                end: membersEnd, previousEnd: previousEnd))
                     }
-                    let replacement = change.map { changes[$0].value }
-                    followsKept = replacement.map { $0 != nil } ?? true
-                    if followsKept {
-                        if keptEnd != nil, let separator { written.append(contentsOf: bytes[separator]) }
-                        if case .some(.some(let value)) = replacement {
-                            written.append(contentsOf: bytes[keyStart..<valueStart])
-                            written.append(contentsOf: value)
-                        } else {
-                            written.append(contentsOf: bytes[keyStart..<end])
-                        }
-                        keptEnd = end
-                    }
+                    previousEnd = membersEnd
+                    memberCount += 1
                     guard cursor.peek(UInt8(ascii: ",")) else { break }
                     cursor.parser.position += 1
                 }
@@ -227,23 +282,9 @@ extension JSONCursor {
             } catch {
                 return nil
             }
-            var separated = keptEnd != nil
-            for (index, change) in changes.enumerated() where seen & (1 << index) == 0 {
-                guard let value = change.value else { continue }
-                if separated { written.append(UInt8(ascii: ",")) }
-                var key = JSONWriter(capacity: change.name.utf8.count + 3)
-                key.string(change.name)
-                written.append(contentsOf: key.bytes)
-                written.append(UInt8(ascii: ":"))
-                written.append(contentsOf: value)
-                separated = true
-                seen |= 1 << index
-            }
-            guard seen != 0 else { return text }
-            written.append(contentsOf: bytes[end...])
-            return written
         }
     }
+
 }
 
 extension JSONObject {

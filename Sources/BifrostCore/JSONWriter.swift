@@ -186,15 +186,20 @@ public struct JSONWriter: Sendable {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     private mutating func appendQuoted(_ text: String) {
+        Self.appendQuoted(text, to: &bytes)
+    }
+
+    /// Appends `text` to `bytes` as a JSON string, quoted and escaped.
+    package static func appendQuoted(_ text: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         var text = text  // `withUTF8` reads a native string in place (it copies only a bridged one)
-        text.withUTF8 { appendEscaped($0) }
+        text.withUTF8 { appendEscaped($0, to: &bytes) }
         bytes.append(UInt8(ascii: "\""))
     }
 
     /// Appends `utf8` with JSON's escapes; runs of bytes that need none are copied at once (the
     /// hot path: message contents are mostly plain text).
-    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+    private static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
         var runStart = 0
         var index = 0
         while index < utf8.count {

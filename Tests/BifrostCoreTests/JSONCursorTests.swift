@@ -93,6 +93,9 @@ struct JSONCursorTests {
         (#"{}"#, #"{"model":"b"}"#),
         (#"{"stream":false}"#, #"{"model":"b"}"#),
         (#"{"stream_options":{},"x":"\u00e9","stream":1}"#, #"{"x":"\u00e9","model":"b"}"#),
+        (#"{"a":1, "stream":true, "stream_options":{}}"#, #"{"a":1,"model":"b"}"#),
+        (#"{"stream":true, "stream_options":{}, "a":1}"#, #"{"a":1,"model":"b"}"#),
+        (#"{"stream":true,"model":"a/b","stream_options":{}}"#, #"{"model":"b"}"#),
     ])
     func membersAreReplacedRemovedAndAddedAndEveryOtherByteKept(text: String, expected: String) throws {
         let changes: [(name: String, value: [UInt8]?)] = [

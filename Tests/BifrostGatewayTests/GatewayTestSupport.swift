@@ -64,9 +64,7 @@ func chatJSON(_ content: String = "Hi", model: String = "mock/echo") -> String {
 }
 
 /// The directory holding the built products (`bifrost`, `libTimingHeadersPlugin.so`).
-let productsDirectory: String = {
-    URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
-}()
+let productsDirectory = CPluginCompiler.productsDirectory
 
 /// Runs the built `bifrost` executable with a time limit.
 func runBifrost(_ arguments: [String]) async throws -> (status: Int32, output: String) {

@@ -44,10 +44,8 @@ struct PluginFileStoreTests {
     func nothingIsLeftInTheTemporaryDirectory() async throws {
         let file = try await CPluginCompiler.compile(zoo: "noop.c", as: "10-left.so", defines: ["PLUGIN_NAME": "\"left\""])
         let temporary = try CPluginCompiler.temporaryDirectory("tmpdir")
-        let bifrost = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("bifrost").path
         let (status, output) = try await CPluginCompiler.run(
-            bifrost, ["plugins", "check", file], environment: ["TMPDIR": temporary])
+            CPluginCompiler.productsDirectory + "/bifrost", ["plugins", "check", file], environment: ["TMPDIR": temporary])
         #expect(status == 0, "\(output)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary) == [])
     }

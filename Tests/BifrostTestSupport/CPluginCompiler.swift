@@ -13,6 +13,11 @@ public enum CPluginCompiler {
         return url.path
     }()
 
+    /// The directory holding the built products (`bifrost`, `libTimingHeadersPlugin.so`).
+    public static let productsDirectory: String = {
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+    }()
+
     /// The directory holding `bifrost_plugin.h`.
     public static let headerDirectory = repositoryRoot + "/PluginSDK/CBifrostPlugin/include"
 

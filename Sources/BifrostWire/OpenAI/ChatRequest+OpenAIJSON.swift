@@ -57,9 +57,11 @@ extension ChatRequest {
     /// let body = try request.openAIUpstreamBody(stream: true)
     /// ```
     public func openAIUpstreamBody(stream: Bool) throws(BifrostError) -> [UInt8] {
+        if let wire, wire.format == .openAIChat, let text = wire.bytes, let body = upstreamText(text, stream: stream) {
+            return body
+        }
         var writer = JSONWriter(capacity: 256 + messages.reduce(0) { $0 + $1.content.utf8.count + 32 })
         if let wire, wire.format == .openAIChat {
-            if let text = wire.bytes, let body = upstreamText(text, stream: stream) { return body }
             var body = wire.object
             body["model"] = .string(model)
             Self.setStreamFields(&body, stream: stream)
@@ -128,24 +130,24 @@ extension ChatRequest {
         writer.endObject()
     }
 
-    /// `stream`, and `stream_options.include_usage` so a stream's last chunk has the usage.
     /// The client's text with the bare model and the stream fields of ``setStreamFields(_:stream:)``,
     /// every other byte as it came; `nil` when the client's `stream_options` must be merged
     /// (or the text cannot be edited), for the parsed object to be written instead.
     private func upstreamText(_ text: [UInt8], stream: Bool) -> [UInt8]? {
         guard !stream || parameters["stream_options"] == nil else { return nil }
-        var model = JSONWriter(capacity: self.model.utf8.count + 2)
-        model.string(self.model)
+        var model: [UInt8] = []
+        JSONWriter.appendQuoted(self.model, to: &model)
         let changes: [(name: String, value: [UInt8]?)] =
             stream
-            ? [("model", model.bytes), ("stream", Self.trueText), ("stream_options", Self.includeUsageText)]
-            : [("model", model.bytes), ("stream", nil), ("stream_options", nil)]
+            ? [("model", model), ("stream", Self.trueText), ("stream_options", Self.includeUsageText)]
+            : [("model", model), ("stream", nil), ("stream_options", nil)]
         return JSONCursor.settingMembers(changes, in: text)
     }
 
     private static let trueText = Array("true".utf8)
     private static let includeUsageText = Array(#"{"include_usage":true}"#.utf8)
 
+    /// `stream`, and `stream_options.include_usage` so a stream's last chunk has the usage.
     private static func setStreamFields(_ body: inout JSONObject, stream: Bool) {
         if stream {
             var options = body["stream_options"]?.objectValue ?? [:]
