@@ -85,10 +85,13 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
     private let terminated = LockedValue(false)
     private var upstream: ChatStream.Iterator
     private var assembly = StreamAssembly()
-    /// How the upstream ended when ``nextIfReady()`` saw it: ``next()`` runs the PostHooks.
+    /// How the upstream ended when ``nextIfReady()`` saw it, if the PostHooks did not run then.
     private var ending: Ending?
     /// Whether the PostHooks ran.
     private var done = false
+    /// The stream's last result, when ``nextIfReady()`` ran the PostHooks and left host
+    /// operations for ``next()`` to await before it.
+    private var awaitingOperations: Result<ChatChunk?, BifrostError>?
 
     init(_ upstream: ChatStream, chain: PluginChain, request: ChatRequest, entered: EnteredPlugins, context: RequestContext) {
         self.chain = chain
@@ -107,6 +110,11 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
     }
 
     deinit {
+        if awaitingOperations != nil {
+            // The consumer left after the end was settled: the PostHooks' writes must still land.
+            let (chain, context) = (chain, context)
+            Task { await chain.performDeferredOperations(context: context) }
+        }
         guard !done else { return }
         // The consumer left without reading the end: the PostHooks still see the answer as far
         // as it came; an upstream failure that came before it left stays the outcome.
@@ -122,6 +130,11 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
     }
 
     func next() async throws(BifrostError) -> ChatChunk? {
+        if let last = awaitingOperations {
+            awaitingOperations = nil
+            await chain.performDeferredOperations(context: context)
+            return try last.get()
+        }
         while !done {
             if let ending { return try await end(ending) }
             let pulled: ChatChunk?
@@ -135,6 +148,7 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
     }
 
     func nextIfReady() -> Result<ChatChunk?, BifrostError>? {
+        if awaitingOperations != nil { return nil }
         if done { return .success(nil) }
         while ending == nil, let ready = upstream.nextIfReady() {
             switch ready {
@@ -143,6 +157,13 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
             case .failure(let error): ending = .failed(error, consumerLeft: consumerLeft)
             }
         }
+        // A complete stream's end is settled here too, so the consumer writes the stream's last
+        // bytes with its last chunks; only host operations the PostHooks left are awaited, by
+        // `next()`. A failure, or a consumer that left, is settled by `next()` (or `deinit`).
+        guard case .finished? = ending, !consumerLeft else { return nil }
+        let (last, mustAwait) = runEnd(.finished)
+        guard mustAwait && context.hasDeferredHostOperations else { return last }
+        awaitingOperations = last
         return nil
     }
 
@@ -166,6 +187,14 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
 
     /// Runs the PostHooks once the stream ended; `nil`, or the error to end it with.
     private func end(_ ending: Ending) async throws(BifrostError) -> ChatChunk? {
+        let (last, mustAwait) = runEnd(ending)
+        if mustAwait { await chain.performDeferredOperations(context: context) }
+        return try last.get()
+    }
+
+    /// Runs the PostHooks once the stream ended: the stream's last result, and whether the
+    /// host operations they left must be awaited before it (not for a consumer that left).
+    private func runEnd(_ ending: Ending) -> (last: Result<ChatChunk?, BifrostError>, mustAwait: Bool) {
         done = true
         // Shutdown ending the stream is in a failure's `consumerLeft` already.
         var (outcome, cutShort) = settle(ending, consumerLeft: Task.isCancelled)
@@ -174,15 +203,13 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
             // The consumer's task may be cancelled; the charge must still land.
             let (chain, context) = (chain, context)
             Task { await chain.performDeferredOperations(context: context) }
-        } else {
-            await chain.performDeferredOperations(context: context)
         }
         switch ending {
         case .finished:
-            if case .failure(let error) = outcome { throw error }
-            return nil
+            if case .failure(let error) = outcome { return (.failure(error), !cutShort) }
+            return (.success(nil), !cutShort)
         case .failed(let error, _):
-            throw cutShort ? error : outcome.error ?? error
+            return (.failure(cutShort ? error : outcome.error ?? error), !cutShort)
         }
     }
 

@@ -122,6 +122,9 @@ public final class RequestContext: Sendable {
         hasDeferredOperations.store(true, ordering: .releasing)
     }
 
+    /// Whether operations are queued, without taking them (lock-free).
+    var hasDeferredHostOperations: Bool { hasDeferredOperations.load(ordering: .acquiring) }
+
     /// Takes the queued operations, in the order they were queued; empty (and lock-free)
     /// when none were.
     public func takeDeferredHostOperations() -> [(plugin: String, operation: HostOperation)] {

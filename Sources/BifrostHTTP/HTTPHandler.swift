@@ -296,8 +296,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: Streaming
 
-    /// Writes and flushes the head of a streamed answer (`200`, no `content-length`, so HTTP/1.1
-    /// frames the body with chunked encoding); `false` if the connection moved on (closed).
+    /// Writes the head of a streamed answer (`200`, no `content-length`, so HTTP/1.1 frames the
+    /// body with chunked encoding); `false` if the connection moved on (closed). The head is not
+    /// flushed: it goes out with the first body bytes, in one write.
     func beginStream(_ headers: HTTPHeaders, generation: UInt64, context: ChannelHandlerContext) -> Bool {
         guard case .answering(generation, let version, let keepAlive) = state else { return false }
         var headers = headers
@@ -305,9 +306,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let close = !keepAlive || inputClosed || (version.major == 1 && version.minor == 0)
         if close { headers.add(name: "connection", value: "close") }
         state = .streaming(generation: generation, close: close)
-        context.writeAndFlush(
-            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .ok, headers: headers))),
-            promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .ok, headers: headers))), promise: nil)
         return true
     }
 

@@ -8,7 +8,8 @@ import NIOHTTP1
 ///
 /// - The head waits for the first chunk, so an error before it is still answered with its
 ///   status and a JSON body (as for a stream that failed to start); the head then names the
-///   provider and model of that chunk.
+///   provider and model of that chunk, and goes out in one write with the chunks gathered
+///   with it (a short stream that came in one read is one write, head to end).
 /// - Back-pressure: when the channel's outbound buffer passes its high-water mark (the client
 ///   reads slowly), the writer waits until the last write reached the socket before it pulls
 ///   the next chunk, so at most about one high-water mark is buffered.
@@ -49,13 +50,16 @@ struct HTTPStreamWriter: Sendable {
 
         var buffer = HTTPServerResponse.allocator.buffer(capacity: 512)
         var next = first
+        // The head waits for the first write (or the end) to go out with it.
+        var headFlushed = false
         while let chunk = next {
             encoder.encode(chunk, into: &buffer)
             let pulled: Result<ChatChunk?, BifrostError>
             if buffer.readableBytes < Self.gatherLimit, let ready = iterator.nextIfReady() {
                 pulled = ready
             } else {
-                if buffer.readableBytes > 0 {
+                if buffer.readableBytes > 0 || !headFlushed {
+                    headFlushed = true
                     let bytes = buffer
                     let write = await onLoop { handler, context in
                         handler.writeStream(bytes, generation: generation, context: context)

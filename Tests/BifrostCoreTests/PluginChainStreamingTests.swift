@@ -260,20 +260,70 @@ struct PluginChainStreamingTests {
         let log = HookLog()
         var iterator = try await bufferedStream([ChunkScript("a", log: log)]).makeAsyncIterator()
         var texts: [String] = []
+        var ended = false
         while let ready = iterator.nextIfReady() {
-            guard let chunk = try ready.get() else { break }
+            guard let chunk = try ready.get() else {
+                ended = true
+                break
+            }
             texts.append(chunk.choices.first?.content ?? "")
         }
         #expect(texts.joined() == "one two three[a]")
         #expect(texts.count == 2, "the answer replayed: its role and text, then its finish reason and usage")
-        #expect(!log.all.contains { $0.hasPrefix("post:") }, "the end is read with next(), which runs the PostHooks")
-        #expect(try await iterator.next() == nil)
+        #expect(ended, "the end is here too, with no host operation to wait for")
         #expect(log.all.filter { $0.hasPrefix("post:") } == ["post:a:one two three[a]:6"])
         #expect(try await iterator.next() == nil)
         #expect(log.all.filter { $0.hasPrefix("post:") }.count == 1)
     }
 
-    @Test func aStreamDroppedAfterItsEndArrivedIsBilledWholeAndCutShort() async throws {
+    @Test func aPostHooksHostOperationIsAwaitedBeforeTheEndIsRead() async throws {
+        let services = ScriptedServices()
+        let answer = ChatResponse(id: "b", provider: "mock", model: "echo", choices: [ChatChoice(content: "x")])
+        let result = await PluginChain([ChainEntry(CountingPlugin())], services: services).runStream(
+            echoRequest(), context: RequestContext(), dispatch: { _, _ in .success(ChatStream(replaying: answer)) })
+        var iterator = try result.get().makeAsyncIterator()
+        while let ready = iterator.nextIfReady(), try ready.get() != nil {}
+        #expect(iterator.nextIfReady() == nil, "the end waits for the PostHook's write")
+        #expect(services.asked.withLock { $0.count } == 1, "the PreHook's read only")
+        #expect(try await iterator.next() == nil)
+        #expect(services.asked.withLock { $0.map(\.operations) }.last == [Self.tokensWrite])
+    }
+
+    @Test func aPostHooksHostOperationLandsWhenTheConsumerLeavesBeforeItIsAwaited() async throws {
+        let services = ScriptedServices()
+        let answer = ChatResponse(id: "b", provider: "mock", model: "echo", choices: [ChatChoice(content: "x")])
+        do {
+            let result = await PluginChain([ChainEntry(CountingPlugin())], services: services).runStream(
+                echoRequest(), context: RequestContext(), dispatch: { _, _ in .success(ChatStream(replaying: answer)) })
+            var iterator = try result.get().makeAsyncIterator()
+            while let ready = iterator.nextIfReady(), try ready.get() != nil {}
+        }
+        let started = ContinuousClock.now
+        while services.asked.withLock({ $0.count }) < 2, ContinuousClock.now - started < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(services.asked.withLock { $0.map(\.operations) }.last == [Self.tokensWrite])
+    }
+
+    static let tokensWrite = HostOperation.counterAdd(key: Array("tokens".utf8), amount: 7, window: .seconds(60), reads: false)
+
+    @Test func aStreamWhoseEndArrivedAfterItsConsumerLeftIsBilledWholeAndCutShort() async throws {
+        let probe = BillingProbe()
+        let reader = Task {
+            var iterator = try await bufferedStream([probe]).makeAsyncIterator()
+            for _ in 0..<2 { _ = try iterator.nextIfReady()?.get() }
+            withUnsafeCurrentTask { $0?.cancel() }
+            return iterator.nextIfReady()
+        }
+        #expect(try await reader.value == nil, "a consumer that left does not read the end")
+        let bills = await probe.awaitBill()
+        try #require(bills.count == 1)
+        #expect(bills[0].text == "one two three")
+        #expect(bills[0].cutShort && !bills[0].usageEstimated)
+        #expect(bills[0].usage.totalTokens == 6)
+    }
+
+    @Test func aStreamDroppedAfterItsEndWasGatheredIsBilledWhole() async throws {
         let probe = BillingProbe()
         do {
             var iterator = try await bufferedStream([probe]).makeAsyncIterator()
@@ -282,7 +332,7 @@ struct PluginChainStreamingTests {
         let bills = await probe.awaitBill()
         try #require(bills.count == 1)
         #expect(bills[0].text == "one two three")
-        #expect(bills[0].cutShort && !bills[0].usageEstimated)
+        #expect(!bills[0].cutShort && !bills[0].usageEstimated, "the consumer read the end")
         #expect(bills[0].usage.totalTokens == 6)
     }
 
