@@ -61,6 +61,31 @@ struct ConnectionTests {
         }
     }
 
+    @Test(
+        "a request sent while the answer before it is due is answered after it; a malformed one after the answer",
+        arguments: [false, true])
+    func aRequestSentWhileAnAnswerIsDue(malformed: Bool) async throws {
+        try await withServer(try await makeBifrost(providers: [MockProvider(latency: .milliseconds(150))])) {
+            client, _ in
+            try await client.withConnection { connection in
+                let body = chatJSON("first")
+                try await connection.write(
+                    Array(
+                        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                            .utf8))
+                try await Task.sleep(for: .milliseconds(50))
+                try await connection.write(
+                    Array((malformed ? "BREW / HTCPCP/1.0\r\n\r\n" : "GET /health HTTP/1.1\r\nHost: x\r\n\r\n").utf8))
+                let first = try await connection.readResponse(method: "POST")
+                #expect(first.status == 200)
+                #expect(first.text.contains("Echo: first"))
+                let second = try await connection.readResponse()
+                #expect(second.status == (malformed ? 400 : 200))
+                #expect(malformed ? second.headers["connection"] == "close" : second.text == #"{"status":"ok"}"#)
+            }
+        }
+    }
+
     @Test("Connection: close is honoured: the answer says so and the server closes")
     func connectionClose() async throws {
         try await withServer { client, _ in
