@@ -17,30 +17,62 @@ public struct BifrostError: Error, Sendable, Hashable {
         case provider(String)
     }
 
+    // An error travels by value through every typed `throws`, every `Result` a stream stage
+    // hands on and every outcome: its fields live in one shared box, so it is one word wide
+    // and a copy costs one retain; a change copies the box first when another error shares it.
+    private var storage: Storage
+
     /// The HTTP status, 400–599.
-    public var status: Int
+    public var status: Int {
+        get { storage.fields.status }
+        _modify { yield &self[field: \.status] }
+    }
     /// OpenAI's `type`, e.g. `invalid_request_error`.
-    public var type: String
+    public var type: String {
+        get { storage.fields.type }
+        _modify { yield &self[field: \.type] }
+    }
     /// OpenAI's `code`, e.g. `model_not_found`.
-    public var code: String?
+    public var code: String? {
+        get { storage.fields.code }
+        _modify { yield &self[field: \.code] }
+    }
     /// OpenAI's `param`: the request field at fault.
-    public var param: String?
+    public var param: String? {
+        get { storage.fields.param }
+        _modify { yield &self[field: \.param] }
+    }
     /// A message for the client.
-    public var message: String
+    public var message: String {
+        get { storage.fields.message }
+        _modify { yield &self[field: \.message] }
+    }
     /// Extra HTTP headers for the client, e.g. `retry-after`.
-    public var headers: HeaderFields
+    public var headers: HeaderFields {
+        get { storage.fields.headers }
+        _modify { yield &self[field: \.headers] }
+    }
     /// What produced the error.
-    public var source: Source
+    public var source: Source {
+        get { storage.fields.source }
+        _modify { yield &self[field: \.source] }
+    }
     /// The fallbacks (`provider/model`) tried after the requested model failed, in order;
     /// empty when none was.
     ///
     /// ```swift
     /// if error.fallbacksTried.isEmpty { print("no fallback was tried") }
     /// ```
-    public var fallbacksTried: [String] = []
+    public var fallbacksTried: [String] {
+        get { storage.fields.fallbacksTried }
+        _modify { yield &self[field: \.fallbacksTried] }
+    }
     /// The upstream's own error body (or stream `error` event), for a client of the same format,
     /// who then gets it as the upstream sent it.
-    public var wire: WireBody?
+    public var wire: WireBody? {
+        get { storage.fields.wire }
+        _modify { yield &self[field: \.wire] }
+    }
 
     /// Creates an error.
     public init(
@@ -52,13 +84,45 @@ public struct BifrostError: Error, Sendable, Hashable {
         headers: HeaderFields = HeaderFields(),
         source: Source = .gateway
     ) {
-        self.status = status
-        self.type = type
-        self.code = code
-        self.param = param
-        self.message = message
-        self.headers = headers
-        self.source = source
+        storage = Storage(
+            Fields(status: status, type: type, code: code, param: param, message: message, headers: headers, source: source))
+    }
+
+    public static func == (lhs: BifrostError, rhs: BifrostError) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(storage.fields)
+    }
+
+    /// A field, written in a box of this error's own.
+    private subscript<Value>(field field: WritableKeyPath<Fields, Value>) -> Value {
+        get { storage.fields[keyPath: field] }
+        _modify {
+            if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
+            yield &storage.fields[keyPath: field]
+        }
+    }
+
+    private struct Fields: Hashable {
+        var status: Int
+        var type: String
+        var code: String?
+        var param: String?
+        var message: String
+        var headers: HeaderFields
+        var source: Source
+        var fallbacksTried: [String] = []
+        var wire: WireBody? = nil
+    }
+
+    // Safe: a box is written only through the one error that holds it alone (a shared one is
+    // copied first), so no box is written while another thread can read it.
+    private final class Storage: @unchecked Sendable {
+        var fields: Fields
+
+        init(_ fields: Fields) { self.fields = fields }
     }
 }
 
