@@ -1,6 +1,10 @@
 import BifrostCore
 import BifrostNativePlugins
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Measures the plugin host's own cost: one hook call, and the chain around a request.
 ///
 /// Usage: `bifrost-bench NOOP_PLUGIN_DIR` where the directory holds `noop-1.so` … `noop-4.so`
@@ -46,8 +50,15 @@ struct HookBenchmark {
             try WireBenchmark.run(directory: arguments[2])
             return
         }
-        guard arguments.count >= 2 else {
-            print("usage: bifrost-bench NOOP_PLUGIN_DIR [--quick]   (scripts/bench builds the plugins and runs this)")
+        guard arguments.count >= 2, !arguments[1].hasPrefix("-") else {
+            print(
+                """
+                usage: bifrost-bench NOOP_PLUGIN_DIR [--quick]
+                       bifrost-bench --example-plugins DIR | --model-alias DIR | --commands FILE | --wire DIR
+                       bifrost-bench --isolation DIR BIFROST_EXECUTABLE
+                (scripts/bench and scripts/bench-hooks build what these read and run them)
+                """)
+            if arguments.count >= 2, !["-h", "--help"].contains(arguments[1]) { exit(2) }
             return
         }
         let directory = arguments[1]

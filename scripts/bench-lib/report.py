@@ -200,7 +200,7 @@ verdict("CPU per request ≤ 3.2 × nginx's (no plugins, 64 connections)", f"{bc
         bcpu <= 3.2 * ncpu)
 for key in with_plugins:
     pcpu = stat(key, 64, "cpu")[0]
-    verdict("CPU per request ≤ 4.6 × nginx's (with plugins; 65 µs against 14)", f"{pcpu:,.0f} µs = {pcpu / ncpu:.2f}×",
+    verdict(f"CPU per request ≤ 4.6 × nginx's ({labels[key]}; 65 µs against 14)", f"{pcpu:,.0f} µs = {pcpu / ncpu:.2f}×",
             pcpu <= 4.6 * ncpu)
 if burst:
     nstream, bstream = stat("nginx", 64, "cpu", burst)[0], stat(plain, 64, "cpu", burst)[0]
@@ -212,7 +212,7 @@ for key in with_plugins:
     # CPU per request is the steadier figure: latency at 1 connection moves by tens of µs
     # between runs on a shared machine.
     cpu = stat(key, 64, "cpu")[0] - stat(plain, 64, "cpu")[0]
-    verdict("plugins add ≤ 20 µs of CPU per request (64 connections)", f"{cpu:+,.0f} µs", cpu <= 20)
+    verdict("plugins add ≤ 20 µs of CPU per request (64 connections)", f"{cpu:+,.0f} µs ({labels[key]})", cpu <= 20)
 if "nginx" in summary and plain in summary:
     gap = summary[plain]["f50"][0] - summary["nginx"]["f50"][0]
     verdict("streaming first byte within 1 ms of nginx's (p50)", f"{gap:+,.0f} µs", gap <= 1000)
