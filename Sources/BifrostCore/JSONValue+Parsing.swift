@@ -63,7 +63,7 @@ package struct JSONCursor {
     /// follows; `false` (nothing walked) when the text is not an object. `body` reads each
     /// member's value once (a value it leaves unread is skipped).
     package static func walkObject(
-        _ bytes: UnsafeBufferPointer<UInt8>, _ body: (inout JSONCursor, String) throws(JSONParseError) -> Void
+        _ bytes: UnsafeBufferPointer<UInt8>, _ body: (inout JSONCursor, Key) throws(JSONParseError) -> Void
     ) throws(JSONParseError) -> Bool {
         var cursor = JSONCursor(JSONByteParser(bytes: bytes))
         guard try cursor.members(body) else { return false }
@@ -97,13 +97,13 @@ package struct JSONCursor {
 
     /// Walks the members of the next value if it is an object (`body` reads each value once;
     /// one left unread is skipped); `false`, reading nothing, if it is not.
-    package mutating func members(_ body: (inout JSONCursor, String) throws(JSONParseError) -> Void) throws(JSONParseError)
+    package mutating func members(_ body: (inout JSONCursor, Key) throws(JSONParseError) -> Void) throws(JSONParseError)
         -> Bool
     {
         guard peek(UInt8(ascii: "{")) else { return false }
         try sequence(closedBy: UInt8(ascii: "}"), in: "object") { cursor throws(JSONParseError) in
             guard cursor.peek(UInt8(ascii: "\"")) else { throw cursor.parser.failure("expected a string key in object") }
-            let key = try cursor.parser.parseString()
+            let key = try cursor.parser.parseKey()
             guard cursor.peek(UInt8(ascii: ":")) else { throw cursor.parser.failure("expected ':' after object key") }
             cursor.parser.position += 1
             try cursor.read { cursor throws(JSONParseError) in try body(&cursor, key) }
@@ -160,6 +160,52 @@ package struct JSONCursor {
         let start = parser.position
         try body(&self)
         if parser.position == start { try skip() }
+    }
+}
+
+extension JSONCursor {
+    /// A member's name as the walk meets it: compared with a literal (`case "usage":`)
+    /// without being made into a `String`, and made into one (``string``) only for a member
+    /// kept as it is. It is valid only while the walk's body runs.
+    package struct Key {
+        /// The name's UTF-8 in the text, when it has no escape and is ASCII.
+        private let text: UnsafeBufferPointer<UInt8>?
+        private let escaped: String?
+
+        fileprivate init(text: UnsafeBufferPointer<UInt8>) {
+            self.text = text
+            self.escaped = nil
+        }
+
+        fileprivate init(string: String) {
+            self.text = nil
+            self.escaped = string
+        }
+
+        /// The name.
+        package var string: String {
+            if let text { return String(decoding: text, as: UTF8.self) }
+            return escaped ?? ""
+        }
+
+        /// Whether the name is `literal`.
+        package static func == (key: Key, literal: StaticString) -> Bool {
+            literal.withUTF8Buffer { literal in
+                guard let text = key.text else { return key.escaped?.utf8.elementsEqual(literal) ?? false }
+                guard text.count == literal.count else { return false }
+                guard let base = text.baseAddress, let other = literal.baseAddress else { return true }
+                return memcmp(base, other, text.count) == 0
+            }
+        }
+
+        /// Whether the name is `name`.
+        package static func == (key: Key, name: String) -> Bool {
+            guard let text = key.text else { return key.escaped == name }
+            return name.utf8.elementsEqual(text)
+        }
+
+        /// Matches `case "name":` in a `switch` on a key.
+        package static func ~= (literal: StaticString, key: Key) -> Bool { key == literal }
     }
 }
 
@@ -258,14 +304,14 @@ extension JSONCursor {
                 while cursor.peek(UInt8(ascii: "\"")) {
                     let keyStart = cursor.parser.position
                     if let last = spans.last, last.member == memberCount - 1 { spans[spans.count - 1].nextKeyStart = keyStart }
-                    let key = try cursor.parser.parseString()
+                    let key = try cursor.parser.parseKey()
                     guard cursor.peek(UInt8(ascii: ":")) else { return nil }
                     cursor.parser.position += 1
                     cursor.parser.skipWhitespace()
                     let valueStart = cursor.parser.position
                     try cursor.skip()
                     membersEnd = cursor.parser.position
-                    if let change = changes.firstIndex(where: { $0.name == key }) {
+                    if let change = changes.firstIndex(where: { key == $0.name }) {
                         guard seen & (1 << change) == 0 else { return nil }
                         seen |= 1 << change
                         spans.append(
@@ -454,6 +500,18 @@ private struct JSONByteParser {
         return JSONNumber(uncheckedText: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self))
     }
 
+    /// A member's name: its bytes in the text when it is plain ASCII (most are), a string otherwise.
+    fileprivate mutating func parseKey() throws(JSONParseError) -> JSONCursor.Key {
+        let opening = position
+        let (start, isASCII) = try readUnescaped()
+        guard isASCII, bytes[position] == UInt8(ascii: "\"") else {
+            position = opening
+            return JSONCursor.Key(string: try parseString())
+        }
+        defer { position += 1 }
+        return JSONCursor.Key(text: UnsafeBufferPointer(rebasing: bytes[start..<position]))
+    }
+
     mutating func parseString() throws(JSONParseError) -> String {
         let (start, isASCII) = try readUnescaped()
         if bytes[position] == UInt8(ascii: "\"") {
@@ -538,6 +596,24 @@ private struct JSONByteParser {
         position += 1
         let start = position
         var bitsSeen: UInt8 = 0
+        // Eight bytes at a time while none of them ends the run (a quote, a backslash, a control
+        // character); the word that holds one is read byte by byte below.
+        if let base = bytes.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            var highBitsSeen: UInt64 = 0
+            while position &+ 8 <= bytes.count {
+                let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
+                let quotes = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
+                let backslashes = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
+                let stops =
+                    ((quotes &- ones) & ~quotes) | ((backslashes &- ones) & ~backslashes) | ((word &- ones &* 0x20) & ~word)
+                if stops & highs != 0 { break }
+                highBitsSeen |= word
+                position &+= 8
+            }
+            if highBitsSeen & highs != 0 { bitsSeen = 0x80 }
+        }
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return (start, bitsSeen < 0x80) }

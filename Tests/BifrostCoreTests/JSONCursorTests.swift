@@ -126,4 +126,37 @@ struct JSONCursorTests {
         #expect(wire.object["id"] == "d")
         #expect(wire.object["n"] == (try JSONValue.parse(Array("1.50".utf8))))
     }
+
+    @Test(arguments: [
+        (#"{"usage":1}"#, "usage"), (#"{"us\u0061ge":1}"#, "usage"), (#"{"\u00e9t\u00e9":1}"#, "été"), (#"{"été":1}"#, "été"),
+        (#"{"":1}"#, ""), (#"{"a\"b":1}"#, "a\"b"),
+    ])
+    func aKeyIsItsNameHoweverItIsWritten(text: String, name: String) throws {
+        var names: [String] = []
+        var matchedUsage: [Bool] = []
+        var matchedName: [Bool] = []
+        _ = try Array(text.utf8).withUnsafeBufferPointer { bytes throws(JSONParseError) in
+            try JSONCursor.walkObject(bytes) { _, key throws(JSONParseError) in
+                names.append(key.string)
+                switch key {
+                case "usage": matchedUsage.append(true)
+                default: matchedUsage.append(false)
+                }
+                matchedName.append(key == name)
+            }
+        }
+        #expect(names == [name])
+        #expect(matchedUsage == [name == "usage"])
+        #expect(matchedName == [true])
+    }
+
+    @Test func aKeyDiffersFromALongerOrShorterLiteral() throws {
+        var results: [Bool] = []
+        _ = try Array(#"{"usage":1}"#.utf8).withUnsafeBufferPointer { bytes throws(JSONParseError) in
+            try JSONCursor.walkObject(bytes) { _, key throws(JSONParseError) in
+                results = [key == "usag", key == "usages", key == "Usage", key == "u", key == "usage"]
+            }
+        }
+        #expect(results == [false, false, false, false, true])
+    }
 }

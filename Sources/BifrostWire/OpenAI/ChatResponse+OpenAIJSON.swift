@@ -63,47 +63,112 @@ extension ChatResponse {
     ///
     /// Every member the typed view does not hold is kept in ``extra`` (top level),
     /// ``ChatChoice/extra`` (the message) or ``ChatChoice/choiceExtra`` (the choice), and the
-    /// whole object in ``wire``. Failures are errors with status 502: the text came from
-    /// somewhere other than the client.
+    /// whole text in ``wire``. The text is read member by member (``JSONCursor``): only the
+    /// members the typed view does not hold become trees, and the object is parsed only if a
+    /// reader asks for ``WireBody/object``. Failures are errors with status 502: the text came
+    /// from somewhere other than the client.
     public init(openAIJSON bytes: some Collection<UInt8>, provider: String) throws(BifrostError) {
-        let value: JSONValue
-        do { value = try JSONValue.parse(bytes) } catch {
+        let text = Array(bytes)
+        var fields = ResponseFields()
+        let isObject: Bool
+        do {
+            isObject = try text.withUnsafeBufferPointer { bytes throws(JSONParseError) in
+                try JSONCursor.walkObject(bytes) { cursor, key throws(JSONParseError) in try fields.read(key, &cursor) }
+            }
+        } catch {
             throw Self.malformed("not valid JSON: \(error)")
         }
-        guard case .object(let fields) = value else { throw Self.malformed("expected a JSON object") }
-        guard case .array(let choiceValues)? = fields["choices"] else { throw Self.malformed("'choices' must be an array") }
-        var choices: [ChatChoice] = []
-        for (index, choiceValue) in choiceValues.enumerated() {
-            guard case .object(var choiceFields) = choiceValue, case .object(var message)? = choiceFields["message"] else {
-                throw Self.malformed("choices[\(index)].message must be an object")
-            }
-            let role = message.removeValue(forKey: "role")?.stringValue ?? "assistant"
-            var content = ""
-            switch message["content"] {
-            case .string(let text)?:
-                content = text
-                message.removeValue(forKey: "content")
-            case nil:
-                break
-            default:
-                break  // null or parts: kept in `extra` as they came
-            }
-            let finishReason = choiceFields["finish_reason"]?.stringValue
-            for name in ["index", "message", "finish_reason"] { choiceFields.removeValue(forKey: name) }
-            choices.append(
-                ChatChoice(role: role, content: content, finishReason: finishReason, extra: message, choiceExtra: choiceFields))
+        guard isObject else {
+            do { _ = try JSONValue.parse(text) } catch { throw Self.malformed("not valid JSON: \(error)") }
+            throw Self.malformed("expected a JSON object")
         }
-        var extra = fields
-        for name in Self.openAIResponseFields { extra.removeValue(forKey: name) }
+        if let problem = fields.choicesProblem { throw Self.malformed(problem) }
         self.init(
-            id: fields["id"]?.stringValue ?? "",
-            created: fields["created"]?.intValue ?? 0,
-            provider: provider,
-            model: fields["model"]?.stringValue ?? "",
-            choices: choices,
-            usage: TokenUsage(openAIObject: fields["usage"]?.objectValue ?? [:]),
-            extra: extra,
-            wire: WireBody(format: .openAIChat, object: fields, bytes: Array(bytes)))
+            id: fields.id, created: fields.created, provider: provider, model: fields.model, choices: fields.choices,
+            usage: TokenUsage(openAIObject: fields.usage), extra: JSONObject(readMembers: fields.extra),
+            wire: WireBody(format: .openAIChat, objectText: text))
+    }
+
+    /// The typed fields of one `chat.completion`, read member by member from its text, and
+    /// the other members, in order. A repeated member counts as its last occurrence, as it
+    /// does in a parsed object.
+    private struct ResponseFields {
+        var id = ""
+        var created = 0
+        var model = ""
+        var usage: JSONObject = [:]
+        var choices: [ChatChoice] = []
+        var extra: [JSONObject.Member] = []
+        /// What is wrong with `choices`; a response without them is malformed.
+        var choicesProblem: String? = "'choices' must be an array"
+
+        mutating func read(_ key: JSONCursor.Key, _ cursor: inout JSONCursor) throws(JSONParseError) {
+            switch key {
+            case "id": id = try cursor.value().stringValue ?? ""
+            case "object": try cursor.skip()
+            case "created": created = try cursor.value().intValue ?? 0
+            case "model": model = try cursor.value().stringValue ?? ""
+            case "usage": usage = try cursor.value().objectValue ?? [:]
+            case "choices":
+                choices = []
+                guard cursor.isArray() else {
+                    choicesProblem = "'choices' must be an array"
+                    return
+                }
+                choicesProblem = nil
+                try cursor.elements { cursor, position throws(JSONParseError) in
+                    guard choicesProblem == nil else { return }
+                    var choice = ChoiceFields()
+                    let isObject = try cursor.members { cursor, key throws(JSONParseError) in
+                        try choice.read(key, &cursor)
+                    }
+                    guard isObject, choice.messageIsObject else {
+                        choicesProblem = "choices[\(position)].message must be an object"
+                        return
+                    }
+                    choices.append(
+                        ChatChoice(
+                            role: choice.role, content: choice.content, finishReason: choice.finishReason,
+                            extra: JSONObject(readMembers: choice.messageExtra),
+                            choiceExtra: JSONObject(readMembers: choice.choiceExtra)))
+                }
+            default: extra.append(JSONObject.Member(key: key.string, value: try cursor.value()))
+            }
+        }
+    }
+
+    /// One choice: `finish_reason` and the message's `role` and text `content` go to the
+    /// typed fields; the message's other members (a `content` that is null or parts among
+    /// them) to `messageExtra`, the choice's other members but `index` to `choiceExtra`.
+    private struct ChoiceFields {
+        var role = "assistant"
+        var content = ""
+        var finishReason: String?
+        var messageIsObject = false
+        var messageExtra: [JSONObject.Member] = []
+        var choiceExtra: [JSONObject.Member] = []
+
+        mutating func read(_ key: JSONCursor.Key, _ cursor: inout JSONCursor) throws(JSONParseError) {
+            switch key {
+            case "index": try cursor.skip()
+            case "finish_reason": finishReason = try cursor.value().stringValue
+            case "message":
+                (role, content, messageExtra) = ("assistant", "", [])
+                messageIsObject = try cursor.members { cursor, key throws(JSONParseError) in
+                    switch (key, try cursor.value()) {
+                    case ("role", let value): role = value.stringValue ?? "assistant"
+                    case ("content", .string(let text)):
+                        content = text
+                        messageExtra.removeAll { $0.key == "content" }
+                    case ("content", let value):
+                        content = ""
+                        messageExtra.append(JSONObject.Member(key: key.string, value: value))
+                    case (_, let value): messageExtra.append(JSONObject.Member(key: key.string, value: value))
+                    }
+                }
+            default: choiceExtra.append(JSONObject.Member(key: key.string, value: try cursor.value()))
+            }
+        }
     }
 
     private static func malformed(_ reason: String) -> BifrostError {

@@ -79,7 +79,7 @@ public struct OpenAIChunkDecoder: Sendable {
 
         init(model: String) { self.model = model }
 
-        mutating func read(_ key: String, _ cursor: inout JSONCursor) throws(JSONParseError) {
+        mutating func read(_ key: JSONCursor.Key, _ cursor: inout JSONCursor) throws(JSONParseError) {
             switch key {
             case "id": id = try cursor.value().stringValue ?? ""
             case "object": try cursor.skip()
@@ -106,14 +106,14 @@ public struct OpenAIChunkDecoder: Sendable {
                     choice.choiceExtra = JSONObject(readMembers: choiceExtra)
                     choices.append(choice)
                 }
-            default: extra.append(JSONObject.Member(key: key, value: try cursor.value()))
+            default: extra.append(JSONObject.Member(key: key.string, value: try cursor.value()))
             }
         }
 
         /// One member of a choice: `index`, `finish_reason` and the delta's `role` and text
         /// `content` go to the typed fields; the delta's other members to `extra`, the choice's to `choiceExtra`.
         static func read(
-            _ key: String, _ cursor: inout JSONCursor, into choice: inout ChunkChoice, extra: inout [JSONObject.Member]
+            _ key: JSONCursor.Key, _ cursor: inout JSONCursor, into choice: inout ChunkChoice, extra: inout [JSONObject.Member]
         )
             throws(JSONParseError)
         {
@@ -127,11 +127,11 @@ public struct OpenAIChunkDecoder: Sendable {
                     switch (key, try cursor.value()) {
                     case ("role", let role): choice.role = role.stringValue
                     case ("content", .string(let text)): choice.content = text
-                    case (_, let value): deltaExtra.append(JSONObject.Member(key: key, value: value))
+                    case (_, let value): deltaExtra.append(JSONObject.Member(key: key.string, value: value))
                     }
                 }
                 choice.extra = JSONObject(readMembers: deltaExtra)
-            default: extra.append(JSONObject.Member(key: key, value: try cursor.value()))
+            default: extra.append(JSONObject.Member(key: key.string, value: try cursor.value()))
             }
         }
     }
