@@ -70,7 +70,7 @@ public final class FakeUpstream: Sendable {
     public var openedConnections: Int { state.withLock { $0.openedConnections } }
     /// When connections closed.
     public var closedConnections: [ContinuousClock.Instant] { state.withLock { $0.closedConnections } }
-    /// When the last chunk of the last `.sse` reply was written.
+    /// When the last chunk of the last `.sse` reply was about to be written.
     public var lastChunkWritten: ContinuousClock.Instant? { state.withLock { $0.lastChunkWritten } }
 
     /// How many body bytes `.sseFlood` replies have written into their sockets so far.
@@ -189,9 +189,10 @@ private func performFakeReply(_ reply: FakeReply, on channel: any Channel, serve
             try await channel.writeAndFlush(head(200, sseHeaders)).get()
             for (index, text) in chunks.enumerated() {
                 if index > 0 && delay > .zero { try await Task.sleep(for: delay) }
+                // Noted before the write: a client that stops at `[DONE]` may check before this task resumes after it.
+                if index == chunks.count - 1 { server()?.recordLastChunk() }
                 try await channel.writeAndFlush(chunk(text)).get()
             }
-            server()?.recordLastChunk()
             try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
         case .sseForever(let interval):
             try await channel.writeAndFlush(head(200, sseHeaders)).get()
