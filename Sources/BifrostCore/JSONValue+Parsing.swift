@@ -74,6 +74,16 @@ package struct JSONCursor {
         return true
     }
 
+    /// Walks the members of the object that `text` is, as the walk over its bytes does; for a
+    /// text that is not an object, throws the parser's error if it is not JSON either.
+    package static func walkObject(
+        _ text: [UInt8], _ body: (inout JSONCursor, Key) throws(JSONParseError) -> Void
+    ) throws(JSONParseError) -> Bool {
+        let isObject = try text.withUnsafeBufferPointer { bytes throws(JSONParseError) in try walkObject(bytes, body) }
+        if !isObject { _ = try JSONValue.parse(text) }
+        return isObject
+    }
+
     /// Whether the next value is an array.
     package mutating func isArray() -> Bool { peek(UInt8(ascii: "[")) }
 
@@ -168,40 +178,45 @@ extension JSONCursor {
     /// without being made into a `String`, and made into one (``string``) only for a member
     /// kept as it is. It is valid only while the walk's body runs.
     package struct Key {
-        /// The name's UTF-8 in the text, when it has no escape and is ASCII.
-        private let text: UnsafeBufferPointer<UInt8>?
-        private let escaped: String?
-
-        fileprivate init(text: UnsafeBufferPointer<UInt8>) {
-            self.text = text
-            self.escaped = nil
+        private enum Storage {
+            /// The name's UTF-8 in the text: it has no escape and is ASCII.
+            case text(UnsafeBufferPointer<UInt8>)
+            /// A name with an escape or a non-ASCII character, read into a string.
+            case string(String)
         }
+        private let storage: Storage
 
-        fileprivate init(string: String) {
-            self.text = nil
-            self.escaped = string
-        }
+        fileprivate init(text: UnsafeBufferPointer<UInt8>) { storage = .text(text) }
+
+        fileprivate init(string: String) { storage = .string(string) }
 
         /// The name.
         package var string: String {
-            if let text { return String(decoding: text, as: UTF8.self) }
-            return escaped ?? ""
+            switch storage {
+            case .text(let text): String(decoding: text, as: UTF8.self)
+            case .string(let string): string
+            }
         }
 
         /// Whether the name is `literal`.
         package static func == (key: Key, literal: StaticString) -> Bool {
             literal.withUTF8Buffer { literal in
-                guard let text = key.text else { return key.escaped?.utf8.elementsEqual(literal) ?? false }
-                guard text.count == literal.count else { return false }
-                guard let base = text.baseAddress, let other = literal.baseAddress else { return true }
-                return memcmp(base, other, text.count) == 0
+                switch key.storage {
+                case .string(let string): return string.utf8.elementsEqual(literal)
+                case .text(let text):
+                    guard text.count == literal.count else { return false }
+                    guard let base = text.baseAddress, let other = literal.baseAddress else { return true }
+                    return memcmp(base, other, text.count) == 0
+                }
             }
         }
 
         /// Whether the name is `name`.
         package static func == (key: Key, name: String) -> Bool {
-            guard let text = key.text else { return key.escaped == name }
-            return name.utf8.elementsEqual(text)
+            switch key.storage {
+            case .text(let text): name.utf8.elementsEqual(text)
+            case .string(let string): string == name
+            }
         }
 
         /// Matches `case "name":` in a `switch` on a key.

@@ -72,16 +72,11 @@ extension ChatResponse {
         var fields = ResponseFields()
         let isObject: Bool
         do {
-            isObject = try text.withUnsafeBufferPointer { bytes throws(JSONParseError) in
-                try JSONCursor.walkObject(bytes) { cursor, key throws(JSONParseError) in try fields.read(key, &cursor) }
-            }
+            isObject = try JSONCursor.walkObject(text) { cursor, key throws(JSONParseError) in try fields.read(key, &cursor) }
         } catch {
             throw Self.malformed("not valid JSON: \(error)")
         }
-        guard isObject else {
-            do { _ = try JSONValue.parse(text) } catch { throw Self.malformed("not valid JSON: \(error)") }
-            throw Self.malformed("expected a JSON object")
-        }
+        guard isObject else { throw Self.malformed("expected a JSON object") }
         if let problem = fields.choicesProblem { throw Self.malformed(problem) }
         self.init(
             id: fields.id, created: fields.created, provider: provider, model: fields.model, choices: fields.choices,

@@ -43,16 +43,11 @@ public struct OpenAIChunkDecoder: Sendable {
         var fields = ChunkFields(model: model)
         let isObject: Bool
         do {
-            isObject = try text.withUnsafeBufferPointer { bytes throws(JSONParseError) in
-                try JSONCursor.walkObject(bytes) { cursor, key throws(JSONParseError) in try fields.read(key, &cursor) }
-            }
+            isObject = try JSONCursor.walkObject(text) { cursor, key throws(JSONParseError) in try fields.read(key, &cursor) }
         } catch {
             throw Self.malformed("chunk is not valid JSON: \(error)")
         }
-        guard isObject else {
-            do { _ = try JSONValue.parse(text) } catch { throw Self.malformed("chunk is not valid JSON: \(error)") }
-            throw Self.malformed("chunk must be a JSON object")
-        }
+        guard isObject else { throw Self.malformed("chunk must be a JSON object") }
         if let error = fields.error { throw upstreamFailure(error, text: text) }
         if let malformed = fields.malformed { throw Self.malformed(malformed) }
         if fields.choices.contains(where: { $0.finishReason != nil }) { sawFinishReason = true }
