@@ -27,12 +27,13 @@ extension ChatOutcome {
     /// Adds the headers of `defaults` that the response or error does not already carry.
     mutating func addDefaultHeaders(_ defaults: HeaderFields) {
         guard !defaults.isEmpty else { return }
-        switch self {
+        // Taken out of `self`, so the headers are not copied to be changed.
+        switch consume self {
         case .response(var response):
-            for field in defaults where response.headers[field.name] == nil { response.headers[field.name] = field.value }
+            response.headers.addMissing(defaults)
             self = .response(response)
         case .failure(var error):
-            for field in defaults where error.headers[field.name] == nil { error.headers[field.name] = field.value }
+            error.headers.addMissing(defaults)
             self = .failure(error)
         }
     }

@@ -36,6 +36,28 @@ struct ContextValues {
         }
     }
 
+    /// The value of the key whose UTF-8 is `key`, which must be valid UTF-8; while the values
+    /// are in the list, found without making a String of the key.
+    subscript(utf8 key: UnsafeBufferPointer<UInt8>) -> ContextValue? {
+        if let table { return table[String(decoding: key, as: UTF8.self)] }
+        for entry in list where Self.equals(entry.key, key) { return entry.value }
+        return nil
+    }
+
+    private static func equals(_ string: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let utf8 = string.utf8
+        guard utf8.count == bytes.count else { return false }
+        guard let base = bytes.baseAddress else { return true }
+        return utf8.withContiguousStorageIfAvailable { memcmp($0.baseAddress!, base, bytes.count) == 0 }
+            ?? utf8.elementsEqual(bytes)
+    }
+
     /// Every value.
     var all: [String: ContextValue] { table ?? Dictionary(uniqueKeysWithValues: list) }
 }
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif

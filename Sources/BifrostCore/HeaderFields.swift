@@ -46,7 +46,7 @@ public struct HeaderFields: Sendable, Hashable, Sequence {
                     fields[index].value = newValue
                     removeDuplicates(of: key, keeping: index)
                 } else {
-                    fields.append(Field(name: key, value: newValue))
+                    append(Field(name: key, value: newValue))
                 }
             } else {
                 fields.removeAll(where: { $0.name == key })
@@ -56,7 +56,13 @@ public struct HeaderFields: Sendable, Hashable, Sequence {
 
     /// Appends a field without removing others of the same name.
     public mutating func add(name: String, value: String) {
-        fields.append(Field(name: Self.lowercased(name), value: value))
+        append(Field(name: Self.lowercased(name), value: value))
+    }
+
+    /// Room for a few fields at the first, rather than growing one by one: a head has several.
+    private mutating func append(_ field: Field) {
+        if fields.isEmpty { fields.reserveCapacity(8) }
+        fields.append(field)
     }
 
     /// Appends every field of `other`, replacing fields of the same names.
@@ -64,12 +70,16 @@ public struct HeaderFields: Sendable, Hashable, Sequence {
         for field in other.fields { self[field.name] = field.value }
     }
 
+    /// Appends each field of `other` whose name none of these fields has yet.
+    public mutating func addMissing(_ other: HeaderFields) {
+        for field in other.fields where !fields.contains(where: { $0.name == field.name }) { append(field) }
+    }
+
     public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
 
     /// `name` lowercased; most names already are, and those are kept as they are, uncopied.
     private static func lowercased(_ name: String) -> String {
-        name.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || $0 >= 0x80 })
-            ? name.lowercased() : name
+        needsLowercasing(name) ? name.lowercased() : name
     }
 
     private mutating func removeDuplicates(of key: String, keeping index: Int) {

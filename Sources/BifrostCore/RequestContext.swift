@@ -66,6 +66,12 @@ public final class RequestContext: Sendable {
         }
     }
 
+    /// The value of the key whose UTF-8 is `key`, which must be valid UTF-8: what a native
+    /// plugin passes, read without making a String of it.
+    package subscript(utf8 key: UnsafeBufferPointer<UInt8>) -> ContextValue? {
+        state.withLock { $0.values[utf8: key] }
+    }
+
     /// Headers plugins set for the client's answer, whatever it turns out to be (a response,
     /// an error, the head of a stream). Headers the answer itself carries take precedence.
     /// Set before a stream starts, they reach its head; later ones are dropped for streams.
@@ -209,23 +215,24 @@ public final class RequestContext: Sendable {
     /// cheap: no system call per request.
     public static func makeRequestID() -> String {
         let sequence = requestCounter.add(1, ordering: .relaxed).newValue
-        var bytes = [UInt8](repeating: 0, count: 28)
-        bytes[0] = UInt8(ascii: "r")
-        bytes[1] = UInt8(ascii: "e")
-        bytes[2] = UInt8(ascii: "q")
-        bytes[3] = UInt8(ascii: "-")
-        let digits: StaticString = "0123456789abcdef"
-        var prefix = processPrefix
-        var counter = sequence
-        for index in stride(from: 15, through: 4, by: -1) {
-            bytes[index] = digits.utf8Start[Int(prefix & 0xF)]
-            prefix >>= 4
+        return String(unsafeUninitializedCapacity: 28) { bytes in
+            bytes[0] = UInt8(ascii: "r")
+            bytes[1] = UInt8(ascii: "e")
+            bytes[2] = UInt8(ascii: "q")
+            bytes[3] = UInt8(ascii: "-")
+            let digits: StaticString = "0123456789abcdef"
+            var prefix = processPrefix
+            var counter = sequence
+            for index in stride(from: 15, through: 4, by: -1) {
+                bytes[index] = digits.utf8Start[Int(prefix & 0xF)]
+                prefix >>= 4
+            }
+            for index in stride(from: 27, through: 16, by: -1) {
+                bytes[index] = digits.utf8Start[Int(counter & 0xF)]
+                counter >>= 4
+            }
+            return 28
         }
-        for index in stride(from: 27, through: 16, by: -1) {
-            bytes[index] = digits.utf8Start[Int(counter & 0xF)]
-            counter >>= 4
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static let processPrefix: UInt64 = UInt64.random(in: 0..<(1 << 48))

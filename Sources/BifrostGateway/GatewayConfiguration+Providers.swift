@@ -113,7 +113,7 @@ struct ProvidersParser {
             }
             for (headerName, headerValue) in pairs.dictionary.sorted(by: { $0.key < $1.key }) {
                 let headerPath = "\(path).headers.\(headerName)"
-                guard Self.isToken(headerName) else { throw reader.fail(headerPath, "not a valid HTTP header name") }
+                guard HeaderFields.isValidName(headerName) else { throw reader.fail(headerPath, "not a valid HTTP header name") }
                 settings.headers[headerName] = try secret(headerValue, at: headerPath, warnIfLiteral: false)
             }
         }
@@ -314,10 +314,5 @@ struct ProvidersParser {
 
     static func isVariableByte(_ byte: UInt8) -> Bool {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F
-    }
-
-    /// An HTTP token (RFC 9110).
-    static func isToken(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.allSatisfy { byte in isVariableByte(byte) || "!#$%&'*+-.^`|~".utf8.contains(byte) }
     }
 }

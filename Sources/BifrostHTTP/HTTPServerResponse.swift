@@ -93,7 +93,7 @@ struct HTTPServerResponse: Sendable {
 
     /// Whether a plugin may send this header: not one the server owns, and well formed.
     static func allowsPluginHeader(_ name: String, _ value: String) -> Bool {
-        !isReserved(name) && isToken(name) && isSafeValue(value)
+        !isReserved(name) && HeaderFields.isValidName(name) && HeaderFields.isValidValue(value)
     }
 
     /// Adds plugin headers: a name seen for the first time replaces the server's value
@@ -117,32 +117,5 @@ struct HTTPServerResponse: Sendable {
                 headers.add(name: field.name, value: field.value)
             }
         }
-    }
-
-    /// Whether a header name is an RFC 9110 token.
-    private static func isToken(_ name: String) -> Bool {
-        guard !name.isEmpty else { return false }
-        for byte in name.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"):
-                continue
-            case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"),
-                UInt8(ascii: "&"),
-                UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"),
-                UInt8(ascii: "."),
-                UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"),
-                UInt8(ascii: "~"):
-                continue
-            default:
-                return false
-            }
-        }
-        return true
-    }
-
-    /// Whether a header value has no bytes that would end the field or the head.
-    private static func isSafeValue(_ value: String) -> Bool {
-        !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 })
     }
 }

@@ -5,9 +5,16 @@ extension NativeHost {
     static func installContextServices(_ api: inout bifrost_host_api) {
         api.context_get = { handle, key, out in
             guard let session = NativeSession.resolve(handle, .context, "context_get") else { return BIFROST_ERR_INVALID_HANDLE }
-            guard let key = NativeHost.decode(key, session, "context_get", "key") else { return BIFROST_ERR_INVALID_ARGUMENT }
+            // Most keys are ASCII, and are looked for as the plugin's bytes, with no String made.
+            let asciiKey = NativeHost.asciiBytes(key)
+            var decodedKey = ""
+            if asciiKey == nil {
+                guard let key = NativeHost.decode(key, session, "context_get", "key") else { return BIFROST_ERR_INVALID_ARGUMENT }
+                decodedKey = key
+            }
             guard let out = NativeHost.check(out, session, "context_get") else { return BIFROST_ERR_INVALID_ARGUMENT }
-            guard let value = session.currentContext[key] else { return BIFROST_ERR_NOT_FOUND }
+            let found = asciiKey.map { session.currentContext[utf8: $0] } ?? session.currentContext[decodedKey]
+            guard let value = found else { return BIFROST_ERR_NOT_FOUND }
             var result = bifrost_value()
             switch value {
             case .bool(let flag):

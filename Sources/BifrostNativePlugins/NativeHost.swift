@@ -91,14 +91,38 @@ public enum NativeHost {
             session.recordFault("\(function): \(what) is NULL with length \(value.len)")
             return nil
         }
-        let bytes = UnsafeRawBufferPointer(start: pointer, count: value.len).bindMemory(to: UInt8.self)
         // ASCII needs no validation, and checking for it is far cheaper than generic validation.
-        if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+        if let bytes = asciiBytes(value) { return String(decoding: bytes, as: UTF8.self) }
+        let bytes = UnsafeRawBufferPointer(start: pointer, count: value.len).bindMemory(to: UInt8.self)
         guard let string = String(validating: bytes, as: UTF8.self) else {
             session.recordFault("\(function): \(what) is not valid UTF-8")
             return nil
         }
         return string
+    }
+
+    /// A plugin's non-empty string as its bytes when they are ASCII, valid as they are;
+    /// `nil` for any other, which ``decode(_:_:_:_:)`` checks.
+    static func asciiBytes(_ value: bifrost_str) -> UnsafeBufferPointer<UInt8>? {
+        guard let pointer = value.ptr, value.len > 0 else { return nil }
+        let bytes = UnsafeRawBufferPointer(start: pointer, count: value.len).bindMemory(to: UInt8.self)
+        return isASCII(bytes) ? bytes : nil
+    }
+
+    /// Whether every byte is below 0x80, read eight at a time.
+    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        var highBits: UInt64 = 0
+        var position = 0
+        while position &+ 8 <= bytes.count {
+            highBits |= UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
+            position &+= 8
+        }
+        while position < bytes.count {
+            highBits |= UInt64(bytes[position])
+            position &+= 1
+        }
+        return highBits & 0x8080_8080_8080_8080 == 0
     }
 
     /// Decodes a string where there is no session to blame (logging, refusals).
@@ -109,28 +133,15 @@ public enum NativeHost {
 
     /// Checks an HTTP header name and value, refusing what could split a response.
     static func checkHeader(_ name: String, _ value: String, _ session: NativeSession, _ function: StaticString) -> Bool {
-        guard !name.isEmpty, name.utf8.allSatisfy({ isTokenByte($0) }) else {
+        guard HeaderFields.isValidName(name) else {
             session.recordFault("\(function): '\(name)' is not a valid header name")
             return false
         }
-        guard !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
+        guard HeaderFields.isValidValue(value) else {
             session.recordFault("\(function): the value of header '\(name)' contains CR, LF or NUL")
             return false
         }
         return true
-    }
-
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"),
-            UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "^"),
-            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
     }
 
     /// Converts a plugin's value; `nil` for kind NULL. Records a fault when malformed.
