@@ -67,6 +67,9 @@ extension PluginChain {
 /// A consumer that leaves before the end (it drops the stream, or its task is cancelled while it
 /// waits for a chunk), or a stream ended from outside (``terminator``, at shutdown), is billed
 /// for the part received: the PostHooks then see that part.
+///
+/// Only PostHooks read the assembled answer, so without one among the plugins entered it is
+/// not built: a stream cut short is still noted in the context, with no usage estimated.
 final class HookedStream: ChatStreamStage, @unchecked Sendable {
     // Safe: everything but the `let`s is touched only by the stage's reads, which its single
     // consumer makes one at a time, and by `deinit`, after them.
@@ -85,6 +88,10 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
     private let terminated = LockedValue(false)
     private var upstream: ChatStream.Iterator
     private var assembly = StreamAssembly()
+    /// Whether a PostHook will see the assembled answer.
+    private let assembles: Bool
+    /// The chunks that went on to the consumer.
+    private var chunksPassed = 0
     /// How the upstream ended when ``nextIfReady()`` saw it, if the PostHooks did not run then.
     private var ending: Ending?
     /// Whether the PostHooks ran.
@@ -98,6 +105,7 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
         self.request = request
         self.entered = entered
         self.context = context
+        assembles = chain.hasPostHooks(among: entered)
         if let upstreamTerminator = upstream.terminator {
             self.terminator = { [terminated] error in
                 terminated.withLock { $0 = true }
@@ -172,7 +180,8 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
     private func hook(_ chunk: inout ChatChunk) -> Bool {
         switch chain.runChunkHooks(&chunk, entered: entered, context: context) {
         case .continue:
-            assembly.add(chunk)
+            chunksPassed += 1
+            if assembles { assembly.add(chunk) }
             return true
         case .drop:
             return false
@@ -222,7 +231,11 @@ final class HookedStream: ChatStreamStage, @unchecked Sendable {
             if consumerLeft { context.recordCutShort(usageEstimated: false) }
             return (.response(assembly.response), false)
         case .failed(let error, let left):
-            guard assembly.chunkCount > 0 && (left || consumerLeft) else { return (.failure(error), false) }
+            guard chunksPassed > 0 && (left || consumerLeft) else { return (.failure(error), false) }
+            guard assembles else {
+                context.recordCutShort(usageEstimated: false)
+                return (.failure(error), true)
+            }
             let (partial, usageEstimated) = assembly.cutShortResponse(for: request)
             context.recordCutShort(usageEstimated: usageEstimated)
             return (.response(partial), true)

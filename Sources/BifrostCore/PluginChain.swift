@@ -232,6 +232,11 @@ public struct PluginChain: Sendable {
         return .done(request, entered, nil)
     }
 
+    /// Whether any of the plugins entered has a PostHook.
+    func hasPostHooks(among entered: EnteredPlugins) -> Bool {
+        entries.indices.contains { entered.contains($0) && hooks[$0].contains(.post) }
+    }
+
     /// Runs PostHooks in reverse order over the plugins entered.
     func runPostHooks(_ outcome: inout ChatOutcome, entered: EnteredPlugins, context: RequestContext) {
         var clock = instruments?.startClock()

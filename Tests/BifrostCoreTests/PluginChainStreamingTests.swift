@@ -58,6 +58,22 @@ struct ChunkScript: Plugin {
     }
 }
 
+/// A plugin with only a chunk hook, which tags each piece of content.
+struct ChunkOnly: Plugin {
+    let descriptor = PluginDescriptor(name: "chunk-only", version: "1", hooks: [.chunk])
+    let log: HookLog
+
+    func preHook(_ request: inout ChatRequest, context: RequestContext) throws -> PreHookResult { .continue }
+
+    func postHook(_ outcome: inout ChatOutcome, context: RequestContext) throws {}
+
+    func chunkHook(_ chunk: inout ChatChunk, context: RequestContext) throws -> ChunkHookResult {
+        guard let content = chunk.choices.first?.content, !content.isEmpty else { return .continue }
+        chunk.choices[0].content = content + "[chunk-only]"
+        return .continue
+    }
+}
+
 /// Records what its PostHook saw: a budget plugin's view of a stream.
 struct BillingProbe: Plugin {
     struct Bill: Sendable, Equatable {
@@ -197,6 +213,41 @@ struct PluginChainStreamingTests {
         #expect(bill.usage.promptTokens == (prompt.utf8.count + 3) / 4)
         #expect(bill.usage.completionTokens == (bill.text.utf8.count + 3) / 4)
         #expect(bill.usage.totalTokens == bill.usage.promptTokens + bill.usage.completionTokens)
+    }
+
+    @Test(
+        "without a PostHook the answer is not assembled, and a stream its client left is still noted as cut short",
+        arguments: [2, nil] as [Int?])
+    func withoutAPostHookAStreamCutShortIsStillNoted(leavingAfter: Int?) async throws {
+        let context = RequestContext()
+        let chunkOnly = ChunkOnly(log: HookLog())
+        func read() async throws -> [String] {
+            guard
+                case .success(let stream) = await PluginChain([ChainEntry(chunkOnly)]).runStream(
+                    echoRequest(String(repeating: "word ", count: 50)), context: context,
+                    through: Dispatcher(providers: [MockProvider(latency: .milliseconds(5))]))
+            else { return [] }
+            var received: [String] = []
+            for try await chunk in stream {
+                received.append(chunk.choices.first?.content ?? "")
+                if received.count == leavingAfter { break }
+            }
+            return received
+        }
+        let received = try await read()
+        #expect(received.allSatisfy { $0.isEmpty || $0.hasSuffix("[chunk-only]") })
+        if let leavingAfter {
+            #expect(received.count == leavingAfter)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while context[RequestContext.HostKey.cutShort] == nil && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(context[RequestContext.HostKey.cutShort] == .bool(true))
+        } else {
+            #expect(received.joined().replacing("[chunk-only]", with: "").hasPrefix("Echo: word word"))
+            #expect(context[RequestContext.HostKey.cutShort] == nil)
+        }
+        #expect(context[RequestContext.HostKey.usageEstimated] == nil)
     }
 
     @Test func aStreamReadToItsEndIsBilledAsReportedAndNotCutShort() async throws {
