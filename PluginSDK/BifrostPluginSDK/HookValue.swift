@@ -149,8 +149,14 @@ extension HookValue {
             raw.kind = BIFROST_VALUE_NUMBER
             raw.number = value
             return try body(&raw)
-        case .string(let text), .json(let text):
-            raw.kind = self.stringValue != nil ? BIFROST_VALUE_STRING : BIFROST_VALUE_JSON
+        case .string(let text):
+            raw.kind = BIFROST_VALUE_STRING
+            return try withHostString(text) { string in
+                raw.string = string
+                return try body(&raw)
+            }
+        case .json(let text):
+            raw.kind = BIFROST_VALUE_JSON
             return try withHostString(text) { string in
                 raw.string = string
                 return try body(&raw)

@@ -42,7 +42,8 @@ struct JSONLine {
 
     mutating func int(_ key: StaticString, _ value: Int) {
         self.key(key)
-        bytes.append(contentsOf: String(value).utf8)
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        JSONLine.appendDecimal(UInt64(value.magnitude), to: &bytes)
     }
 
     mutating func bool(_ key: StaticString, _ value: Bool) {
@@ -54,15 +55,25 @@ struct JSONLine {
     mutating func milliseconds(_ key: StaticString, nanoseconds: UInt64) {
         self.key(key)
         let micros = (nanoseconds + 500) / 1_000
-        bytes.append(contentsOf: String(micros / 1_000).utf8)
-        let fraction = micros % 1_000
-        if fraction > 0 {
-            bytes.append(UInt8(ascii: "."))
-            let digits = String(fraction)
-            bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: 3 - digits.utf8.count))
-            bytes.append(contentsOf: digits.utf8)
-            while bytes.last == UInt8(ascii: "0") { bytes.removeLast() }
+        JSONLine.appendDecimal(micros / 1_000, to: &bytes)
+        var fraction = micros % 1_000
+        guard fraction > 0 else { return }
+        // Trailing zeros are dropped: 0.120 is written 0.12.
+        var digits = 3
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
         }
+        bytes.append(UInt8(ascii: "."))
+        JSONLine.appendDecimal(fraction, minimumDigits: digits, to: &bytes)
+    }
+
+    /// A time as RFC 3339 in UTC with milliseconds (``appendTimestamp(nanoseconds:to:)``).
+    mutating func timestamp(_ key: StaticString, nanoseconds: UInt64) {
+        self.key(key)
+        bytes.append(UInt8(ascii: "\""))
+        JSONLine.appendTimestamp(nanoseconds: nanoseconds, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// A member whose value is already JSON (an object or array).
@@ -86,6 +97,57 @@ struct JSONLine {
         bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
         bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// Appends `value` in decimal, zero-padded to `minimumDigits`, without a `String` between.
+    static func appendDecimal(_ value: UInt64, minimumDigits: Int = 1, to bytes: inout [UInt8]) {
+        var count = 1
+        var rest = value / 10
+        while rest > 0 {
+            count += 1
+            rest /= 10
+        }
+        count = max(count, minimumDigits)
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
+        var index = bytes.count
+        rest = value
+        while rest > 0 {
+            index -= 1
+            bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+    }
+
+    /// Appends `2026-11-25T16:40:09.123Z`: Unix-epoch nanoseconds as RFC 3339 in UTC with
+    /// milliseconds. The calendar is computed here (days to a proleptic Gregorian date), as
+    /// `gmtime_r` takes the C library's time zone lock on every call.
+    static func appendTimestamp(nanoseconds: UInt64, to bytes: inout [UInt8]) {
+        let seconds = nanoseconds / 1_000_000_000
+        // Howard Hinnant's civil_from_days, for days since 1970-01-01 (never negative here).
+        let shifted = seconds / 86_400 + 719_468
+        let era = shifted / 146_097
+        let dayOfEra = shifted % 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let secondOfDay = seconds % 86_400
+        appendDecimal(year, minimumDigits: 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDecimal(month, minimumDigits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDecimal(day, minimumDigits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        appendDecimal(secondOfDay / 3_600, minimumDigits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDecimal(secondOfDay / 60 % 60, minimumDigits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDecimal(secondOfDay % 60, minimumDigits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        appendDecimal(nanoseconds / 1_000_000 % 1_000, minimumDigits: 3, to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     /// Appends `value` as a JSON string: runs of plain bytes are copied at once.

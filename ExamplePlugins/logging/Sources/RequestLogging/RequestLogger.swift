@@ -61,8 +61,6 @@ public final class RequestLogger: PreHookPlugin, PostHookPlugin {
     private let writer: LineWriter
     private let droppedLines: PluginMetric
     private let lastDropReport = PluginLock<UInt64>(0)
-    /// The last second formatted, `2026-11-25T16:40:09`: most lines of a busy gateway share it.
-    private let formattedSecond = PluginLock<(second: UInt64, text: String)>((UInt64.max, ""))
 
     /// Reads the configuration, opens the output and starts the writer thread.
     ///
@@ -99,8 +97,14 @@ public final class RequestLogger: PreHookPlugin, PostHookPlugin {
     /// ```
     public func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {
         try context.set(Self.startKey, .number(Double(host.monotonicNanoseconds())))
+        let stream = try request.param("stream")?.boolValue ?? false
+        guard !configuration.includeHeaders.isEmpty || configuration.includeContent else {
+            // Without headers or content the members are one of two constant texts: no buffer to build.
+            try context.set(Self.requestKey, .string(stream ? #""stream":true"# : #""stream":false"#))
+            return .continue
+        }
         var fields = JSONLine(capacity: 128)
-        fields.bool("stream", try request.param("stream")?.boolValue ?? false)
+        fields.bool("stream", stream)
         if !configuration.includeHeaders.isEmpty {
             var headers = JSONLine(capacity: 128)
             for name in configuration.includeHeaders {
@@ -132,7 +136,7 @@ public final class RequestLogger: PreHookPlugin, PostHookPlugin {
     public func postHook(outcome: HookOutcome, context: HookContext) throws {
         let now = host.monotonicNanoseconds()
         var line = JSONLine()
-        line.string("time", timestamp(nanoseconds: try context.arrivalTimeNanoseconds))
+        line.timestamp("time", nanoseconds: try context.arrivalTimeNanoseconds)
         line.string("request_id", try context.requestID)
         line.string("client", try context.clientID)
         line.string("route", try context.route)
@@ -228,34 +232,15 @@ public final class RequestLogger: PreHookPlugin, PostHookPlugin {
         host.logger.warning("request log buffer full (\(configuration.bufferLines) lines): dropped \(dropped) line(s)")
     }
 
-    /// ``timestamp(nanoseconds:)`` with the seconds part formatted once per second.
-    private func timestamp(nanoseconds: UInt64) -> String {
-        let second = nanoseconds / 1_000_000_000
-        let milliseconds = String(nanoseconds / 1_000_000 % 1_000)
-        let fraction = String(repeating: "0", count: 3 - milliseconds.utf8.count) + milliseconds
-        if let cached = formattedSecond.withLock({ $0.second == second ? $0.text : nil }) {
-            return cached + "." + fraction + "Z"
-        }
-        let full = Self.timestamp(nanoseconds: nanoseconds)
-        formattedSecond.withLock { $0 = (second, String(full.utf8.prefix(19))!) }
-        return full
-    }
-
     /// RFC 3339 in UTC with milliseconds: `2026-11-25T16:40:09.123Z`.
     ///
     /// ```swift
     /// RequestLogger.timestamp(nanoseconds: 0)  // "1970-01-01T00:00:00.000Z"
     /// ```
     public static func timestamp(nanoseconds: UInt64) -> String {
-        var seconds = time_t(nanoseconds / 1_000_000_000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        let milliseconds = Int32(nanoseconds / 1_000_000 % 1_000)
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(milliseconds, 3))Z"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        JSONLine.appendTimestamp(nanoseconds: nanoseconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

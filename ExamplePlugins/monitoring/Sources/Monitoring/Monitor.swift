@@ -70,9 +70,21 @@ public struct Monitor: PreHookPlugin, PostHookPlugin, ChunkHookPlugin {
         var cacheMisses: PluginMetricSeries
     }
 
+    /// A provider and model as label values: compared as they are, never joined into one text.
+    struct TargetKey: Hashable, Sendable {
+        var provider: String
+        var model: String
+    }
+
+    /// A target and the HTTP status its request counter is labelled with.
+    struct RequestKey: Hashable, Sendable {
+        var target: TargetKey
+        var status: Int
+    }
+
     struct SeriesCache: Sendable {
-        var targets: [String: TargetSeries] = [:]
-        var requests: [String: PluginMetricSeries] = [:]
+        var targets: [TargetKey: TargetSeries] = [:]
+        var requests: [RequestKey: (target: TargetSeries, count: PluginMetricSeries)] = [:]
     }
 
     /// Reads the configuration and defines the metrics.
@@ -147,13 +159,17 @@ public struct Monitor: PreHookPlugin, PostHookPlugin, ChunkHookPlugin {
     public func postHook(outcome: HookOutcome, context: HookContext) throws {
         inFlight.record(-1)
         let now = host.monotonicNanoseconds()
-        var (provider, model) = labels(try context[Self.targetKey]?.stringValue ?? "/")
+        let provider: String
+        let model: String
         let status: Int
         var usage: HookUsage?
         if let response = try outcome.response {
             status = 200
             let servedProvider = try response.provider
-            if !servedProvider.isEmpty { (provider, model) = labels(servedProvider + "/" + (try response.model)) }
+            // The PreHook's target is read only when the response does not name who served it.
+            (provider, model) =
+                servedProvider.isEmpty
+                ? try requestedTarget(context) : try labels(provider: servedProvider, model: try response.model)
             usage = try response.usage
         } else if let error = try outcome.error {
             status = try error.status
@@ -162,7 +178,9 @@ public struct Monitor: PreHookPlugin, PostHookPlugin, ChunkHookPlugin {
                 rejections.record(1, labels: [source.name, String(status)])
             }
             // A model the gateway does not serve must not grow a label value per typo.
-            if source.kind == "gateway", status == 400 || status == 404 { (provider, model) = ("invalid", "invalid") }
+            (provider, model) =
+                source.kind == "gateway" && (status == 400 || status == 404)
+                ? ("invalid", "invalid") : try requestedTarget(context)
         } else {
             return
         }
@@ -183,7 +201,7 @@ public struct Monitor: PreHookPlugin, PostHookPlugin, ChunkHookPlugin {
 
     /// The series of a provider and model, resolved on first use.
     private func series(_ provider: String, _ model: String) -> TargetSeries {
-        let key = provider + "/" + model
+        let key = TargetKey(provider: provider, model: model)
         if let cached = seriesCache.withLock({ $0.targets[key] }) { return cached }
         let labels = [provider, model]
         let resolved = TargetSeries(
@@ -196,18 +214,26 @@ public struct Monitor: PreHookPlugin, PostHookPlugin, ChunkHookPlugin {
     }
 
     /// The series of a provider and model and the request counter of its status, with one
-    /// lock when both are known.
+    /// lock and one lookup when both are known.
     private func series(_ provider: String, _ model: String, status: Int) -> (TargetSeries, PluginMetricSeries) {
-        let target = provider + "/" + model
-        let key = target + "/" + String(status)
-        if let cached = seriesCache.withLock({ cache in cache.targets[target].flatMap { ($0, cache.requests[key]) } }),
-            let requestCount = cached.1
-        {
-            return (cached.0, requestCount)
-        }
-        let resolved = requests.series(labels: [provider, model, String(status)])
+        let key = RequestKey(target: TargetKey(provider: provider, model: model), status: status)
+        if let cached = seriesCache.withLock({ $0.requests[key] }) { return cached }
+        let resolved = (target: series(provider, model), count: requests.series(labels: [provider, model, String(status)]))
         seriesCache.withLock { $0.requests[key] = resolved }
-        return (series(provider, model), resolved)
+        return resolved
+    }
+
+    /// The label values of the provider and model the PreHook noted.
+    private func requestedTarget(_ context: HookContext) throws -> (String, String) {
+        labels(try context[Self.targetKey]?.stringValue ?? "/")
+    }
+
+    /// A served provider and model as label values, as ``labels(_:)`` gives for
+    /// `provider/model`, without joining them first.
+    private func labels(provider: String, model: @autoclosure () throws -> String) rethrows -> (String, String) {
+        // A provider with a slash splits at it, as the joined text did.
+        if provider.utf8.contains(UInt8(ascii: "/")) { return labels(provider + "/" + (try model())) }
+        return (provider, configuration.includeModelLabel ? try model() : "")
     }
 
     /// `provider/model` as label values; the model is dropped when so configured.

@@ -38,6 +38,9 @@ public struct RateLimiter: PreHookPlugin, PostHookPlugin {
     let buckets: PluginLock<TokenBuckets>
     let host: PluginHost
     private let countsTokens: Bool
+    /// Which of the request's facts the limits' scopes read (all three when tokens are
+    /// counted: the PostHook needs them); the others are never fetched from the host.
+    private let reads: (client: Bool, provider: Bool, model: Bool)
 
     /// Context keys: the scope values a token charge goes to, and when a waiting request
     /// first waited.
@@ -54,6 +57,12 @@ public struct RateLimiter: PreHookPlugin, PostHookPlugin {
         buckets = PluginLock(TokenBuckets(limits: self.configuration.limits, maxKeys: self.configuration.maxKeys))
         host = configuration.host
         countsTokens = self.configuration.limits.contains { $0.tokensPerMinute != nil }
+        let scopes = Set(self.configuration.limits.map(\.scope))
+        reads = (
+            client: countsTokens || scopes.contains(.client),
+            provider: countsTokens || scopes.contains(.provider) || scopes.contains(.model),
+            model: countsTokens || scopes.contains(.model)
+        )
     }
 
     /// Admits, delays or rejects the request.
@@ -62,20 +71,21 @@ public struct RateLimiter: PreHookPlugin, PostHookPlugin {
     /// let decision = try limiter.preHook(request: request, context: context)  // .continue, .wait or .reject
     /// ```
     public func preHook(request: HookRequest, context: HookContext) throws -> PreHookDecision {
-        let provider = try request.provider
-        let model = try request.model
-        let client = try context.clientID
+        let provider = reads.provider ? try request.provider : ""
+        let model = reads.model ? try request.model : ""
+        let client = reads.client ? try context.clientID : ""
         let keys = keys(client: client, provider: provider, model: model)
         if keys.isEmpty { return .continue }
+        let scope = countsTokens ? "\(client)\n\(provider)\n\(model)" : nil
         if configuration.store == .shared {
-            return try sharedPreHook(keys, scope: "\(client)\n\(provider)\n\(model)", context: context)
+            return try sharedPreHook(keys, scope: scope, context: context)
         }
         let now = host.monotonicNanoseconds()
         switch buckets.withLock({ $0.admit(keys, now: now) }) {
         case .admitted(let headers):
             // Set on the context, the headers reach every kind of answer, a stream's head included.
-            for (name, value) in headers.fields { try context.setResponseHeader(name, value) }
-            if countsTokens { try context.set(Self.scopeKey, .string("\(client)\n\(provider)\n\(model)")) }
+            try headers.forEachField { name, value in try context.setResponseHeader(name, value) }
+            if let scope { try context.set(Self.scopeKey, .string(scope)) }
             return .continue
         case .limited(let index, let value, let unit, let wait, let headers):
             if configuration.mode == .wait {
@@ -110,7 +120,7 @@ public struct RateLimiter: PreHookPlugin, PostHookPlugin {
             return
         }
         let now = host.monotonicNanoseconds()
-        for (name, value) in buckets.withLock({ $0.charge(tokens: used, to: keys, now: now) }).fields {
+        try buckets.withLock { $0.charge(tokens: used, to: keys, now: now) }.forEachField { name, value in
             try response.setHeader(name, value)
         }
     }
@@ -125,7 +135,7 @@ public struct RateLimiter: PreHookPlugin, PostHookPlugin {
     /// window, all in one round, then rejects at the first limit (in configuration order)
     /// the request does not fit. A rejected request still counts in its windows, as every
     /// replica's add is atomic and cannot be taken back without a second round.
-    private func sharedPreHook(_ keys: [TokenBuckets.Key], scope: String, context: HookContext) throws -> PreHookDecision {
+    private func sharedPreHook(_ keys: [TokenBuckets.Key], scope: String?, context: HookContext) throws -> PreHookDecision {
         var readings: [(key: TokenBuckets.Key, unit: TokenBuckets.Unit, reading: CounterReading)] = []
         var pending = false
         for key in keys {
@@ -169,8 +179,8 @@ public struct RateLimiter: PreHookPlugin, PostHookPlugin {
                     limit: limited.key.limit, value: limited.key.value, unit: limited.unit, wait: limited.wait,
                     headers: headers.fields))
         }
-        for (name, value) in headers.fields { try context.setResponseHeader(name, value) }
-        if countsTokens { try context.set(Self.scopeKey, .string(scope)) }
+        try headers.forEachField { name, value in try context.setResponseHeader(name, value) }
+        if let scope { try context.set(Self.scopeKey, .string(scope)) }
         return .continue
     }
 

@@ -57,8 +57,10 @@ struct TokenBuckets: Sendable {
         for key in keys {
             let limit = limits[key.limit]
             guard let perMinute = limit.requestsPerMinute else { continue }
-            let left = buckets[key.limit][key.value]!.requests - 1
-            buckets[key.limit][key.value]!.requests = left
+            let left = update(key) { bucket in
+                bucket.requests -= 1
+                return bucket.requests
+            }
             headers.noteRequests(
                 limit: limit.burst, remaining: left,
                 resetNanoseconds: Self.nanoseconds(toGain: limit.burst - left, perMinute: perMinute))
@@ -66,7 +68,7 @@ struct TokenBuckets: Sendable {
         for key in keys {
             let limit = limits[key.limit]
             guard let perMinute = limit.tokensPerMinute else { continue }
-            let left = buckets[key.limit][key.value]!.tokens
+            let left = update(key) { $0.tokens }
             headers.noteTokens(
                 limit: perMinute, remaining: left,
                 resetNanoseconds: Self.nanoseconds(toGain: perMinute - left, perMinute: perMinute))
@@ -81,8 +83,10 @@ struct TokenBuckets: Sendable {
         for key in keys {
             guard let perMinute = limits[key.limit].tokensPerMinute else { continue }
             _ = refilled(key, now: now)
-            let left = buckets[key.limit][key.value]!.tokens - tokens
-            buckets[key.limit][key.value]!.tokens = left
+            let left = update(key) { bucket in
+                bucket.tokens -= tokens
+                return bucket.tokens
+            }
             headers.noteTokens(
                 limit: perMinute, remaining: left,
                 resetNanoseconds: Self.nanoseconds(toGain: perMinute - left, perMinute: perMinute))
@@ -122,24 +126,34 @@ struct TokenBuckets: Sendable {
     private mutating func refilled(_ key: Key, now: UInt64) -> Bucket {
         let limit = limits[key.limit]
         let tokenCapacity = limit.tokensPerMinute ?? 0
-        guard var bucket = buckets[key.limit][key.value] else {
+        guard let index = buckets[key.limit].index(forKey: key.value) else {
             if buckets[key.limit].count >= maxKeys { evict(limit: key.limit, now: now) }
             let fresh = Bucket(requests: limit.burst, tokens: tokenCapacity, updated: now)
             buckets[key.limit][key.value] = fresh
             return fresh
         }
+        return Self.refill(&buckets[key.limit].values[index], limit: limit, now: now)
+    }
+
+    /// Refills `bucket` to `now` in place and returns it.
+    private static func refill(_ bucket: inout Bucket, limit: RateLimitConfiguration.Limit, now: UInt64) -> Bucket {
         let elapsedMinutes = Double(now &- bucket.updated) / 60e9
         if now > bucket.updated {
             if let perMinute = limit.requestsPerMinute {
                 bucket.requests = min(limit.burst, bucket.requests + elapsedMinutes * perMinute)
             }
             if let perMinute = limit.tokensPerMinute {
-                bucket.tokens = min(tokenCapacity, bucket.tokens + elapsedMinutes * perMinute)
+                bucket.tokens = min(perMinute, bucket.tokens + elapsedMinutes * perMinute)
             }
             bucket.updated = now
         }
-        buckets[key.limit][key.value] = bucket
         return bucket
+    }
+
+    /// Runs `body` on the existing bucket of `key` in place: one hash lookup for a read and a write.
+    private mutating func update<Result>(_ key: Key, _ body: (inout Bucket) -> Result) -> Result {
+        let index = buckets[key.limit].index(forKey: key.value)!
+        return body(&buckets[key.limit].values[index])
     }
 
     /// Makes room in a full limit: a bucket refilled to the top is the same as no bucket, so
@@ -194,17 +208,23 @@ public struct RateLimitHeaders: Sendable {
     /// ```
     public var fields: [(String, String)] {
         var fields: [(String, String)] = []
+        forEachField { fields.append(($0, $1)) }
+        return fields
+    }
+
+    /// Calls `body` with each header of ``fields``, in order, without collecting them: the
+    /// hooks set them one by one.
+    func forEachField(_ body: (String, String) throws -> Void) rethrows {
         if let requests {
-            fields.append(("x-ratelimit-limit-requests", String(Int(requests.limit))))
-            fields.append(("x-ratelimit-remaining-requests", String(Int(max(0, requests.remaining).rounded(.down)))))
-            fields.append(("x-ratelimit-reset-requests", Self.duration(requests.reset)))
+            try body("x-ratelimit-limit-requests", String(Int(requests.limit)))
+            try body("x-ratelimit-remaining-requests", String(Int(max(0, requests.remaining).rounded(.down))))
+            try body("x-ratelimit-reset-requests", Self.duration(requests.reset))
         }
         if let tokens {
-            fields.append(("x-ratelimit-limit-tokens", String(Int(tokens.limit))))
-            fields.append(("x-ratelimit-remaining-tokens", String(Int(max(0, tokens.remaining).rounded(.down)))))
-            fields.append(("x-ratelimit-reset-tokens", Self.duration(tokens.reset)))
+            try body("x-ratelimit-limit-tokens", String(Int(tokens.limit)))
+            try body("x-ratelimit-remaining-tokens", String(Int(max(0, tokens.remaining).rounded(.down))))
+            try body("x-ratelimit-reset-tokens", Self.duration(tokens.reset))
         }
-        return fields
     }
 
     /// A duration as OpenAI writes it: `20ms`, `1.5s`, `6m0s`.
