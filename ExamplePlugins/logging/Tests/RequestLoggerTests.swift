@@ -204,6 +204,26 @@ struct RequestLoggerTests {
         #expect(RequestLogger.timestamp(nanoseconds: 0) == "1970-01-01T00:00:00.000Z")
         #expect(RequestLogger.timestamp(nanoseconds: 1_795_624_539_123_456_789) == "2026-11-25T16:35:39.123Z")
     }
+
+    /// Seconds around leap days, century years (2000 leap, 2100 not), year ends, 2038 and 2500.
+    @Test(
+        "the calendar agrees with the C library's gmtime_r",
+        arguments: [
+            951_782_399, 951_782_400, 951_868_799, 951_868_800, 946_684_799, 946_684_800, 1_709_164_800, 1_709_251_199,
+            2_147_483_647, 2_147_483_648, 4_107_542_399, 4_107_542_400, 4_107_628_800, 16_725_225_599, 16_725_225_600,
+        ] as [Int])
+    func theCalendarAgreesWithGmtime(second: Int) {
+        var seconds = time_t(second)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func padded(_ value: Int32, _ width: Int) -> String {
+            String(repeating: "0", count: max(0, width - String(value).count)) + String(value)
+        }
+        let expected =
+            "\(padded(parts.tm_year + 1900, 4))-\(padded(parts.tm_mon + 1, 2))-\(padded(parts.tm_mday, 2))T"
+            + "\(padded(parts.tm_hour, 2)):\(padded(parts.tm_min, 2)):\(padded(parts.tm_sec, 2)).987Z"
+        #expect(RequestLogger.timestamp(nanoseconds: UInt64(second) * 1_000_000_000 + 987_654_321) == expected)
+    }
 }
 
 struct LogLineError: Error {

@@ -123,7 +123,7 @@ struct JSONLine {
     /// `gmtime_r` takes the C library's time zone lock on every call.
     static func appendTimestamp(nanoseconds: UInt64, to bytes: inout [UInt8]) {
         let seconds = nanoseconds / 1_000_000_000
-        // Howard Hinnant's civil_from_days, for days since 1970-01-01 (never negative here).
+        // Days since 1970-01-01 (never negative here) to a date, in 400-year eras that start on 1 March.
         let shifted = seconds / 86_400 + 719_468
         let era = shifted / 146_097
         let dayOfEra = shifted % 146_097
