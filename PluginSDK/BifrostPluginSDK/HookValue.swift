@@ -149,14 +149,9 @@ extension HookValue {
             raw.kind = BIFROST_VALUE_NUMBER
             raw.number = value
             return try body(&raw)
-        case .string(let text):
-            raw.kind = BIFROST_VALUE_STRING
-            return try withHostString(text) { string in
-                raw.string = string
-                return try body(&raw)
-            }
-        case .json(let text):
-            raw.kind = BIFROST_VALUE_JSON
+        case .string(let text), .json(let text):
+            // The case's tag says which; asking `stringValue` would copy the text to learn it.
+            if case .string = self { raw.kind = BIFROST_VALUE_STRING } else { raw.kind = BIFROST_VALUE_JSON }
             return try withHostString(text) { string in
                 raw.string = string
                 return try body(&raw)

@@ -43,7 +43,7 @@ extension HeaderFields {
     }
 
     /// The token bytes as bits: bit `n` of `tokenBytesLow` (of `tokenBytesHigh`) is byte `n`
-    /// (`n + 64`); `HeaderFieldsValidationTests` checks them against the list above.
+    /// (`n + 64`); `HeaderFieldsTests` checks them against the list above.
     private static let tokenBytesLow: UInt64 = 0x03ff_6cfa_0000_0000
     private static let tokenBytesHigh: UInt64 = 0x57ff_ffff_c7ff_fffe
 
