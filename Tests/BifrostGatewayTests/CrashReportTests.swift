@@ -8,7 +8,7 @@ final class ServedGateway: @unchecked Sendable {
     private let process = Process()
     private let lock = NSLock()
     private var output = Data()
-    private let finishedReading = DispatchSemaphore(value: 0)
+    private var finishedReading = false
 
     init(_ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: productsDirectory + "/bifrost")
@@ -22,7 +22,7 @@ final class ServedGateway: @unchecked Sendable {
             while case let data = reading.availableData, !data.isEmpty {
                 lock.withLock { output.append(data) }
             }
-            finishedReading.signal()
+            lock.withLock { finishedReading = true }
         }
     }
 
@@ -60,7 +60,12 @@ final class ServedGateway: @unchecked Sendable {
             return nil
         }
         process.waitUntilExit()
-        _ = finishedReading.wait(timeout: .now() + 5)
+        // Polled, not waited on: a blocked thread of the cooperative pool (two here) would stall
+        // every other test running meanwhile.
+        let exited = ContinuousClock.now
+        while !lock.withLock({ finishedReading }), ContinuousClock.now - exited < .seconds(5) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         return (process.terminationReason, process.terminationStatus)
     }
 }

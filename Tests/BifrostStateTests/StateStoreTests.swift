@@ -14,7 +14,11 @@ struct StoreUnderTest: Sendable {
             return StoreUnderTest(store: MemoryStateStore(maximumBytes: 1 << 20))
         case .redis:
             let redis = try await RedisServer.start()
-            let client = RedisClient(RedisSettings(host: "127.0.0.1", port: redis.port))
+            var settings = RedisSettings(host: "127.0.0.1", port: redis.port)
+            // What these tests check is what the store keeps, not how fast: a loaded machine may
+            // delay a reply past the default half second.
+            settings.commandTimeout = .seconds(5)
+            let client = RedisClient(settings)
             return StoreUnderTest(
                 store: RedisStateStore(client: client, maximumValueBytes: 1 << 20), redis: redis, client: client)
         }

@@ -66,7 +66,7 @@ public final class RedisServer: @unchecked Sendable {
         try process.run()
         let started = ContinuousClock.now
         while ContinuousClock.now - started < .seconds(10) {
-            if try answersPing(port: port, password: password) { return process }
+            if try await answersPing(port: port, password: password) { return process }
             guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -78,20 +78,11 @@ public final class RedisServer: @unchecked Sendable {
         throw RedisServerError(message: "redis-server did not start on port \(port)")
     }
 
-    private static func answersPing(port: Int, password: String?) throws -> Bool {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
-        check.arguments =
-            ["-h", "127.0.0.1", "-p", "\(port)"] + (password.map { ["--no-auth-warning", "-a", $0] } ?? []) + [
-                "ping"
-            ]
-        let output = Pipe()
-        check.standardOutput = output
-        check.standardError = FileHandle.nullDevice
-        try check.run()
-        check.waitUntilExit()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return text.hasPrefix("PONG")
+    private static func answersPing(port: Int, password: String?) async throws -> Bool {
+        let arguments =
+            ["-h", "127.0.0.1", "-p", "\(port)"] + (password.map { ["--no-auth-warning", "-a", $0] } ?? []) + ["ping"]
+        let (_, output) = try await CPluginCompiler.run("/usr/bin/redis-cli", arguments)
+        return output.hasPrefix("PONG")
     }
 }
 
