@@ -214,8 +214,9 @@ public final class BifrostHTTPServer: Sendable {
 
 extension BifrostHTTPServer {
     /// A connection's handlers: NIO's response encoder and request decoder (with the head
-    /// limits), the time limits around the decoder, NIO's pipelining and outbound header
-    /// validation, the JSON answer to parser errors, and the gateway's handler.
+    /// limits), the time limits around the decoder, NIO's pipelining, the JSON answer to parser
+    /// errors, and the gateway's handler. The response heads are checked where they are made
+    /// (``HTTPServerResponse``), so no handler checks them again on every write.
     static func configurePipeline(
         _ pipeline: ChannelPipeline.SynchronousOperations, router: HTTPRouter, limits: HTTPServerConfiguration,
         logger: Logger, timeouts: MetricFamily?
@@ -232,7 +233,6 @@ extension BifrostHTTPServer {
             ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)),
             deadlines,
             HTTPServerPipelineHandler(),
-            NIOHTTPResponseHeadersValidator(),
             HTTPProtocolErrorHandler(),
             HTTPHandler(router: router),
         ])

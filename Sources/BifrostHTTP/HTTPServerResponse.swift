@@ -7,6 +7,10 @@ import NIOHTTP1
 ///
 /// Built off the event loop for chat requests (everything in it is `Sendable`), written on
 /// it by ``HTTPHandler``, which adds only the `connection` header.
+///
+/// Its fields are checked here, where they are made, and nowhere after: the server's own are
+/// constants or checked at their source (the request id, the admin session), the route's
+/// stamps and every plugin or answer header pass ``HeaderFields/isValidValue(_:)``.
 struct HTTPServerResponse: Sendable {
     /// The status line's code.
     var status: HTTPResponseStatus
@@ -71,9 +75,12 @@ struct HTTPServerResponse: Sendable {
 
     /// `x-bifrost-provider` and `x-bifrost-model`, for whole answers and a stream's head alike;
     /// the dispatcher's `x-bifrost-model` (the model routed to), merged later, replaces `model`.
+    ///
+    /// A model name comes from the upstream or the client: one that cannot be a field value
+    /// (CR, LF, NUL) leaves its stamp out, since nothing checks the head after this.
     static func stampRoute(_ headers: inout HTTPHeaders, provider: String, model: String) {
-        headers.add(name: providerStamp, value: provider)
-        headers.add(name: modelStamp, value: model)
+        if HeaderFields.isValidValue(provider) { headers.add(name: providerStamp, value: provider) }
+        if HeaderFields.isValidValue(model) { headers.add(name: modelStamp, value: model) }
     }
 
     private static let providerStamp = "x-bifrost-provider"
