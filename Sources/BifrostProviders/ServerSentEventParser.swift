@@ -1,5 +1,11 @@
 public import BifrostCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// One server-sent event: its `event:` name (if any) and its `data:` lines joined by `\n`.
 ///
 /// ```swift
@@ -56,19 +62,24 @@ public struct ServerSentEventParser: Sendable {
     /// ```
     public mutating func feed(_ bytes: some Collection<UInt8>) throws(BifrostError) -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
-        pending.append(contentsOf: bytes)
-        var lineStart = 0
-        var index = scanned
-        while index < pending.count {
-            if pending[index] == UInt8(ascii: "\n") {
-                var end = index
-                if end > lineStart, pending[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-                if let event = line(pending[lineStart..<end]) { events.append(event) }
-                lineStart = index + 1
-            }
-            index += 1
+        // The usual read holds whole lines: they are read where they lie, and only an unfinished
+        // last line is kept.
+        let tail: [UInt8]? =
+            pending.isEmpty
+            ? bytes.withContiguousStorageIfAvailable { buffer in
+                let consumed = lines(in: buffer, searchingFrom: 0, into: &events)
+                return Array(UnsafeBufferPointer(rebasing: buffer[consumed...]))
+            } : nil
+        if let tail {
+            pending = tail
+        } else {
+            var buffer = pending
+            pending = []
+            buffer.append(contentsOf: bytes)
+            let consumed = buffer.withUnsafeBufferPointer { lines(in: $0, searchingFrom: scanned, into: &events) }
+            if consumed > 0 { buffer.removeFirst(consumed) }
+            pending = buffer
         }
-        pending.removeFirst(lineStart)
         scanned = pending.count
         if pending.count > maximumLineLength {
             throw BifrostError(
@@ -76,6 +87,25 @@ public struct ServerSentEventParser: Sendable {
                 message: "malformed upstream stream: a line longer than \(maximumLineLength) bytes")
         }
         return events
+    }
+
+    /// Reads the complete lines of `buffer` (none ends before `searchStart`), adding the events
+    /// they finish to `events`; returns where the unfinished last line starts.
+    private mutating func lines(
+        in buffer: UnsafeBufferPointer<UInt8>, searchingFrom searchStart: Int, into events: inout [ServerSentEvent]
+    ) -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
+        var lineStart = 0
+        var index = searchStart
+        while index < buffer.count, let found = memchr(base + index, Int32(UInt8(ascii: "\n")), buffer.count - index) {
+            let newline = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            var end = newline
+            if end > lineStart, buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            if let event = line(UnsafeBufferPointer(rebasing: buffer[lineStart..<end])) { events.append(event) }
+            lineStart = newline + 1
+            index = lineStart
+        }
+        return lineStart
     }
 
     /// Ends the input: a last event not followed by a blank line is dispatched.
@@ -86,22 +116,25 @@ public struct ServerSentEventParser: Sendable {
     public mutating func finish() -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
         if !pending.isEmpty {
-            var rest = pending[...]
-            if rest.last == UInt8(ascii: "\r") { rest = rest.dropLast() }
+            let rest = pending
             pending = []
             scanned = 0
-            if let event = line(rest) { events.append(event) }
+            let event = rest.withUnsafeBufferPointer { buffer in
+                let end = buffer.last == UInt8(ascii: "\r") ? buffer.count - 1 : buffer.count
+                return line(UnsafeBufferPointer(rebasing: buffer[..<end]))
+            }
+            if let event { events.append(event) }
         }
         if let event = dispatch() { events.append(event) }
         return events
     }
 
-    private mutating func line(_ line: ArraySlice<UInt8>) -> ServerSentEvent? {
+    private mutating func line(_ line: UnsafeBufferPointer<UInt8>) -> ServerSentEvent? {
         if line.isEmpty { return dispatch() }
         if line.first == UInt8(ascii: ":") { return nil }
         let colon = line.firstIndex(of: UInt8(ascii: ":")) ?? line.endIndex
-        let field = line[line.startIndex..<colon]
-        var value = colon < line.endIndex ? line[(colon + 1)...] : []
+        let field = line[..<colon]
+        var value = line[min(colon + 1, line.endIndex)...]
         if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
         if field.elementsEqual("data".utf8) {
             if hasData { data.append(UInt8(ascii: "\n")) }
