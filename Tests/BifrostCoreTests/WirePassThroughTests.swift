@@ -47,6 +47,10 @@ struct WirePassThroughTests {
                 "{\"id\":\"c\",\n\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[],\"usage\":null}",
                 false
             ),
+            (
+                "{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[],\"usage\":null}\r",
+                false
+            ),
         ])
     func chunksPassThroughOnOneLine(event: String, asRead: Bool) throws {
         var decoder = OpenAIChunkDecoder(provider: "openai", model: "m")
@@ -55,7 +59,7 @@ struct WirePassThroughTests {
         for chunk in try decoder.decode(data: Array(event.utf8)) { encoder.encode(chunk, into: &bytes) }
         let written = String(decoding: bytes, as: UTF8.self)
         #expect(written.hasPrefix("data: ") && written.hasSuffix("\n\n"))
-        #expect(!written.dropFirst(6).dropLast(2).contains("\n"), "one line")
+        #expect(!written.utf8.dropFirst(6).dropLast(2).contains { $0 == 10 || $0 == 13 }, "one line")
         #expect((written == "data: \(event)\n\n") == asRead)
     }
 }

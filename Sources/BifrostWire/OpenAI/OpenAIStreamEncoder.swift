@@ -1,5 +1,11 @@
 public import BifrostCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// OpenAI's `chat.completion.chunk` events: `data: {…}\n\n` per chunk, `data: [DONE]\n\n` at the end.
 ///
 /// A chunk read from an OpenAI-compatible stream that no plugin changed goes out as it came
@@ -30,10 +36,11 @@ public struct OpenAIStreamEncoder: Sendable {
 
     /// Appends the event of one chunk (or nothing, when it carries nothing for OpenAI).
     public mutating func encode(_ chunk: ChatChunk, into buffer: inout [UInt8]) {
-        if let chunkUsage = chunk.usage { usage = chunkUsage }
+        let chunkUsage = chunk.usage
+        if let chunkUsage { usage = chunkUsage }
         last = chunk
         if let wire = chunk.wire, wire.format == .openAIChat, !chunk.typedViewChanged {
-            if chunk.usage != nil {
+            if chunkUsage != nil {
                 // The usage-only chunk is held back from a client that did not ask for usage.
                 guard includeUsage || !chunk.choices.isEmpty else { return }
                 if includeUsage { usageSent = true }
@@ -53,7 +60,7 @@ public struct OpenAIStreamEncoder: Sendable {
         }
         if chunk.isEmpty && chunk.extra.isEmpty { return }
         // A usage-only chunk (OpenAI's own last chunk): its usage goes out at the end, if asked.
-        if chunk.choices.isEmpty && chunk.usage != nil { return }
+        if chunk.choices.isEmpty && chunkUsage != nil { return }
         var writer = JSONWriter(capacity: 160 + chunk.choices.reduce(0) { $0 + ($1.content?.utf8.count ?? 0) + 64 })
         beginChunk(&writer)
         writer.beginArray()
@@ -131,7 +138,11 @@ public struct OpenAIStreamEncoder: Sendable {
     /// Whether `json` can be one `data:` line: an upstream may have split an event's JSON over
     /// several (each line break is then in the text read), which one line cannot carry.
     static func fitsOneLine(_ json: [UInt8]) -> Bool {
-        !json.contains { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
+        json.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return true }
+            return memchr(base, Int32(UInt8(ascii: "\n")), buffer.count) == nil
+                && memchr(base, Int32(UInt8(ascii: "\r")), buffer.count) == nil
+        }
     }
 
     static func event(_ json: [UInt8], into buffer: inout [UInt8]) {
