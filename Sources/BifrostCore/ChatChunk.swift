@@ -1,8 +1,12 @@
+import Synchronization
+
 /// One event of a streamed chat answer, in OpenAI's `chat.completion.chunk` terms.
 ///
 /// ``wire`` keeps the event as the provider sent it (an Anthropic stream's `ping` and
 /// `content_block_stop` too, with no typed content); a writer of the same format sends it as
 /// it came, with the typed fields applied if a plugin changed them (``typedViewChanged``).
+/// A decoder may leave the typed view to be read from ``wire`` when it is first asked for
+/// (``init(provider:model:usage:wire:typedView:)``): a stream that nothing reads is not decoded.
 ///
 /// ```swift
 /// let chunk = ChatChunk(id: "chatcmpl-1", provider: "mock", model: "echo", choices: [.init(content: "Hel")])
@@ -15,57 +19,70 @@ public struct ChatChunk: Sendable, Hashable {
 
     /// The completion id, the same for every chunk of one answer.
     public var id: String {
-        get { storage.fields.id }
+        get { storage.typed?.id ?? storage.readView().typed!.id }
         _modify { yield &self[typed: \.id] }
     }
 
     /// Creation time, seconds since the Unix epoch.
     public var created: Int {
-        get { storage.fields.created }
+        get { storage.typed?.created ?? storage.readView().typed!.created }
         _modify { yield &self[typed: \.created] }
     }
 
     /// The provider streaming the answer.
     public var provider: String {
         get { storage.fields.provider }
-        _modify { yield &self[untyped: \.provider] }
+        _modify {
+            makeUnique()
+            yield &storage.fields.provider
+        }
     }
 
     /// The model streaming the answer.
     public var model: String {
-        get { storage.fields.model }
+        get { storage.typed?.model ?? storage.readView().typed!.model }
         _modify { yield &self[typed: \.model] }
     }
 
     /// The deltas of this event.
     public var choices: [ChunkChoice] {
-        get { storage.fields.choices }
+        get { storage.typed?.choices ?? storage.readView().typed!.choices }
         _modify { yield &self[typed: \.choices] }
     }
 
     /// Token counts; providers send them on the last chunk when asked.
     public var usage: TokenUsage? {
         get { storage.fields.usage }
-        _modify { yield &self[typed: \.usage] }
+        _modify {
+            makeUnique()
+            storage.fields.typedViewChanged = true
+            yield &storage.fields.usage
+        }
     }
 
     /// The event's other top-level fields, in order (`system_fingerprint`, `service_tier`, …).
     public var extra: JSONObject {
-        get { storage.fields.extra }
+        get { storage.typed?.extra ?? storage.readView().typed!.extra }
         _modify { yield &self[typed: \.extra] }
     }
 
     /// The event as the provider sent it.
     public var wire: WireBody? {
         get { storage.fields.wire }
-        _modify { yield &self[untyped: \.wire] }
+        _modify {
+            makeUnique()
+            yield &storage.fields.wire
+        }
     }
 
     /// On the event that ends a stream, the whole answer it amounts to in the provider's
     /// format, for decoders that assemble it (Anthropic's: blocks, signatures, tool inputs).
     public var assembledWire: WireBody? {
         get { storage.fields.assembledWire }
-        _modify { yield &self[untyped: \.assembledWire] }
+        _modify {
+            makeUnique()
+            yield &storage.fields.assembledWire
+        }
     }
 
     /// Whether a typed field changed since the event was read.
@@ -77,65 +94,135 @@ public struct ChatChunk: Sendable, Hashable {
         extra: JSONObject = [:], wire: WireBody? = nil
     ) {
         storage = Storage(
-            Fields(
-                id: id, created: created, provider: provider, model: model, choices: choices, usage: usage, extra: extra,
-                wire: wire))
+            Fields(provider: provider, usage: usage, wire: wire),
+            typed: TypedFields(id: id, created: created, model: model, choices: choices, extra: extra), reader: nil)
+    }
+
+    /// Creates a chunk whose typed view is read from `wire` when it is first asked for.
+    ///
+    /// `typedView` is called at most once per chunk that is read (by whichever thread asks
+    /// first), with `wire`, `provider` and `model` (the model to name when the event names
+    /// none); its chunk's `id`, `created`, `model`, `choices` and `extra` become this one's.
+    /// `usage` is read by the decoder up front, since every stream writer asks for it.
+    ///
+    /// ```swift
+    /// let chunk = ChatChunk(provider: "openai", model: "gpt-4o", usage: nil, wire: wire) { wire, provider, model in
+    ///     ChatChunk(id: "c", provider: provider, model: model, wire: wire)
+    /// }
+    /// ```
+    public init(
+        provider: String, model: String, usage: TokenUsage?, wire: WireBody,
+        typedView: @escaping @Sendable (_ wire: WireBody, _ provider: String, _ model: String) -> ChatChunk
+    ) {
+        storage = Storage(
+            Fields(provider: provider, usage: usage, wire: wire), typed: nil,
+            reader: TypedViewReader(wire: wire, provider: provider, model: model, read: typedView))
     }
 
     /// Whether the chunk carries nothing for a client of another format (a `ping`, a block's end).
-    public var isEmpty: Bool { choices.isEmpty && usage == nil }
+    public var isEmpty: Bool { usage == nil && choices.isEmpty }
 
     public static func == (lhs: ChatChunk, rhs: ChatChunk) -> Bool {
-        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+        lhs.storage === rhs.storage
+            || (lhs.storage.fields == rhs.storage.fields && lhs.storage.typedView == rhs.storage.typedView)
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(storage.fields)
+        hasher.combine(storage.typedView)
     }
 
     /// A field of the typed view: changing it marks ``typedViewChanged``.
-    private subscript<Value>(typed field: WritableKeyPath<Fields, Value>) -> Value {
-        get { storage.fields[keyPath: field] }
+    private subscript<Value>(typed field: WritableKeyPath<TypedFields, Value>) -> Value {
+        get { storage.typedView[keyPath: field] }
         _modify {
             makeUnique()
+            if storage.typed == nil { storage.typed = storage.typedView }
             storage.fields.typedViewChanged = true
-            yield &storage.fields[keyPath: field]
-        }
-    }
-
-    /// Any other field.
-    private subscript<Value>(untyped field: WritableKeyPath<Fields, Value>) -> Value {
-        get { storage.fields[keyPath: field] }
-        _modify {
-            makeUnique()
-            yield &storage.fields[keyPath: field]
+            yield &storage.typed![keyPath: field]
         }
     }
 
     /// Gives this chunk a box of its own before a change.
     private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
     }
 
+    /// The fields every chunk has at hand.
     private struct Fields: Hashable {
-        var id: String
-        var created: Int
         var provider: String
-        var model: String
-        var choices: [ChunkChoice]
         var usage: TokenUsage?
-        var extra: JSONObject
         var wire: WireBody?
         var assembledWire: WireBody? = nil
         var typedViewChanged = false
     }
 
-    // Safe: a box is written only through the one chunk that holds it alone (a shared one is
-    // copied first), so no box is written while another thread can read it.
+    /// The fields a decoder may leave to be read from the wire.
+    private struct TypedFields: Hashable {
+        var id: String
+        var created: Int
+        var model: String
+        var choices: [ChunkChoice]
+        var extra: JSONObject
+    }
+
+    /// How a chunk's typed view is read from its wire, when it is first asked for.
+    private struct TypedViewReader: Sendable {
+        let wire: WireBody
+        let provider: String
+        let model: String
+        let read: @Sendable (WireBody, String, String) -> ChatChunk
+    }
+
+    // Safe: `fields` and `typed` are written only through the one chunk that holds the box
+    // alone (a shared one is copied first); the view read from the wire is published through
+    // `publishedViewCell`, an atomic that holds it (a box of its own, never written) once set.
     private final class Storage: @unchecked Sendable {
         var fields: Fields
+        /// The typed view, when it was given or changed; `nil` while it is still to be read.
+        var typed: TypedFields?
+        let reader: TypedViewReader?
+        private let publishedViewCell = Atomic<UnsafeRawPointer?>(nil)
 
-        init(_ fields: Fields) { self.fields = fields }
+        init(_ fields: Fields, typed: TypedFields?, reader: TypedViewReader?) {
+            self.fields = fields
+            self.typed = typed
+            self.reader = reader
+        }
+
+        convenience init(copying other: Storage) {
+            self.init(other.fields, typed: other.typed ?? other.publishedView?.typed, reader: other.reader)
+        }
+
+        deinit {
+            if let view = publishedViewCell.load(ordering: .acquiring) { Unmanaged<Storage>.fromOpaque(view).release() }
+        }
+
+        /// The typed view, as given, changed or read.
+        var typedView: TypedFields { typed ?? readView().typed! }
+
+        private var publishedView: Storage? {
+            publishedViewCell.load(ordering: .acquiring).map { Unmanaged<Storage>.fromOpaque($0).takeUnretainedValue() }
+        }
+
+        /// The box of the typed view read from the wire (its `typed` set), read by the first
+        /// to ask, and kept.
+        func readView() -> Storage {
+            if let published = publishedView { return published }
+            var view = reader.map { $0.read($0.wire, $0.provider, $0.model).storage } ?? Storage.empty
+            if view.typed == nil { view = Storage(view.fields, typed: view.typedView, reader: nil) }
+            let retained = Unmanaged.passRetained(view)
+            let (exchanged, original) = publishedViewCell.compareExchange(
+                expected: nil, desired: UnsafeRawPointer(retained.toOpaque()), ordering: .acquiringAndReleasing)
+            if exchanged { return view }
+            retained.release()
+            return Unmanaged<Storage>.fromOpaque(original!).takeUnretainedValue()
+        }
+
+        /// The view of a chunk with no reader: nothing typed.
+        private static let empty = Storage(
+            Fields(provider: "", usage: nil, wire: nil),
+            typed: TypedFields(id: "", created: 0, model: "", choices: [], extra: [:]), reader: nil)
     }
 }
 

@@ -237,6 +237,12 @@ public struct PluginChain: Sendable {
         entries.indices.contains { entered.contains($0) && hooks[$0].contains(.post) }
     }
 
+    /// Whether any of the plugins entered reads a stream's chunks: a ChunkHook, or a PostHook
+    /// (it sees the answer assembled from them).
+    func readsChunks(among entered: EnteredPlugins) -> Bool {
+        entries.indices.contains { entered.contains($0) && !hooks[$0].isDisjoint(with: [.post, .chunk]) }
+    }
+
     /// Runs PostHooks in reverse order over the plugins entered.
     func runPostHooks(_ outcome: inout ChatOutcome, entered: EnteredPlugins, context: RequestContext) {
         var clock = instruments?.startClock()

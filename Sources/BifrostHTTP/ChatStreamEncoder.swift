@@ -16,6 +16,13 @@ protocol ChatStreamEncoder: Sendable {
     mutating func fail(_ error: BifrostError, into buffer: inout ByteBuffer)
     /// The complete answer to send instead of a stream when it fails before its first chunk.
     func errorResponse(_ error: BifrostError, requestID: String) -> HTTPServerResponse
+    /// Whether it writes chunks from their typed view (a format other than the upstream's)
+    /// rather than as they came.
+    var readsTypedChunks: Bool { get }
+}
+
+extension ChatStreamEncoder {
+    var readsTypedChunks: Bool { true }
 }
 
 /// A streamed answer a route hands to ``HTTPHandler``, which writes it as chunks arrive.
@@ -70,13 +77,19 @@ protocol ByteStreamEncoder: Sendable {
     /// `error` as the format's clients name things (an error about the chat-shaped view names
     /// the field the client wrote).
     func clientFacing(_ error: BifrostError) -> BifrostError
+    /// Whether it writes chunks from their typed view rather than as they came.
+    static var readsTypedChunks: Bool { get }
 }
 
 extension ByteStreamEncoder {
     func clientFacing(_ error: BifrostError) -> BifrostError { error }
+    static var readsTypedChunks: Bool { true }
 }
 
-extension OpenAIStreamEncoder: ByteStreamEncoder {}
+extension OpenAIStreamEncoder: ByteStreamEncoder {
+    // An OpenAI chat upstream's chunks go out as they came.
+    static var readsTypedChunks: Bool { false }
+}
 
 extension ResponsesStreamEncoder: ByteStreamEncoder {
     func clientFacing(_ error: BifrostError) -> BifrostError {
@@ -118,4 +131,6 @@ struct OpenAIShapedStreamEncoder<Base: ByteStreamEncoder>: ChatStreamEncoder {
     func errorResponse(_ error: BifrostError, requestID: String) -> HTTPServerResponse {
         HTTPServerResponse(error: base.clientFacing(error), requestID: requestID)
     }
+
+    var readsTypedChunks: Bool { Base.readsTypedChunks }
 }

@@ -61,6 +61,7 @@ extension HTTPRouter {
         streamHeaders: HeaderFields = HeaderFields(), answer: (ChatResponse) -> HTTPServerResponse
     ) async -> HTTPAnswer {
         if request.isStreaming {
+            if encoder.readsTypedChunks { context.readsStreamedChunks = true }
             switch await bifrost.chatStreamResult(request, context: context) {
             case .success(let stream):
                 return .stream(

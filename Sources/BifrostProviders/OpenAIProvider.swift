@@ -96,7 +96,8 @@ public struct OpenAIProvider: Provider {
         }
         return try await upstream.stream(
             upstreamRequest(url: chatURL, body: try request.openAIUpstreamBody(stream: true), credentials: credentials),
-            decoder: OpenAIChunkDecoder(provider: name, model: request.model))
+            decoder: OpenAIChunkDecoder(
+                provider: name, model: request.model, readsTypedViewAsItGoes: context.readsStreamedChunks))
     }
 
     func upstreamRequest(url: UpstreamURL, body: [UInt8], credentials: ProviderCredentials) -> UpstreamRequest {

@@ -15,6 +15,9 @@ public struct OpenAIChunkDecoder: Sendable {
     public let provider: String
     /// The model used when a chunk names none.
     public let model: String
+    /// Whether each chunk's typed view is read as it is decoded, rather than when it is first
+    /// asked for (``RequestContext/readsStreamedChunks``).
+    public let readsTypedViewAsItGoes: Bool
     /// Whether `[DONE]` was seen.
     public private(set) var isFinished = false
     private var sawFinishReason = false
@@ -24,9 +27,10 @@ public struct OpenAIChunkDecoder: Sendable {
     /// ```swift
     /// let decoder = OpenAIChunkDecoder(provider: "groq", model: "llama-3.1-8b-instant")
     /// ```
-    public init(provider: String, model: String) {
+    public init(provider: String, model: String, readsTypedViewAsItGoes: Bool = true) {
         self.provider = provider
         self.model = model
+        self.readsTypedViewAsItGoes = readsTypedViewAsItGoes
     }
 
     /// Decodes one event: `[DONE]` finishes, a chunk object becomes a ``ChatChunk``.
@@ -40,23 +44,79 @@ public struct OpenAIChunkDecoder: Sendable {
             return []
         }
         let text = Array(data)
-        var fields = ChunkFields(model: model)
+        var scan = ChunkScan(model: model, readsTypedView: readsTypedViewAsItGoes)
         let isObject: Bool
         do {
-            isObject = try JSONCursor.walkObject(text) { cursor, key throws(JSONParseError) in try fields.read(key, &cursor) }
+            isObject = try JSONCursor.walkObject(text) { cursor, key throws(JSONParseError) in try scan.read(key, &cursor) }
         } catch {
             throw Self.malformed("chunk is not valid JSON: \(error)")
         }
         guard isObject else { throw Self.malformed("chunk must be a JSON object") }
-        if let error = fields.error { throw upstreamFailure(error, text: text) }
-        if let malformed = fields.malformed { throw Self.malformed(malformed) }
-        if fields.choices.contains(where: { $0.finishReason != nil }) { sawFinishReason = true }
-        return [
-            ChatChunk(
-                id: fields.id, created: fields.created, provider: provider, model: fields.model, choices: fields.choices,
-                usage: fields.usage, extra: JSONObject(readMembers: fields.extra),
-                wire: WireBody(format: .openAIChat, objectText: text))
-        ]
+        if let error = scan.error { throw upstreamFailure(error, text: text) }
+        if let malformed = scan.malformed { throw Self.malformed(malformed) }
+        if scan.finishes { sawFinishReason = true }
+        let wire = WireBody(format: .openAIChat, objectText: text)
+        guard let fields = scan.typed else {
+            return [ChatChunk(provider: provider, model: model, usage: scan.usage, wire: wire, typedView: Self.typedView)]
+        }
+        return [fields.chunk(provider: provider, usage: scan.usage, wire: wire)]
+    }
+
+    /// The typed view of a chunk `decode(data:)` accepted, read when a hook, the assembly or a
+    /// writer of another format first asks for it.
+    private static func typedView(of wire: WireBody, provider: String, model: String) -> ChatChunk {
+        var fields = ChunkFields(model: model)
+        _ = try? JSONCursor.walkObject(wire.bytes ?? []) { cursor, key throws(JSONParseError) in
+            try fields.read(key, &cursor)
+        }
+        return fields.chunk(provider: provider, usage: nil, wire: wire)
+    }
+
+    /// What `decode(data:)` reads of every chunk: its usage (every stream writer asks for it),
+    /// whether a choice finished, what ends the stream (an error, or a shape the typed view
+    /// cannot read), and the typed view itself when it is read as the chunk is decoded.
+    private struct ChunkScan {
+        var usage: TokenUsage?
+        var finishes = false
+        var error: JSONValue?
+        /// What is wrong with a chunk that is valid JSON.
+        var malformed: String?
+        /// The typed view, when it is read now.
+        var typed: ChunkFields?
+
+        init(model: String, readsTypedView: Bool) {
+            if readsTypedView { typed = ChunkFields(model: model) }
+        }
+
+        mutating func read(_ key: JSONCursor.Key, _ cursor: inout JSONCursor) throws(JSONParseError) {
+            switch key {
+            case "usage": usage = try cursor.value().objectValue.map(TokenUsage.init(openAIObject:))
+            case "error": error = try cursor.value()
+            case "choices":
+                guard cursor.isArray() else {
+                    if try cursor.value() != .null { malformed = malformed ?? "'choices' must be an array" }
+                    return
+                }
+                if typed != nil {
+                    try typed!.readChoices(&cursor)
+                    if let position = typed!.notAnObject { malformed = malformed ?? "choices[\(position)] must be an object" }
+                    finishes = typed!.choices.contains { $0.finishReason != nil }
+                    return
+                }
+                try cursor.elements { cursor, position throws(JSONParseError) in
+                    let isObject = try cursor.members { cursor, key throws(JSONParseError) in
+                        if key == "finish_reason" {
+                            if case .string = try cursor.value() { finishes = true }
+                        } else {
+                            try cursor.skip()
+                        }
+                    }
+                    if !isObject { malformed = malformed ?? "choices[\(position)] must be an object" }
+                }
+            default:
+                if typed != nil { try typed!.read(key, &cursor) } else { try cursor.skip() }
+            }
+        }
     }
 
     /// The typed fields of one `chat.completion.chunk`, read member by member from its text
@@ -66,42 +126,46 @@ public struct OpenAIChunkDecoder: Sendable {
         var created = 0
         var model: String
         var choices: [ChunkChoice] = []
-        var usage: TokenUsage?
         var extra: [JSONObject.Member] = []
-        var error: JSONValue?
-        /// What is wrong with a chunk that is valid JSON.
-        var malformed: String?
+        /// The first choice that is not an object.
+        var notAnObject: Int?
 
         init(model: String) { self.model = model }
 
+        func chunk(provider: String, usage: TokenUsage?, wire: WireBody) -> ChatChunk {
+            ChatChunk(
+                id: id, created: created, provider: provider, model: model, choices: choices, usage: usage,
+                extra: JSONObject(readMembers: extra), wire: wire)
+        }
+
+        /// A member other than `usage` and `error` (the scan reads those).
         mutating func read(_ key: JSONCursor.Key, _ cursor: inout JSONCursor) throws(JSONParseError) {
             switch key {
             case "id": id = try cursor.value().stringValue ?? ""
-            case "object": try cursor.skip()
+            case "object", "usage", "error": try cursor.skip()
             case "created": created = try cursor.value().intValue ?? 0
             case "model": if let named = try cursor.value().stringValue { model = named }
-            case "usage": usage = try cursor.value().objectValue.map(TokenUsage.init(openAIObject:))
-            case "error": error = try cursor.value()
             case "choices":
-                choices = []
-                guard cursor.isArray() else {
-                    if try cursor.value() != .null { malformed = malformed ?? "'choices' must be an array" }
+                if cursor.isArray() { try readChoices(&cursor) } else { try cursor.skip() }
+            default: extra.append(JSONObject.Member(key: key.string, value: try cursor.value()))
+            }
+        }
+
+        /// The elements of `choices`, an array.
+        mutating func readChoices(_ cursor: inout JSONCursor) throws(JSONParseError) {
+            choices = []
+            try cursor.elements { cursor, position throws(JSONParseError) in
+                var choice = ChunkChoice(index: position)
+                var choiceExtra: [JSONObject.Member] = []
+                let isObject = try cursor.members { cursor, key throws(JSONParseError) in
+                    try Self.read(key, &cursor, into: &choice, extra: &choiceExtra)
+                }
+                guard isObject else {
+                    notAnObject = notAnObject ?? position
                     return
                 }
-                try cursor.elements { cursor, position throws(JSONParseError) in
-                    var choice = ChunkChoice(index: position)
-                    var choiceExtra: [JSONObject.Member] = []
-                    let isObject = try cursor.members { cursor, key throws(JSONParseError) in
-                        try Self.read(key, &cursor, into: &choice, extra: &choiceExtra)
-                    }
-                    guard isObject else {
-                        malformed = malformed ?? "choices[\(position)] must be an object"
-                        return
-                    }
-                    choice.choiceExtra = JSONObject(readMembers: choiceExtra)
-                    choices.append(choice)
-                }
-            default: extra.append(JSONObject.Member(key: key.string, value: try cursor.value()))
+                choice.choiceExtra = JSONObject(readMembers: choiceExtra)
+                choices.append(choice)
             }
         }
 
