@@ -175,14 +175,14 @@ public struct ChatChunk: Sendable, Hashable {
     }
 
     // Safe: `fields` and `typed` are written only through the one chunk that holds the box
-    // alone (a shared one is copied first); the view read from the wire is published through
-    // `publishedViewCell`, an atomic that holds it (a box of its own, never written) once set.
+    // alone (a shared one is copied first); the view read from the wire is published once,
+    // through an atomic, in a box of its own that is never written.
     private final class Storage: @unchecked Sendable {
         var fields: Fields
         /// The typed view, when it was given or changed; `nil` while it is still to be read.
         var typed: TypedFields?
         let reader: TypedViewReader?
-        private let publishedViewCell = Atomic<UnsafeRawPointer?>(nil)
+        private let publishedView = AtomicLazyReference<Storage>()
 
         init(_ fields: Fields, typed: TypedFields?, reader: TypedViewReader?) {
             self.fields = fields
@@ -191,32 +191,19 @@ public struct ChatChunk: Sendable, Hashable {
         }
 
         convenience init(copying other: Storage) {
-            self.init(other.fields, typed: other.typed ?? other.publishedView?.typed, reader: other.reader)
-        }
-
-        deinit {
-            if let view = publishedViewCell.load(ordering: .acquiring) { Unmanaged<Storage>.fromOpaque(view).release() }
+            self.init(other.fields, typed: other.typed ?? other.publishedView.load()?.typed, reader: other.reader)
         }
 
         /// The typed view, as given, changed or read.
         var typedView: TypedFields { typed ?? readView().typed! }
 
-        private var publishedView: Storage? {
-            publishedViewCell.load(ordering: .acquiring).map { Unmanaged<Storage>.fromOpaque($0).takeUnretainedValue() }
-        }
-
         /// The box of the typed view read from the wire (its `typed` set), read by the first
         /// to ask, and kept.
         func readView() -> Storage {
-            if let published = publishedView { return published }
+            if let published = publishedView.load() { return published }
             var view = reader.map { $0.read($0.wire, $0.provider, $0.model).storage } ?? Storage.empty
             if view.typed == nil { view = Storage(view.fields, typed: view.typedView, reader: nil) }
-            let retained = Unmanaged.passRetained(view)
-            let (exchanged, original) = publishedViewCell.compareExchange(
-                expected: nil, desired: UnsafeRawPointer(retained.toOpaque()), ordering: .acquiringAndReleasing)
-            if exchanged { return view }
-            retained.release()
-            return Unmanaged<Storage>.fromOpaque(original!).takeUnretainedValue()
+            return publishedView.storeIfNil(view)
         }
 
         /// The view of a chunk with no reader: nothing typed.

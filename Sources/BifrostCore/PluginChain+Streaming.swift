@@ -32,7 +32,7 @@ extension PluginChain {
         case .failure(let error)?:
             return await finishEarly(error, entered: entered, context: context)
         case nil:
-            if readsChunks(among: entered) { context.readsStreamedChunks = true }
+            if readsChunks(among: entered) { context.readsTypedAnswer = true }
             switch await dispatch(request, context) {
             case .success(let stream): upstream = stream
             case .failure(let error): return await finishEarly(error, entered: entered, context: context)

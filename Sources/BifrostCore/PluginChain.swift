@@ -92,6 +92,7 @@ public struct PluginChain: Sendable {
         if let shortCircuit {
             outcome = shortCircuit
         } else {
+            if hasPostHooks(among: entered) { context.readsTypedAnswer = true }
             outcome = await dispatch(request, context)
         }
         runPostHooks(&outcome, entered: entered, context: context)

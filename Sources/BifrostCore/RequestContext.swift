@@ -40,8 +40,8 @@ public final class RequestContext: Sendable {
     private let hasResponseHeaders = Atomic<Bool>(false)
     /// Whether a hook queued host operations; most requests have none.
     private let hasDeferredOperations = Atomic<Bool>(false)
-    /// Whether a plugin entered reads a stream's chunks (``readsStreamedChunks``).
-    private let streamedChunksRead = Atomic<Bool>(false)
+    /// Whether something reads the answer's typed view (``readsTypedAnswer``).
+    private let typedAnswerRead = Atomic<Bool>(false)
     /// Set once, lock-free, when the request starts on a chain.
     private let servingChain = AtomicLazyReference<ChainGenerationTag>()
 
@@ -60,13 +60,13 @@ public final class RequestContext: Sendable {
         self.state = LockedValue(State())
     }
 
-    /// Whether something reads the typed view of the answer's streamed chunks: a plugin
-    /// entered (a ChunkHook, or a PostHook that sees the assembled answer) or the writer of
-    /// another wire format. Set before the dispatch, so a stream decoder reads each chunk's
-    /// typed view as it goes instead of leaving it for the first to ask.
-    public var readsStreamedChunks: Bool {
-        get { streamedChunksRead.load(ordering: .relaxed) }
-        set { streamedChunksRead.store(newValue, ordering: .relaxed) }
+    /// Whether something reads the typed view of the answer (whole, or its streamed chunks):
+    /// a plugin entered (a PostHook, or a ChunkHook) or the writer of another wire format.
+    /// Set before the dispatch, so a decoder reads the typed view as it goes instead of
+    /// leaving it in the wire for the first to ask.
+    public var readsTypedAnswer: Bool {
+        get { typedAnswerRead.load(ordering: .relaxed) }
+        set { typedAnswerRead.store(newValue, ordering: .relaxed) }
     }
 
     /// A value by key; setting `nil` removes it.

@@ -16,13 +16,13 @@ protocol ChatStreamEncoder: Sendable {
     mutating func fail(_ error: BifrostError, into buffer: inout ByteBuffer)
     /// The complete answer to send instead of a stream when it fails before its first chunk.
     func errorResponse(_ error: BifrostError, requestID: String) -> HTTPServerResponse
-    /// Whether it writes chunks from their typed view (a format other than the upstream's)
-    /// rather than as they came.
-    var readsTypedChunks: Bool { get }
+    /// Whether its format's answers, whole or streamed, are written from their typed view (a
+    /// format other than an OpenAI chat upstream's) rather than as they came.
+    var readsTypedView: Bool { get }
 }
 
 extension ChatStreamEncoder {
-    var readsTypedChunks: Bool { true }
+    var readsTypedView: Bool { true }
 }
 
 /// A streamed answer a route hands to ``HTTPHandler``, which writes it as chunks arrive.
@@ -78,17 +78,17 @@ protocol ByteStreamEncoder: Sendable {
     /// the field the client wrote).
     func clientFacing(_ error: BifrostError) -> BifrostError
     /// Whether it writes chunks from their typed view rather than as they came.
-    static var readsTypedChunks: Bool { get }
+    static var readsTypedView: Bool { get }
 }
 
 extension ByteStreamEncoder {
     func clientFacing(_ error: BifrostError) -> BifrostError { error }
-    static var readsTypedChunks: Bool { true }
+    static var readsTypedView: Bool { true }
 }
 
 extension OpenAIStreamEncoder: ByteStreamEncoder {
     // An OpenAI chat upstream's chunks go out as they came.
-    static var readsTypedChunks: Bool { false }
+    static var readsTypedView: Bool { false }
 }
 
 extension ResponsesStreamEncoder: ByteStreamEncoder {
@@ -132,5 +132,5 @@ struct OpenAIShapedStreamEncoder<Base: ByteStreamEncoder>: ChatStreamEncoder {
         HTTPServerResponse(error: base.clientFacing(error), requestID: requestID)
     }
 
-    var readsTypedChunks: Bool { Base.readsTypedChunks }
+    var readsTypedView: Bool { Base.readsTypedView }
 }

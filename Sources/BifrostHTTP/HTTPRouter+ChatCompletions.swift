@@ -60,8 +60,8 @@ extension HTTPRouter {
         _ request: ChatRequest, context: RequestContext, route: String, encoder: some ChatStreamEncoder,
         streamHeaders: HeaderFields = HeaderFields(), answer: (ChatResponse) -> HTTPServerResponse
     ) async -> HTTPAnswer {
+        if encoder.readsTypedView { context.readsTypedAnswer = true }
         if request.isStreaming {
-            if encoder.readsTypedChunks { context.readsStreamedChunks = true }
             switch await bifrost.chatStreamResult(request, context: context) {
             case .success(let stream):
                 return .stream(

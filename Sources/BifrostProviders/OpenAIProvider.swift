@@ -72,7 +72,8 @@ public struct OpenAIProvider: Provider {
         let response = try await upstream.send(outgoing)
         var answer: ChatResponse
         do {
-            answer = try ChatResponse(openAIJSON: response.body, provider: name)
+            answer = try ChatResponse(
+                openAIJSON: response.body, provider: name, readsTypedViewAsItGoes: context.readsTypedAnswer)
         } catch {
             throw upstream.classify(error, request: outgoing, started: .now)
         }
@@ -97,7 +98,7 @@ public struct OpenAIProvider: Provider {
         return try await upstream.stream(
             upstreamRequest(url: chatURL, body: try request.openAIUpstreamBody(stream: true), credentials: credentials),
             decoder: OpenAIChunkDecoder(
-                provider: name, model: request.model, readsTypedViewAsItGoes: context.readsStreamedChunks))
+                provider: name, model: request.model, readsTypedViewAsItGoes: context.readsTypedAnswer))
     }
 
     func upstreamRequest(url: UpstreamURL, body: [UInt8], credentials: ProviderCredentials) -> UpstreamRequest {

@@ -65,23 +65,82 @@ extension ChatResponse {
     /// ``ChatChoice/extra`` (the message) or ``ChatChoice/choiceExtra`` (the choice), and the
     /// whole text in ``wire``. The text is read member by member (``JSONCursor``): only the
     /// members the typed view does not hold become trees, and the object is parsed only if a
-    /// reader asks for ``WireBody/object``. Failures are errors with status 502: the text came
-    /// from somewhere other than the client.
-    public init(openAIJSON bytes: some Collection<UInt8>, provider: String) throws(BifrostError) {
+    /// reader asks for ``WireBody/object``. Unless `readsTypedViewAsItGoes`, only the model and
+    /// `created` are read now and the shape of `choices` checked; the rest of the typed view is read when
+    /// first asked for (``RequestContext/readsTypedAnswer`` says whether anything will).
+    /// Failures are errors with status 502: the text came from somewhere other than the client.
+    public init(openAIJSON bytes: some Collection<UInt8>, provider: String, readsTypedViewAsItGoes: Bool = true)
+        throws(BifrostError)
+    {
         let text = Array(bytes)
-        var fields = ResponseFields()
-        let isObject: Bool
-        do {
-            isObject = try JSONCursor.walkObject(text) { cursor, key throws(JSONParseError) in try fields.read(key, &cursor) }
-        } catch {
-            throw Self.malformed("not valid JSON: \(error)")
+        guard readsTypedViewAsItGoes else {
+            var scan = ResponseScan()
+            try Self.walk(text) { cursor, key throws(JSONParseError) in try scan.read(key, &cursor) }
+            if let problem = scan.choicesProblem { throw Self.malformed(problem) }
+            self.init(
+                provider: provider, model: scan.model, created: scan.created,
+                wire: WireBody(format: .openAIChat, objectText: text), typedView: Self.typedView)
+            return
         }
-        guard isObject else { throw Self.malformed("expected a JSON object") }
+        var fields = ResponseFields()
+        try Self.walk(text) { cursor, key throws(JSONParseError) in try fields.read(key, &cursor) }
         if let problem = fields.choicesProblem { throw Self.malformed(problem) }
         self.init(
             id: fields.id, created: fields.created, provider: provider, model: fields.model, choices: fields.choices,
             usage: TokenUsage(openAIObject: fields.usage), extra: JSONObject(readMembers: fields.extra),
             wire: WireBody(format: .openAIChat, objectText: text))
+    }
+
+    /// Reads the members of `text`, a JSON object.
+    private static func walk(_ text: [UInt8], _ read: (inout JSONCursor, JSONCursor.Key) throws(JSONParseError) -> Void)
+        throws(BifrostError)
+    {
+        let isObject: Bool
+        do {
+            isObject = try JSONCursor.walkObject(text, read)
+        } catch {
+            throw Self.malformed("not valid JSON: \(error)")
+        }
+        guard isObject else { throw Self.malformed("expected a JSON object") }
+    }
+
+    /// The typed view of an answer read with its view left in the wire, when first asked for.
+    private static func typedView(of wire: WireBody, provider: String) -> ChatResponse {
+        (try? ChatResponse(openAIJSON: wire.bytes ?? [], provider: provider)) ?? ChatResponse(provider: provider, model: "")
+    }
+
+    /// What is read of an answer whose typed view is left in the wire: its model, `created`, and whether
+    /// `choices` has the shape the typed view reads (the checks of ``ResponseFields``).
+    private struct ResponseScan {
+        var model = ""
+        var created = 0
+        var choicesProblem: String? = "'choices' must be an array"
+
+        mutating func read(_ key: JSONCursor.Key, _ cursor: inout JSONCursor) throws(JSONParseError) {
+            switch key {
+            case "model": model = try cursor.value().stringValue ?? ""
+            case "created": created = try cursor.value().intValue ?? 0
+            case "choices":
+                guard cursor.isArray() else {
+                    choicesProblem = "'choices' must be an array"
+                    return
+                }
+                choicesProblem = nil
+                try cursor.elements { cursor, position throws(JSONParseError) in
+                    guard choicesProblem == nil else { return }
+                    var messageIsObject = false
+                    let isObject = try cursor.members { cursor, key throws(JSONParseError) in
+                        if key == "message" {
+                            messageIsObject = try cursor.members { cursor, _ throws(JSONParseError) in try cursor.skip() }
+                        } else {
+                            try cursor.skip()
+                        }
+                    }
+                    if !isObject || !messageIsObject { choicesProblem = "choices[\(position)].message must be an object" }
+                }
+            default: try cursor.skip()
+            }
+        }
     }
 
     /// The typed fields of one `chat.completion`, read member by member from its text, and

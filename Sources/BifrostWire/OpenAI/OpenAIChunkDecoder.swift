@@ -16,7 +16,7 @@ public struct OpenAIChunkDecoder: Sendable {
     /// The model used when a chunk names none.
     public let model: String
     /// Whether each chunk's typed view is read as it is decoded, rather than when it is first
-    /// asked for (``RequestContext/readsStreamedChunks``).
+    /// asked for (``RequestContext/readsTypedAnswer``).
     public let readsTypedViewAsItGoes: Bool
     /// Whether `[DONE]` was seen.
     public private(set) var isFinished = false

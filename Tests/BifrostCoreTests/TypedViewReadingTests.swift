@@ -89,7 +89,82 @@ struct ChatChunkTypedViewTests {
         let chain = PluginChain([ChainEntry(ScriptedPlugin("p", log: HookLog(), hooks: hooks))])
         let noted = LockedValue<Bool?>(nil)
         _ = await chain.runStream(echoRequest(), context: RequestContext()) { _, context in
-            noted.withLock { $0 = context.readsStreamedChunks }
+            noted.withLock { $0 = context.readsTypedAnswer }
+            return .failure(BifrostError(status: 503, type: "test", message: "no upstream"))
+        }
+        #expect(noted.withLock { $0 } == reads)
+    }
+}
+
+@Suite("a whole answer's typed view, read as it is decoded or when first asked for")
+struct ChatResponseTypedViewTests {
+    static let answers = [
+        #"{"id":"chatcmpl-1","object":"chat.completion","created":7,"model":"gpt-4o-2024","choices":[{"index":0,"message":{"role":"assistant","content":"Hi","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10,"prompt_tokens_details":{"cached_tokens":4}},"service_tier":"default","system_fingerprint":"fp_1"}"#,
+        #"{"id":"chatcmpl-2","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}"#,
+        #"{"id":"chatcmpl-3","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":0,"total_tokens":1}}"#,
+    ]
+
+    func decode(_ text: String, asItGoes: Bool) throws -> ChatResponse {
+        try ChatResponse(openAIJSON: Array(text.utf8), provider: "openai", readsTypedViewAsItGoes: asItGoes)
+    }
+
+    @Test("the view read later is the view read as it goes", arguments: answers)
+    func bothWaysReadTheSameView(text: String) throws {
+        let later = try decode(text, asItGoes: false)
+        let now = try decode(text, asItGoes: true)
+        #expect(later.model == now.model && later.created == now.created && later.provider == "openai")
+        #expect(later.id == now.id && later.choices == now.choices && later.usage == now.usage && later.extra == now.extra)
+        #expect(later == now && later.hashValue == now.hashValue)
+        #expect(!later.typedViewChanged && later.openAIJSON() == Array(text.utf8), "it goes out as it came")
+    }
+
+    @Test(
+        "an answer the typed view cannot read fails either way",
+        arguments: [
+            (#"{"id":"c"}"#, "'choices' must be an array"),
+            (#"{"id":"c","choices":{}}"#, "'choices' must be an array"),
+            (#"{"id":"c","choices":[{"index":0,"message":"Hi"}]}"#, "choices[0].message must be an object"),
+            (#"{"id":"c","choices":[{"index":0}]}"#, "choices[0].message must be an object"),
+            (#"{"id":"c","choices":[]"#, "not valid JSON"),
+            (#"[]"#, "expected a JSON object"),
+        ], [false, true])
+    func malformedAnswersFail(malformed: (text: String, reason: String), asItGoes: Bool) {
+        #expect {
+            _ = try decode(malformed.text, asItGoes: asItGoes)
+        } throws: { error in
+            (error as? BifrostError).map { $0.status == 502 && $0.message.contains(malformed.reason) } == true
+        }
+    }
+
+    @Test func changingACopyReadsTheViewAndWritesItAgain() throws {
+        let original = try decode(Self.answers[0], asItGoes: false)
+        var copy = original
+        copy.headers["x-bifrost-cache"] = "miss"
+        #expect(!copy.typedViewChanged, "headers are not part of the answer's body")
+        copy.choices[0].content = "Bye"
+        #expect(copy.typedViewChanged && copy.id == "chatcmpl-1" && copy.usage.cachedPromptTokens == 4)
+        let written = String(decoding: copy.openAIJSON(), as: UTF8.self)
+        #expect(written.contains(#""content":"Bye""#) && written.contains(#""system_fingerprint":"fp_1""#))
+        #expect(!original.typedViewChanged && original.choices[0].content == "Hi" && original.headers.isEmpty)
+    }
+
+    @Test func tasksReadingOneAnswerAtOnceSeeOneView() async throws {
+        let answer = try decode(Self.answers[1], asItGoes: false)
+        let seen = await withTaskGroup(of: [ToolCall].self) { group in
+            for _ in 0..<8 { group.addTask { answer.choices.first?.toolCalls ?? [] } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(seen.count == 8 && seen.allSatisfy { $0 == [ToolCall(id: "call_1", name: "f", arguments: "{}")] })
+    }
+
+    @Test(
+        "the chain asks for the view as it goes when a plugin entered has a PostHook",
+        arguments: [(PluginHooks.pre, false), (PluginHooks([.pre, .post]), true)])
+    func theChainNotesWhoReadsTheAnswer(hooks: PluginHooks, reads: Bool) async {
+        let chain = PluginChain([ChainEntry(ScriptedPlugin("p", log: HookLog(), hooks: hooks))])
+        let noted = LockedValue<Bool?>(nil)
+        _ = await chain.run(echoRequest(), context: RequestContext()) { _, context in
+            noted.withLock { $0 = context.readsTypedAnswer }
             return .failure(BifrostError(status: 503, type: "test", message: "no upstream"))
         }
         #expect(noted.withLock { $0 } == reads)
