@@ -1,5 +1,3 @@
-import Synchronization
-
 /// One event of a streamed chat answer, in OpenAI's `chat.completion.chunk` terms.
 ///
 /// ``wire`` keeps the event as the provider sent it (an Anthropic stream's `ping` and
@@ -12,88 +10,72 @@ import Synchronization
 /// let chunk = ChatChunk(id: "chatcmpl-1", provider: "mock", model: "echo", choices: [.init(content: "Hel")])
 /// ```
 public struct ChatChunk: Sendable, Hashable {
-    // A chunk is copied at every stage a stream passes (buffers, hooks, the assembly, the
-    // writer): its fields live in one shared box, so a copy costs one retain, and a change
-    // copies the box first when another chunk shares it.
-    private var storage: Storage
+    private var storage: TypedViewStorage<ChatChunk>
 
     /// The completion id, the same for every chunk of one answer.
     public var id: String {
         get { storage.typed?.id ?? storage.readView().typed!.id }
-        _modify { yield &self[typed: \.id] }
+        _modify { yield &TypedViewStorage.unique(&storage).changingTypedView.id }
     }
 
     /// Creation time, seconds since the Unix epoch.
     public var created: Int {
         get { storage.typed?.created ?? storage.readView().typed!.created }
-        _modify { yield &self[typed: \.created] }
+        _modify { yield &TypedViewStorage.unique(&storage).changingTypedView.created }
     }
 
     /// The provider streaming the answer.
     public var provider: String {
         get { storage.fields.provider }
-        _modify {
-            makeUnique()
-            yield &storage.fields.provider
-        }
+        _modify { yield &TypedViewStorage.unique(&storage).fields.provider }
     }
 
     /// The model streaming the answer.
     public var model: String {
         get { storage.typed?.model ?? storage.readView().typed!.model }
-        _modify { yield &self[typed: \.model] }
+        _modify { yield &TypedViewStorage.unique(&storage).changingTypedView.model }
     }
 
     /// The deltas of this event.
     public var choices: [ChunkChoice] {
         get { storage.typed?.choices ?? storage.readView().typed!.choices }
-        _modify { yield &self[typed: \.choices] }
+        _modify { yield &TypedViewStorage.unique(&storage).changingTypedView.choices }
     }
 
     /// Token counts; providers send them on the last chunk when asked.
     public var usage: TokenUsage? {
         get { storage.fields.usage }
-        _modify {
-            makeUnique()
-            storage.fields.typedViewChanged = true
-            yield &storage.fields.usage
-        }
+        _modify { yield &TypedViewStorage.unique(&storage).changingFields.usage }
     }
 
     /// The event's other top-level fields, in order (`system_fingerprint`, `service_tier`, …).
     public var extra: JSONObject {
         get { storage.typed?.extra ?? storage.readView().typed!.extra }
-        _modify { yield &self[typed: \.extra] }
+        _modify { yield &TypedViewStorage.unique(&storage).changingTypedView.extra }
     }
 
     /// The event as the provider sent it.
     public var wire: WireBody? {
         get { storage.fields.wire }
-        _modify {
-            makeUnique()
-            yield &storage.fields.wire
-        }
+        _modify { yield &TypedViewStorage.unique(&storage).fields.wire }
     }
 
     /// On the event that ends a stream, the whole answer it amounts to in the provider's
     /// format, for decoders that assemble it (Anthropic's: blocks, signatures, tool inputs).
     public var assembledWire: WireBody? {
         get { storage.fields.assembledWire }
-        _modify {
-            makeUnique()
-            yield &storage.fields.assembledWire
-        }
+        _modify { yield &TypedViewStorage.unique(&storage).fields.assembledWire }
     }
 
     /// Whether a typed field changed since the event was read.
-    public var typedViewChanged: Bool { storage.fields.typedViewChanged }
+    public var typedViewChanged: Bool { storage.typedViewChanged }
 
     /// Creates a chunk.
     public init(
         id: String, created: Int = 0, provider: String, model: String, choices: [ChunkChoice] = [], usage: TokenUsage? = nil,
         extra: JSONObject = [:], wire: WireBody? = nil
     ) {
-        storage = Storage(
+        storage = TypedViewStorage(
             Fields(provider: provider, usage: usage, wire: wire),
             typed: TypedFields(id: id, created: created, model: model, choices: choices, extra: extra), reader: nil)
     }
@@ -114,7 +96,7 @@ public struct ChatChunk: Sendable, Hashable {
         provider: String, model: String, usage: TokenUsage?, wire: WireBody,
         typedView: @escaping @Sendable (_ wire: WireBody, _ provider: String, _ model: String) -> ChatChunk
     ) {
-        storage = Storage(
+        storage = TypedViewStorage(
             Fields(provider: provider, usage: usage, wire: wire), typed: nil,
             reader: TypedViewReader(wire: wire, provider: provider, model: model, read: typedView))
     }
@@ -122,43 +104,22 @@ public struct ChatChunk: Sendable, Hashable {
     /// Whether the chunk carries nothing for a client of another format (a `ping`, a block's end).
     public var isEmpty: Bool { usage == nil && choices.isEmpty }
 
-    public static func == (lhs: ChatChunk, rhs: ChatChunk) -> Bool {
-        lhs.storage === rhs.storage
-            || (lhs.storage.fields == rhs.storage.fields && lhs.storage.typedView == rhs.storage.typedView)
-    }
+    public static func == (lhs: ChatChunk, rhs: ChatChunk) -> Bool { lhs.storage == rhs.storage }
 
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(storage.fields)
-        hasher.combine(storage.typedView)
-    }
+    public func hash(into hasher: inout Hasher) { hasher.combine(storage) }
+}
 
-    /// A field of the typed view: changing it marks ``typedViewChanged``.
-    private subscript<Value>(typed field: WritableKeyPath<TypedFields, Value>) -> Value {
-        get { storage.typedView[keyPath: field] }
-        _modify {
-            makeUnique()
-            if storage.typed == nil { storage.typed = storage.typedView }
-            storage.fields.typedViewChanged = true
-            yield &storage.typed![keyPath: field]
-        }
-    }
-
-    /// Gives this chunk a box of its own before a change.
-    private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
-    }
-
+extension ChatChunk: TypedViewReading {
     /// The fields every chunk has at hand.
-    private struct Fields: Hashable {
+    struct Fields: Hashable {
         var provider: String
         var usage: TokenUsage?
         var wire: WireBody?
         var assembledWire: WireBody? = nil
-        var typedViewChanged = false
     }
 
-    /// The fields a decoder may leave to be read from the wire.
-    private struct TypedFields: Hashable {
+    /// The fields a decoder may leave in the wire.
+    struct TypedFields: Hashable {
         var id: String
         var created: Int
         var model: String
@@ -166,50 +127,16 @@ public struct ChatChunk: Sendable, Hashable {
         var extra: JSONObject
     }
 
-    /// How a chunk's typed view is read from its wire, when it is first asked for.
-    private struct TypedViewReader: Sendable {
+    /// How a chunk's typed view is read from its wire.
+    struct TypedViewReader: Sendable {
         let wire: WireBody
         let provider: String
         let model: String
         let read: @Sendable (WireBody, String, String) -> ChatChunk
     }
 
-    // Safe: `fields` and `typed` are written only through the one chunk that holds the box
-    // alone (a shared one is copied first); the view read from the wire is published once,
-    // through an atomic, in a box of its own that is never written.
-    private final class Storage: @unchecked Sendable {
-        var fields: Fields
-        /// The typed view, when it was given or changed; `nil` while it is still to be read.
-        var typed: TypedFields?
-        let reader: TypedViewReader?
-        private let publishedView = AtomicLazyReference<Storage>()
-
-        init(_ fields: Fields, typed: TypedFields?, reader: TypedViewReader?) {
-            self.fields = fields
-            self.typed = typed
-            self.reader = reader
-        }
-
-        convenience init(copying other: Storage) {
-            self.init(other.fields, typed: other.typed ?? other.publishedView.load()?.typed, reader: other.reader)
-        }
-
-        /// The typed view, as given, changed or read.
-        var typedView: TypedFields { typed ?? readView().typed! }
-
-        /// The box of the typed view read from the wire (its `typed` set), read by the first
-        /// to ask, and kept.
-        func readView() -> Storage {
-            if let published = publishedView.load() { return published }
-            var view = reader.map { $0.read($0.wire, $0.provider, $0.model).storage } ?? Storage.empty
-            if view.typed == nil { view = Storage(view.fields, typed: view.typedView, reader: nil) }
-            return publishedView.storeIfNil(view)
-        }
-
-        /// The view of a chunk with no reader: nothing typed.
-        private static let empty = Storage(
-            Fields(provider: "", usage: nil, wire: nil),
-            typed: TypedFields(id: "", created: 0, model: "", choices: [], extra: [:]), reader: nil)
+    static func readTypedView(_ reader: TypedViewReader) -> TypedViewStorage<ChatChunk> {
+        reader.read(reader.wire, reader.provider, reader.model).storage
     }
 }
 

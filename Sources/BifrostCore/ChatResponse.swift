@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A chat completion answer, from a provider or from a plugin that answered itself.
 ///
 /// The typed fields are OpenAI-shaped; ``extra`` keeps the answer's other top-level fields
@@ -12,85 +10,65 @@ import Synchronization
 /// let response = ChatResponse(provider: "mock", model: "echo", choices: [.init(content: "Hello")])
 /// ```
 public struct ChatResponse: Sendable, Hashable {
-    // An answer is copied at every stage it passes (the chain, the outcome, the writer): its
-    // fields live in one shared box, so a copy costs one retain, and a change copies the box
-    // first when another answer shares it.
-    private var storage: Storage
+    private var storage: TypedViewStorage<ChatResponse>
 
     /// The completion id, e.g. `chatcmpl-…`.
     public var id: String {
         get { storage.typed?.id ?? storage.readView().typed!.id }
-        _modify { yield &self[typed: \.id] }
+        _modify { yield &TypedViewStorage.unique(&storage).changingTypedView.id }
     }
 
     /// Creation time, seconds since the Unix epoch.
     public var created: Int {
         get { storage.fields.created }
-        _modify {
-            makeUnique()
-            storage.fields.typedViewChanged = true
-            yield &storage.fields.created
-        }
+        _modify { yield &TypedViewStorage.unique(&storage).changingFields.created }
     }
 
     /// The provider that served the answer.
     public var provider: String {
         get { storage.fields.provider }
-        _modify {
-            makeUnique()
-            yield &storage.fields.provider
-        }
+        _modify { yield &TypedViewStorage.unique(&storage).fields.provider }
     }
 
     /// The model that served the answer, as the provider named it.
     public var model: String {
         get { storage.fields.model }
-        _modify {
-            makeUnique()
-            storage.fields.typedViewChanged = true
-            yield &storage.fields.model
-        }
+        _modify { yield &TypedViewStorage.unique(&storage).changingFields.model }
     }
 
     /// The choices, in index order.
     public var choices: [ChatChoice] {
         get { storage.typed?.choices ?? storage.readView().typed!.choices }
-        _modify { yield &self[typed: \.choices] }
+        _modify { yield &TypedViewStorage.unique(&storage).changingTypedView.choices }
     }
 
     /// Token counts.
     public var usage: TokenUsage {
         get { storage.typed?.usage ?? storage.readView().typed!.usage }
-        _modify { yield &self[typed: \.usage] }
+        _modify { yield &TypedViewStorage.unique(&storage).changingTypedView.usage }
     }
 
     /// The answer's other top-level fields, in their order (OpenAI names).
     public var extra: JSONObject {
         get { storage.typed?.extra ?? storage.readView().typed!.extra }
-        _modify { yield &self[typed: \.extra] }
+        _modify { yield &TypedViewStorage.unique(&storage).changingTypedView.extra }
     }
 
     /// Extra HTTP headers for the client (`x-bifrost-cache`, rate-limit headers, …).
     public var headers: HeaderFields {
         get { storage.fields.headers }
-        _modify {
-            makeUnique()
-            yield &storage.fields.headers
-        }
+        _modify { yield &TypedViewStorage.unique(&storage).fields.headers }
     }
 
     /// The answer as the provider sent it.
     public var wire: WireBody? {
         get { storage.fields.wire }
-        _modify {
-            makeUnique()
-            yield &storage.fields.wire
-        }
+        _modify { yield &TypedViewStorage.unique(&storage).fields.wire }
     }
 
     /// Whether a typed field changed since the answer was read: a writer of ``wire``'s format
     /// then writes ``wire`` with the typed fields applied, instead of ``wire`` as it is.
-    public var typedViewChanged: Bool { storage.fields.typedViewChanged }
+    public var typedViewChanged: Bool { storage.typedViewChanged }
 
     /// Creates a response.
     public init(
@@ -104,7 +82,7 @@ public struct ChatResponse: Sendable, Hashable {
         headers: HeaderFields = HeaderFields(),
         wire: WireBody? = nil
     ) {
-        storage = Storage(
+        storage = TypedViewStorage(
             Fields(provider: provider, model: model, created: created, headers: headers, wire: wire),
             typed: TypedFields(id: id, choices: choices, usage: usage, extra: extra), reader: nil)
     }
@@ -124,98 +102,43 @@ public struct ChatResponse: Sendable, Hashable {
         provider: String, model: String, created: Int, wire: WireBody,
         typedView: @escaping @Sendable (_ wire: WireBody, _ provider: String) -> ChatResponse
     ) {
-        storage = Storage(
+        storage = TypedViewStorage(
             Fields(provider: provider, model: model, created: created, headers: HeaderFields(), wire: wire), typed: nil,
             reader: TypedViewReader(wire: wire, provider: provider, read: typedView))
     }
 
-    public static func == (lhs: ChatResponse, rhs: ChatResponse) -> Bool {
-        lhs.storage === rhs.storage
-            || (lhs.storage.fields == rhs.storage.fields && lhs.storage.typedView == rhs.storage.typedView)
-    }
+    public static func == (lhs: ChatResponse, rhs: ChatResponse) -> Bool { lhs.storage == rhs.storage }
 
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(storage.fields)
-        hasher.combine(storage.typedView)
-    }
+    public func hash(into hasher: inout Hasher) { hasher.combine(storage) }
+}
 
-    /// A field of the typed view: changing it marks ``typedViewChanged``.
-    private subscript<Value>(typed field: WritableKeyPath<TypedFields, Value>) -> Value {
-        get { storage.typedView[keyPath: field] }
-        _modify {
-            makeUnique()
-            if storage.typed == nil { storage.typed = storage.typedView }
-            storage.fields.typedViewChanged = true
-            yield &storage.typed![keyPath: field]
-        }
-    }
-
-    /// Gives this answer a box of its own before a change.
-    private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
-    }
-
+extension ChatResponse: TypedViewReading {
     /// The fields every answer has at hand.
-    private struct Fields: Hashable {
+    struct Fields: Hashable {
         var provider: String
         var model: String
         var created: Int
         var headers: HeaderFields
         var wire: WireBody?
-        var typedViewChanged = false
     }
 
-    /// The fields a decoder may leave to be read from the wire.
-    private struct TypedFields: Hashable {
+    /// The fields a decoder may leave in the wire.
+    struct TypedFields: Hashable {
         var id: String
         var choices: [ChatChoice]
         var usage: TokenUsage
         var extra: JSONObject
     }
 
-    /// How an answer's typed view is read from its wire, when it is first asked for.
-    private struct TypedViewReader: Sendable {
+    /// How an answer's typed view is read from its wire.
+    struct TypedViewReader: Sendable {
         let wire: WireBody
         let provider: String
         let read: @Sendable (WireBody, String) -> ChatResponse
     }
 
-    // Safe: `fields` and `typed` are written only through the one answer that holds the box
-    // alone (a shared one is copied first); the view read from the wire is published once,
-    // through an atomic, in a box of its own that is never written.
-    private final class Storage: @unchecked Sendable {
-        var fields: Fields
-        /// The typed view, when it was given or changed; `nil` while it is still to be read.
-        var typed: TypedFields?
-        let reader: TypedViewReader?
-        private let publishedView = AtomicLazyReference<Storage>()
-
-        init(_ fields: Fields, typed: TypedFields?, reader: TypedViewReader?) {
-            self.fields = fields
-            self.typed = typed
-            self.reader = reader
-        }
-
-        convenience init(copying other: Storage) {
-            self.init(other.fields, typed: other.typed ?? other.publishedView.load()?.typed, reader: other.reader)
-        }
-
-        /// The typed view, as given, changed or read.
-        var typedView: TypedFields { typed ?? readView().typed! }
-
-        /// The box of the typed view read from the wire (its `typed` set), read by the first
-        /// to ask, and kept.
-        func readView() -> Storage {
-            if let published = publishedView.load() { return published }
-            var view = reader.map { $0.read($0.wire, $0.provider).storage } ?? Storage.empty
-            if view.typed == nil { view = Storage(view.fields, typed: view.typedView, reader: nil) }
-            return publishedView.storeIfNil(view)
-        }
-
-        /// The view of an answer with no reader: nothing typed.
-        private static let empty = Storage(
-            Fields(provider: "", model: "", created: 0, headers: HeaderFields(), wire: nil),
-            typed: TypedFields(id: "", choices: [], usage: TokenUsage(), extra: [:]), reader: nil)
+    static func readTypedView(_ reader: TypedViewReader) -> TypedViewStorage<ChatResponse> {
+        reader.read(reader.wire, reader.provider).storage
     }
 }
 

@@ -121,13 +121,7 @@ extension ChatResponse {
             case "model": model = try cursor.value().stringValue ?? ""
             case "created": created = try cursor.value().intValue ?? 0
             case "choices":
-                guard cursor.isArray() else {
-                    choicesProblem = "'choices' must be an array"
-                    return
-                }
-                choicesProblem = nil
-                try cursor.elements { cursor, position throws(JSONParseError) in
-                    guard choicesProblem == nil else { return }
+                try ChatResponse.readChoices(&cursor, problem: &choicesProblem) { cursor throws(JSONParseError) in
                     var messageIsObject = false
                     let isObject = try cursor.members { cursor, key throws(JSONParseError) in
                         if key == "message" {
@@ -136,10 +130,28 @@ extension ChatResponse {
                             try cursor.skip()
                         }
                     }
-                    if !isObject || !messageIsObject { choicesProblem = "choices[\(position)].message must be an object" }
+                    return isObject && messageIsObject
                 }
             default: try cursor.skip()
             }
+        }
+    }
+
+    /// Reads the elements of `choices` with `read`, which says whether an element and its
+    /// message were objects; `problem` is the shape the typed view cannot read, if any: every
+    /// reader of an answer checks the same shape.
+    fileprivate static func readChoices(
+        _ cursor: inout JSONCursor, problem: inout String?,
+        _ read: (inout JSONCursor) throws(JSONParseError) -> Bool
+    ) throws(JSONParseError) {
+        guard cursor.isArray() else {
+            problem = "'choices' must be an array"
+            return
+        }
+        problem = nil
+        try cursor.elements { cursor, position throws(JSONParseError) in
+            guard problem == nil else { return }
+            if try !read(&cursor) { problem = "choices[\(position)].message must be an object" }
         }
     }
 
@@ -165,26 +177,18 @@ extension ChatResponse {
             case "usage": usage = try cursor.value().objectValue ?? [:]
             case "choices":
                 choices = []
-                guard cursor.isArray() else {
-                    choicesProblem = "'choices' must be an array"
-                    return
-                }
-                choicesProblem = nil
-                try cursor.elements { cursor, position throws(JSONParseError) in
-                    guard choicesProblem == nil else { return }
+                try ChatResponse.readChoices(&cursor, problem: &choicesProblem) { cursor throws(JSONParseError) in
                     var choice = ChoiceFields()
                     let isObject = try cursor.members { cursor, key throws(JSONParseError) in
                         try choice.read(key, &cursor)
                     }
-                    guard isObject, choice.messageIsObject else {
-                        choicesProblem = "choices[\(position)].message must be an object"
-                        return
-                    }
+                    guard isObject, choice.messageIsObject else { return false }
                     choices.append(
                         ChatChoice(
                             role: choice.role, content: choice.content, finishReason: choice.finishReason,
                             extra: JSONObject(readMembers: choice.messageExtra),
                             choiceExtra: JSONObject(readMembers: choice.choiceExtra)))
+                    return true
                 }
             default: extra.append(JSONObject.Member(key: key.string, value: try cursor.value()))
             }
